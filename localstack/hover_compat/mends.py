@@ -1,0 +1,389 @@
+"""Mends for moto 5.2.5 CloudFormation defects.
+
+Each ``mend_*`` function patches one moto model class or backend method and
+says in its docstring which moto behaviour it corrects. ``apply_all()`` runs
+them all; ``MENDS`` lists them (the tests check each one against plain moto).
+"""
+import base64
+import json
+from typing import Any, Callable
+
+MENDS: list = []
+
+
+def mend(fn: Callable) -> Callable:
+    MENDS.append(fn)
+    return fn
+
+
+def apply_all() -> None:
+    for fn in MENDS:
+        fn()
+
+
+# --------------------------------------------------------------------------
+# CloudFormation core
+
+
+@mend
+def mend_change_set_outputs() -> None:
+    """Stacks created (or updated) by executing a change set get their Outputs.
+
+    moto: ``ExecuteChangeSet`` applies the resources but never re-parses the
+    stack template nor rebuilds the stack's output map, so a stack created by a
+    CREATE change set has no Outputs, and an UPDATE change set leaves the old
+    Outputs (and old description) in place.
+    """
+    from moto.cloudformation.models import CloudFormationBackend
+
+    original = CloudFormationBackend.execute_change_set
+    if getattr(original, "_hover_mended", False):
+        return
+
+    def execute_change_set(self, change_set_name: str, stack_name: Any = None) -> None:
+        original(self, change_set_name, stack_name)
+        change_set = self.change_sets.get(change_set_name)
+        if change_set is None:
+            for cs in self.change_sets.values():
+                if cs.change_set_name == change_set_name:
+                    change_set = cs
+        if change_set is None:
+            return
+        stack = self.stacks[change_set.stack_id]
+        stack._parse_template()
+        stack.description = stack.template_dict.get("Description")
+        stack.output_map = stack._create_output_map()
+        for export in stack.exports:
+            self.exports[export.name] = export
+
+    execute_change_set._hover_mended = True  # type: ignore[attr-defined]
+    CloudFormationBackend.execute_change_set = execute_change_set
+
+
+@mend
+def mend_modify_without_update_handler() -> None:
+    """A modified resource whose moto model has no update handler stays tracked.
+
+    moto: on a Modify of a type without ``update_from_cloudformation_json``
+    (e.g. KMS::Key, Lambda::LayerVersion), ``parse_and_update_resource``
+    returns None and the stack forgets the resource: it is no longer listed,
+    ``Ref``s to it vanish and DeleteStack leaves it behind. The original
+    resource is kept instead.
+    """
+    from moto.cloudformation import parsing
+
+    original = parsing.parse_and_update_resource
+    if getattr(original, "_hover_mended", False):
+        return
+
+    def parse_and_update_resource(logical_id, resource_json, resources_map, account_id, region_name):
+        new = original(logical_id, resource_json, resources_map, account_id, region_name)
+        if new is None:
+            return resources_map._parsed_resources.get(logical_id)
+        return new
+
+    parse_and_update_resource._hover_mended = True  # type: ignore[attr-defined]
+    parsing.parse_and_update_resource = parse_and_update_resource
+
+
+# --------------------------------------------------------------------------
+# KMS
+
+
+@mend
+def mend_kms_key_policy_object() -> None:
+    """AWS::KMS::Key accepts KeyPolicy as a JSON object (and no KeyPolicy).
+
+    moto: stores the KeyPolicy object as-is, and a later DescribeKey /
+    GetKeyPolicy fails with HTTP 500; a key without KeyPolicy makes
+    ExecuteChangeSet fail (KeyError). KeyUsage and KeySpec are ignored too.
+    Also adds updates (Description, Enabled, KeyPolicy, EnableKeyRotation).
+    """
+    from moto.kms.models import Key, kms_backends
+
+    def _policy(props: dict) -> Any:
+        policy = props.get("KeyPolicy")
+        if isinstance(policy, (dict, list)):
+            policy = json.dumps(policy)
+        return policy  # None -> moto's default key policy
+
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json.get("Properties", {})
+        backend = kms_backends[account_id][region_name]
+        key = backend.create_key(
+            policy=_policy(props),
+            key_usage=props.get("KeyUsage", "ENCRYPT_DECRYPT"),
+            key_spec=props.get("KeySpec", "SYMMETRIC_DEFAULT"),
+            description=props.get("Description"),
+            tags=props.get("Tags", []),
+            multi_region=bool(props.get("MultiRegion", False)),
+        )
+        key.key_rotation_status = bool(props.get("EnableKeyRotation", False))
+        key.enabled = bool(props.get("Enabled", True))
+        return key
+
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        props = cloudformation_json.get("Properties", {})
+        key = original_resource
+        key.description = props.get("Description", "")
+        policy = _policy(props)
+        key.policy = policy if policy is not None else key.generate_default_policy()
+        key.key_rotation_status = bool(props.get("EnableKeyRotation", False))
+        key.enabled = bool(props.get("Enabled", True))
+        key.key_state = "Enabled" if key.enabled else "Disabled"
+        return key
+
+    Key.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    Key.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+
+
+# --------------------------------------------------------------------------
+# Lambda
+
+
+_FUNCTION_CREATE_PROPS = (
+    "Description", "MemorySize", "Timeout", "VpcConfig", "Environment",
+    "ReservedConcurrentExecutions", "PackageType", "ImageConfig", "Architectures",
+    "EphemeralStorage", "KmsKeyArn", "TracingConfig", "Layers", "Handler", "Runtime",
+)
+
+
+@mend
+def mend_lambda_image_package_type() -> None:
+    """Image functions created through CloudFormation keep ``PackageType: Image``.
+
+    moto: ``LambdaFunction.create_from_cloudformation_json`` copies only a few
+    properties (not PackageType, ImageConfig, Architectures, EphemeralStorage,
+    Tags), so an Image function reads back as ``PackageType: Zip`` from
+    GetFunction although CreateFunction through the API keeps ``Image``.
+    """
+    from moto.awslambda.models import LambdaFunction, get_backend
+
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json["Properties"]
+        spec: dict = {"Code": dict(props["Code"]), "FunctionName": resource_name, "Role": props["Role"]}
+        for prop in _FUNCTION_CREATE_PROPS:
+            if prop in props:
+                spec[prop] = props[prop]
+        if "KmsKeyArn" in spec:
+            spec["KMSKeyArn"] = spec.pop("KmsKeyArn")
+        if props.get("Tags"):
+            spec["Tags"] = {t["Key"]: t["Value"] for t in props["Tags"]}
+        if "ZipFile" in spec["Code"]:
+            spec["Code"]["ZipFile"] = base64.b64encode(cls._create_zipfile_from_plaintext_code(spec["Code"]["ZipFile"]))
+        if "ImageUri" in spec["Code"]:
+            spec.setdefault("PackageType", "Image")
+        return get_backend(account_id, region_name).create_function(spec)
+
+    LambdaFunction.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+
+
+@mend
+def mend_lambda_function_update() -> None:
+    """Function updates reach the live function, including removals.
+
+    moto: ``LambdaFunction.update_from_cloudformation_json`` ignores
+    ReservedConcurrentExecutions, ImageConfig, Architectures and
+    EphemeralStorage, and a property removed from the template (VpcConfig,
+    Environment, ReservedConcurrentExecutions, MemorySize, Timeout...) keeps
+    its old value on the function.
+    """
+    from moto.awslambda.models import ImageConfig, LambdaFunction, get_backend
+
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        props = cloudformation_json["Properties"]
+        fn = original_resource
+        backend = get_backend(account_id, region_name)
+        fn.description = props.get("Description", "")
+        fn.memory_size = int(props.get("MemorySize", 128))
+        fn.timeout = int(props.get("Timeout", 3))
+        fn.role = props["Role"]
+        fn.environment_vars = (props.get("Environment") or {}).get("Variables", {}) or {}
+        vpc = props.get("VpcConfig")
+        fn._vpc_config = vpc if vpc and (vpc.get("SubnetIds") or vpc.get("SecurityGroupIds")) else None
+        if props.get("Handler") is not None:
+            fn.handler = props["Handler"]
+        if props.get("Runtime") is not None:
+            fn.run_time = props["Runtime"]
+        if "ImageConfig" in props or fn.package_type == "Image":
+            fn.image_config = ImageConfig(props.get("ImageConfig") or {})
+        if "Architectures" in props:
+            fn.architectures = props["Architectures"]
+        fn.ephemeral_storage = (props.get("EphemeralStorage") or {}).get("Size", 512)
+        if props.get("ReservedConcurrentExecutions") is not None:
+            backend.put_function_concurrency(fn.function_name, int(props["ReservedConcurrentExecutions"]))
+        else:
+            backend.delete_function_concurrency(fn.function_name)
+        if props.get("Tags") is not None:
+            fn.tags = {t["Key"]: t["Value"] for t in props["Tags"]}
+        fn.code_or_config_updated = True
+        fn.update_function_code(dict(props["Code"]))
+        return fn
+
+    LambdaFunction.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+
+
+@mend
+def mend_lambda_permission_lifecycle() -> None:
+    """Removing (or replacing) an AWS::Lambda::Permission removes its statement.
+
+    moto: the Permission model has no physical id, no delete and no update,
+    so a Permission removed from the template (or the stack deleted) leaves
+    its statement in the function policy, and a modified Permission is
+    forgotten by the stack. The statement id is also the raw property dict.
+    """
+    from moto.awslambda.models import Permission, get_backend
+    from moto.moto_api._internal import mock_random
+
+    def _statement(props: dict, sid: str) -> dict:
+        statement = {"StatementId": sid, "Action": props["Action"], "Principal": props["Principal"]}
+        for key in ("SourceArn", "SourceAccount", "EventSourceToken", "PrincipalOrgID", "FunctionUrlAuthType"):
+            if props.get(key) is not None:
+                statement[key] = props[key]
+        return statement
+
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json["Properties"]
+        backend = get_backend(account_id, region_name)
+        fn = backend.get_function(props["FunctionName"])
+        sid = f"{kwargs.get('LogicalId', 'Permission')}-{mock_random.get_random_hex(10)}"
+        fn.policy.add_statement(raw=json.dumps(_statement(props, sid)))
+        permission = Permission(region=region_name)
+        permission.account_id = account_id
+        permission.function_name = props["FunctionName"]
+        permission.sid = sid
+        return permission
+
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name,
+            LogicalId=getattr(original_resource, "logical_resource_id", "Permission"),
+        )
+
+    def delete(self, account_id, region_name):
+        sid = getattr(self, "sid", None)
+        if sid is None:
+            return
+        try:
+            fn = get_backend(account_id, region_name).get_function(self.function_name)
+            fn.policy.del_statement(sid)
+        except Exception:  # function or statement already gone
+            pass
+
+    def physical_resource_id(self):
+        return getattr(self, "sid", None)
+
+    Permission.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    Permission.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+    Permission.delete = delete
+    Permission.physical_resource_id = property(physical_resource_id)
+
+
+# --------------------------------------------------------------------------
+# Logs
+
+
+@mend
+def mend_log_group_update() -> None:
+    """AWS::Logs::LogGroup updates (RetentionInDays) reach the log group.
+
+    moto: LogGroup has no update handler: a retention change is dropped, and
+    the stack forgets the log group after the update.
+    """
+    from moto.logs.models import LogGroup, logs_backends
+
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        props = cloudformation_json.get("Properties", {})
+        backend = logs_backends[account_id][region_name]
+        if new_resource_name != original_resource.name:  # LogGroupName changed: replacement
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        if props.get("RetentionInDays") is not None:
+            backend.put_retention_policy(original_resource.name, int(props["RetentionInDays"]))
+        else:
+            backend.delete_retention_policy(original_resource.name)
+        return original_resource
+
+    LogGroup.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+
+
+# --------------------------------------------------------------------------
+# SQS
+
+
+_QUEUE_DEFAULTS = {
+    "DelaySeconds": 0,
+    "MaximumMessageSize": 262144,
+    "MessageRetentionPeriod": 345600,
+    "ReceiveMessageWaitTimeSeconds": 0,
+    "VisibilityTimeout": 30,
+}
+
+
+@mend
+def mend_sqs_queue_update() -> None:
+    """AWS::SQS::Queue updates reach the queue (RedrivePolicy, MessageRetentionPeriod...).
+
+    moto: ``Queue.update_from_cloudformation_json`` applies only
+    VisibilityTimeout and ReceiveMessageWaitTimeSeconds; MessageRetentionPeriod,
+    RedrivePolicy, DelaySeconds, MaximumMessageSize are dropped, and removed
+    properties keep their old values.
+    """
+    from moto.sqs.models import Queue, sqs_backends
+
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        props = cloudformation_json.get("Properties", {})
+        backend = sqs_backends[account_id][region_name]
+        if "QueueName" in props and str(props["QueueName"]) != original_resource.name:  # replacement
+            backend.delete_queue(original_resource.name)
+            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        queue = backend.get_queue(original_resource.name)
+        attributes: dict = {k: props.get(k, default) for k, default in _QUEUE_DEFAULTS.items()}
+        queue._set_attributes(attributes)
+        redrive = props.get("RedrivePolicy")
+        queue._setup_dlq(redrive if redrive else {})
+        for key in ("KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled"):
+            if key in props:
+                queue._set_attributes({key: props[key]})
+        return queue
+
+    Queue.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+
+
+# --------------------------------------------------------------------------
+# IAM
+
+
+@mend
+def mend_iam_role_update() -> None:
+    """AWS::IAM::Role updates reach the role's inline policies and trust policy.
+
+    moto: ``Role.update_from_cloudformation_json`` only updates the description
+    (and reads MaxSessionDuration from the wrong property): changed, added or
+    removed inline ``Policies`` and a changed ``AssumeRolePolicyDocument`` are
+    dropped.
+    """
+    from moto.iam.models import Role, iam_backends
+    from moto.utilities.utils import get_partition
+
+    original = Role.update_from_cloudformation_json.__func__
+
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        props = cloudformation_json.get("Properties", {})
+        role = original(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+        backend = iam_backends[account_id][get_partition(region_name)]
+        if props.get("MaxSessionDuration") is not None:
+            role.max_session_duration = int(props["MaxSessionDuration"])
+        trust = props.get("AssumeRolePolicyDocument")
+        if trust is not None:
+            backend.update_assume_role_policy(role.name, json.dumps(trust) if not isinstance(trust, str) else trust)
+        wanted = {p["PolicyName"]: p["PolicyDocument"] for p in props.get("Policies") or []}
+        for name in list(role.policies.keys()):
+            if name not in wanted:
+                role.delete_policy(name)
+        for name, doc in wanted.items():
+            role.put_policy(name, json.dumps(doc) if not isinstance(doc, str) else doc)
+        return role
+
+    Role.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)

@@ -1,0 +1,94 @@
+"""Fixtures: boto3 clients on the emulator named by AWS_ENDPOINT_URL, and a
+second emulator without the compatibility layer (plain moto) for the tests
+that show each mend corrects a real moto behaviour."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import boto3
+import botocore.config
+import pytest
+
+HERE = Path(__file__).resolve().parent
+LOCALSTACK = HERE.parent
+REGION = "us-east-1"
+
+sys.path.insert(0, str(HERE))
+
+
+def make_clients(endpoint: str):
+    config = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=60)
+    session = boto3.session.Session(
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+        region_name=REGION,
+    )
+    cache: dict = {}
+
+    def client(service: str):
+        if service not in cache:
+            cache[service] = session.client(service, endpoint_url=endpoint, config=config)
+        return cache[service]
+
+    client.endpoint = endpoint  # type: ignore[attr-defined]
+    return client
+
+
+@pytest.fixture(scope="session")
+def endpoint() -> str:
+    url = os.environ.get("AWS_ENDPOINT_URL")
+    if not url:
+        pytest.exit("AWS_ENDPOINT_URL is not set: run the suite through localstack/run", returncode=2)
+    return url
+
+
+@pytest.fixture(scope="session")
+def aws(endpoint):
+    return make_clients(endpoint)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def plain_aws(tmp_path_factory):
+    """moto 5.2.5 without hover_compat, on its own port; stopped at the end."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("plain") / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, str(LOCALSTACK / "server.py"), str(port), "--plain"],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+    try:
+        clients = make_clients(f"http://127.0.0.1:{port}")
+        deadline = time.time() + 30
+        while True:
+            try:
+                clients("cloudformation").list_stacks()
+                break
+            except Exception:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"plain moto did not start: {log.read_text()[-2000:]}")
+                time.sleep(0.2)
+        yield clients
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def stack_name(request) -> str:
+    base = "".join(c if c.isalnum() else "-" for c in request.node.name)[:60].strip("-")
+    return f"t-{base}-{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,259 @@
+"""One check per mend of hover_compat: each raises (AssertionError or a
+botocore ClientError) when the emulator shows the moto defect the mend
+corrects. test_mends.py runs them against the emulator under test (must pass)
+and against plain moto (must fail)."""
+import copy
+import json
+import uuid
+
+import cfn
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/mends:build-1"
+
+ROLE = {
+    "Type": "AWS::IAM::Role",
+    "Properties": {
+        "AssumeRolePolicyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        },
+        "Policies": [{"PolicyName": "app", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]}}],
+    },
+}
+
+
+def _fn(name: str, **extra) -> dict:
+    props = {
+        "FunctionName": name,
+        "PackageType": "Image",
+        "Code": {"ImageUri": IMAGE},
+        "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+        "MemorySize": 512,
+        "Timeout": 30,
+    }
+    props.update(extra)
+    return {"Type": "AWS::Lambda::Function", "Properties": props}
+
+
+def _uid() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+class _Stack:
+    """Context manager: a stack created through a CREATE change set, deleted on exit."""
+
+    def __init__(self, aws, name: str, template: dict):
+        self.cfn = aws("cloudformation")
+        self.name = name
+        self.template = template
+
+    def __enter__(self):
+        self.stack = cfn.create(self.cfn, self.name, self.template)
+        self.id = self.stack["StackId"]
+        return self
+
+    def update(self, template: dict) -> dict:
+        self.stack = cfn.update(self.cfn, self.name, template)
+        return self.stack
+
+    def __exit__(self, *exc):
+        try:
+            cfn.delete(self.cfn, self.id)
+        except Exception:
+            if exc[0] is None:
+                raise
+        return False
+
+
+def check_change_set_outputs(aws, name):
+    tpl = {
+        "Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": f"out-{_uid()}"}}},
+        "Outputs": {"QueueArn": {"Value": {"Fn::GetAtt": ["Queue", "Arn"]}}, "QueueUrl": {"Value": {"Ref": "Queue"}}},
+    }
+    with _Stack(aws, name, tpl) as s:
+        out = cfn.outputs(s.cfn.describe_stacks(StackName=s.id)["Stacks"][0])
+        assert out.get("QueueArn", "").startswith("arn:aws:sqs:"), f"no Outputs after CREATE change set: {out}"
+        tpl2 = copy.deepcopy(tpl)
+        tpl2["Outputs"]["Extra"] = {"Value": "added"}
+        s.update(tpl2)
+        out = cfn.outputs(s.cfn.describe_stacks(StackName=s.id)["Stacks"][0])
+        assert out.get("Extra") == "added", f"Outputs not refreshed by UPDATE change set: {out}"
+
+
+def check_kms_key_policy_object(aws, name):
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"}],
+    }
+    tpl = {"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {"Description": "secrets", "KeyPolicy": policy}}},
+           "Outputs": {"KeyId": {"Value": {"Ref": "Key"}}}}
+    with _Stack(aws, name, tpl) as s:
+        key_id = cfn.physical_ids(s.cfn, s.id)["Key"]
+        kms = aws("kms")
+        meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        assert meta["Description"] == "secrets"
+        got = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+        assert got["Statement"][0]["Sid"] == "root", got
+        assert kms.encrypt(KeyId=key_id, Plaintext=b"x")["CiphertextBlob"]
+
+
+def check_lambda_image_package_type(aws, name):
+    fname = f"img-{_uid()}"
+    tpl = {"Resources": {"Role": ROLE, "Fn": _fn(fname)}}
+    with _Stack(aws, name, tpl):
+        got = aws("lambda").get_function(FunctionName=fname)
+        assert got["Configuration"]["PackageType"] == "Image", got["Configuration"]["PackageType"]
+        assert got["Code"]["ImageUri"] == IMAGE, got["Code"]
+
+
+def check_lambda_function_update(aws, name):
+    fname = f"upd-{_uid()}"
+    role2 = copy.deepcopy(ROLE)
+    tpl = {"Resources": {"Role": ROLE, "Role2": role2, "Fn": _fn(
+        fname, ReservedConcurrentExecutions=5, Environment={"Variables": {"A": "1"}},
+        VpcConfig={"SubnetIds": ["subnet-1"], "SecurityGroupIds": ["sg-1"]})}}
+    with _Stack(aws, name, tpl) as s:
+        lam = aws("lambda")
+        tpl2 = copy.deepcopy(tpl)
+        p = tpl2["Resources"]["Fn"]["Properties"]
+        p.update(MemorySize=1024, Timeout=60, ReservedConcurrentExecutions=7,
+                 Environment={"Variables": {"A": "2", "B": "3"}},
+                 VpcConfig={"SubnetIds": ["subnet-2", "subnet-3"], "SecurityGroupIds": ["sg-2"]},
+                 Role={"Fn::GetAtt": ["Role2", "Arn"]})
+        p["Code"] = {"ImageUri": IMAGE.replace("build-1", "build-2")}
+        s.update(tpl2)
+        role2_arn = aws("iam").get_role(RoleName=cfn.physical_ids(s.cfn, s.id)["Role2"])["Role"]["Arn"]
+        got = lam.get_function(FunctionName=fname)
+        c = got["Configuration"]
+        assert c["MemorySize"] == 1024 and c["Timeout"] == 60, c
+        assert c["Environment"]["Variables"] == {"A": "2", "B": "3"}, c["Environment"]
+        assert sorted(c["VpcConfig"]["SubnetIds"]) == ["subnet-2", "subnet-3"], c["VpcConfig"]
+        assert c["VpcConfig"]["SecurityGroupIds"] == ["sg-2"], c["VpcConfig"]
+        assert c["Role"] == role2_arn, (c["Role"], role2_arn)
+        assert got["Code"]["ImageUri"].endswith(":build-2"), got["Code"]
+        conc = lam.get_function_concurrency(FunctionName=fname)
+        assert conc.get("ReservedConcurrentExecutions") == 7, f"reserved concurrency not updated: {conc}"
+        # removing properties resets them
+        tpl3 = copy.deepcopy(tpl2)
+        for key in ("ReservedConcurrentExecutions", "VpcConfig", "Environment"):
+            del tpl3["Resources"]["Fn"]["Properties"][key]
+        s.update(tpl3)
+        c = lam.get_function(FunctionName=fname)["Configuration"]
+        assert not c.get("Environment", {}).get("Variables"), c.get("Environment")
+        assert not (c.get("VpcConfig") or {}).get("SubnetIds"), c.get("VpcConfig")
+        assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName=fname)
+
+
+def check_lambda_permission_lifecycle(aws, name):
+    fname = f"perm-{_uid()}"
+    perm = {"Type": "AWS::Lambda::Permission", "Properties": {
+        "Action": "lambda:InvokeFunction", "FunctionName": {"Ref": "Fn"}, "Principal": "events.amazonaws.com",
+        "SourceArn": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/x"}}
+    tpl = {"Resources": {"Role": ROLE, "Fn": _fn(fname), "Perm": perm}}
+    with _Stack(aws, name, tpl) as s:
+        lam = aws("lambda")
+        policy = json.loads(lam.get_policy(FunctionName=fname)["Policy"])
+        assert len(policy["Statement"]) == 1, policy
+        assert policy["Statement"][0]["Principal"] == {"Service": "events.amazonaws.com"}
+        tpl2 = copy.deepcopy(tpl)
+        del tpl2["Resources"]["Perm"]
+        s.update(tpl2)
+        try:
+            statements = json.loads(lam.get_policy(FunctionName=fname)["Policy"])["Statement"]
+        except lam.exceptions.ResourceNotFoundException:
+            statements = []
+        assert statements == [], f"policy statement left after the Permission was removed: {statements}"
+
+
+def check_log_group_update(aws, name):
+    group = f"/aws/lambda/lg-{_uid()}"
+    tpl = {"Resources": {"Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": group, "RetentionInDays": 14}}}}
+    with _Stack(aws, name, tpl) as s:
+        logs = aws("logs")
+        tpl2 = copy.deepcopy(tpl)
+        tpl2["Resources"]["Logs"]["Properties"]["RetentionInDays"] = 30
+        s.update(tpl2)
+        groups = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+        assert groups and groups[0].get("retentionInDays") == 30, groups
+        assert cfn.physical_ids(s.cfn, s.id).get("Logs") == group, "stack forgot the log group"
+
+
+def check_sqs_queue_update(aws, name):
+    q = f"q-{_uid()}"
+    dlq = {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": f"{q}-dlq"}}
+    tpl = {"Resources": {"Dlq": dlq, "Queue": {"Type": "AWS::SQS::Queue", "Properties": {
+        "QueueName": q, "VisibilityTimeout": 40, "MessageRetentionPeriod": 345600,
+        "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]}, "maxReceiveCount": 3}}}}}
+    with _Stack(aws, name, tpl) as s:
+        sqs = aws("sqs")
+        tpl2 = copy.deepcopy(tpl)
+        p = tpl2["Resources"]["Queue"]["Properties"]
+        p.update(VisibilityTimeout=70, MessageRetentionPeriod=86400)
+        p["RedrivePolicy"]["maxReceiveCount"] = 5
+        s.update(tpl2)
+        url = sqs.get_queue_url(QueueName=q)["QueueUrl"]
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert attrs["VisibilityTimeout"] == "70", attrs
+        assert attrs["MessageRetentionPeriod"] == "86400", attrs
+        assert json.loads(attrs["RedrivePolicy"])["maxReceiveCount"] == 5, attrs["RedrivePolicy"]
+
+
+def check_events_rule_update(aws, name):
+    rule = f"r-{_uid()}"
+    tpl = {"Resources": {"Rule": {"Type": "AWS::Events::Rule", "Properties": {
+        "Name": rule, "ScheduleExpression": "rate(1 minute)", "State": "ENABLED",
+        "Targets": [{"Id": "t", "Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:x:live", "Input": '{"command":"schedule:run"}'}]}}}}
+    with _Stack(aws, name, tpl) as s:
+        ev = aws("events")
+        tpl2 = copy.deepcopy(tpl)
+        p = tpl2["Resources"]["Rule"]["Properties"]
+        p["ScheduleExpression"] = "rate(5 minutes)"
+        p["Targets"][0]["Input"] = '{"warmer":true,"containers":3}'
+        s.update(tpl2)
+        assert ev.describe_rule(Name=rule)["ScheduleExpression"] == "rate(5 minutes)"
+        targets = ev.list_targets_by_rule(Rule=rule)["Targets"]
+        assert [t["Input"] for t in targets] == ['{"warmer":true,"containers":3}'], targets
+
+
+def check_iam_role_update(aws, name):
+    tpl = {"Resources": {"Role": ROLE}}
+    with _Stack(aws, name, tpl) as s:
+        tpl2 = copy.deepcopy(tpl)
+        tpl2["Resources"]["Role"]["Properties"]["Policies"] = [{"PolicyName": "other", "PolicyDocument": {
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}}]
+        s.update(tpl2)
+        role = cfn.physical_ids(s.cfn, s.id)["Role"]
+        iam = aws("iam")
+        names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+        assert names == ["other"], names
+
+
+def check_modify_without_update_handler(aws, name):
+    # AWS::Lambda::LayerVersion has no moto update handler.
+    bucket = f"layers-{_uid()}"
+    aws("s3").create_bucket(Bucket=bucket)
+    aws("s3").put_object(Bucket=bucket, Key="layer.zip", Body=b"PK\x05\x06" + b"\x00" * 18)
+    tpl = {"Resources": {"Layer": {"Type": "AWS::Lambda::LayerVersion", "Properties": {
+        "LayerName": f"layer-{_uid()}", "Description": "one", "Content": {"S3Bucket": bucket, "S3Key": "layer.zip"}}}}}
+    with _Stack(aws, name, tpl) as s:
+        tpl2 = copy.deepcopy(tpl)
+        tpl2["Resources"]["Layer"]["Properties"]["Description"] = "two"
+        s.update(tpl2)
+        assert "Layer" in cfn.physical_ids(s.cfn, s.id), "stack forgot the modified resource"
+
+
+# name -> (check, whether plain moto 5.2.5 gets it wrong)
+CHECKS = {
+    "change_set_outputs": (check_change_set_outputs, True),
+    "kms_key_policy_object": (check_kms_key_policy_object, True),
+    "lambda_image_package_type": (check_lambda_image_package_type, True),
+    "lambda_function_update": (check_lambda_function_update, True),
+    "lambda_permission_lifecycle": (check_lambda_permission_lifecycle, True),
+    "log_group_update": (check_log_group_update, True),
+    "sqs_queue_update": (check_sqs_queue_update, True),
+    "iam_role_update": (check_iam_role_update, True),
+    "modify_without_update_handler": (check_modify_without_update_handler, True),
+    "events_rule_update": (check_events_rule_update, False),
+}

@@ -1,0 +1,32 @@
+//! hover: deploy Laravel applications to AWS Lambda, one isolated stage at a time, showing exactly
+//! what will change before anything changes.
+//!
+//! Module map (data flows top to bottom):
+//!
+//! - [`manifest`]  — `.hover/<stage>.yml` parsed and validated; errors at file:line:column.
+//! - [`model`]     — the plain-data stage model shared by every layer (desired and observed).
+//! - [`stage`]     — the manifest turned into the desired stage: typed resources, names, logical ids.
+//! - [`schema`]    — CloudFormation facts per resource type (create-only properties).
+//! - [`template`]  — the CloudFormation template built in memory from the desired stage.
+//! - [`live`]      — the stage as AWS has it, read concurrently through the SDK (SDK types stop here).
+//! - [`plan`]      — the only place actions are decided: diff, reasons, dependency order.
+//! - [`render`]    — plans and runs as human text or JSON; no AWS, writes to the writer it is given.
+//! - [`changeset`] — the CloudFormation change-set lifecycle (SDK types stop here too).
+//! - [`direct`]    — writes through service APIs: pre-stack resources, drift repairs (SDK types stop here).
+//! - [`ops`]       — one function per command, wiring the layers above.
+//! - [`cli`]       — argument parsing and exit codes only.
+//! - [`error`]     — the typed errors shown as diagnostics at the edge.
+
+pub mod changeset;
+pub mod cli;
+pub mod direct;
+pub mod error;
+pub mod live;
+pub mod manifest;
+pub mod model;
+pub mod ops;
+pub mod plan;
+pub mod render;
+pub mod schema;
+pub mod stage;
+pub mod template;

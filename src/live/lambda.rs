@@ -1,0 +1,270 @@
+//! Lambda readers: functions (configuration, image, reserved concurrency), aliases and SQS event
+//! source mappings, in CloudFormation's property shapes.
+
+use super::error::{aws_error, is_not_found};
+use super::json::{number, object, resource, sorted_strings_or_null, string};
+use super::{key, LiveError, ReadContext};
+use crate::model::{LiveResource, LiveTarget};
+use aws_sdk_lambda::types::EventSourceMappingConfiguration;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+const SERVICE: &str = "lambda";
+
+/// `AWS::Lambda::Function` by function name: GetFunction + GetFunctionConcurrency.
+pub async fn read_function(
+    ctx: &ReadContext<'_>,
+    name: &str,
+) -> Result<Option<LiveResource>, LiveError> {
+    let lambda = &ctx.clients.lambda;
+    let out = match lambda.get_function().function_name(name).send().await {
+        Ok(out) => out,
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(aws_error(SERVICE, "GetFunction", name, e)),
+    };
+    let Some(config) = out.configuration() else {
+        return Err(LiveError::Incomplete {
+            service: SERVICE,
+            operation: "GetFunction",
+            resource: name.to_owned(),
+            missing: "a function configuration",
+        });
+    };
+    let concurrency = match lambda
+        .get_function_concurrency()
+        .function_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => out.reserved_concurrent_executions(),
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(aws_error(SERVICE, "GetFunctionConcurrency", name, e)),
+    };
+
+    let code = match out.code().and_then(|c| c.image_uri()) {
+        Some(uri) => Value::Object(object([("ImageUri", Value::from(uri))])),
+        None => Value::Null,
+    };
+    let environment = match config.environment().and_then(|e| e.variables()) {
+        Some(vars) if !vars.is_empty() => {
+            let sorted: BTreeMap<&String, &String> = vars.iter().collect();
+            let variables: Map<String, Value> = sorted
+                .into_iter()
+                .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                .collect();
+            Value::Object(object([("Variables", Value::Object(variables))]))
+        }
+        _ => Value::Null,
+    };
+    let vpc = match config.vpc_config() {
+        Some(vpc) if !vpc.subnet_ids().is_empty() || !vpc.security_group_ids().is_empty() => {
+            Value::Object(object([
+                (
+                    "SubnetIds",
+                    super::json::sorted_strings(vpc.subnet_ids().iter()),
+                ),
+                (
+                    "SecurityGroupIds",
+                    super::json::sorted_strings(vpc.security_group_ids().iter()),
+                ),
+            ]))
+        }
+        _ => Value::Null,
+    };
+    let function_name = config.function_name().unwrap_or(name);
+    let properties = object([
+        ("FunctionName", Value::from(function_name)),
+        (
+            "PackageType",
+            string(config.package_type().map(|p| p.as_str())),
+        ),
+        ("Code", code),
+        ("Role", string(config.role())),
+        ("MemorySize", number(config.memory_size())),
+        ("Timeout", number(config.timeout())),
+        ("ReservedConcurrentExecutions", number(concurrency)),
+        ("Environment", environment),
+        ("VpcConfig", vpc),
+    ]);
+    let arn = config.function_arn().unwrap_or_default();
+    Ok(Some(resource(
+        "AWS::Lambda::Function",
+        function_name,
+        [("Ref", function_name), ("Arn", arn)],
+        properties,
+    )))
+}
+
+/// `AWS::Lambda::Alias` (name = alias name, `keys.function` = function name): GetAlias.
+pub async fn read_alias(
+    ctx: &ReadContext<'_>,
+    target: &LiveTarget,
+    name: &str,
+) -> Result<Option<LiveResource>, LiveError> {
+    let function = key(target, "function")?;
+    let resource_label = format!("{function}:{name}");
+    let out = match ctx
+        .clients
+        .lambda
+        .get_alias()
+        .function_name(function)
+        .name(name)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(aws_error(SERVICE, "GetAlias", resource_label, e)),
+    };
+    let alias_arn = out.alias_arn().unwrap_or_default();
+    let properties = object([
+        ("FunctionName", Value::from(function)),
+        ("Name", Value::from(out.name().unwrap_or(name))),
+        ("FunctionVersion", string(out.function_version())),
+    ]);
+    Ok(Some(resource(
+        "AWS::Lambda::Alias",
+        alias_arn,
+        [("Ref", alias_arn), ("AliasArn", alias_arn)],
+        properties,
+    )))
+}
+
+/// How well a mapping's function ARN matches the wanted function and qualifier: 2 exact,
+/// 1 same function with another qualifier, 0 another function.
+fn function_match(function_arn: &str, function: &str, qualifier: Option<&str>) -> u8 {
+    let (name, found_qualifier) = if function_arn.starts_with("arn:") {
+        let parts: Vec<&str> = function_arn.split(':').collect();
+        match parts.get(6) {
+            Some(name) => (*name, parts.get(7).copied()),
+            None => return 0,
+        }
+    } else {
+        match function_arn.split_once(':') {
+            Some((name, q)) => (name, Some(q)),
+            None => (function_arn, None),
+        }
+    };
+    if name != function {
+        0
+    } else if found_qualifier == qualifier {
+        2
+    } else {
+        1
+    }
+}
+
+/// Lists event source mappings (all pages) filtered by queue ARN or by function name.
+async fn list_mappings(
+    ctx: &ReadContext<'_>,
+    by_queue: Option<&str>,
+    by_function: Option<&str>,
+    label: &str,
+) -> Result<Vec<EventSourceMappingConfiguration>, LiveError> {
+    let mut all = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let result = ctx
+            .clients
+            .lambda
+            .list_event_source_mappings()
+            .set_event_source_arn(by_queue.map(str::to_owned))
+            .set_function_name(by_function.map(str::to_owned))
+            .set_marker(marker.clone())
+            .send()
+            .await;
+        let out = match result {
+            Ok(out) => out,
+            Err(e) if is_not_found(&e) => return Ok(all),
+            Err(e) => return Err(aws_error(SERVICE, "ListEventSourceMappings", label, e)),
+        };
+        all.extend(out.event_source_mappings().iter().cloned());
+        match out.next_marker() {
+            Some(next) if !next.is_empty() && marker.as_deref() != Some(next) => {
+                marker = Some(next.to_owned())
+            }
+            _ => break,
+        }
+    }
+    Ok(all)
+}
+
+/// `AWS::Lambda::EventSourceMapping` (`keys.function`, `keys.qualifier`, `keys.queue_arn`):
+/// listed by the queue's ARN, then (when none matches) by the qualified function name; the
+/// mapping from that queue to that function (and qualifier, preferably) is the one.
+pub async fn read_event_source_mapping(
+    ctx: &ReadContext<'_>,
+    target: &LiveTarget,
+) -> Result<Option<LiveResource>, LiveError> {
+    let function = key(target, "function")?;
+    let queue_arn = key(target, "queue_arn")?;
+    let qualifier = target
+        .keys
+        .get("qualifier")
+        .map(String::as_str)
+        .filter(|q| !q.is_empty());
+    let label = format!("{queue_arn} -> {function}");
+
+    let best = |mappings: Vec<EventSourceMappingConfiguration>| {
+        mappings
+            .into_iter()
+            .filter(|m| m.event_source_arn() == Some(queue_arn))
+            .filter_map(|m| {
+                let score = function_match(m.function_arn().unwrap_or_default(), function, qualifier);
+                (score > 0).then(|| (score, m))
+            })
+            .min_by(|(sa, a), (sb, b)| sb.cmp(sa).then_with(|| a.uuid().cmp(&b.uuid())))
+            .map(|(_, m)| m)
+    };
+
+    let mut found = best(list_mappings(ctx, Some(queue_arn), None, &label).await?);
+    if found.is_none() {
+        let qualified = match qualifier {
+            Some(q) => format!("{function}:{q}"),
+            None => function.to_owned(),
+        };
+        found = best(list_mappings(ctx, None, Some(&qualified), &label).await?);
+    }
+    let Some(mapping) = found else {
+        return Ok(None);
+    };
+
+    let uuid = mapping.uuid().unwrap_or_default();
+    let enabled = matches!(
+        mapping.state(),
+        Some("Enabled" | "Enabling" | "Updating" | "Creating")
+    );
+    let properties = object([
+        ("EventSourceArn", string(mapping.event_source_arn())),
+        ("FunctionName", string(mapping.function_arn())),
+        ("BatchSize", number(mapping.batch_size())),
+        (
+            "FunctionResponseTypes",
+            sorted_strings_or_null(mapping.function_response_types().iter().map(|t| t.as_str())),
+        ),
+        ("Enabled", Value::Bool(enabled)),
+    ]);
+    Ok(Some(resource(
+        "AWS::Lambda::EventSourceMapping",
+        uuid,
+        [("Ref", uuid), ("Id", uuid)],
+        properties,
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::function_match;
+
+    #[test]
+    fn function_arns_match_by_name_and_qualifier() {
+        let arn = "arn:aws:lambda:eu-west-1:123456789012:function:app-dev-queue:live";
+        assert_eq!(function_match(arn, "app-dev-queue", Some("live")), 2);
+        assert_eq!(function_match(arn, "app-dev-queue", None), 1);
+        assert_eq!(function_match(arn, "app-dev-http", Some("live")), 0);
+        let bare = "arn:aws:lambda:eu-west-1:123456789012:function:app-dev-queue";
+        assert_eq!(function_match(bare, "app-dev-queue", None), 2);
+        assert_eq!(function_match(bare, "app-dev-queue", Some("live")), 1);
+        assert_eq!(function_match("app-dev-queue:live", "app-dev-queue", Some("live")), 2);
+    }
+}

@@ -1,0 +1,258 @@
+//! The stage as AWS has it: reads the stack and every targeted resource concurrently through the
+//! AWS SDK and returns plain data ([`ObservedStage`]); SDK types never leave this module.
+//!
+//! Submodules, one per service family, each turn one resource type into CloudFormation's property
+//! shape: [`stack`] (CloudFormation), `lambda` (functions, aliases, event source mappings),
+//! `sqs`, `logs`, `events`, `apigateway`, `cloudfront`, `s3`, `ecr`, `kms`; [`error`] holds
+//! [`LiveError`] and the predicates that classify SDK errors.
+
+mod apigateway;
+mod cloudfront;
+mod ecr;
+pub mod error;
+mod events;
+mod json;
+mod kms;
+mod lambda;
+mod logs;
+mod s3;
+mod sqs;
+pub mod stack;
+
+use crate::model::{LiveResource, LiveTarget, ObservedStage, StackState};
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::retry::RetryConfig;
+use aws_config::BehaviorVersion;
+use aws_types::region::Region;
+use aws_types::SdkConfig;
+use futures::StreamExt;
+use serde_json::Map;
+use std::collections::BTreeMap;
+
+pub use error::{
+    aws_error, is_access_denied, is_credentials_problem, is_not_found, is_stack_missing,
+    is_throttling, LiveError,
+};
+pub use stack::read_stack;
+
+/// How many resources are read at the same time.
+pub const READ_CONCURRENCY: usize = 8;
+
+/// Attempts per call (the first one included) before a throttled or failing call is reported.
+pub const MAX_ATTEMPTS: u32 = 6;
+
+/// The SDK clients for one stage, built once from one [`SdkConfig`] (one account, one region).
+/// Fields are public so tests can assemble it from mocked clients.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub cloudformation: aws_sdk_cloudformation::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub eventbridge: aws_sdk_eventbridge::Client,
+    pub apigatewayv2: aws_sdk_apigatewayv2::Client,
+    pub cloudfront: aws_sdk_cloudfront::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub sts: aws_sdk_sts::Client,
+}
+
+impl Clients {
+    /// Builds every client from one config. S3 uses path-style addressing when an endpoint URL is
+    /// configured (emulators do not resolve `<bucket>.<host>`).
+    pub fn new(config: &SdkConfig) -> Self {
+        let custom_s3_endpoint = config.endpoint_url().is_some()
+            || std::env::var("AWS_ENDPOINT_URL_S3").is_ok_and(|v| !v.is_empty());
+        let s3_config = aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(custom_s3_endpoint)
+            .build();
+        Clients {
+            cloudformation: aws_sdk_cloudformation::Client::new(config),
+            lambda: aws_sdk_lambda::Client::new(config),
+            sqs: aws_sdk_sqs::Client::new(config),
+            eventbridge: aws_sdk_eventbridge::Client::new(config),
+            apigatewayv2: aws_sdk_apigatewayv2::Client::new(config),
+            cloudfront: aws_sdk_cloudfront::Client::new(config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(config),
+            ecr: aws_sdk_ecr::Client::new(config),
+            kms: aws_sdk_kms::Client::new(config),
+            s3: aws_sdk_s3::Client::from_conf(s3_config),
+            sts: aws_sdk_sts::Client::new(config),
+        }
+    }
+
+    /// The region the clients talk to (taken from the S3 client's config).
+    pub fn region(&self) -> Option<String> {
+        self.s3.config().region().map(|r| r.as_ref().to_owned())
+    }
+}
+
+/// Loads the SDK config. `profile` and `region` come from the manifest; the standard AWS
+/// environment overrides both (`AWS_PROFILE`, `AWS_REGION` / `AWS_DEFAULT_REGION`), and
+/// `AWS_ENDPOINT_URL` and environment credentials are honoured as the SDK always does. Calls use
+/// the standard retry mode with [`MAX_ATTEMPTS`] attempts, so throttling is retried with backoff.
+pub async fn load_config(profile: Option<&str>, region: &str) -> SdkConfig {
+    let env_set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
+    let region_chain = RegionProviderChain::first_try(
+        aws_config::environment::region::EnvironmentVariableRegionProvider::new(),
+    )
+    .or_else(Region::new(region.to_owned()));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(region_chain)
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+    if let Some(profile) = profile.filter(|p| !p.is_empty()) {
+        if !env_set("AWS_PROFILE") {
+            loader = loader.profile_name(profile);
+        }
+    }
+    loader.load().await
+}
+
+/// The account the credentials resolve to (STS GetCallerIdentity).
+pub async fn caller_account(clients: &Clients) -> Result<String, LiveError> {
+    let out = clients
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| aws_error("sts", "GetCallerIdentity", "the caller identity", e))?;
+    out.account()
+        .map(str::to_owned)
+        .ok_or(LiveError::Incomplete {
+            service: "sts",
+            operation: "GetCallerIdentity",
+            resource: "the caller identity".to_owned(),
+            missing: "an account id",
+        })
+}
+
+/// Reads the whole stage: the caller's account, the stack named `stack_name` (the stage name),
+/// then every target concurrently (at most [`READ_CONCURRENCY`] at a time). Resources that do
+/// not exist are simply missing from the result; only failures to read are errors (the first by
+/// logical id when several fail).
+pub async fn read_stage(
+    clients: &Clients,
+    stack_name: &str,
+    targets: &[LiveTarget],
+) -> Result<ObservedStage, LiveError> {
+    let account = caller_account(clients).await?;
+    let stack = read_stack(clients, stack_name).await?;
+    let ctx = ReadContext::new(clients, account.clone(), clients.region().unwrap_or_default());
+
+    let results: Vec<(&LiveTarget, Result<Option<LiveResource>, LiveError>)> =
+        futures::stream::iter(targets)
+            .map(|target| {
+                let ctx = &ctx;
+                async move { (target, read_target(ctx, target).await) }
+            })
+            .buffer_unordered(READ_CONCURRENCY)
+            .collect()
+            .await;
+
+    let mut resources = BTreeMap::new();
+    let mut errors = BTreeMap::new();
+    for (target, result) in results {
+        match result {
+            Ok(Some(resource)) => {
+                resources.insert(target.logical_id.clone(), resource);
+            }
+            Ok(None) => {}
+            Err(err) => {
+                errors.entry(target.logical_id.clone()).or_insert(err);
+            }
+        }
+    }
+    if let Some((_, err)) = errors.into_iter().next() {
+        return Err(err);
+    }
+    Ok(ObservedStage {
+        account: Some(account),
+        stack,
+        resources,
+    })
+}
+
+/// What every reader may need besides its target: the clients, the account and region (for
+/// ARNs and domain names), and lookups shared between readers of one read.
+pub(crate) struct ReadContext<'a> {
+    pub clients: &'a Clients,
+    pub account: String,
+    pub region: String,
+    pub apis: apigateway::ApiCache,
+}
+
+impl<'a> ReadContext<'a> {
+    fn new(clients: &'a Clients, account: String, region: String) -> Self {
+        ReadContext {
+            clients,
+            account,
+            region,
+            apis: apigateway::ApiCache::default(),
+        }
+    }
+}
+
+/// A lookup key of a target, or [`LiveError::MissingKey`].
+pub(crate) fn key<'t>(target: &'t LiveTarget, key: &'static str) -> Result<&'t str, LiveError> {
+    target
+        .keys
+        .get(key)
+        .map(String::as_str)
+        .ok_or_else(|| LiveError::MissingKey {
+            logical_id: target.logical_id.clone(),
+            resource_type: target.resource_type.clone(),
+            key,
+        })
+}
+
+/// Reads one target. Resources known only from the stack (no AWS name) and types no reader
+/// covers are reported from the stack's record without calling AWS.
+async fn read_target(
+    ctx: &ReadContext<'_>,
+    target: &LiveTarget,
+) -> Result<Option<LiveResource>, LiveError> {
+    let Some(name) = target.name.as_deref() else {
+        return Ok(from_stack(ctx, target));
+    };
+    match target.resource_type.as_str() {
+        "AWS::Lambda::Function" => lambda::read_function(ctx, name).await,
+        "AWS::Lambda::Alias" => lambda::read_alias(ctx, target, name).await,
+        "AWS::Lambda::EventSourceMapping" => lambda::read_event_source_mapping(ctx, target).await,
+        "AWS::Logs::LogGroup" => logs::read_log_group(ctx, name).await,
+        "AWS::SQS::Queue" => sqs::read_queue(ctx, name).await,
+        "AWS::Events::Rule" => events::read_rule(ctx, name).await,
+        "AWS::ApiGatewayV2::Api" => apigateway::read_api(ctx, name).await,
+        "AWS::ApiGatewayV2::Integration" => apigateway::read_integration(ctx, target).await,
+        "AWS::ApiGatewayV2::Route" => apigateway::read_route(ctx, target).await,
+        "AWS::ApiGatewayV2::Stage" => apigateway::read_stage(ctx, target).await,
+        "AWS::CloudFront::Distribution" => cloudfront::read_distribution(ctx, target, name).await,
+        "AWS::CloudFront::OriginAccessControl" => {
+            cloudfront::read_origin_access_control(ctx, name).await
+        }
+        "AWS::S3::BucketPolicy" => s3::read_bucket_policy(ctx, target, name).await,
+        "AWS::S3::Bucket" => s3::read_bucket(ctx, name).await,
+        "AWS::ECR::Repository" => ecr::read_repository(ctx, name).await,
+        "AWS::KMS::Key" => kms::read_key(ctx, name).await,
+        _ => Ok(from_stack(ctx, target)),
+    }
+}
+
+/// A resource as the stack records it: its type, physical id and `Ref` (and an IAM role's ARN),
+/// with no observed properties. Nothing when the stack records no physical id.
+fn from_stack(ctx: &ReadContext<'_>, target: &LiveTarget) -> Option<LiveResource> {
+    let physical_id = target.physical_id.clone().filter(|p| !p.is_empty())?;
+    let mut attributes = BTreeMap::from([("Ref".to_owned(), physical_id.clone())]);
+    if target.resource_type == "AWS::IAM::Role" {
+        attributes.insert(
+            "Arn".to_owned(),
+            format!("arn:aws:iam::{}:role/{}", ctx.account, physical_id),
+        );
+    }
+    Some(LiveResource {
+        resource_type: target.resource_type.clone(),
+        physical_id,
+        attributes,
+        properties: Map::new(),
+    })
+}

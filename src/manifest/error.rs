@@ -1,0 +1,306 @@
+//! Errors of the stage manifest: every problem found in one pass, each located at file, line,
+//! column and key path, rendered by miette as a code frame; plus the file-level failures (missing,
+//! unreadable, ambiguous stage file).
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode, SourceSpan};
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// One thing wrong in a stage file. `line` and `column` are 1-based (the column counts
+/// characters); `path` is the key path (`queue.mail-sender.timeout`, `http.domains[1]`), empty
+/// when the problem is about the document itself.
+///
+/// `Display`: `<file>:<line>:<col>: <key path>: <message>`, then `  help: <help>` on its own line
+/// when there is help.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    file: String,
+    line: usize,
+    column: usize,
+    path: String,
+    message: String,
+    help: Option<String>,
+    span: SourceSpan,
+}
+
+impl Problem {
+    /// A problem at `span` (byte offset and length in the file's text).
+    pub(crate) fn new(
+        file: &str,
+        (line, column): (usize, usize),
+        span: (usize, usize),
+        path: impl Into<String>,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> Self {
+        Problem {
+            file: file.to_string(),
+            line,
+            column,
+            path: path.into(),
+            message: message.into(),
+            help,
+            span: SourceSpan::from(span),
+        }
+    }
+
+    /// The file the problem is in, as given to `parse`/`load`.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// 1-based line.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// 1-based column, in characters.
+    pub fn column(&self) -> usize {
+        self.column
+    }
+
+    /// Key path, e.g. `queue.default.timeout` or `http.domains[1]`; empty for document-level problems.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// What is wrong.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// What to do about it (`did you mean `memory`?`, `allowed: 128–10240`).
+    pub fn help(&self) -> Option<&str> {
+        self.help.as_deref()
+    }
+
+    /// Byte offset and length of the offending text.
+    pub fn span(&self) -> SourceSpan {
+        self.span
+    }
+
+    /// `<file>:<line>:<col>: <key path>: <message>` without the help.
+    fn headline(&self) -> String {
+        if self.path.is_empty() {
+            format!(
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )
+        } else {
+            format!(
+                "{}:{}:{}: {}: {}",
+                self.file, self.line, self.column, self.path, self.message
+            )
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.headline())?;
+        if let Some(help) = &self.help {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A problem as miette renders it: headline above a code frame, help below it.
+#[derive(Debug)]
+struct Frame {
+    problem: Problem,
+    source: NamedSource<Arc<String>>,
+}
+
+impl fmt::Display for Frame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problem.headline())
+    }
+}
+
+impl std::error::Error for Frame {}
+
+impl Diagnostic for Frame {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new("hover::manifest"))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.problem
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(
+            Some(self.problem.message.clone()),
+            self.problem.span,
+        ))))
+    }
+}
+
+/// Every problem of one stage file, sorted by position, with the file's text for code frames.
+#[derive(Debug)]
+pub struct Problems {
+    file: String,
+    frames: Vec<Frame>,
+}
+
+impl Problems {
+    /// Sorts `problems` by position, drops exact repeats and attaches the source text.
+    pub(crate) fn new(file: &str, text: &str, mut problems: Vec<Problem>) -> Self {
+        problems.sort_by(|a, b| {
+            (a.span.offset(), a.line, a.column, &a.path, &a.message).cmp(&(
+                b.span.offset(),
+                b.line,
+                b.column,
+                &b.path,
+                &b.message,
+            ))
+        });
+        problems.dedup();
+        let source = NamedSource::new(file, Arc::new(text.to_string())).with_language("yaml");
+        let frames = problems
+            .into_iter()
+            .map(|problem| Frame {
+                problem,
+                source: source.clone(),
+            })
+            .collect();
+        Problems {
+            file: file.to_string(),
+            frames,
+        }
+    }
+}
+
+/// Why a stage manifest could not be loaded. `Invalid` holds every problem of the file (never
+/// zero); the other variants are about finding and reading the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("{}", summary(.0))]
+    Invalid(Problems),
+
+    #[error("stage file not found: {}", .path.display())]
+    NotFound {
+        /// The path looked for (`<dir>/.hover/<stage>.yml`).
+        path: PathBuf,
+        /// Stages that do exist in `.hover/`, sorted.
+        stages: Vec<String>,
+    },
+
+    #[error("both {} and {} exist; hover would not know which one to use", .first.display(), .second.display())]
+    Ambiguous { first: PathBuf, second: PathBuf },
+
+    #[error("`{stage}` is not a stage name")]
+    BadStageName { stage: String },
+
+    #[error("cannot read {}: {source}", .path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn summary(problems: &Problems) -> String {
+    match problems.frames.as_slice() {
+        [one] => one.problem.headline(),
+        many => format!("{}: {} problems in the stage manifest", problems.file, many.len()),
+    }
+}
+
+impl ManifestError {
+    /// Every located problem, sorted by position (empty for the file-level variants).
+    pub fn problems(&self) -> Vec<&Problem> {
+        match self {
+            ManifestError::Invalid(p) => p.frames.iter().map(|f| &f.problem).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Each problem on its own line(s), in the `Display` form of [`Problem`]; for the file-level
+    /// variants, the error and its help.
+    pub fn to_text(&self) -> String {
+        match self {
+            ManifestError::Invalid(p) => p
+                .frames
+                .iter()
+                .map(|f| f.problem.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            other => match other.help() {
+                Some(help) => format!("{other}\n  help: {help}"),
+                None => other.to_string(),
+            },
+        }
+    }
+}
+
+impl Diagnostic for ManifestError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(match self {
+            ManifestError::Invalid(_) => "hover::manifest",
+            ManifestError::NotFound { .. } => "hover::manifest::not_found",
+            ManifestError::Ambiguous { .. } => "hover::manifest::ambiguous",
+            ManifestError::BadStageName { .. } => "hover::manifest::stage_name",
+            ManifestError::Unreadable { .. } => "hover::manifest::unreadable",
+        }))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        match self {
+            ManifestError::Invalid(p) => match p.frames.as_slice() {
+                [one] => one.help(),
+                _ => None,
+            },
+            ManifestError::NotFound { stages, .. } if stages.is_empty() => Some(Box::new(
+                "no stage files exist in .hover/; create one, e.g. `.hover/dev.yml` with `name` and `region`",
+            )),
+            ManifestError::NotFound { stages, .. } => Some(Box::new(format!(
+                "stages in .hover/: {}",
+                stages.join(", ")
+            ))),
+            ManifestError::Ambiguous { .. } => Some(Box::new("remove or rename one of them")),
+            ManifestError::BadStageName { .. } => Some(Box::new(
+                "a stage is the name of a file in .hover/ without `.yml`: letters, digits, `-` and `_`",
+            )),
+            ManifestError::Unreadable { .. } => None,
+        }
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        match self {
+            ManifestError::Invalid(p) => match p.frames.as_slice() {
+                [one] => one.source_code(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        match self {
+            ManifestError::Invalid(p) => match p.frames.as_slice() {
+                [one] => one.labels(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        match self {
+            ManifestError::Invalid(p) if p.frames.len() > 1 => {
+                Some(Box::new(p.frames.iter().map(|f| f as &dyn Diagnostic)))
+            }
+            _ => None,
+        }
+    }
+}

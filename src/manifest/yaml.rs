@@ -1,0 +1,718 @@
+//! Spanned YAML: the node tree of one stage file, built from `saphyr-parser` events. Every node keeps
+//! its byte span, line and column; every scalar keeps its raw text and whether it was written plain,
+//! so `512` and `"512"` stay distinguishable. Duplicate keys, multiple documents, unsupported tags,
+//! merge keys and syntax errors become located problems; aliases are resolved.
+
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Tag};
+use std::collections::HashMap;
+
+/// Most nodes a document may expand to once aliases are resolved (guards against alias bombs).
+const NODE_BUDGET: usize = 100_000;
+
+/// A byte range of the source text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Span {
+    /// Byte offset of the first byte.
+    pub offset: usize,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+/// One YAML node with where it was written. `line` and `col` are 1-based; `col` counts characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    pub kind: Kind,
+    pub span: Span,
+    pub line: usize,
+    pub col: usize,
+}
+
+/// What a node holds. Mapping entries keep their source order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// An empty value, `~` or `null` written plain.
+    Null,
+    /// A scalar's text as written (escapes resolved). `plain` is false for quoted and block
+    /// scalars and for `!!str`: such a scalar is a string even when it looks like a number.
+    Scalar { value: String, plain: bool },
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+impl Node {
+    /// The scalar's text, if this node is a scalar.
+    pub fn scalar(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Scalar { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// What kind of value this is, for "expected …, found …" messages.
+    pub fn describe(&self) -> &'static str {
+        match &self.kind {
+            Kind::Null => "nothing (null)",
+            Kind::Seq(_) => "a list",
+            Kind::Map(_) => "a mapping",
+            Kind::Scalar { value, plain } => {
+                if !*plain {
+                    "a string"
+                } else if is_bool(value) {
+                    "a boolean"
+                } else if is_int(value) || is_float(value) {
+                    "a number"
+                } else {
+                    "a string"
+                }
+            }
+        }
+    }
+}
+
+/// A problem found while reading the YAML itself (before any schema check).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YamlProblem {
+    pub span: Span,
+    pub line: usize,
+    pub col: usize,
+    /// Key path of the problem when known (duplicate keys), else empty.
+    pub path: String,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// A parsed stage file: its single document (`None` when the file holds no document at all) and
+/// every problem found. A syntax error stops the parse, so `root` is `None` then.
+#[derive(Clone, Debug, Default)]
+pub struct Document {
+    pub root: Option<Node>,
+    pub problems: Vec<YamlProblem>,
+}
+
+/// YAML 1.2 core-schema booleans.
+pub fn is_bool(s: &str) -> bool {
+    matches!(s, "true" | "True" | "TRUE" | "false" | "False" | "FALSE")
+}
+
+/// YAML 1.2 core-schema integers (decimal, `0o` octal, `0x` hex).
+pub fn is_int(s: &str) -> bool {
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if let Some(oct) = s.strip_prefix("0o") {
+        return !oct.is_empty() && oct.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    }
+    if let Some(hex) = s.strip_prefix("0x") {
+        return !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    }
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// YAML 1.2 core-schema floats (including `.inf` and `.nan`), excluding integers.
+pub fn is_float(s: &str) -> bool {
+    if matches!(
+        s,
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+    ) || matches!(s, ".nan" | ".NaN" | ".NAN")
+    {
+        return true;
+    }
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let mut parts = mantissa.splitn(2, '.');
+    let int_part = parts.next().unwrap_or("");
+    let frac_part = parts.next();
+    let digits_ok = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match frac_part {
+        Some(frac) => {
+            digits_ok(int_part) && digits_ok(frac) && !(int_part.is_empty() && frac.is_empty())
+        }
+        None => !int_part.is_empty() && digits_ok(int_part),
+    };
+    let exponent_ok = match exponent {
+        Some(e) => {
+            let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+            !e.is_empty() && digits_ok(e)
+        }
+        None => frac_part.is_some(),
+    };
+    mantissa_ok && exponent_ok
+}
+
+/// Converts the parser's character-based markers into byte offsets of `text`.
+struct Positions {
+    /// Byte offset of every character index, plus one entry for the end of the text.
+    bytes: Vec<usize>,
+}
+
+impl Positions {
+    fn new(text: &str) -> Self {
+        let mut bytes: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
+        bytes.push(text.len());
+        Positions { bytes }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        self.bytes
+            .get(char_index)
+            .or(self.bytes.last())
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn span(&self, start: &Marker, end: &Marker) -> Span {
+        let offset = self.byte(start.index());
+        let end = self.byte(end.index()).max(offset);
+        Span {
+            offset,
+            len: end - offset,
+        }
+    }
+}
+
+/// 1-based line and character column of a byte offset of `text`.
+pub fn locate(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (line, col)
+}
+
+/// A collection being built, with the anchor it will be registered under.
+enum Frame {
+    Seq {
+        start: Node,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        start: Node,
+        anchor: usize,
+        entries: Vec<(Node, Node)>,
+        /// The key whose value comes next; `Some(None)` when that entry is dropped.
+        pending: Option<Option<Node>>,
+        /// Line of every key seen so far.
+        seen: HashMap<String, usize>,
+    },
+}
+
+struct Builder<'t> {
+    text: &'t str,
+    positions: Positions,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    root: Option<Node>,
+    problems: Vec<YamlProblem>,
+    nodes: usize,
+}
+
+/// A problem that stops the parse.
+struct Fatal;
+
+impl<'t> Builder<'t> {
+    fn node(&self, kind: Kind, span: saphyr_parser::Span) -> Node {
+        Node {
+            kind,
+            span: self.positions.span(&span.start, &span.end),
+            line: span.start.line(),
+            col: span.start.col() + 1,
+        }
+    }
+
+    fn problem(&mut self, node: &Node, path: String, message: String, help: Option<String>) {
+        self.problems.push(YamlProblem {
+            span: node.span,
+            line: node.line,
+            col: node.col,
+            path,
+            message,
+            help,
+        });
+    }
+
+    /// Key path of the value about to complete, from the open collections.
+    fn path(&self) -> String {
+        let mut path = String::new();
+        for frame in &self.stack {
+            match frame {
+                Frame::Seq { items, .. } => path.push_str(&format!("[{}]", items.len())),
+                Frame::Map { pending, .. } => {
+                    if let Some(Some(key)) = pending {
+                        if !path.is_empty() {
+                            path.push('.');
+                        }
+                        path.push_str(key.scalar().unwrap_or("?"));
+                    }
+                }
+            }
+        }
+        path
+    }
+
+    fn count(&mut self, n: usize, at: &Node) -> Result<(), Fatal> {
+        self.nodes += n;
+        if self.nodes > NODE_BUDGET {
+            self.problem(
+                at,
+                String::new(),
+                format!("aliases expand this document to more than {NODE_BUDGET} values"),
+                Some("write the values out instead of nesting aliases".into()),
+            );
+            return Err(Fatal);
+        }
+        Ok(())
+    }
+
+    /// Places a finished node into the open collection (or as the document root).
+    fn complete(&mut self, node: Node, anchor: usize) -> Result<(), Fatal> {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        let path = self.path();
+        let Some(frame) = self.stack.last_mut() else {
+            if self.root.is_none() {
+                self.root = Some(node);
+            }
+            return Ok(());
+        };
+        match frame {
+            Frame::Seq { items, .. } => items.push(node),
+            Frame::Map {
+                entries,
+                pending,
+                seen,
+                ..
+            } => match pending.take() {
+                Some(Some(key)) => entries.push((key, node)),
+                Some(None) => {}
+                None => {
+                    let (keep, problem) = match &node.kind {
+                        Kind::Scalar { value, plain } if *plain && value == "<<" => (
+                            false,
+                            Some((
+                                "merge keys (`<<`) are not supported".to_string(),
+                                Some("write the keys out, or use an alias as a whole value".into()),
+                            )),
+                        ),
+                        Kind::Scalar { value, .. } => match seen.get(value) {
+                            Some(first) => (
+                                false,
+                                Some((
+                                    format!(
+                                        "duplicate key `{value}` (first defined on line {first})"
+                                    ),
+                                    Some("remove one of them; YAML keys must be unique".into()),
+                                )),
+                            ),
+                            None => {
+                                seen.insert(value.clone(), node.line);
+                                (true, None)
+                            }
+                        },
+                        Kind::Null => (
+                            false,
+                            Some(("a key must not be empty".to_string(), None)),
+                        ),
+                        Kind::Seq(_) | Kind::Map(_) => (
+                            false,
+                            Some((
+                                format!("a key must be a plain string, found {}", node.describe()),
+                                None,
+                            )),
+                        ),
+                    };
+                    let key_path = match node.scalar() {
+                        Some(k) if path.is_empty() => k.to_string(),
+                        Some(k) => format!("{path}.{k}"),
+                        None => path,
+                    };
+                    if let Some((message, help)) = problem {
+                        self.problem(&node, key_path, message, help);
+                    }
+                    if let Some(Frame::Map { pending, .. }) = self.stack.last_mut() {
+                        *pending = Some(keep.then_some(node));
+                    }
+                }
+            },
+        }
+        Ok(())
+    }
+
+    fn tag_problem(&mut self, node: &Node, tag: &Tag) {
+        let path = self.path();
+        self.problem(
+            node,
+            path,
+            format!("YAML tag `{}{}` is not supported", tag.handle, tag.suffix),
+            Some("remove the tag; quote the value to make it a string".into()),
+        );
+    }
+
+    fn event(&mut self, event: Event<'_>, span: saphyr_parser::Span) -> Result<(), Fatal> {
+        match event {
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
+            Event::DocumentStart(_) => {
+                if self.root.is_some() {
+                    let node = self.node(Kind::Null, span);
+                    self.problem(
+                        &node,
+                        String::new(),
+                        "a stage file holds one YAML document, found a second one".into(),
+                        Some("remove the `---` separator and everything after it".into()),
+                    );
+                    return Err(Fatal);
+                }
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let mut plain = style == ScalarStyle::Plain;
+                let mut node = self.node(Kind::Null, span);
+                if let Some(tag) = &tag {
+                    match (tag.is_yaml_core_schema(), tag.suffix.as_str()) {
+                        (true, "str") => plain = false,
+                        (true, "int" | "float" | "bool" | "null") => {}
+                        _ => self.tag_problem(&node, tag),
+                    }
+                }
+                node.kind = if plain && matches!(&*value, "" | "~" | "null" | "Null" | "NULL") {
+                    Kind::Null
+                } else {
+                    Kind::Scalar {
+                        value: value.into_owned(),
+                        plain,
+                    }
+                };
+                self.count(1, &node)?;
+                self.complete(node, anchor)?;
+            }
+            Event::Alias(id) => {
+                let at = self.node(Kind::Null, span);
+                match self.anchors.get(&id).cloned() {
+                    Some(mut node) => {
+                        self.count(size(&node), &at)?;
+                        // The value is the anchored one; its position is where the alias is used.
+                        node.span = at.span;
+                        node.line = at.line;
+                        node.col = at.col;
+                        self.complete(node, 0)?;
+                    }
+                    None => {
+                        let path = self.path();
+                        self.problem(
+                            &at,
+                            path,
+                            "this alias refers to the collection that contains it".into(),
+                            Some("recursive aliases are not supported".into()),
+                        );
+                        return Err(Fatal);
+                    }
+                }
+            }
+            Event::SequenceStart(anchor, tag) => {
+                let start = self.node(Kind::Null, span);
+                if let Some(tag) = tag.filter(|t| !(t.is_yaml_core_schema() && t.suffix == "seq")) {
+                    self.tag_problem(&start, &tag);
+                }
+                self.count(1, &start)?;
+                self.stack.push(Frame::Seq {
+                    start,
+                    anchor,
+                    items: Vec::new(),
+                });
+            }
+            Event::MappingStart(anchor, tag) => {
+                let start = self.node(Kind::Null, span);
+                if let Some(tag) = tag.filter(|t| !(t.is_yaml_core_schema() && t.suffix == "map")) {
+                    self.tag_problem(&start, &tag);
+                }
+                self.count(1, &start)?;
+                self.stack.push(Frame::Map {
+                    start,
+                    anchor,
+                    entries: Vec::new(),
+                    pending: None,
+                    seen: HashMap::new(),
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let end = self.positions.byte(span.end.index());
+                let (mut node, anchor) = match self.stack.pop() {
+                    Some(Frame::Seq {
+                        start,
+                        anchor,
+                        items,
+                    }) => (
+                        Node {
+                            kind: Kind::Seq(items),
+                            ..start
+                        },
+                        anchor,
+                    ),
+                    Some(Frame::Map {
+                        start,
+                        anchor,
+                        entries,
+                        ..
+                    }) => (
+                        Node {
+                            kind: Kind::Map(entries),
+                            ..start
+                        },
+                        anchor,
+                    ),
+                    None => return Ok(()),
+                };
+                node.span.len = end.saturating_sub(node.span.offset);
+                self.complete(node, anchor)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A located problem for the parser's error, with a hint for the usual mistakes.
+    fn syntax_error(&mut self, marker: &Marker, info: &str) {
+        let mut offset = self.positions.byte(marker.index());
+        if info.contains("tab") {
+            // The parser reports tabs at the token before them; point at the tab itself.
+            if let Some(i) = self.text.get(offset..).and_then(|rest| rest.find('\t')) {
+                offset += i;
+            }
+        }
+        let (line, col) = locate(self.text, offset);
+        let len = self
+            .text
+            .get(offset..)
+            .and_then(|rest| rest.chars().next())
+            .map_or(0, char::len_utf8);
+        let help = if info.contains("tab") {
+            Some("indent YAML with spaces; tabs are not allowed".to_string())
+        } else if info.contains("did not find expected key")
+            || info.contains("simple key expect")
+            || info.contains("mapping values are not allowed")
+        {
+            Some(
+                "check the indentation (keys of one mapping line up) and that every key is \
+                 followed by `: ` (quote values that contain `: `)"
+                    .to_string(),
+            )
+        } else if info.contains("unknown anchor") {
+            Some("define the anchor (`&name`) before using the alias (`*name`)".to_string())
+        } else {
+            None
+        };
+        self.problems.push(YamlProblem {
+            span: Span { offset, len },
+            line,
+            col,
+            path: String::new(),
+            message: format!("invalid YAML: {info}"),
+            help,
+        });
+    }
+}
+
+/// Number of nodes in a tree.
+fn size(node: &Node) -> usize {
+    match &node.kind {
+        Kind::Null | Kind::Scalar { .. } => 1,
+        Kind::Seq(items) => 1 + items.iter().map(size).sum::<usize>(),
+        Kind::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| size(k) + size(v))
+                .sum::<usize>()
+        }
+    }
+}
+
+/// Parses one stage file into its node tree, collecting every problem the YAML itself has.
+pub fn parse(text: &str) -> Document {
+    let mut builder = Builder {
+        text,
+        positions: Positions::new(text),
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        root: None,
+        problems: Vec::new(),
+        nodes: 0,
+    };
+    for event in Parser::new_from_str(text) {
+        match event {
+            Ok((event, span)) => {
+                if builder.event(event, span).is_err() {
+                    builder.root = None;
+                    break;
+                }
+            }
+            Err(err) => {
+                builder.syntax_error(err.marker(), err.info());
+                builder.root = None;
+                break;
+            }
+        }
+    }
+    Document {
+        root: builder.root,
+        problems: builder.problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root(text: &str) -> Node {
+        let doc = parse(text);
+        assert!(doc.problems.is_empty(), "{:?}", doc.problems);
+        doc.root.expect("a document")
+    }
+
+    fn entries(node: &Node) -> &[(Node, Node)] {
+        match &node.kind {
+            Kind::Map(e) => e,
+            other => panic!("not a map: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn scalars_keep_text_and_quoting() {
+        let r = root("a: 512\nb: \"512\"\nc: 'x'\nd:\ne: ~\nf: |\n  text\n");
+        let e = entries(&r);
+        assert_eq!(
+            e[0].1.kind,
+            Kind::Scalar {
+                value: "512".into(),
+                plain: true
+            }
+        );
+        assert_eq!(
+            e[1].1.kind,
+            Kind::Scalar {
+                value: "512".into(),
+                plain: false
+            }
+        );
+        assert_eq!(e[1].1.describe(), "a string");
+        assert_eq!(e[0].1.describe(), "a number");
+        assert_eq!(e[3].1.kind, Kind::Null);
+        assert_eq!(e[4].1.kind, Kind::Null);
+        assert_eq!(
+            e[5].1.kind,
+            Kind::Scalar {
+                value: "text\n".into(),
+                plain: false
+            }
+        );
+    }
+
+    #[test]
+    fn positions_are_one_based_and_in_bytes() {
+        let text = "é: ü\nkey:\n  inner: [1, \"two\"]\n";
+        let r = root(text);
+        let e = entries(&r);
+        assert_eq!((e[0].1.line, e[0].1.col), (1, 4));
+        assert_eq!(&text[e[0].1.span.offset..][..e[0].1.span.len], "ü");
+        let inner = entries(&e[1].1);
+        let Kind::Seq(items) = &inner[0].1.kind else {
+            panic!("not a list")
+        };
+        assert_eq!((items[1].line, items[1].col), (3, 14));
+        assert_eq!(
+            &text[items[1].span.offset..][..items[1].span.len],
+            "\"two\""
+        );
+    }
+
+    #[test]
+    fn duplicate_key_points_at_second_and_names_first_line() {
+        let doc = parse("http:\n  memory: 1\n  timeout: 2\n  memory: 3\n");
+        assert_eq!(doc.problems.len(), 1);
+        let p = &doc.problems[0];
+        assert_eq!((p.line, p.col), (4, 3));
+        assert_eq!(p.path, "http.memory");
+        assert!(p.message.contains("line 2"), "{}", p.message);
+        // The first value is kept.
+        let r = doc.root.expect("root");
+        let http = entries(&entries(&r)[0].1);
+        assert_eq!(http.len(), 2);
+        assert_eq!(http[0].1.scalar(), Some("1"));
+    }
+
+    #[test]
+    fn aliases_resolve_and_recursion_is_rejected() {
+        let r = root("base: &b\n  x: 1\ncopy: *b\n");
+        let e = entries(&r);
+        assert_eq!(entries(&e[1].1)[0].1.scalar(), Some("1"));
+        assert_eq!(e[1].1.line, 3);
+        let doc = parse("a: &x [*x]\n");
+        assert!(doc.root.is_none());
+        assert!(doc.problems[0].message.contains("alias"));
+    }
+
+    #[test]
+    fn alias_bombs_are_stopped() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            let prev = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        let doc = parse(&text);
+        assert!(doc.root.is_none());
+        assert!(doc.problems[0].message.contains("more than"));
+    }
+
+    #[test]
+    fn second_document_and_tags_and_merge_keys_are_rejected() {
+        let doc = parse("a: 1\n---\nb: 2\n");
+        assert!(doc.root.is_none());
+        assert_eq!(doc.problems[0].line, 2);
+        let doc = parse("a: !custom 1\n");
+        assert!(doc.problems[0].message.contains("tag"));
+        let doc = parse("a: !!str 5\n");
+        assert!(doc.problems.is_empty());
+        let doc = parse("base: &b {x: 1}\nother:\n  <<: *b\n");
+        assert!(doc.problems[0].message.contains("merge keys"));
+        assert_eq!(doc.problems[0].line, 3);
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let doc = parse("a: 1\n\tb: 2\n");
+        assert!(doc.root.is_none());
+        let p = &doc.problems[0];
+        assert_eq!((p.line, p.col), (2, 1));
+        assert!(p.help.as_deref().unwrap_or("").contains("spaces"));
+        let doc = parse("a: [1, 2\n");
+        assert!(doc.problems[0].message.starts_with("invalid YAML"));
+    }
+
+    #[test]
+    fn empty_text_has_no_document() {
+        assert!(parse("").root.is_none());
+        assert!(parse("# only a comment\n").root.is_none());
+        assert!(parse("").problems.is_empty());
+    }
+
+    #[test]
+    fn core_schema_numbers() {
+        for s in ["0", "12", "-3", "+4", "0x1f", "0o17"] {
+            assert!(is_int(s), "{s}");
+        }
+        for s in ["1.5", "-0.5", "1e3", ".5", "2.", ".inf"] {
+            assert!(is_float(s) && !is_int(s), "{s}");
+        }
+        for s in ["", "-", "1,2", "abc", "1.2.3", "e3"] {
+            assert!(!is_int(s) && !is_float(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn locate_counts_characters() {
+        assert_eq!(locate("ab\ncé d", 7), (2, 4));
+        assert_eq!(locate("", 0), (1, 1));
+    }
+}

@@ -1,0 +1,123 @@
+//! The stage model shared by every layer: typed resources of one stage as desired (from the
+//! manifest) and as observed (read from AWS). Plain data; no AWS types.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Who provisions a resource: the stage's CloudFormation stack, or hover directly through the
+/// service API before the stack (ECR repository, assets bucket, KMS key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provisioner {
+    Stack,
+    Direct,
+}
+
+/// One resource of the desired stage. `properties` are CloudFormation properties and may hold the
+/// intrinsic functions `Ref`, `Fn::GetAtt` and `Fn::Sub`; `depends_on` holds every other resource it
+/// needs first (intrinsic references included).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Resource {
+    pub logical_id: String,
+    /// Its part in the stage, for people: `http function`, `queue emails_high`.
+    pub role: String,
+    /// CloudFormation type, e.g. `AWS::Lambda::Function`.
+    pub resource_type: String,
+    /// The AWS name (or the best human identifier when AWS assigns the name).
+    pub name: String,
+    pub provisioner: Provisioner,
+    pub properties: Map<String, Value>,
+    /// Resources that must exist first; references found in `properties` are included.
+    pub depends_on: BTreeSet<String>,
+}
+
+/// The stage as the manifest wants it: every resource, keyed by logical id, plus the stack outputs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DesiredStage {
+    pub name: String,
+    pub region: String,
+    /// Tag of the image every function runs.
+    pub image_tag: String,
+    pub stack_role: Option<String>,
+    pub resources: BTreeMap<String, Resource>,
+    pub outputs: BTreeMap<String, Value>,
+}
+
+impl DesiredStage {
+    /// Stack-provisioned resources only, in logical-id order.
+    pub fn stack_resources(&self) -> impl Iterator<Item = &Resource> {
+        self.resources.values().filter(|r| r.provisioner == Provisioner::Stack)
+    }
+}
+
+/// What AWS has for a stage, as read by `live`. Absent things are absent, not errors.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ObservedStage {
+    /// Account the credentials resolve to.
+    pub account: Option<String>,
+    pub stack: Option<StackState>,
+    /// Live resources by logical id (desired ones and those the stack still holds).
+    pub resources: BTreeMap<String, LiveResource>,
+}
+
+/// The stage's CloudFormation stack as it is now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StackState {
+    pub name: String,
+    pub stack_id: String,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    /// The template last applied (its JSON body), when readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<Value>,
+    /// Resources in the stack by logical id.
+    #[serde(default)]
+    pub resources: BTreeMap<String, StackResource>,
+    #[serde(default)]
+    pub outputs: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StackResource {
+    pub resource_type: String,
+    pub physical_id: String,
+    pub status: String,
+}
+
+/// One resource as it exists in AWS. `properties` are in CloudFormation's shape and hold only what
+/// the reader can observe; a readable property that is unset is `null`. Properties the reader
+/// cannot observe are missing (the planner then falls back to the last applied template).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LiveResource {
+    pub resource_type: String,
+    pub physical_id: String,
+    /// `Ref` and `Fn::GetAtt` values (`Ref`, `Arn`, `ApiEndpoint`, `DomainName`, ...).
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    #[serde(default)]
+    pub properties: Map<String, Value>,
+}
+
+/// What `live` must look up for one resource: its logical id, type and AWS name (or the stack's
+/// physical id when the resource is only known from the stack).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LiveTarget {
+    pub logical_id: String,
+    pub resource_type: String,
+    /// AWS name to look up, when the resource has one.
+    pub name: Option<String>,
+    /// Physical id recorded by the stack, when it has one.
+    pub physical_id: Option<String>,
+    /// Type-specific lookup keys (`function`, `queue_arn`, `api`, ...), already resolved.
+    pub keys: BTreeMap<String, String>,
+}
+
+/// Marker for a value only known after apply; stands in for any JSON value.
+pub const UNKNOWN: &str = "\u{1}(known after apply)";
+
+/// Whether a JSON value is the known-after-apply marker.
+pub fn is_unknown(value: &Value) -> bool {
+    value.as_str() == Some(UNKNOWN)
+}

@@ -1,0 +1,82 @@
+//! `hover plan`: read the manifest, read the stage from AWS, and compute the plan.
+
+use crate::error::HoverError;
+use crate::live::{self, Clients};
+use crate::manifest::{self, Manifest};
+use crate::model::{DesiredStage, ObservedStage};
+use crate::plan::{self, Plan};
+use crate::stage;
+use std::path::PathBuf;
+
+/// Settings of one planning run.
+#[derive(Clone, Debug)]
+pub struct PlanOptions {
+    /// Directory holding `.hover/`.
+    pub dir: PathBuf,
+    pub stage: String,
+    /// Image tag to deploy; `None` keeps the tag live now.
+    pub image_tag: Option<String>,
+}
+
+/// Everything a planning run produced, for rendering and for apply.
+pub struct PlannedStage {
+    pub manifest: Manifest,
+    pub clients: Clients,
+    pub desired: DesiredStage,
+    pub observed: ObservedStage,
+    pub plan: Plan,
+}
+
+/// Loads the manifest (failing before any AWS call when it is bad), checks the account, reads the
+/// stage and plans it.
+pub async fn compute_plan(opts: &PlanOptions) -> Result<PlannedStage, HoverError> {
+    let manifest = manifest::load(&opts.dir, &opts.stage)?;
+    let config = live::load_config(manifest.aws_profile.as_deref(), &manifest.region).await;
+    let clients = Clients::new(&config);
+    let (desired, observed) = read(&manifest, &clients, opts.image_tag.as_deref()).await?;
+    let plan = plan::plan(&desired, &observed)?;
+    Ok(PlannedStage { manifest, clients, desired, observed, plan })
+}
+
+/// Reads the stage and builds the desired stage with the image tag to use.
+pub async fn read(
+    manifest: &Manifest,
+    clients: &Clients,
+    image_tag: Option<&str>,
+) -> Result<(DesiredStage, ObservedStage), HoverError> {
+    let account = live::caller_account(clients).await?;
+    if let Some(expected) = &manifest.account {
+        if expected != &account {
+            return Err(HoverError::WrongAccount {
+                stage: manifest.name.clone(),
+                expected: expected.clone(),
+                actual: account,
+            });
+        }
+    }
+    let stack = live::read_stack(clients, &manifest.name).await?;
+    let provisional = stage::desired(manifest, image_tag.unwrap_or(""));
+    let targets = stage::live_targets(&provisional, stack.as_ref(), &account);
+    let observed = live::read_resources(clients, Some(account), stack, &targets).await?;
+    let tag = match image_tag {
+        Some(t) => t.to_string(),
+        None => live_image_tag(&observed).ok_or_else(|| HoverError::NoImage {
+            stage: manifest.name.clone(),
+            repository: manifest.name.clone(),
+        })?,
+    };
+    Ok((stage::desired(manifest, &tag), observed))
+}
+
+/// The tag the stage's HTTP function runs now, if any.
+pub fn live_image_tag(observed: &ObservedStage) -> Option<String> {
+    let uri = observed
+        .resources
+        .get("HttpFunction")?
+        .properties
+        .get("Code")?
+        .get("ImageUri")?
+        .as_str()?;
+    let (_, tag) = uri.rsplit_once(':')?;
+    (!tag.is_empty() && !tag.contains('/')).then(|| tag.to_string())
+}

@@ -1,0 +1,499 @@
+//! The plan: the only place actions are decided. Compares the desired stage with what AWS has and
+//! what hover last applied, and yields per-resource actions (create, update in place, replace,
+//! delete, nothing) with property-level before → after, their causes, and a dependency order.
+//! Pure: no AWS, no printing.
+
+pub mod diff;
+pub mod graph;
+pub mod mask;
+pub mod resolve;
+
+use crate::model::{DesiredStage, LiveResource, ObservedStage, Provisioner, Resource};
+use crate::schema;
+use crate::template;
+use resolve::{deterministic_table, desired_iter, Attributes, Resolver};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Version of the plan's JSON form.
+pub const FORMAT_VERSION: &str = "1.0";
+
+/// What will happen to one resource. Replacement is first-class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    NoOp,
+    Create,
+    Update,
+    /// Replacement: the new resource is created before the old one is deleted (CloudFormation's way).
+    CreateThenDelete,
+    Delete,
+}
+
+impl Action {
+    /// The action list of Terraform's `show -json` for this action.
+    pub fn terraform(self) -> &'static [&'static str] {
+        match self {
+            Action::NoOp => &["no-op"],
+            Action::Create => &["create"],
+            Action::Update => &["update"],
+            Action::CreateThenDelete => &["create", "delete"],
+            Action::Delete => &["delete"],
+        }
+    }
+
+    pub fn is_replace(self) -> bool {
+        matches!(self, Action::CreateThenDelete)
+    }
+}
+
+/// Why an action was chosen, kept apart from the action itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// A property that cannot change in place differs.
+    ReplaceBecauseCannotUpdate,
+    /// In the stack, but no longer in the manifest.
+    DeleteBecauseNotInManifest,
+    /// The stack holds it, but it was deleted outside hover.
+    CreateBecauseDeletedOutside,
+    /// Only changes made outside hover are put back.
+    UpdateBecauseChangedOutside,
+}
+
+/// Where a difference comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// The manifest asks for something other than what hover last applied.
+    Manifest,
+    /// The live resource drifted from what hover last applied; the plan puts it back.
+    OutsideHover,
+}
+
+/// One top-level property that will change. Values are resolved and masked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttributeChange {
+    pub name: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub cause: Cause,
+    pub forces_replacement: bool,
+}
+
+/// A property changed outside hover: what hover last applied and what AWS has now (masked).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Drift {
+    pub name: String,
+    pub last_applied: Option<Value>,
+    pub live: Option<Value>,
+}
+
+/// The planned change of one resource.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResourceChange {
+    pub logical_id: String,
+    pub role: String,
+    pub resource_type: String,
+    pub name: String,
+    pub provisioner: Provisioner,
+    pub action: Action,
+    pub reason: Option<Reason>,
+    /// Properties forcing a replacement.
+    pub replace_paths: Vec<String>,
+    /// Properties that change (empty for no-op, create and delete).
+    pub changes: Vec<AttributeChange>,
+    /// Properties that will not change.
+    pub unchanged: usize,
+    /// Differences made outside hover since the last apply.
+    pub drift: Vec<Drift>,
+    /// The resource as it is (resolved, masked), `None` when absent.
+    pub before: Option<Map<String, Value>>,
+    /// The resource as it will be (resolved, masked), `None` when deleted.
+    pub after: Option<Map<String, Value>>,
+    pub depends_on: Vec<String>,
+}
+
+/// A stage's plan: plain data, ordered, deterministic, free of secret values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: String,
+    pub stage: String,
+    pub region: String,
+    pub account: Option<String>,
+    pub image_tag: String,
+    pub stack_status: Option<String>,
+    /// Every resource, in apply order: creates and updates by dependency, deletes in reverse.
+    pub resource_changes: Vec<ResourceChange>,
+    /// Things the user must know that are not changes (e.g. a name already taken outside the stack).
+    pub warnings: Vec<String>,
+    /// Digest of the observed state the plan was computed from (saved plans refuse a stale one).
+    pub observed_digest: String,
+}
+
+/// Counts for `Plan: N to add, N to change, N to destroy.` (replacements count as add and destroy).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub add: usize,
+    pub change: usize,
+    pub destroy: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.resource_changes {
+            match c.action {
+                Action::Create => s.add += 1,
+                Action::Update => s.change += 1,
+                Action::CreateThenDelete => {
+                    s.add += 1;
+                    s.destroy += 1
+                }
+                Action::Delete => s.destroy += 1,
+                Action::NoOp => {}
+            }
+        }
+        s
+    }
+
+    /// Whether applying would change anything.
+    pub fn has_changes(&self) -> bool {
+        self.resource_changes.iter().any(|c| c.action != Action::NoOp)
+    }
+
+    /// Changes other than no-op, in order.
+    pub fn actions(&self) -> impl Iterator<Item = &ResourceChange> {
+        self.resource_changes.iter().filter(|c| c.action != Action::NoOp)
+    }
+
+    /// Resources with changes made outside hover.
+    pub fn drifted(&self) -> impl Iterator<Item = &ResourceChange> {
+        self.resource_changes.iter().filter(|c| !c.drift.is_empty())
+    }
+}
+
+/// Why no plan could be made.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum PlanError {
+    #[error("the stage's resources depend on each other in a cycle: {}", .0.join(" -> "))]
+    #[diagnostic(code(hover::plan::cycle))]
+    Cycle(Vec<String>),
+}
+
+/// Digest of an observed state (stable across runs for the same state).
+pub fn observed_digest(observed: &ObservedStage) -> String {
+    let text = serde_json::to_string(observed).unwrap_or_default();
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Plans `desired` against `observed`.
+pub fn plan(desired: &DesiredStage, observed: &ObservedStage) -> Result<Plan, PlanError> {
+    let account = observed.account.as_deref();
+    let region = desired.region.as_str();
+    let stack_name = desired.name.as_str();
+    let stack = observed.stack.as_ref();
+    let last_template = stack.and_then(|s| s.template.as_ref());
+    let in_stack = |id: &str| stack.is_some_and(|s| s.resources.contains_key(id));
+
+    let live_attrs: Attributes = observed
+        .resources
+        .iter()
+        .map(|(id, r)| (id.clone(), r.attributes.clone()))
+        .collect();
+
+    // What hover last applied, resolved against what exists now.
+    let last_resources: Vec<(String, String, Map<String, Value>)> = last_template
+        .and_then(|t| t.get("Resources"))
+        .and_then(Value::as_object)
+        .map(|res| {
+            res.keys()
+                .map(|id| {
+                    (
+                        id.clone(),
+                        template::resource_type(last_template.unwrap_or(&Value::Null), id).unwrap_or_default(),
+                        template::resource_properties(last_template.unwrap_or(&Value::Null), id)
+                            .cloned()
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let last_table = deterministic_table(
+        last_resources.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c)),
+        &live_attrs,
+        account,
+        region,
+        stack_name,
+    );
+    let last_resolver = Resolver { account, region, stack_name, attributes: &last_table };
+    let last_props: BTreeMap<&str, Map<String, Value>> = last_resources
+        .iter()
+        .map(|(id, _, props)| (id.as_str(), last_resolver.resolve_map(props)))
+        .collect();
+
+    // Decide, then decide again while replacements make more values unknown.
+    let mut replaced: BTreeSet<String> = BTreeSet::new();
+    let mut changes;
+    let mut warnings;
+    loop {
+        let base: Attributes = live_attrs
+            .iter()
+            .filter(|(id, _)| !replaced.contains(*id))
+            .map(|(id, a)| (id.clone(), a.clone()))
+            .collect();
+        let table = deterministic_table(desired_iter(&desired.resources), &base, account, region, stack_name);
+        let resolver = Resolver { account, region, stack_name, attributes: &table };
+        changes = BTreeMap::new();
+        warnings = Vec::new();
+        for r in desired.resources.values() {
+            let d = resolver.resolve_map(&r.properties);
+            let change = decide(
+                r,
+                Some(d),
+                last_props.get(r.logical_id.as_str()),
+                observed.resources.get(&r.logical_id),
+                in_stack(&r.logical_id),
+                &mut warnings,
+            );
+            changes.insert(r.logical_id.clone(), change);
+        }
+        if let Some(stack) = stack {
+            for (id, sr) in &stack.resources {
+                if desired.resources.contains_key(id) {
+                    continue;
+                }
+                let shell = Resource {
+                    logical_id: id.clone(),
+                    role: role_of_removed(&sr.resource_type),
+                    resource_type: sr.resource_type.clone(),
+                    name: sr.physical_id.clone(),
+                    provisioner: Provisioner::Stack,
+                    properties: Map::new(),
+                    depends_on: last_template
+                        .map(|t| template::resource_dependencies(t, id))
+                        .unwrap_or_default(),
+                };
+                let change = decide(
+                    &shell,
+                    None,
+                    last_props.get(id.as_str()),
+                    observed.resources.get(id),
+                    true,
+                    &mut warnings,
+                );
+                changes.insert(id.clone(), change);
+            }
+        }
+        let now: BTreeSet<String> = changes
+            .values()
+            .filter(|c: &&ResourceChange| c.action.is_replace())
+            .map(|c| c.logical_id.clone())
+            .collect();
+        if now == replaced {
+            break;
+        }
+        replaced = now;
+    }
+
+    // Order: creates/updates by the desired graph, deletes by the reverse of the last applied one.
+    let nodes: BTreeSet<String> = changes
+        .values()
+        .filter(|c| c.action != Action::Delete)
+        .map(|c| c.logical_id.clone())
+        .collect();
+    let edges: Vec<(String, String)> = desired
+        .resources
+        .values()
+        .flat_map(|r| r.depends_on.iter().map(move |d| (d.clone(), r.logical_id.clone())))
+        .collect();
+    let forward = graph::order(&nodes, &edges).map_err(PlanError::Cycle)?;
+    let deleted: BTreeSet<String> = changes
+        .values()
+        .filter(|c| c.action == Action::Delete)
+        .map(|c| c.logical_id.clone())
+        .collect();
+    let old_edges: Vec<(String, String)> = deleted
+        .iter()
+        .flat_map(|id| {
+            changes[id]
+                .depends_on
+                .iter()
+                .map(move |d| (d.clone(), id.clone()))
+        })
+        .chain(last_resources.iter().flat_map(|(id, _, _)| {
+            last_template
+                .map(|t| template::resource_dependencies(t, id))
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |d| (d, id.clone()))
+        }))
+        .collect();
+    let mut backward = graph::order(&deleted, &old_edges).map_err(PlanError::Cycle)?;
+    backward.reverse();
+
+    let mut resource_changes = Vec::with_capacity(changes.len());
+    for id in forward.iter().chain(backward.iter()) {
+        if let Some(c) = changes.remove(id) {
+            resource_changes.push(c);
+        }
+    }
+    warnings.sort();
+    warnings.dedup();
+    Ok(Plan {
+        format_version: FORMAT_VERSION.to_string(),
+        stage: desired.name.clone(),
+        region: desired.region.clone(),
+        account: observed.account.clone(),
+        image_tag: desired.image_tag.clone(),
+        stack_status: stack.map(|s| s.status.clone()),
+        resource_changes,
+        warnings,
+        observed_digest: observed_digest(observed),
+    })
+}
+
+fn role_of_removed(resource_type: &str) -> String {
+    let short = resource_type.rsplit("::").next().unwrap_or(resource_type);
+    format!("former {}", short.to_ascii_lowercase())
+}
+
+/// Decides one resource. `d` desired (resolved), `l` last applied (resolved), `r` live.
+fn decide(
+    res: &Resource,
+    d: Option<Map<String, Value>>,
+    l: Option<&Map<String, Value>>,
+    r: Option<&LiveResource>,
+    in_stack: bool,
+    warnings: &mut Vec<String>,
+) -> ResourceChange {
+    let mut change = ResourceChange {
+        logical_id: res.logical_id.clone(),
+        role: res.role.clone(),
+        resource_type: res.resource_type.clone(),
+        name: res.name.clone(),
+        provisioner: res.provisioner,
+        action: Action::NoOp,
+        reason: None,
+        replace_paths: vec![],
+        changes: vec![],
+        unchanged: 0,
+        drift: vec![],
+        before: None,
+        after: None,
+        depends_on: res.depends_on.iter().cloned().collect(),
+    };
+    match (d, r) {
+        (None, None) => {}
+        (Some(d), None) => {
+            change.action = Action::Create;
+            if in_stack {
+                change.reason = Some(Reason::CreateBecauseDeletedOutside);
+            }
+            change.after = Some(masked(d));
+        }
+        (None, Some(r)) => {
+            change.action = Action::Delete;
+            change.reason = Some(Reason::DeleteBecauseNotInManifest);
+            change.before = Some(masked(current_view(l, r, None)));
+        }
+        (Some(d), Some(r)) => {
+            if res.provisioner == Provisioner::Stack && !in_stack {
+                warnings.push(format!(
+                    "{} `{}` ({}) already exists outside the stack: CloudFormation cannot create it while it does; delete it or rename the stage.",
+                    res.role, res.name, res.resource_type
+                ));
+                change.action = Action::Create;
+                change.after = Some(masked(d));
+                return change;
+            }
+            let current = current_view(l, r, Some(&d));
+            let mut keys: BTreeSet<&String> = d.keys().collect();
+            keys.extend(l.into_iter().flat_map(|l| l.keys()));
+            keys.extend(r.properties.keys().filter(|k| d.contains_key(*k) || l.is_some_and(|l| l.contains_key(*k))));
+            for key in keys {
+                let after = d.get(key);
+                let last = l.and_then(|l| l.get(key));
+                let readable = r.properties.contains_key(key);
+                let now = current.get(key);
+                if diff::same(now, after) {
+                    change.unchanged += usize::from(after.is_some_and(|v| !v.is_null()));
+                } else {
+                    let cause = match l {
+                        Some(_) if !diff::same(last, after) => Cause::Manifest,
+                        Some(_) => Cause::OutsideHover,
+                        None => Cause::Manifest,
+                    };
+                    let forces = schema::forces_replacement(&res.resource_type, key);
+                    if forces {
+                        change.replace_paths.push(key.clone());
+                    }
+                    change.changes.push(AttributeChange {
+                        name: key.clone(),
+                        before: now.cloned().map(|v| mask_value(key, v)),
+                        after: after.cloned().map(|v| mask_value(key, v)),
+                        cause,
+                        forces_replacement: forces,
+                    });
+                }
+                if readable && l.is_some() && !diff::same(now, last) {
+                    change.drift.push(Drift {
+                        name: key.clone(),
+                        last_applied: last.cloned().map(|v| mask_value(key, v)),
+                        live: now.cloned().map(|v| mask_value(key, v)),
+                    });
+                }
+            }
+            if !change.replace_paths.is_empty() {
+                change.action = Action::CreateThenDelete;
+                change.reason = Some(Reason::ReplaceBecauseCannotUpdate);
+            } else if !change.changes.is_empty() {
+                change.action = Action::Update;
+                if change.changes.iter().all(|c| c.cause == Cause::OutsideHover) {
+                    change.reason = Some(Reason::UpdateBecauseChangedOutside);
+                }
+            }
+            change.before = Some(masked(current));
+            change.after = Some(masked(d));
+        }
+    }
+    change
+}
+
+/// The resource as it is: live values where readable (reduced to what hover manages), else what
+/// hover last applied.
+fn current_view(
+    l: Option<&Map<String, Value>>,
+    r: &LiveResource,
+    d: Option<&Map<String, Value>>,
+) -> Map<String, Value> {
+    let mut out: Map<String, Value> = l.cloned().unwrap_or_default();
+    for (k, v) in &r.properties {
+        let wanted = [d.and_then(|d| d.get(k)), l.and_then(|l| l.get(k))];
+        if wanted.iter().all(Option::is_none) {
+            continue;
+        }
+        if v.is_null() {
+            out.remove(k);
+        } else {
+            out.insert(k.clone(), diff::project(v, &wanted));
+        }
+    }
+    out
+}
+
+fn masked(mut props: Map<String, Value>) -> Map<String, Value> {
+    mask::mask_properties(&mut props);
+    props
+}
+
+fn mask_value(key: &str, value: Value) -> Value {
+    let mut m = Map::new();
+    m.insert(key.to_string(), value);
+    mask::mask_properties(&mut m);
+    m.remove(key).unwrap_or(Value::Null)
+}

@@ -1,0 +1,227 @@
+//! Resolution of CloudFormation intrinsics (`Ref`, `Fn::GetAtt`, `Fn::Sub`, pseudo parameters)
+//! to concrete values, or to the known-after-apply marker when a value cannot be known yet.
+
+use crate::model::{Resource, UNKNOWN};
+use crate::stage::{is_pseudo, sub_variables};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Attribute values (`Ref`, `Arn`, ...) per logical id.
+pub type Attributes = BTreeMap<String, BTreeMap<String, String>>;
+
+/// Resolves intrinsics against known attributes and the stage's pseudo parameters.
+pub struct Resolver<'a> {
+    pub account: Option<&'a str>,
+    pub region: &'a str,
+    pub stack_name: &'a str,
+    pub attributes: &'a Attributes,
+}
+
+impl Resolver<'_> {
+    fn pseudo(&self, name: &str) -> Option<String> {
+        match name {
+            "AWS::Region" => Some(self.region.to_string()),
+            "AWS::AccountId" => self.account.map(str::to_string),
+            "AWS::Partition" => Some("aws".into()),
+            "AWS::URLSuffix" => Some("amazonaws.com".into()),
+            "AWS::StackName" => Some(self.stack_name.to_string()),
+            _ => None,
+        }
+    }
+
+    fn attribute(&self, id: &str, attribute: &str) -> Option<String> {
+        if is_pseudo(id) {
+            return self.pseudo(id);
+        }
+        self.attributes.get(id)?.get(attribute).cloned()
+    }
+
+    /// `value` with every intrinsic replaced by its value or the known-after-apply marker.
+    pub fn resolve(&self, value: &Value) -> Value {
+        match value {
+            Value::Object(map) if map.len() == 1 => {
+                let Some((key, inner)) = map.iter().next() else {
+                    return value.clone();
+                };
+                match (key.as_str(), inner) {
+                    ("Ref", Value::String(id)) => self.known(self.attribute(id, "Ref")),
+                    ("Fn::GetAtt", Value::Array(parts)) => match (parts.first(), parts.get(1)) {
+                        (Some(Value::String(id)), Some(Value::String(attr))) => {
+                            self.known(self.attribute(id, attr))
+                        }
+                        _ => Value::String(UNKNOWN.into()),
+                    },
+                    ("Fn::Sub", Value::String(text)) => self.known(self.substitute(text)),
+                    _ => {
+                        let mut out = Map::new();
+                        out.insert(key.clone(), self.resolve(inner));
+                        Value::Object(out)
+                    }
+                }
+            }
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), self.resolve(v)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(|v| self.resolve(v)).collect()),
+            other => other.clone(),
+        }
+    }
+
+    /// Resolved properties of a resource.
+    pub fn resolve_map(&self, props: &Map<String, Value>) -> Map<String, Value> {
+        props
+            .iter()
+            .map(|(k, v)| (k.clone(), self.resolve(v)))
+            .collect()
+    }
+
+    fn known(&self, v: Option<String>) -> Value {
+        Value::String(v.unwrap_or_else(|| UNKNOWN.to_string()))
+    }
+
+    fn substitute(&self, text: &str) -> Option<String> {
+        let mut out = text.to_string();
+        for var in sub_variables(text) {
+            let value = match var.split_once('.') {
+                Some((id, attr)) if !is_pseudo(var) => self.attribute(id, attr)?,
+                _ => self.attribute(var, "Ref")?,
+            };
+            out = out.replacen(&format!("${{{var}}}"), &value, 1);
+        }
+        Some(out.replace("${!", "${"))
+    }
+}
+
+/// Attributes AWS derives from a resource's name alone, so they are known before it exists.
+/// `props` are the resource's properties already resolved.
+pub fn deterministic_attributes(
+    resource_type: &str,
+    props: &Map<String, Value>,
+    account: Option<&str>,
+    region: &str,
+) -> BTreeMap<String, String> {
+    let s = |k: &str| props.get(k).and_then(Value::as_str).filter(|v| *v != UNKNOWN);
+    let mut out = BTreeMap::new();
+    let Some(account) = account else { return out };
+    match resource_type {
+        "AWS::Lambda::Function" => {
+            if let Some(name) = s("FunctionName") {
+                out.insert("Ref".into(), name.to_string());
+                out.insert("Arn".into(), format!("arn:aws:lambda:{region}:{account}:function:{name}"));
+            }
+        }
+        "AWS::Lambda::Alias" => {
+            if let (Some(function), Some(name)) = (s("FunctionName"), s("Name")) {
+                let function = function.rsplit(':').next().unwrap_or(function);
+                let arn = format!("arn:aws:lambda:{region}:{account}:function:{function}:{name}");
+                out.insert("Ref".into(), arn.clone());
+                out.insert("AliasArn".into(), arn);
+            }
+        }
+        "AWS::SQS::Queue" => {
+            if let Some(name) = s("QueueName") {
+                out.insert("Arn".into(), format!("arn:aws:sqs:{region}:{account}:{name}"));
+                out.insert("QueueName".into(), name.to_string());
+            }
+        }
+        "AWS::Events::Rule" => {
+            if let Some(name) = s("Name") {
+                out.insert("Ref".into(), name.to_string());
+                out.insert("Arn".into(), format!("arn:aws:events:{region}:{account}:rule/{name}"));
+            }
+        }
+        "AWS::Logs::LogGroup" => {
+            if let Some(name) = s("LogGroupName") {
+                out.insert("Ref".into(), name.to_string());
+                out.insert("Arn".into(), format!("arn:aws:logs:{region}:{account}:log-group:{name}:*"));
+            }
+        }
+        "AWS::ECR::Repository" => {
+            if let Some(name) = s("RepositoryName") {
+                out.insert("Ref".into(), name.to_string());
+                out.insert("Arn".into(), format!("arn:aws:ecr:{region}:{account}:repository/{name}"));
+                out.insert("RepositoryUri".into(), format!("{account}.dkr.ecr.{region}.amazonaws.com/{name}"));
+            }
+        }
+        "AWS::S3::Bucket" => {
+            if let Some(name) = s("BucketName") {
+                out.insert("Ref".into(), name.to_string());
+                out.insert("Arn".into(), format!("arn:aws:s3:::{name}"));
+                out.insert("RegionalDomainName".into(), format!("{name}.s3.{region}.amazonaws.com"));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Deterministic attributes of every resource, resolving references between them (an alias names
+/// its function by `Ref`) until nothing new is learned.
+pub fn deterministic_table<'r>(
+    resources: impl Iterator<Item = (&'r str, &'r str, &'r Map<String, Value>)> + Clone,
+    base: &Attributes,
+    account: Option<&str>,
+    region: &str,
+    stack_name: &str,
+) -> Attributes {
+    let mut table = base.clone();
+    for _ in 0..3 {
+        let mut next = table.clone();
+        let resolver = Resolver { account, region, stack_name, attributes: &table };
+        for (id, ty, props) in resources.clone() {
+            let resolved = resolver.resolve_map(props);
+            let det = deterministic_attributes(ty, &resolved, account, region);
+            next.entry(id.to_string()).or_default().extend(det);
+        }
+        if next == table {
+            break;
+        }
+        table = next;
+    }
+    table
+}
+
+/// Convenience: deterministic attributes for desired resources.
+pub fn desired_iter<'r>(
+    resources: &'r BTreeMap<String, Resource>,
+) -> impl Iterator<Item = (&'r str, &'r str, &'r Map<String, Value>)> + Clone {
+    resources
+        .values()
+        .map(|r| (r.logical_id.as_str(), r.resource_type.as_str(), &r.properties))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn resolves_refs_getatts_subs_and_marks_unknowns() {
+        let attributes = Attributes::from([(
+            "Api".to_string(),
+            BTreeMap::from([("Ref".to_string(), "abc123".to_string())]),
+        )]);
+        let r = Resolver { account: Some("123456789012"), region: "eu-west-1", stack_name: "s", attributes: &attributes };
+        assert_eq!(r.resolve(&json!({"Ref": "Api"})), json!("abc123"));
+        assert_eq!(r.resolve(&json!({"Ref": "Missing"})), json!(UNKNOWN));
+        assert_eq!(
+            r.resolve(&json!({"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*"})),
+            json!("arn:aws:execute-api:eu-west-1:123456789012:abc123/*")
+        );
+        assert_eq!(r.resolve(&json!({"Fn::Sub": "${Other.Arn}"})), json!(UNKNOWN));
+        assert_eq!(r.resolve(&json!({"Fn::GetAtt": ["Api", "ApiEndpoint"]})), json!(UNKNOWN));
+        assert_eq!(r.resolve(&json!({"Fn::Sub": "a${!Literal}"})), json!("a${Literal}"));
+    }
+
+    #[test]
+    fn deterministic_attributes_follow_references() {
+        let f = json!({"FunctionName": "s-http"});
+        let a = json!({"FunctionName": {"Ref": "F"}, "Name": "live"});
+        let (f, a) = (f.as_object().cloned().unwrap_or_default(), a.as_object().cloned().unwrap_or_default());
+        let items = vec![("F", "AWS::Lambda::Function", &f), ("A", "AWS::Lambda::Alias", &a)];
+        let t = deterministic_table(items.into_iter(), &Attributes::new(), Some("123456789012"), "us-east-1", "s");
+        assert_eq!(t["A"]["Ref"], "arn:aws:lambda:us-east-1:123456789012:function:s-http:live");
+    }
+}

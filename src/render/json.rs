@@ -1,0 +1,134 @@
+//! The versioned JSON plan: `resource_changes[].change.actions` follow Terraform's `show -json`
+//! lists; unknown and sensitive values are `null` in before/after and marked in
+//! `after_unknown` / `*_sensitive`, so no secret ever appears.
+
+use crate::model::UNKNOWN;
+use crate::plan::mask::SENSITIVE;
+use crate::plan::{Plan, ResourceChange};
+use serde_json::{json, Map, Value};
+use std::io::{self, Write};
+
+/// Writes the plan as one JSON document (pretty, stable order) and a newline.
+pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    let doc = to_value(plan);
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+/// The JSON document of a plan.
+pub fn to_value(plan: &Plan) -> Value {
+    let s = plan.summary();
+    json!({
+        "format_version": plan.format_version,
+        "hover_version": env!("CARGO_PKG_VERSION"),
+        "stage": plan.stage,
+        "region": plan.region,
+        "account": plan.account,
+        "image_tag": plan.image_tag,
+        "stack_status": plan.stack_status,
+        "resource_changes": plan.resource_changes.iter().map(change).collect::<Vec<_>>(),
+        "resource_drift": plan.drifted().map(drift).collect::<Vec<_>>(),
+        "summary": { "add": s.add, "change": s.change, "destroy": s.destroy },
+        "warnings": plan.warnings,
+        "observed_digest": plan.observed_digest,
+    })
+}
+
+fn change(c: &ResourceChange) -> Value {
+    let (before, before_unknown, before_sensitive) = split(c.before.as_ref());
+    let (after, after_unknown, after_sensitive) = split(c.after.as_ref());
+    let _ = before_unknown;
+    let mut obj = json!({
+        "address": c.logical_id,
+        "type": c.resource_type,
+        "name": c.name,
+        "role": c.role,
+        "provisioner": c.provisioner,
+        "change": {
+            "actions": c.action.terraform(),
+            "before": before,
+            "after": after,
+            "after_unknown": after_unknown,
+            "before_sensitive": before_sensitive,
+            "after_sensitive": after_sensitive,
+            "replace_paths": c.replace_paths.iter().map(|p| p.split('/').collect::<Vec<_>>()).collect::<Vec<_>>(),
+        },
+        "changed_attributes": c.changes.iter().map(|a| json!({
+            "name": a.name,
+            "cause": a.cause,
+            "forces_replacement": a.forces_replacement,
+        })).collect::<Vec<_>>(),
+        "depends_on": c.depends_on,
+    });
+    if let (Some(reason), Some(o)) = (c.reason, obj.as_object_mut()) {
+        o.insert("action_reason".into(), json!(reason));
+    }
+    obj
+}
+
+fn drift(c: &ResourceChange) -> Value {
+    let mut before = Map::new();
+    let mut after = Map::new();
+    for d in &c.drift {
+        if let Some(v) = &d.last_applied {
+            before.insert(d.name.clone(), v.clone());
+        }
+        if let Some(v) = &d.live {
+            after.insert(d.name.clone(), v.clone());
+        }
+    }
+    let (before, _, before_sensitive) = split(Some(&before));
+    let (after, _, after_sensitive) = split(Some(&after));
+    json!({
+        "address": c.logical_id,
+        "type": c.resource_type,
+        "name": c.name,
+        "role": c.role,
+        "change": {
+            "actions": ["update"],
+            "before": before,
+            "after": after,
+            "before_sensitive": before_sensitive,
+            "after_sensitive": after_sensitive,
+        },
+    })
+}
+
+/// (value with markers nulled, unknown marks, sensitive marks)
+fn split(props: Option<&Map<String, Value>>) -> (Value, Value, Value) {
+    match props {
+        None => (Value::Null, json!({}), json!({})),
+        Some(m) => {
+            let v = Value::Object(m.clone());
+            (strip(&v), marks(&v, UNKNOWN).unwrap_or(json!({})), marks(&v, SENSITIVE).unwrap_or(json!({})))
+        }
+    }
+}
+
+fn strip(v: &Value) -> Value {
+    match v {
+        Value::String(s) if s == UNKNOWN || s == SENSITIVE => Value::Null,
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), strip(v))).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(strip).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A tree with `true` where `marker` stands, pruned of branches without any.
+fn marks(v: &Value, marker: &str) -> Option<Value> {
+    match v {
+        Value::String(s) if s == marker => Some(Value::Bool(true)),
+        Value::Object(m) => {
+            let inner: Map<String, Value> = m
+                .iter()
+                .filter_map(|(k, v)| marks(v, marker).map(|m| (k.clone(), m)))
+                .collect();
+            (!inner.is_empty()).then_some(Value::Object(inner))
+        }
+        Value::Array(a) => {
+            let items: Vec<Value> = a.iter().map(|v| marks(v, marker).unwrap_or(Value::Bool(false))).collect();
+            items.iter().any(|v| v != &Value::Bool(false)).then_some(Value::Array(items))
+        }
+        _ => None,
+    }
+}

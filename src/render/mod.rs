@@ -1,0 +1,40 @@
+//! Rendering: plans and runs as human text or JSON. No AWS; writes to the writer it is given.
+
+pub mod json;
+pub mod text;
+
+/// Whether output may carry ANSI colour (a terminal, and neither `--no-color` nor `NO_COLOR`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    pub const PLAIN: Style = Style { color: false };
+
+    /// Colour only on a terminal, never with `--no-color` or a non-empty `NO_COLOR`.
+    pub fn detect(no_color_flag: bool, is_terminal: bool) -> Style {
+        let env_off = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style { color: is_terminal && !no_color_flag && !env_off }
+    }
+
+    pub(crate) fn paint(&self, text: &str, code: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    pub fn green(&self, t: &str) -> String {
+        self.paint(t, "32")
+    }
+    pub fn yellow(&self, t: &str) -> String {
+        self.paint(t, "33")
+    }
+    pub fn red(&self, t: &str) -> String {
+        self.paint(t, "31")
+    }
+    pub fn bold(&self, t: &str) -> String {
+        self.paint(t, "1")
+    }
+}

@@ -1,0 +1,341 @@
+//! The human plan, in the manner of Terraform's: a header per resource naming its role, type and
+//! name, `+ ~ - +/-` symbols, `old -> new` attribute lines, hidden-unchanged counts, changes made
+//! outside hover shown apart, and the `Plan:` summary.
+
+use super::Style;
+use crate::model::{Provisioner, UNKNOWN};
+use crate::plan::diff::{diff, Diff};
+use crate::plan::mask::SENSITIVE;
+use crate::plan::{Action, Cause, Plan, Reason, ResourceChange};
+use serde_json::{Map, Value};
+use std::io::{self, Write};
+
+/// Writes the full human plan.
+pub fn write_plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
+    for w in &plan.warnings {
+        writeln!(out, "{} {w}\n", style.yellow(&style.bold("Warning:")))?;
+    }
+    let drifted: Vec<&ResourceChange> = plan.drifted().collect();
+    if !drifted.is_empty() {
+        writeln!(out, "{}\n", style.bold("Note: Objects have changed outside of hover"))?;
+        writeln!(
+            out,
+            "hover detected the following changes made outside of hover since the last \"hover apply\":\n"
+        )?;
+        for c in &drifted {
+            writeln!(out, "  # {} has changed", title(c))?;
+            writeln!(out, "  {} {} {{", style.yellow("~"), c.logical_id)?;
+            let mut lines = Lines::new(style);
+            let entries: Vec<(String, Diff)> = c
+                .drift
+                .iter()
+                .filter_map(|d| diff(d.last_applied.as_ref(), d.live.as_ref()).map(|x| (d.name.clone(), x)))
+                .collect();
+            lines.entries(6, &entries, false);
+            for l in lines.out {
+                writeln!(out, "{l}")?;
+            }
+            writeln!(out, "    }}\n")?;
+        }
+        writeln!(
+            out,
+            "Unless the manifest is changed to match, applying puts these back.\n"
+        )?;
+        writeln!(out, "{}\n", "─".repeat(77))?;
+    }
+    if !plan.has_changes() {
+        writeln!(
+            out,
+            "{} Your stage matches its manifest.",
+            style.green(&style.bold("No changes."))
+        )?;
+        return Ok(());
+    }
+    writeln!(out, "Resource actions are indicated with the following symbols:")?;
+    let used = |a: Action| plan.actions().any(|c| c.action == a);
+    if used(Action::Create) {
+        writeln!(out, "  {} create", style.green("+"))?;
+    }
+    if used(Action::Update) {
+        writeln!(out, "  {} update in-place", style.yellow("~"))?;
+    }
+    if used(Action::Delete) {
+        writeln!(out, "  {} destroy", style.red("-"))?;
+    }
+    if used(Action::CreateThenDelete) {
+        writeln!(out, "{} create replacement and then destroy", symbol(Action::CreateThenDelete, style))?;
+    }
+    writeln!(out, "\nhover will perform the following actions:\n")?;
+    for c in plan.actions() {
+        write_change(out, c, style)?;
+    }
+    let s = plan.summary();
+    writeln!(
+        out,
+        "{} {} to add, {} to change, {} to destroy.",
+        style.bold("Plan:"),
+        s.add,
+        s.change,
+        s.destroy
+    )?;
+    let replaced: Vec<String> = plan
+        .actions()
+        .filter(|c| c.action.is_replace())
+        .map(|c| format!("{} ({})", c.name, c.role))
+        .collect();
+    if !replaced.is_empty() {
+        writeln!(out, "Replaced: {}.", replaced.join(", "))?;
+    }
+    Ok(())
+}
+
+fn title(c: &ResourceChange) -> String {
+    format!("{} ({} {})", c.role, c.resource_type, c.name)
+}
+
+fn symbol(action: Action, style: Style) -> String {
+    match action {
+        Action::Create => style.green("+"),
+        Action::Update => style.yellow("~"),
+        Action::Delete => style.red("-"),
+        Action::CreateThenDelete => format!("{}/{}", style.green("+"), style.red("-")),
+        Action::NoOp => " ".into(),
+    }
+}
+
+/// Writes one resource's block.
+pub fn write_change(out: &mut dyn Write, c: &ResourceChange, style: Style) -> io::Result<()> {
+    let verb = match c.action {
+        Action::Create => "will be created",
+        Action::Update => "will be updated in-place",
+        Action::CreateThenDelete => "must be replaced",
+        Action::Delete => "will be destroyed",
+        Action::NoOp => "has no changes",
+    };
+    writeln!(out, "  # {} {}", title(c), style.bold(verb))?;
+    match c.reason {
+        Some(Reason::DeleteBecauseNotInManifest) => {
+            writeln!(out, "  # (because it is no longer in the manifest)")?
+        }
+        Some(Reason::CreateBecauseDeletedOutside) => {
+            writeln!(out, "  # (because it was deleted outside hover)")?
+        }
+        Some(Reason::UpdateBecauseChangedOutside) => {
+            writeln!(out, "  # (because it was changed outside hover)")?
+        }
+        _ => {}
+    }
+    if c.provisioner == Provisioner::Direct && c.action != Action::NoOp {
+        writeln!(out, "  # (through its own API, before the stack)")?;
+    }
+    let sym = symbol(c.action, style);
+    let pad = if c.action.is_replace() { "" } else { "  " };
+    writeln!(out, "{pad}{sym} {} {{", c.logical_id)?;
+    let mut lines = Lines::new(style);
+    match c.action {
+        Action::Create => lines.whole(c.after.as_ref(), true),
+        Action::Delete => lines.whole(c.before.as_ref(), false),
+        _ => {
+            let entries: Vec<(String, Diff, Option<String>)> = c
+                .changes
+                .iter()
+                .filter_map(|a| {
+                    let note = if a.forces_replacement {
+                        Some("# forces replacement".to_string())
+                    } else if a.cause == Cause::OutsideHover {
+                        Some("# changed outside hover".to_string())
+                    } else {
+                        None
+                    };
+                    diff(a.before.as_ref(), a.after.as_ref()).map(|d| (a.name.clone(), d, note))
+                })
+                .collect();
+            let width = entries.iter().map(|(n, _, _)| n.len()).max().unwrap_or(0);
+            for (name, d, note) in &entries {
+                lines.entry(6, name, width, d, note.as_deref());
+            }
+            if c.unchanged > 0 {
+                lines.hidden(8, c.unchanged, "attribute");
+            }
+        }
+    }
+    for l in lines.out {
+        writeln!(out, "{l}")?;
+    }
+    writeln!(out, "    }}\n")
+}
+
+/// Accumulates indented lines of a resource block.
+struct Lines {
+    style: Style,
+    out: Vec<String>,
+}
+
+impl Lines {
+    fn new(style: Style) -> Self {
+        Lines { style, out: Vec::new() }
+    }
+
+    fn sym(&self, d: &Diff) -> String {
+        match d {
+            Diff::Added { .. } => self.style.green("+"),
+            Diff::Removed { .. } => self.style.red("-"),
+            _ => self.style.yellow("~"),
+        }
+    }
+
+    /// A whole object created (`+`) or destroyed (`-`), keys sorted.
+    fn whole(&mut self, props: Option<&Map<String, Value>>, added: bool) {
+        let Some(props) = props else { return };
+        let mut keys: Vec<&String> = props.keys().collect();
+        keys.sort();
+        let width = keys.iter().map(|k| k.len()).max().unwrap_or(0);
+        for k in keys {
+            let v = props[k].clone();
+            let d = if added { Diff::Added { value: v } } else { Diff::Removed { value: v } };
+            self.entry(6, k, width, &d, None);
+        }
+    }
+
+    /// Entries of an object diff, unchanged ones counted.
+    fn entries(&mut self, indent: usize, entries: &[(String, Diff)], show_hidden: bool) {
+        let shown: Vec<&(String, Diff)> = entries.iter().filter(|(_, d)| !d.is_same()).collect();
+        let width = shown.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+        for (name, d) in &shown {
+            self.entry(indent, name, width, d, None);
+        }
+        let hidden = entries.len() - shown.len();
+        if show_hidden && hidden > 0 {
+            self.hidden(indent + 2, hidden, "attribute");
+        }
+    }
+
+    fn hidden(&mut self, indent: usize, n: usize, what: &str) {
+        let s = if n == 1 { "" } else { "s" };
+        self.out.push(format!("{}# ({n} unchanged {what}{s} hidden)", " ".repeat(indent)));
+    }
+
+    /// `name = value` (or a nested block) at `indent`, `=` aligned to `width`.
+    fn entry(&mut self, indent: usize, name: &str, width: usize, d: &Diff, note: Option<&str>) {
+        let pad = " ".repeat(indent);
+        let sym = self.sym(d);
+        let label = format!("{name:width$}");
+        let note = note.map(|n| format!(" {n}")).unwrap_or_default();
+        match d {
+            Diff::Same { .. } => {}
+            Diff::Added { value } | Diff::Removed { value } => {
+                let added = matches!(d, Diff::Added { .. });
+                match value {
+                    Value::Object(map) if !map.is_empty() => {
+                        self.out.push(format!("{pad}{sym} {label} = {{{note}"));
+                        let mut keys: Vec<&String> = map.keys().collect();
+                        keys.sort();
+                        let w = keys.iter().map(|k| k.len()).max().unwrap_or(0);
+                        for k in keys {
+                            let v = map[k].clone();
+                            let child = if added { Diff::Added { value: v } } else { Diff::Removed { value: v } };
+                            self.entry(indent + 4, k, w, &child, None);
+                        }
+                        self.out.push(format!("{pad}  }}"));
+                    }
+                    Value::Array(items) if !items.is_empty() => {
+                        self.out.push(format!("{pad}{sym} {label} = [{note}"));
+                        for v in items {
+                            let child = if added { Diff::Added { value: v.clone() } } else { Diff::Removed { value: v.clone() } };
+                            self.item(indent + 4, &child);
+                        }
+                        self.out.push(format!("{pad}  ]"));
+                    }
+                    _ if added => self.out.push(format!("{pad}{sym} {label} = {}{note}", scalar(value))),
+                    _ => self.out.push(format!("{pad}{sym} {label} = {} -> null{note}", scalar(value))),
+                }
+            }
+            Diff::Changed { before, after } => {
+                if before.as_str() == Some(SENSITIVE) && after.as_str() == Some(SENSITIVE) {
+                    self.out.push(format!("{pad}{sym} {label} = (sensitive value){note}"));
+                } else {
+                    self.out.push(format!("{pad}{sym} {label} = {} -> {}{note}", scalar(before), scalar(after)));
+                }
+            }
+            Diff::Object { entries } => {
+                self.out.push(format!("{pad}{sym} {label} = {{{note}"));
+                self.entries(indent + 4, entries, true);
+                self.out.push(format!("{pad}  }}"));
+            }
+            Diff::List { items } => {
+                self.out.push(format!("{pad}{sym} {label} = [{note}"));
+                let mut hidden = 0;
+                for item in items {
+                    if item.is_same() {
+                        hidden += 1;
+                    } else {
+                        self.item(indent + 4, item);
+                    }
+                }
+                if hidden > 0 {
+                    self.hidden(indent + 4, hidden, "element");
+                }
+                self.out.push(format!("{pad}  ]"));
+            }
+        }
+    }
+
+    /// One list element.
+    fn item(&mut self, indent: usize, d: &Diff) {
+        let pad = " ".repeat(indent);
+        let sym = self.sym(d);
+        match d {
+            Diff::Same { .. } => {}
+            Diff::Added { value } | Diff::Removed { value } => match value {
+                Value::Object(map) if !map.is_empty() => {
+                    let added = matches!(d, Diff::Added { .. });
+                    self.out.push(format!("{pad}{sym} {{"));
+                    let mut keys: Vec<&String> = map.keys().collect();
+                    keys.sort();
+                    let w = keys.iter().map(|k| k.len()).max().unwrap_or(0);
+                    for k in keys {
+                        let v = map[k].clone();
+                        let child = if added { Diff::Added { value: v } } else { Diff::Removed { value: v } };
+                        self.entry(indent + 4, k, w, &child, None);
+                    }
+                    self.out.push(format!("{pad}  }},"));
+                }
+                _ => self.out.push(format!("{pad}{sym} {},", scalar(value))),
+            },
+            Diff::Changed { before, after } => {
+                self.out.push(format!("{pad}{sym} {} -> {},", scalar(before), scalar(after)))
+            }
+            Diff::Object { entries } => {
+                self.out.push(format!("{pad}{sym} {{"));
+                self.entries(indent + 4, entries, true);
+                self.out.push(format!("{pad}  }},"));
+            }
+            Diff::List { .. } => {
+                self.out.push(format!("{pad}{sym} [...],"));
+            }
+        }
+    }
+}
+
+/// A value on one line: strings quoted, markers spelled out, lists and objects as compact JSON.
+pub fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) if s == UNKNOWN => "(known after apply)".into(),
+        Value::String(s) if s == SENSITIVE => "(sensitive value)".into(),
+        Value::Object(_) | Value::Array(_) => {
+            let cleaned = clean(v);
+            serde_json::to_string(&cleaned).unwrap_or_default()
+        }
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
+fn clean(v: &Value) -> Value {
+    match v {
+        Value::String(s) if s == UNKNOWN => Value::String("(known after apply)".into()),
+        Value::String(s) if s == SENSITIVE => Value::String("(sensitive value)".into()),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), clean(v))).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(clean).collect()),
+        other => other.clone(),
+    }
+}

@@ -1,0 +1,673 @@
+//! The desired stage: a validated manifest turned into typed resources with the original Hover
+//! names, stable logical ids, dependencies and stack outputs. Pure; no AWS.
+
+use crate::manifest::Manifest;
+use crate::model::{DesiredStage, LiveTarget, Provisioner, Resource, StackState};
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// CloudFront's managed cache policy `CachingDisabled` (the app origin is never cached).
+pub const CACHE_POLICY_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+/// CloudFront's managed cache policy `CachingOptimized` (assets).
+pub const CACHE_POLICY_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+/// CloudFront's managed origin request policy `AllViewerExceptHostHeader`.
+pub const ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+/// Name of the alias every function is invoked through.
+pub const ALIAS: &str = "live";
+/// Retention of messages in a work queue (SQS's own default, made explicit).
+pub const QUEUE_RETENTION_SECONDS: u32 = 345_600;
+/// Retention of messages in a dead-letter queue (the SQS maximum, 14 days).
+pub const DLQ_RETENTION_SECONDS: u32 = 1_209_600;
+
+/// `{"Ref": id}`.
+pub fn reference(id: &str) -> Value {
+    json!({ "Ref": id })
+}
+
+/// `{"Fn::GetAtt": [id, attribute]}`.
+pub fn get_att(id: &str, attribute: &str) -> Value {
+    json!({ "Fn::GetAtt": [id, attribute] })
+}
+
+/// `{"Fn::Sub": text}`.
+pub fn sub(text: &str) -> Value {
+    json!({ "Fn::Sub": text })
+}
+
+/// A worker key or queue name as a logical-id fragment: letters and digits, PascalCased
+/// (`mail-sender` and `mail_sender` both give `MailSender`; the manifest rejects such pairs).
+pub fn pascal(key: &str) -> String {
+    key.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let mut chars = s.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// One Lambda function of the stage and the names derived from it.
+struct Function<'a> {
+    /// Logical-id prefix: `Http`, `Cli`, `WorkerDefault`.
+    prefix: String,
+    /// Human role prefix: `http`, `cli`, `worker default`.
+    role: String,
+    name: String,
+    memory: u32,
+    timeout: u32,
+    concurrency: Option<u32>,
+    extra_env: Vec<(&'a str, String)>,
+}
+
+/// SQS queue names for a manifest queue: (queue, dead-letter queue, is FIFO).
+pub fn queue_names(stage: &str, queue: &str) -> (String, String, bool) {
+    match queue.strip_suffix(".fifo") {
+        Some(base) => (
+            format!("{base}-{stage}.fifo"),
+            format!("{base}-{stage}-dlq.fifo"),
+            true,
+        ),
+        None => (format!("{queue}-{stage}"), format!("{queue}-{stage}-dlq"), false),
+    }
+}
+
+/// Logical-id fragment of a manifest queue (`.fifo` does not count).
+pub fn queue_key(queue: &str) -> String {
+    pascal(queue.strip_suffix(".fifo").unwrap_or(queue))
+}
+
+/// Builds the desired stage for `manifest`, every function running `image_tag`.
+pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
+    let mut b = Builder {
+        n: manifest.name.clone(),
+        resources: BTreeMap::new(),
+    };
+    let n = b.n.clone();
+
+    // Outside the stack: created directly before it.
+    b.direct(
+        "EcrRepository",
+        "image repository",
+        "AWS::ECR::Repository",
+        &n,
+        json!({ "RepositoryName": n, "ImageTagMutability": "MUTABLE" }),
+    );
+    let bucket = format!("{n}-assets");
+    b.direct(
+        "AssetsBucket",
+        "assets bucket",
+        "AWS::S3::Bucket",
+        &bucket,
+        json!({
+            "BucketName": bucket,
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": true, "BlockPublicPolicy": true,
+                "IgnorePublicAcls": true, "RestrictPublicBuckets": true
+            }
+        }),
+    );
+    let key_alias = format!("alias/{n}-secrets-key");
+    b.direct(
+        "SecretsKey",
+        "secrets key",
+        "AWS::KMS::Key",
+        &key_alias,
+        json!({
+            "Description": format!("Secrets of the hover stage {n}"),
+            "KeyUsage": "ENCRYPT_DECRYPT",
+            "Enabled": true,
+            "EnableKeyRotation": true
+        }),
+    );
+
+    // Queues first: the role's policy names them.
+    let mut queue_ids = Vec::new();
+    for (worker, settings) in &manifest.queue {
+        for queue in &settings.queues {
+            let (qname, dlq_name, fifo) = queue_names(&n, queue);
+            let id = format!("Queue{}", queue_key(queue));
+            let dlq_id = format!("{id}DeadLetter");
+            let mut dlq = json!({
+                "QueueName": dlq_name,
+                "MessageRetentionPeriod": DLQ_RETENTION_SECONDS,
+            });
+            let mut q = json!({
+                "QueueName": qname,
+                "VisibilityTimeout": settings.visibility_timeout,
+                "MessageRetentionPeriod": QUEUE_RETENTION_SECONDS,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": get_att(&dlq_id, "Arn"),
+                    "maxReceiveCount": settings.tries,
+                },
+            });
+            if fifo {
+                dlq["FifoQueue"] = json!(true);
+                q["FifoQueue"] = json!(true);
+            }
+            b.stack(
+                &dlq_id,
+                &format!("dead-letter queue of {queue}"),
+                "AWS::SQS::Queue",
+                &dlq_name,
+                dlq,
+            );
+            b.stack(&id, &format!("queue {queue} (worker {worker})"), "AWS::SQS::Queue", &qname, q);
+            queue_ids.push(id);
+        }
+    }
+
+    let role = match &manifest.auth.lambda_role {
+        Some(arn) => Value::String(arn.clone()),
+        None => {
+            b.lambda_role(manifest, &queue_ids);
+            get_att("LambdaRole", "Arn")
+        }
+    };
+
+    let mut functions = vec![
+        Function {
+            prefix: "Http".into(),
+            role: "http".into(),
+            name: format!("{n}-http"),
+            memory: manifest.http.memory,
+            timeout: manifest.http.timeout,
+            concurrency: manifest.http.concurrency,
+            extra_env: vec![],
+        },
+        Function {
+            prefix: "Cli".into(),
+            role: "cli".into(),
+            name: format!("{n}-cli"),
+            memory: manifest.cli.memory,
+            timeout: manifest.cli.timeout,
+            concurrency: manifest.cli.concurrency,
+            extra_env: vec![],
+        },
+    ];
+    for (worker, settings) in &manifest.queue {
+        let backoff: Vec<String> = settings.backoff.iter().map(u32::to_string).collect();
+        functions.push(Function {
+            prefix: format!("Worker{}", pascal(worker)),
+            role: format!("worker {worker}"),
+            name: format!("{n}-{worker}-queue"),
+            memory: settings.memory,
+            timeout: settings.timeout,
+            concurrency: settings.concurrency,
+            extra_env: vec![
+                ("QUEUE_TRIES", settings.tries.to_string()),
+                ("QUEUE_BACKOFF", backoff.join(",")),
+            ],
+        });
+    }
+    for f in &functions {
+        b.function(manifest, f, &role, image_tag);
+    }
+
+    // Queue → worker mappings.
+    for (worker, settings) in &manifest.queue {
+        let alias = format!("Worker{}Alias", pascal(worker));
+        for queue in &settings.queues {
+            let id = format!("Queue{}", queue_key(queue));
+            b.stack(
+                &format!("{id}Mapping"),
+                &format!("mapping {queue} -> worker {worker}"),
+                "AWS::Lambda::EventSourceMapping",
+                &format!("{} -> {n}-{worker}-queue:{ALIAS}", queue_names(&n, queue).0),
+                json!({
+                    "EventSourceArn": get_att(&id, "Arn"),
+                    "FunctionName": reference(&alias),
+                    "BatchSize": 1,
+                    "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                    "Enabled": true,
+                }),
+            );
+        }
+    }
+
+    // Scheduler and warmer rules.
+    let schedule_input = json!({ "command": "schedule:run" }).to_string();
+    b.rule("Scheduler", "scheduler", &format!("{n}-scheduler"), "rate(1 minute)", "CliAlias", "cli", &schedule_input, &n);
+    if manifest.http.warm > 0 {
+        let warm_input = json!({ "warmer": true, "containers": manifest.http.warm }).to_string();
+        b.rule("Warmer", "warmer", &format!("{n}-warmer"), "rate(5 minutes)", "HttpAlias", "http", &warm_input, &n);
+    }
+
+    // HTTP API.
+    b.stack("HttpApi", "http api", "AWS::ApiGatewayV2::Api", &format!("{n}-api"),
+        json!({ "Name": format!("{n}-api"), "ProtocolType": "HTTP" }));
+    b.stack("HttpApiIntegration", "http api integration", "AWS::ApiGatewayV2::Integration",
+        &format!("{n}-api -> {n}-http:{ALIAS}"),
+        json!({
+            "ApiId": reference("HttpApi"),
+            "IntegrationType": "AWS_PROXY",
+            "IntegrationUri": reference("HttpAlias"),
+            "PayloadFormatVersion": "2.0",
+            "TimeoutInMillis": (manifest.http.timeout * 1000).min(30_000),
+        }));
+    b.stack("HttpApiRoute", "http api route", "AWS::ApiGatewayV2::Route", "$default",
+        json!({
+            "ApiId": reference("HttpApi"),
+            "RouteKey": "$default",
+            "Target": sub("integrations/${HttpApiIntegration}"),
+        }));
+    b.stack("HttpApiStage", "http api stage", "AWS::ApiGatewayV2::Stage", "$default",
+        json!({ "ApiId": reference("HttpApi"), "StageName": "$default", "AutoDeploy": true }));
+    b.stack("HttpApiPermission", "http api permission", "AWS::Lambda::Permission",
+        &format!("apigateway -> {n}-http:{ALIAS}"),
+        json!({
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": reference("HttpAlias"),
+            "Principal": "apigateway.amazonaws.com",
+            "SourceArn": sub("arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*"),
+        }));
+
+    // CDN: the app through the API, /assets/* from the private bucket through an origin access control.
+    b.stack("AssetsOriginAccessControl", "assets origin access control",
+        "AWS::CloudFront::OriginAccessControl", &bucket,
+        json!({
+            "OriginAccessControlConfig": {
+                "Name": bucket,
+                "OriginAccessControlOriginType": "s3",
+                "SigningBehavior": "always",
+                "SigningProtocol": "sigv4",
+            }
+        }));
+    let mut config = json!({
+        "Comment": n,
+        "Enabled": true,
+        "HttpVersion": "http2and3",
+        "Origins": [
+            {
+                "Id": "app",
+                "DomainName": sub("${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"),
+                "CustomOriginConfig": {
+                    "OriginProtocolPolicy": "https-only",
+                    "HTTPSPort": 443,
+                    "OriginSSLProtocols": ["TLSv1.2"],
+                },
+            },
+            {
+                "Id": "assets",
+                "DomainName": format!("{bucket}.s3.{}.amazonaws.com", manifest.region),
+                "S3OriginConfig": { "OriginAccessIdentity": "" },
+                "OriginAccessControlId": get_att("AssetsOriginAccessControl", "Id"),
+            },
+        ],
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "app",
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "AllowedMethods": ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"],
+            "CachedMethods": ["GET", "HEAD"],
+            "CachePolicyId": CACHE_POLICY_DISABLED,
+            "OriginRequestPolicyId": ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST,
+            "Compress": true,
+        },
+        "CacheBehaviors": [
+            {
+                "PathPattern": "/assets/*",
+                "TargetOriginId": "assets",
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "AllowedMethods": ["GET", "HEAD"],
+                "CachedMethods": ["GET", "HEAD"],
+                "CachePolicyId": CACHE_POLICY_OPTIMIZED,
+                "Compress": true,
+            }
+        ],
+    });
+    if let (false, Some(certificate)) = (manifest.http.domains.is_empty(), &manifest.http.certificate) {
+        config["Aliases"] = json!(manifest.http.domains);
+        config["ViewerCertificate"] = json!({
+            "AcmCertificateArn": certificate,
+            "SslSupportMethod": "sni-only",
+            "MinimumProtocolVersion": "TLSv1.2_2021",
+        });
+    } else {
+        config["ViewerCertificate"] = json!({ "CloudFrontDefaultCertificate": true });
+    }
+    b.stack("Distribution", "cdn distribution", "AWS::CloudFront::Distribution", &n,
+        json!({ "DistributionConfig": config }));
+    b.stack("AssetsBucketPolicy", "assets bucket policy", "AWS::S3::BucketPolicy", &bucket,
+        json!({
+            "Bucket": bucket,
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "CloudFrontReadsAssets",
+                    "Effect": "Allow",
+                    "Principal": { "Service": "cloudfront.amazonaws.com" },
+                    "Action": "s3:GetObject",
+                    "Resource": format!("arn:aws:s3:::{bucket}/assets/*"),
+                    "Condition": {
+                        "StringEquals": {
+                            "AWS:SourceArn": sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"),
+                        }
+                    },
+                }],
+            },
+        }));
+    b.depend("AssetsBucketPolicy", "AssetsBucket");
+
+    let outputs = BTreeMap::from([
+        ("ApiEndpoint".to_string(), get_att("HttpApi", "ApiEndpoint")),
+        ("CdnDomain".to_string(), get_att("Distribution", "DomainName")),
+    ]);
+    DesiredStage {
+        name: n,
+        region: manifest.region.clone(),
+        image_tag: image_tag.to_string(),
+        stack_role: manifest.auth.stack_role.clone(),
+        resources: b.resources,
+        outputs,
+    }
+}
+
+struct Builder {
+    n: String,
+    resources: BTreeMap<String, Resource>,
+}
+
+impl Builder {
+    fn add(&mut self, id: &str, role: &str, ty: &str, name: &str, provisioner: Provisioner, props: Value) {
+        let properties = match props {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        };
+        let mut depends_on = BTreeSet::new();
+        for value in properties.values() {
+            collect_references(value, &mut depends_on);
+        }
+        self.resources.insert(
+            id.to_string(),
+            Resource {
+                logical_id: id.to_string(),
+                role: role.to_string(),
+                resource_type: ty.to_string(),
+                name: name.to_string(),
+                provisioner,
+                properties,
+                depends_on,
+            },
+        );
+    }
+
+    fn stack(&mut self, id: &str, role: &str, ty: &str, name: &str, props: Value) {
+        self.add(id, role, ty, name, Provisioner::Stack, props)
+    }
+
+    fn direct(&mut self, id: &str, role: &str, ty: &str, name: &str, props: Value) {
+        self.add(id, role, ty, name, Provisioner::Direct, props)
+    }
+
+    fn depend(&mut self, id: &str, on: &str) {
+        if let Some(r) = self.resources.get_mut(id) {
+            r.depends_on.insert(on.to_string());
+        }
+    }
+
+    fn lambda_role(&mut self, manifest: &Manifest, queue_ids: &[String]) {
+        let n = &self.n;
+        let mut statements = vec![
+            json!({
+                "Sid": "WriteLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": sub(&format!("arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:/aws/lambda/{n}-*:*")),
+            }),
+            json!({
+                "Sid": "InvokeStageFunctions",
+                "Effect": "Allow",
+                "Action": "lambda:InvokeFunction",
+                "Resource": sub(&format!("arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{n}-*")),
+            }),
+            json!({
+                "Sid": "DecryptStageSecrets",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": { "ForAnyValue:StringEquals": { "kms:ResourceAliases": format!("alias/{n}-secrets-key") } },
+            }),
+        ];
+        if !queue_ids.is_empty() {
+            statements.push(json!({
+                "Sid": "UseStageQueues",
+                "Effect": "Allow",
+                "Action": [
+                    "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                    "sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:SendMessage"
+                ],
+                "Resource": queue_ids.iter().map(|id| get_att(id, "Arn")).collect::<Vec<_>>(),
+            }));
+        }
+        let mut props = json!({
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": { "Service": "lambda.amazonaws.com" },
+                    "Action": "sts:AssumeRole",
+                }],
+            },
+            "Policies": [{
+                "PolicyName": "hover-stage",
+                "PolicyDocument": { "Version": "2012-10-17", "Statement": statements },
+            }],
+        });
+        if manifest.vpc.is_some() {
+            props["ManagedPolicyArns"] = json!([sub(
+                "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+            )]);
+        }
+        self.stack("LambdaRole", "lambda role", "AWS::IAM::Role", &format!("{n} functions' role"), props);
+        self.depend("LambdaRole", "SecretsKey");
+    }
+
+    fn function(&mut self, manifest: &Manifest, f: &Function<'_>, role: &Value, image_tag: &str) {
+        let n = self.n.clone();
+        let log_id = format!("{}LogGroup", f.prefix);
+        let fn_id = format!("{}Function", f.prefix);
+        let log_name = format!("/aws/lambda/{}", f.name);
+        self.stack(&log_id, &format!("{} log group", f.role), "AWS::Logs::LogGroup", &log_name,
+            json!({ "LogGroupName": log_name, "RetentionInDays": manifest.log_retention_days }));
+
+        let mut env: BTreeMap<String, Value> = manifest
+            .environment
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        let hover_env = [
+            ("SQS_PREFIX", sub("https://sqs.${AWS::Region}.${AWS::URLSuffix}/${AWS::AccountId}")),
+            ("SQS_SUFFIX", json!(format!("-{n}"))),
+            ("ASSET_URL", json!(format!("/assets/{image_tag}"))),
+            ("CACHE_PREFIX", json!(n)),
+            ("APP_CONFIG_CACHE", json!("/tmp/storage/bootstrap/cache/config.php")),
+        ];
+        for (k, v) in hover_env {
+            env.insert(k.to_string(), v);
+        }
+        for (k, v) in &f.extra_env {
+            env.insert(k.to_string(), json!(v));
+        }
+        let mut props = json!({
+            "FunctionName": f.name,
+            "PackageType": "Image",
+            "Code": { "ImageUri": sub(&format!("${{AWS::AccountId}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{n}:{image_tag}")) },
+            "Role": role,
+            "MemorySize": f.memory,
+            "Timeout": f.timeout,
+            "Environment": { "Variables": env },
+        });
+        if let Some(c) = f.concurrency {
+            props["ReservedConcurrentExecutions"] = json!(c);
+        }
+        if let Some(vpc) = &manifest.vpc {
+            let mut subnets = vpc.subnets.clone();
+            subnets.sort();
+            let mut groups = vpc.security_groups.clone();
+            groups.sort();
+            props["VpcConfig"] = json!({ "SubnetIds": subnets, "SecurityGroupIds": groups });
+        }
+        self.stack(&fn_id, &format!("{} function", f.role), "AWS::Lambda::Function", &f.name, props);
+        self.depend(&fn_id, &log_id);
+        self.depend(&fn_id, "EcrRepository");
+        self.stack(&format!("{}Alias", f.prefix), &format!("{} alias", f.role), "AWS::Lambda::Alias",
+            &format!("{}:{ALIAS}", f.name),
+            json!({ "FunctionName": reference(&fn_id), "Name": ALIAS, "FunctionVersion": "$LATEST" }));
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn rule(&mut self, prefix: &str, role: &str, name: &str, schedule: &str, alias: &str, target: &str, input: &str, n: &str) {
+        let rule_id = format!("{prefix}Rule");
+        self.stack(&rule_id, &format!("{role} rule"), "AWS::Events::Rule", name,
+            json!({
+                "Name": name,
+                "ScheduleExpression": schedule,
+                "State": "ENABLED",
+                "Targets": [{ "Id": target, "Arn": reference(alias), "Input": input }],
+            }));
+        self.stack(&format!("{prefix}Permission"), &format!("{role} permission"), "AWS::Lambda::Permission",
+            &format!("events -> {n}-{target}:{ALIAS}"),
+            json!({
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": reference(alias),
+                "Principal": "events.amazonaws.com",
+                "SourceArn": get_att(&rule_id, "Arn"),
+            }));
+    }
+}
+
+/// Pseudo parameters (`AWS::Region`…) are not resources.
+pub fn is_pseudo(name: &str) -> bool {
+    name.starts_with("AWS::")
+}
+
+/// Logical ids referenced by `Ref`, `Fn::GetAtt` and `Fn::Sub` anywhere inside `value`.
+pub fn collect_references(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) if map.len() == 1 => {
+            let Some((k, v)) = map.iter().next() else { return };
+            match (k.as_str(), v) {
+                ("Ref", Value::String(id)) if !is_pseudo(id) => {
+                    out.insert(id.clone());
+                }
+                ("Fn::GetAtt", Value::Array(parts)) => {
+                    if let Some(Value::String(id)) = parts.first() {
+                        out.insert(id.clone());
+                    }
+                }
+                ("Fn::Sub", Value::String(text)) => {
+                    for var in sub_variables(text) {
+                        let id = var.split('.').next().unwrap_or(var);
+                        if !is_pseudo(id) {
+                            out.insert(id.to_string());
+                        }
+                    }
+                }
+                _ => collect_references(v, out),
+            }
+        }
+        Value::Object(map) => map.values().for_each(|v| collect_references(v, out)),
+        Value::Array(items) => items.iter().for_each(|v| collect_references(v, out)),
+        _ => {}
+    }
+}
+
+/// The `${...}` variables of an `Fn::Sub` string (`${!Literal}` excluded).
+pub fn sub_variables(text: &str) -> Vec<&str> {
+    let mut vars = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        match after.find('}') {
+            Some(end) => {
+                let var = &after[..end];
+                if !var.starts_with('!') {
+                    vars.push(var);
+                }
+                rest = &after[end + 1..];
+            }
+            None => break,
+        }
+    }
+    vars
+}
+
+/// What `live` must look up for each resource: desired ones by name, and those only the stack
+/// still holds by their physical id. `account` completes ARNs used as lookup keys.
+pub fn live_targets(desired: &DesiredStage, stack: Option<&StackState>, account: &str) -> Vec<LiveTarget> {
+    let n = &desired.name;
+    let region = &desired.region;
+    let physical = |id: &str| stack.and_then(|s| s.resources.get(id)).map(|r| r.physical_id.clone());
+    let prop = |r: &Resource, key: &str| r.properties.get(key).and_then(Value::as_str).map(str::to_string);
+    let mut targets = Vec::new();
+    for r in desired.resources.values() {
+        let mut keys = BTreeMap::new();
+        let name = match r.resource_type.as_str() {
+            "AWS::Lambda::Function" | "AWS::Logs::LogGroup" | "AWS::Events::Rule"
+            | "AWS::ECR::Repository" | "AWS::S3::Bucket" | "AWS::KMS::Key" | "AWS::SQS::Queue"
+            | "AWS::ApiGatewayV2::Api" => Some(r.name.clone()),
+            "AWS::Lambda::Alias" => {
+                let function = r.name.trim_end_matches(&format!(":{ALIAS}")).to_string();
+                keys.insert("function".into(), function);
+                Some(ALIAS.to_string())
+            }
+            "AWS::Lambda::EventSourceMapping" => {
+                let (queue, function) = r.name.split_once(" -> ").unwrap_or(("", ""));
+                let (function, qualifier) = function.split_once(':').unwrap_or((function, ALIAS));
+                keys.insert("function".into(), function.to_string());
+                keys.insert("qualifier".into(), qualifier.to_string());
+                keys.insert("queue_arn".into(), format!("arn:aws:sqs:{region}:{account}:{queue}"));
+                Some(r.name.clone())
+            }
+            "AWS::ApiGatewayV2::Integration" | "AWS::ApiGatewayV2::Route" | "AWS::ApiGatewayV2::Stage" => {
+                keys.insert("api_name".into(), format!("{n}-api"));
+                if let Some(k) = prop(r, "RouteKey") {
+                    keys.insert("route_key".into(), k);
+                }
+                if let Some(k) = prop(r, "StageName") {
+                    keys.insert("stage_name".into(), k);
+                }
+                Some(r.name.clone())
+            }
+            "AWS::CloudFront::Distribution" => {
+                keys.insert("comment".into(), n.clone());
+                Some(r.name.clone())
+            }
+            "AWS::CloudFront::OriginAccessControl" => Some(r.name.clone()),
+            "AWS::S3::BucketPolicy" => {
+                keys.insert("bucket".into(), prop(r, "Bucket").unwrap_or_default());
+                Some(r.name.clone())
+            }
+            // Only known through the stack.
+            _ => None,
+        };
+        let physical_id = physical(&r.logical_id);
+        if name.is_none() && physical_id.is_none() {
+            continue;
+        }
+        targets.push(LiveTarget {
+            logical_id: r.logical_id.clone(),
+            resource_type: r.resource_type.clone(),
+            name,
+            physical_id,
+            keys,
+        });
+    }
+    if let Some(stack) = stack {
+        for (id, sr) in &stack.resources {
+            if !desired.resources.contains_key(id) && !sr.physical_id.is_empty() {
+                targets.push(LiveTarget {
+                    logical_id: id.clone(),
+                    resource_type: sr.resource_type.clone(),
+                    name: None,
+                    physical_id: Some(sr.physical_id.clone()),
+                    keys: BTreeMap::new(),
+                });
+            }
+        }
+    }
+    targets.sort();
+    targets
+}

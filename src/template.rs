@@ -1,0 +1,108 @@
+//! The stage's CloudFormation template, built in memory from the desired stage and serialized
+//! deterministically. Never written to disk.
+
+use crate::model::{DesiredStage, Provisioner};
+use crate::stage::collect_references;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
+
+/// CloudFormation's limit for an inline `TemplateBody`, in bytes.
+pub const INLINE_LIMIT: usize = 51_200;
+
+/// The template of the stage's stack: every stack-provisioned resource with its properties, the
+/// `DependsOn` that references do not already imply, and the outputs.
+pub fn build(stage: &DesiredStage) -> Value {
+    let direct: BTreeSet<&str> = stage
+        .resources
+        .values()
+        .filter(|r| r.provisioner == Provisioner::Direct)
+        .map(|r| r.logical_id.as_str())
+        .collect();
+    let mut resources = Map::new();
+    for r in stage.stack_resources() {
+        let mut implied = BTreeSet::new();
+        for v in r.properties.values() {
+            collect_references(v, &mut implied);
+        }
+        let explicit: Vec<&str> = r
+            .depends_on
+            .iter()
+            .map(String::as_str)
+            .filter(|d| !implied.contains(*d) && !direct.contains(d))
+            .collect();
+        let mut body = Map::new();
+        body.insert("Type".into(), json!(r.resource_type));
+        if !explicit.is_empty() {
+            body.insert("DependsOn".into(), json!(explicit));
+        }
+        body.insert("Properties".into(), Value::Object(r.properties.clone()));
+        resources.insert(r.logical_id.clone(), Value::Object(body));
+    }
+    let outputs: Map<String, Value> = stage
+        .outputs
+        .iter()
+        .map(|(k, v)| (k.clone(), json!({ "Value": v })))
+        .collect();
+    json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": format!("hover stage {}", stage.name),
+        "Resources": resources,
+        "Outputs": outputs,
+    })
+}
+
+/// The template as the text sent to CloudFormation (pretty, stable order).
+pub fn to_text(template: &Value) -> String {
+    serde_json::to_string_pretty(template).unwrap_or_default() + "\n"
+}
+
+/// Capabilities the template needs: `CAPABILITY_IAM` when it creates an IAM role.
+pub fn capabilities(stage: &DesiredStage) -> Vec<&'static str> {
+    if stage
+        .stack_resources()
+        .any(|r| r.resource_type.starts_with("AWS::IAM::"))
+    {
+        vec!["CAPABILITY_IAM"]
+    } else {
+        vec![]
+    }
+}
+
+/// Properties of `logical_id` in a template as read back from CloudFormation.
+pub fn resource_properties<'a>(template: &'a Value, logical_id: &str) -> Option<&'a Map<String, Value>> {
+    template
+        .get("Resources")?
+        .get(logical_id)?
+        .get("Properties")
+        .and_then(Value::as_object)
+}
+
+/// Logical ids a template resource depends on (references and `DependsOn`).
+pub fn resource_dependencies(template: &Value, logical_id: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    if let Some(res) = template.get("Resources").and_then(|r| r.get(logical_id)) {
+        if let Some(props) = res.get("Properties") {
+            collect_references(props, &mut out);
+        }
+        match res.get("DependsOn") {
+            Some(Value::String(s)) => {
+                out.insert(s.clone());
+            }
+            Some(Value::Array(items)) => {
+                out.extend(items.iter().filter_map(Value::as_str).map(str::to_string));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Resource type of `logical_id` in a template.
+pub fn resource_type(template: &Value, logical_id: &str) -> Option<String> {
+    template
+        .get("Resources")?
+        .get(logical_id)?
+        .get("Type")?
+        .as_str()
+        .map(str::to_string)
+}

@@ -1,0 +1,103 @@
+//! Golden plan cases: each directory under `plans/` holds a manifest (`.hover/<stage>.yml`), the
+//! recorded live state (`observed.json`), optionally `image-tag`, and the expected `plan.txt`,
+//! `plan.json` and `template.json`. Any difference fails; `HOVER_BLESS=1 cargo test --test plans`
+//! rewrites the expected files.
+
+use hover::model::ObservedStage;
+use hover::ops::plan::live_image_tag;
+use hover::render::{self, Style};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn cases() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("plans");
+    let mut dirs: Vec<PathBuf> = fs::read_dir(&root)
+        .expect("plans/ exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join(".hover").is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn stage_of(dir: &Path) -> String {
+    let mut stages: Vec<String> = fs::read_dir(dir.join(".hover"))
+        .expect(".hover/ readable")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".yml")).map(str::to_string))
+        .collect();
+    stages.sort();
+    assert_eq!(stages.len(), 1, "{}: exactly one stage file expected", dir.display());
+    stages.remove(0)
+}
+
+struct Outputs {
+    text: String,
+    json: String,
+    template: String,
+}
+
+fn run_case(dir: &Path) -> Outputs {
+    let stage = stage_of(dir);
+    let manifest = hover::manifest::load(dir, &stage).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let observed: ObservedStage = match fs::read_to_string(dir.join("observed.json")) {
+        Ok(text) => serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: observed.json: {e}", dir.display())),
+        Err(_) => ObservedStage { account: Some("123456789012".into()), ..Default::default() },
+    };
+    let tag = fs::read_to_string(dir.join("image-tag"))
+        .ok()
+        .map(|t| t.trim().to_string())
+        .or_else(|| live_image_tag(&observed))
+        .unwrap_or_else(|| panic!("{}: no image-tag file and no live image", dir.display()));
+    let desired = hover::stage::desired(&manifest, &tag);
+    let plan = hover::plan::plan(&desired, &observed).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let mut text = Vec::new();
+    render::text::write_plan(&mut text, &plan, Style::PLAIN).expect("render text");
+    let mut json = Vec::new();
+    render::json::write_plan(&mut json, &plan).expect("render json");
+    Outputs {
+        text: String::from_utf8(text).expect("utf-8"),
+        json: String::from_utf8(json).expect("utf-8"),
+        template: hover::template::to_text(&hover::template::build(&desired)),
+    }
+}
+
+#[test]
+fn golden_plans() {
+    let bless = std::env::var_os("HOVER_BLESS").is_some();
+    let cases = cases();
+    assert!(cases.len() >= 12, "expected at least 12 plan cases, found {}", cases.len());
+    let mut failures = Vec::new();
+    for dir in &cases {
+        let out = run_case(dir);
+        for (file, actual) in [("plan.txt", &out.text), ("plan.json", &out.json), ("template.json", &out.template)] {
+            let path = dir.join(file);
+            if bless {
+                fs::write(&path, actual).expect("write expected file");
+                continue;
+            }
+            let expected = fs::read_to_string(&path).unwrap_or_default();
+            if &expected != actual {
+                failures.push(format!(
+                    "{}: differs from the expected output (HOVER_BLESS=1 to accept)\n{}",
+                    path.display(),
+                    first_difference(&expected, actual)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+fn first_difference(expected: &str, actual: &str) -> String {
+    for (i, (e, a)) in expected.lines().zip(actual.lines()).enumerate() {
+        if e != a {
+            return format!("line {}:\n  expected: {e}\n  actual:   {a}", i + 1);
+        }
+    }
+    format!(
+        "lengths differ: expected {} lines, actual {} lines",
+        expected.lines().count(),
+        actual.lines().count()
+    )
+}
