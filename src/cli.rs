@@ -25,8 +25,28 @@ pub struct Cli {
 pub enum Command {
     /// Show what applying the stage's manifest would change.
     Plan(PlanArgs),
+    /// Carry out the plan: a CloudFormation change set checked against it, executed and watched.
+    Apply(ApplyArgs),
     /// Print the stage's CloudFormation template (JSON) to stdout.
     Template(TemplateArgs),
+    /// Print the stage as read from AWS (JSON), as the planner sees it.
+    #[command(hide = true)]
+    Observe(TemplateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Stage name (reads `.hover/<STAGE>.yml`), or a plan file saved by `hover plan -out FILE`.
+    pub target: String,
+    /// Deploy `<stage repository>:TAG` (default: the tag live now).
+    #[arg(long, value_name = "TAG")]
+    pub image_tag: Option<String>,
+    /// Apply without asking for approval.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Refuse instead of waiting when the stack is busy with another operation.
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Args)]
@@ -82,14 +102,57 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
         Command::Plan(args) => {
             let opts = ops::PlanOptions { dir, stage: args.stage.clone(), image_tag: args.image_tag.clone() };
             let planned = ops::compute_plan(&opts).await?;
+            if let Some(file) = &args.out {
+                ops::saved::save(file, &opts.dir, &opts.stage, &planned)?;
+            }
             let mut out = stdout.lock();
             if args.json {
                 render::json::write_plan(&mut out, &planned.plan)?;
             } else {
                 render::text::write_plan(&mut out, &planned.plan, style)?;
             }
+            if let Some(file) = &args.out {
+                if !args.json {
+                    writeln!(
+                        out,
+                        "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n    hover apply {}",
+                        file.display(),
+                        file.display()
+                    )?;
+                }
+            }
             out.flush()?;
             Ok(if args.detailed_exitcode && planned.plan.has_changes() { 2 } else { 0 })
+        }
+        Command::Apply(args) => {
+            let target = if std::path::Path::new(&args.target).is_file() {
+                if args.image_tag.is_some() {
+                    return Err(HoverError::Usage("--image-tag cannot be used with a saved plan: it already names its image".into()));
+                }
+                ops::ApplyTarget::SavedPlan(PathBuf::from(&args.target))
+            } else {
+                ops::ApplyTarget::Stage { stage: args.target.clone(), image_tag: args.image_tag.clone() }
+            };
+            let opts = ops::ApplyOptions { dir, target, auto_approve: args.auto_approve, no_wait: args.no_wait };
+            let mut ui = TerminalUi::new(style);
+            match ops::apply(&opts, &mut ui).await? {
+                ops::ApplyOutcome::NoChanges => Ok(0),
+                ops::ApplyOutcome::Applied { summary, outputs } => {
+                    let mut out = stdout.lock();
+                    render::text::write_apply_complete(&mut out, &summary, &outputs, style)?;
+                    Ok(0)
+                }
+            }
+        }
+        Command::Observe(args) => {
+            let manifest = crate::manifest::load(&dir, &args.stage)?;
+            let config = crate::live::load_config(manifest.aws_profile.as_deref(), &manifest.region).await;
+            let clients = crate::live::Clients::new(&config);
+            let (_, observed) = ops::plan::read(&manifest, &clients, args.image_tag.as_deref()).await?;
+            let mut out = stdout.lock();
+            serde_json::to_writer_pretty(&mut out, &observed).map_err(|e| HoverError::Usage(e.to_string()))?;
+            writeln!(out)?;
+            Ok(0)
         }
         Command::Template(args) => {
             let template = ops::template::stage_template(&dir, &args.stage, args.image_tag.as_deref()).await?;
@@ -97,5 +160,82 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
             out.write_all(crate::template::to_text(&template).as_bytes())?;
             Ok(0)
         }
+    }
+}
+
+/// Apply's conversation on the terminal: the plan, the prompt, progress lines, and on a terminal
+/// a live block with N of M done (indicatif); plain lines otherwise.
+struct TerminalUi {
+    style: Style,
+    live: bool,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl TerminalUi {
+    fn new(style: Style) -> Self {
+        TerminalUi { style, live: std::io::stdout().is_terminal(), bar: None }
+    }
+
+    fn line(&mut self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => println!("{text}"),
+        }
+    }
+}
+
+impl ops::ApplyUi for TerminalUi {
+    fn show_plan(&mut self, plan: &crate::plan::Plan) {
+        let mut out = std::io::stdout().lock();
+        let _ = render::text::write_plan(&mut out, plan, self.style);
+        let _ = writeln!(out);
+    }
+
+    fn note(&mut self, line: &str) {
+        self.line(line);
+    }
+
+    fn approve(&mut self, question: &str) -> Option<bool> {
+        if !std::io::stdin().is_terminal() {
+            return None;
+        }
+        print!("{}\n\n  Enter a value: ", self.style.bold(question));
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).ok()?;
+        println!();
+        Some(answer.trim() == "yes")
+    }
+
+    fn progress_line(&mut self, line: &str) {
+        self.line(line);
+    }
+
+    fn progress_state(&mut self, done: usize, total: usize, in_flight: usize) {
+        if !self.live {
+            return;
+        }
+        let bar = self.bar.get_or_insert_with(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {pos} of {len} done, {msg} [{elapsed}]") {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        bar.set_message(format!("{in_flight} in flight"));
+    }
+
+    fn progress_end(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn show_mismatches(&mut self, rows: &[(String, String, String)]) {
+        let mut out = std::io::stdout().lock();
+        let _ = render::text::write_mismatches(&mut out, rows, self.style);
     }
 }

@@ -22,20 +22,68 @@ pub enum HoverError {
     #[error("the credentials resolve to account {actual}, but the stage `{stage}` belongs to account {expected}")]
     #[diagnostic(
         code(hover::wrong_account),
-        help("use the stage's profile (`aws-profile`) or credentials of account {expected}; hover refuses to touch another account")
+        help("use the stage's profile (`aws-profile`) or credentials of the stage's account; hover refuses to touch another account")
     )]
     WrongAccount { stage: String, expected: String, actual: String },
 
-    #[error("the stage `{stage}` has no image yet: nothing is deployed and no --image-tag was given")]
+    #[error("the stage `{stage}` has no image yet: nothing is deployed and no --image-tag was given (repository `{repository}`)")]
     #[diagnostic(
         code(hover::no_image),
-        help("pass --image-tag TAG naming an image pushed to the stage's repository `{repository}`")
+        help("pass --image-tag TAG naming an image pushed to the stage's ECR repository")
     )]
     NoImage { stage: String, repository: String },
 
     #[error("{0}")]
     #[diagnostic(code(hover::usage))]
     Usage(String),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    ChangeSet(#[from] crate::changeset::ChangeSetError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Direct(#[from] crate::direct::DirectError),
+
+    #[error("stack `{stack}` is busy with another operation ({status})")]
+    #[diagnostic(code(hover::stack_busy), help("run `hover apply` again without --no-wait to wait for it, or when it is done"))]
+    StackBusy { stack: String, status: String },
+
+    #[error("stack `{stack}` cannot be changed now: {explanation}")]
+    #[diagnostic(code(hover::stack_state))]
+    StackNeedsAttention { stack: String, explanation: String },
+
+    #[error("stack `{stack}` failed: {status}{}", causes.iter().map(|c| format!("\n  - {c}")).collect::<String>())]
+    #[diagnostic(code(hover::stack_failed), help("the root causes are listed first; fix them and run `hover apply` again"))]
+    StackFailed { stack: String, status: String, causes: Vec<String> },
+
+    #[error("CloudFormation does not agree with the plan on {0} resource(s); nothing was executed and the change set was deleted")]
+    #[diagnostic(code(hover::plan_mismatch), help("run `hover plan` again; if it persists, the stage changed in a way hover cannot see"))]
+    PlanMismatch(usize),
+
+    #[error("CloudFormation could not create the change set: {0}")]
+    #[diagnostic(code(hover::change_set_failed))]
+    ChangeSetFailed(String),
+
+    #[error("the image `{repository}:{tag}` is not in the stage's repository")]
+    #[diagnostic(code(hover::image_missing), help("push the image first (a deploy builds and pushes it), or pass --image-tag with a tag that exists"))]
+    ImageMissing { repository: String, tag: String },
+
+    #[error("Apply cancelled.")]
+    #[diagnostic(code(hover::cancelled))]
+    Cancelled,
+
+    #[error("apply needs approval, but there is no terminal to ask on")]
+    #[diagnostic(code(hover::needs_approval), help("run it in a terminal, or pass --auto-approve to apply without asking"))]
+    NeedsApproval,
+
+    #[error("Saved plan is stale: {0}")]
+    #[diagnostic(code(hover::stale_plan), help("the given plan file can no longer be applied; make a new one with `hover plan <stage> -out FILE`"))]
+    StalePlan(String),
+
+    #[error("{0}")]
+    #[diagnostic(code(hover::interrupted))]
+    Interrupted(String),
 
     #[error("could not write output: {0}")]
     #[diagnostic(code(hover::io))]

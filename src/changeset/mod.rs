@@ -195,7 +195,7 @@ pub enum ChangeSetError {
 
 impl ChangeSetError {
     /// The service error code, when CloudFormation sent one.
-    pub fn code(&self) -> Option<&str> {
+    pub fn error_code(&self) -> Option<&str> {
         match self {
             ChangeSetError::Aws { code, .. } => code.as_deref(),
             _ => None,

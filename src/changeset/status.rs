@@ -160,29 +160,26 @@ pub fn diagnose_failure(events: &[StackEvent]) -> Option<FailureDiagnosis> {
     }
     let final_status = ordered.iter().rev().find(|e| is_stack_event(e)).map(|e| e.status.clone());
 
-    let mut root_causes: Vec<RootCause> = Vec::new();
-    let mut push = |e: &StackEvent| {
-        let cause = RootCause {
-            logical_id: e.logical_id.clone(),
-            resource_type: e.resource_type.clone(),
-            status: e.status.clone(),
-            reason: e.reason.clone(),
-        };
-        if !root_causes.contains(&cause) {
-            root_causes.push(cause);
-        }
+    let cause = |e: &StackEvent| RootCause {
+        logical_id: e.logical_id.clone(),
+        resource_type: e.resource_type.clone(),
+        status: e.status.clone(),
+        reason: e.reason.clone(),
     };
+    let mut root_causes: Vec<RootCause> = Vec::new();
     for e in ordered.iter().filter(|e| !is_stack_event(e) && e.status.ends_with("_FAILED") && !is_noise(e)) {
-        push(e);
+        let c = cause(e);
+        if !root_causes.contains(&c) {
+            root_causes.push(c);
+        }
     }
     if root_causes.is_empty() {
-        for e in ordered
-            .iter()
-            .filter(|e| is_stack_event(e) && is_failure(&e.status) && e.reason.is_some() && !is_noise(e))
-            .take(1)
-        {
-            push(e);
-        }
+        root_causes.extend(
+            ordered
+                .iter()
+                .find(|e| is_stack_event(e) && is_failure(&e.status) && e.reason.is_some() && !is_noise(e))
+                .map(|e| cause(e)),
+        );
     }
     Some(FailureDiagnosis { root_causes, final_status })
 }

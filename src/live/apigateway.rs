@@ -222,7 +222,10 @@ pub async fn read_stage(
     let properties = object([
         ("ApiId", Value::from(api.id.as_str())),
         ("StageName", Value::from(stage_name)),
-        ("AutoDeploy", Value::Bool(stage.auto_deploy().unwrap_or(false))),
+        (
+            "AutoDeploy",
+            Value::Bool(stage.auto_deploy().unwrap_or(false)),
+        ),
     ]);
     Ok(Some(resource(
         "AWS::ApiGatewayV2::Stage",

@@ -24,9 +24,9 @@ fn methods(allowed: Option<&AllowedMethods>) -> (Value, Value) {
     let Some(allowed) = allowed else {
         return (Value::Null, Value::Null);
     };
-    let cached = allowed
-        .cached_methods()
-        .map_or(Value::Null, |c| sorted_strings(c.items().iter().map(|m| m.as_str())));
+    let cached = allowed.cached_methods().map_or(Value::Null, |c| {
+        sorted_strings(c.items().iter().map(|m| m.as_str()))
+    });
     (
         sorted_strings(allowed.items().iter().map(|m| m.as_str())),
         cached,
@@ -38,9 +38,9 @@ fn origin(o: &Origin) -> Value {
     m.insert("Id".to_owned(), Value::from(o.id()));
     m.insert("DomainName".to_owned(), Value::from(o.domain_name()));
     if let Some(c) = o.custom_origin_config() {
-        let protocols = c
-            .origin_ssl_protocols()
-            .map_or(Value::Null, |p| sorted_strings(p.items().iter().map(|s| s.as_str())));
+        let protocols = c.origin_ssl_protocols().map_or(Value::Null, |p| {
+            sorted_strings(p.items().iter().map(|s| s.as_str()))
+        });
         m.insert(
             "CustomOriginConfig".to_owned(),
             Value::Object(object([
@@ -63,7 +63,11 @@ fn origin(o: &Origin) -> Value {
             )])),
         );
     }
-    insert_id(&mut m, "OriginAccessControlId", o.origin_access_control_id());
+    insert_id(
+        &mut m,
+        "OriginAccessControlId",
+        o.origin_access_control_id(),
+    );
     Value::Object(m)
 }
 
@@ -77,10 +81,20 @@ fn default_behavior(b: &DefaultCacheBehavior) -> Value {
         ),
         ("AllowedMethods", allowed),
         ("CachedMethods", cached),
-        ("CachePolicyId", string(b.cache_policy_id().filter(|v| !v.is_empty()))),
+        (
+            "CachePolicyId",
+            string(b.cache_policy_id().filter(|v| !v.is_empty())),
+        ),
     ]);
-    insert_id(&mut m, "OriginRequestPolicyId", b.origin_request_policy_id());
-    m.insert("Compress".to_owned(), Value::Bool(b.compress().unwrap_or(false)));
+    insert_id(
+        &mut m,
+        "OriginRequestPolicyId",
+        b.origin_request_policy_id(),
+    );
+    m.insert(
+        "Compress".to_owned(),
+        Value::Bool(b.compress().unwrap_or(false)),
+    );
     Value::Object(m)
 }
 
@@ -95,19 +109,30 @@ fn behavior(b: &CacheBehavior) -> Value {
         ),
         ("AllowedMethods", allowed),
         ("CachedMethods", cached),
-        ("CachePolicyId", string(b.cache_policy_id().filter(|v| !v.is_empty()))),
+        (
+            "CachePolicyId",
+            string(b.cache_policy_id().filter(|v| !v.is_empty())),
+        ),
     ]);
-    insert_id(&mut m, "OriginRequestPolicyId", b.origin_request_policy_id());
-    m.insert("Compress".to_owned(), Value::Bool(b.compress().unwrap_or(false)));
+    insert_id(
+        &mut m,
+        "OriginRequestPolicyId",
+        b.origin_request_policy_id(),
+    );
+    m.insert(
+        "Compress".to_owned(),
+        Value::Bool(b.compress().unwrap_or(false)),
+    );
     Value::Object(m)
 }
 
 fn viewer_certificate(v: Option<&ViewerCertificate>) -> Value {
     match v {
         None => Value::Null,
-        Some(v) if v.cloud_front_default_certificate() == Some(true) => {
-            Value::Object(object([("CloudFrontDefaultCertificate", Value::Bool(true))]))
-        }
+        Some(v) if v.cloud_front_default_certificate() == Some(true) => Value::Object(object([(
+            "CloudFrontDefaultCertificate",
+            Value::Bool(true),
+        )])),
         Some(v) => Value::Object(object([
             ("AcmCertificateArn", string(v.acm_certificate_arn())),
             (
@@ -144,7 +169,10 @@ pub fn distribution_config(c: &DistributionConfig) -> Value {
             c.aliases()
                 .map_or(Value::Null, |a| sorted_strings_or_null(a.items().iter())),
         ),
-        ("ViewerCertificate", viewer_certificate(c.viewer_certificate())),
+        (
+            "ViewerCertificate",
+            viewer_certificate(c.viewer_certificate()),
+        ),
         ("Origins", Value::Array(origins)),
         (
             "DefaultCacheBehavior",
@@ -215,7 +243,11 @@ pub async fn read_distribution(
     Ok(Some(resource(
         "AWS::CloudFront::Distribution",
         &id,
-        [("Ref", id.as_str()), ("Id", id.as_str()), ("DomainName", &domain)],
+        [
+            ("Ref", id.as_str()),
+            ("Id", id.as_str()),
+            ("DomainName", &domain),
+        ],
         properties,
     )))
 }
@@ -247,8 +279,14 @@ pub async fn read_origin_access_control(
                     "OriginAccessControlOriginType",
                     Value::from(oac.origin_access_control_origin_type().as_str()),
                 ),
-                ("SigningBehavior", Value::from(oac.signing_behavior().as_str())),
-                ("SigningProtocol", Value::from(oac.signing_protocol().as_str())),
+                (
+                    "SigningBehavior",
+                    Value::from(oac.signing_behavior().as_str()),
+                ),
+                (
+                    "SigningProtocol",
+                    Value::from(oac.signing_protocol().as_str()),
+                ),
             ]);
             let properties = object([("OriginAccessControlConfig", Value::Object(config))]);
             return Ok(Some(resource(

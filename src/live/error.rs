@@ -48,7 +48,7 @@ pub enum LiveError {
 
 impl LiveError {
     /// AWS's error code, when the failure came from AWS.
-    pub fn code(&self) -> Option<&str> {
+    pub fn error_code(&self) -> Option<&str> {
         match self {
             LiveError::Aws { code, .. } => code.as_deref(),
             _ => None,

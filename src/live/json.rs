@@ -41,10 +41,7 @@ where
 
 /// A JSON object from key/value pairs, in the order given.
 pub fn object<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
-    pairs
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect()
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
 /// Builds the resource; `attributes` pairs become the `Ref`/`Fn::GetAtt` map.

@@ -210,8 +210,9 @@ pub async fn read_event_source_mapping(
             .into_iter()
             .filter(|m| m.event_source_arn() == Some(queue_arn))
             .filter_map(|m| {
-                let score = function_match(m.function_arn().unwrap_or_default(), function, qualifier);
-                (score > 0).then(|| (score, m))
+                let score =
+                    function_match(m.function_arn().unwrap_or_default(), function, qualifier);
+                (score > 0).then_some((score, m))
             })
             .min_by(|(sa, a), (sb, b)| sb.cmp(sa).then_with(|| a.uuid().cmp(&b.uuid())))
             .map(|(_, m)| m)
@@ -265,6 +266,9 @@ mod tests {
         let bare = "arn:aws:lambda:eu-west-1:123456789012:function:app-dev-queue";
         assert_eq!(function_match(bare, "app-dev-queue", None), 2);
         assert_eq!(function_match(bare, "app-dev-queue", Some("live")), 1);
-        assert_eq!(function_match("app-dev-queue:live", "app-dev-queue", Some("live")), 2);
+        assert_eq!(
+            function_match("app-dev-queue:live", "app-dev-queue", Some("live")),
+            2
+        );
     }
 }

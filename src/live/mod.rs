@@ -128,9 +128,7 @@ pub async fn caller_account(clients: &Clients) -> Result<String, LiveError> {
 }
 
 /// Reads the whole stage: the caller's account, the stack named `stack_name` (the stage name),
-/// then every target concurrently (at most [`READ_CONCURRENCY`] at a time). Resources that do
-/// not exist are simply missing from the result; only failures to read are errors (the first by
-/// logical id when several fail).
+/// then every target (see [`read_resources`]).
 pub async fn read_stage(
     clients: &Clients,
     stack_name: &str,
@@ -138,7 +136,25 @@ pub async fn read_stage(
 ) -> Result<ObservedStage, LiveError> {
     let account = caller_account(clients).await?;
     let stack = read_stack(clients, stack_name).await?;
-    let ctx = ReadContext::new(clients, account.clone(), clients.region().unwrap_or_default());
+    read_resources(clients, Some(account), stack, targets).await
+}
+
+/// Reads every target concurrently (at most [`READ_CONCURRENCY`] at a time) and assembles the
+/// observed stage around an account and stack already read (targets usually depend on the
+/// stack). Resources that do not exist are simply missing from the result; only failures to
+/// read are errors (the first by logical id when several fail). With no `account`, attributes
+/// that need it (an IAM role's `Arn`) are left out; no STS call is made.
+pub async fn read_resources(
+    clients: &Clients,
+    account: Option<String>,
+    stack: Option<StackState>,
+    targets: &[LiveTarget],
+) -> Result<ObservedStage, LiveError> {
+    let ctx = ReadContext::new(
+        clients,
+        account.clone(),
+        clients.region().unwrap_or_default(),
+    );
 
     let results: Vec<(&LiveTarget, Result<Option<LiveResource>, LiveError>)> =
         futures::stream::iter(targets)
@@ -167,7 +183,7 @@ pub async fn read_stage(
         return Err(err);
     }
     Ok(ObservedStage {
-        account: Some(account),
+        account,
         stack,
         resources,
     })
@@ -177,13 +193,13 @@ pub async fn read_stage(
 /// ARNs and domain names), and lookups shared between readers of one read.
 pub(crate) struct ReadContext<'a> {
     pub clients: &'a Clients,
-    pub account: String,
+    pub account: Option<String>,
     pub region: String,
     pub apis: apigateway::ApiCache,
 }
 
 impl<'a> ReadContext<'a> {
-    fn new(clients: &'a Clients, account: String, region: String) -> Self {
+    fn new(clients: &'a Clients, account: Option<String>, region: String) -> Self {
         ReadContext {
             clients,
             account,
@@ -194,6 +210,7 @@ impl<'a> ReadContext<'a> {
 }
 
 /// A lookup key of a target, or [`LiveError::MissingKey`].
+#[allow(clippy::result_large_err)]
 pub(crate) fn key<'t>(target: &'t LiveTarget, key: &'static str) -> Result<&'t str, LiveError> {
     target
         .keys
@@ -243,10 +260,13 @@ async fn read_target(
 fn from_stack(ctx: &ReadContext<'_>, target: &LiveTarget) -> Option<LiveResource> {
     let physical_id = target.physical_id.clone().filter(|p| !p.is_empty())?;
     let mut attributes = BTreeMap::from([("Ref".to_owned(), physical_id.clone())]);
-    if target.resource_type == "AWS::IAM::Role" {
+    if let (true, Some(account)) = (
+        target.resource_type == "AWS::IAM::Role",
+        ctx.account.as_deref(),
+    ) {
         attributes.insert(
             "Arn".to_owned(),
-            format!("arn:aws:iam::{}:role/{}", ctx.account, physical_id),
+            format!("arn:aws:iam::{account}:role/{physical_id}"),
         );
     }
     Some(LiveResource {

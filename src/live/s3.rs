@@ -24,12 +24,18 @@ pub async fn read_bucket(
     let block = match s3.get_public_access_block().bucket(name).send().await {
         Ok(out) => match out.public_access_block_configuration() {
             Some(c) => Value::Object(object([
-                ("BlockPublicAcls", Value::Bool(c.block_public_acls().unwrap_or(false))),
+                (
+                    "BlockPublicAcls",
+                    Value::Bool(c.block_public_acls().unwrap_or(false)),
+                ),
                 (
                     "BlockPublicPolicy",
                     Value::Bool(c.block_public_policy().unwrap_or(false)),
                 ),
-                ("IgnorePublicAcls", Value::Bool(c.ignore_public_acls().unwrap_or(false))),
+                (
+                    "IgnorePublicAcls",
+                    Value::Bool(c.ignore_public_acls().unwrap_or(false)),
+                ),
                 (
                     "RestrictPublicBuckets",
                     Value::Bool(c.restrict_public_buckets().unwrap_or(false)),
@@ -54,7 +60,11 @@ pub async fn read_bucket(
     Ok(Some(resource(
         "AWS::S3::Bucket",
         name,
-        [("Ref", name), ("Arn", &arn), ("RegionalDomainName", &regional)],
+        [
+            ("Ref", name),
+            ("Arn", &arn),
+            ("RegionalDomainName", &regional),
+        ],
         properties,
     )))
 }
@@ -71,7 +81,14 @@ pub async fn read_bucket_policy(
         .get("bucket")
         .map(String::as_str)
         .unwrap_or(name);
-    let out = match ctx.clients.s3.get_bucket_policy().bucket(bucket).send().await {
+    let out = match ctx
+        .clients
+        .s3
+        .get_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+    {
         Ok(out) => out,
         Err(e) if is_not_found(&e) => return Ok(None),
         Err(e) => return Err(aws_error(SERVICE, "GetBucketPolicy", bucket, e)),
@@ -79,9 +96,11 @@ pub async fn read_bucket_policy(
     let Some(policy) = out.policy().filter(|p| !p.trim().is_empty()) else {
         return Ok(None);
     };
-    let document =
-        serde_json::from_str::<Value>(policy).unwrap_or_else(|_| Value::from(policy));
-    let properties = object([("Bucket", Value::from(bucket)), ("PolicyDocument", document)]);
+    let document = serde_json::from_str::<Value>(policy).unwrap_or_else(|_| Value::from(policy));
+    let properties = object([
+        ("Bucket", Value::from(bucket)),
+        ("PolicyDocument", document),
+    ]);
     Ok(Some(resource(
         "AWS::S3::BucketPolicy",
         bucket,

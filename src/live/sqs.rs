@@ -26,9 +26,15 @@ fn redrive_policy(raw: Option<&String>) -> Value {
     let Ok(Value::Object(parsed)) = serde_json::from_str::<Value>(raw) else {
         return Value::String(raw.clone());
     };
-    let target = parsed.get("deadLetterTargetArn").cloned().unwrap_or(Value::Null);
+    let target = parsed
+        .get("deadLetterTargetArn")
+        .cloned()
+        .unwrap_or(Value::Null);
     let count = match parsed.get("maxReceiveCount") {
-        Some(Value::String(s)) => s.trim().parse::<i64>().map_or(Value::String(s.clone()), Value::from),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<i64>()
+            .map_or(Value::String(s.clone()), Value::from),
         Some(v) => v.clone(),
         None => Value::Null,
     };
@@ -86,7 +92,10 @@ pub async fn read_queue(
     ]);
     let arn = get(QueueAttributeName::QueueArn)
         .cloned()
-        .unwrap_or_else(|| format!("arn:aws:sqs:{}:{}:{}", ctx.region, ctx.account, name));
+        .unwrap_or_else(|| {
+            let account = ctx.account.as_deref().unwrap_or_default();
+            format!("arn:aws:sqs:{}:{account}:{name}", ctx.region)
+        });
     Ok(Some(resource(
         "AWS::SQS::Queue",
         &url,

@@ -71,8 +71,9 @@ async fn read_template(clients: &Clients, stack_name: &str) -> Result<Option<Val
         .await
     {
         Ok(out) => out,
-        Err(e) if aws_smithy_types::error::metadata::ProvideErrorMetadata::code(&e)
-            == Some("ValidationError") =>
+        Err(e)
+            if aws_smithy_types::error::metadata::ProvideErrorMetadata::code(&e)
+                == Some("ValidationError") =>
         {
             return Ok(None)
         }
@@ -119,7 +120,10 @@ async fn read_resources(
                 logical_id.to_owned(),
                 StackResource {
                     resource_type: summary.resource_type().unwrap_or_default().to_owned(),
-                    physical_id: summary.physical_resource_id().unwrap_or_default().to_owned(),
+                    physical_id: summary
+                        .physical_resource_id()
+                        .unwrap_or_default()
+                        .to_owned(),
                     status: summary
                         .resource_status()
                         .map(|s| s.as_str().to_owned())

@@ -121,11 +121,10 @@ impl fmt::Display for Frame {
 
 impl std::error::Error for Frame {}
 
-impl Diagnostic for Frame {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new("hover::manifest"))
-    }
+/// Longest message repeated as the label under the code; longer ones only underline.
+const LABEL_MAX: usize = 48;
 
+impl Diagnostic for Frame {
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.problem
             .help
@@ -138,10 +137,14 @@ impl Diagnostic for Frame {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(
-            Some(self.problem.message.clone()),
-            self.problem.span,
-        ))))
+        if self.source.inner().is_empty() {
+            return None;
+        }
+        let text = (self.problem.message.chars().count() <= LABEL_MAX)
+            .then(|| self.problem.message.clone());
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(text, self.problem.span),
+        )))
     }
 }
 
@@ -184,9 +187,11 @@ impl Problems {
 /// zero); the other variants are about finding and reading the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
+    /// The file was read but is not a valid manifest: every problem, sorted by position.
     #[error("{}", summary(.0))]
     Invalid(Problems),
 
+    /// No `<stage>.yml` or `<stage>.yaml` in `.hover/`.
     #[error("stage file not found: {}", .path.display())]
     NotFound {
         /// The path looked for (`<dir>/.hover/<stage>.yml`).
@@ -195,13 +200,16 @@ pub enum ManifestError {
         stages: Vec<String>,
     },
 
+    /// Both `<stage>.yml` and `<stage>.yaml` exist.
     #[error("both {} and {} exist; hover would not know which one to use", .first.display(), .second.display())]
     Ambiguous { first: PathBuf, second: PathBuf },
 
+    /// The stage name cannot name a file in `.hover/` (path separators, leading dot).
     #[error("`{stage}` is not a stage name")]
     BadStageName { stage: String },
 
-    #[error("cannot read {}: {source}", .path.display())]
+    /// The file exists but could not be read (permissions, not UTF-8).
+    #[error("cannot read {}", .path.display())]
     Unreadable {
         path: PathBuf,
         #[source]
@@ -212,7 +220,11 @@ pub enum ManifestError {
 fn summary(problems: &Problems) -> String {
     match problems.frames.as_slice() {
         [one] => one.problem.headline(),
-        many => format!("{}: {} problems in the stage manifest", problems.file, many.len()),
+        many => format!(
+            "{}: {} problems in the stage manifest",
+            problems.file,
+            many.len()
+        ),
     }
 }
 
@@ -235,10 +247,16 @@ impl ManifestError {
                 .map(|f| f.problem.to_string())
                 .collect::<Vec<_>>()
                 .join("\n"),
-            other => match other.help() {
-                Some(help) => format!("{other}\n  help: {help}"),
-                None => other.to_string(),
-            },
+            other => {
+                let mut text = other.to_string();
+                if let Some(cause) = std::error::Error::source(other) {
+                    text.push_str(&format!(": {cause}"));
+                }
+                if let Some(help) = other.help() {
+                    text.push_str(&format!("\n  help: {help}"));
+                }
+                text
+            }
         }
     }
 }

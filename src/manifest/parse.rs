@@ -168,7 +168,13 @@ pub fn parse(file: &str, text: &str) -> Result<Manifest, ManifestError> {
         problems: Vec::new(),
     };
     for p in &doc.problems {
-        c.at(p.span.offset, p.span.len, &p.path, &p.message, p.help.clone());
+        c.at(
+            p.span.offset,
+            p.span.len,
+            &p.path,
+            &p.message,
+            p.help.clone(),
+        );
     }
     let manifest = match &doc.root {
         Some(root) if !matches!(root.kind, Kind::Null) => Some(c.manifest(root)),
@@ -179,14 +185,19 @@ pub fn parse(file: &str, text: &str) -> Result<Manifest, ManifestError> {
                 0,
                 "",
                 "the stage file is empty",
-                Some("a stage file needs at least `name: <stage name>` and `region: <aws region>`".into()),
+                Some(
+                    "a stage file needs at least `name: <stage name>` and `region: <aws region>`"
+                        .into(),
+                ),
             );
             None
         }
     };
     match manifest {
         Some(m) if c.problems.is_empty() => Ok(m),
-        _ => Err(ManifestError::Invalid(Problems::new(file, text, c.problems))),
+        _ => Err(ManifestError::Invalid(Problems::new(
+            file, text, c.problems,
+        ))),
     }
 }
 
@@ -258,8 +269,7 @@ fn is_account(s: &str) -> bool {
 /// `[A-Za-z0-9_-]+`: what Lambda function names, SQS names and logical-id sources share.
 fn is_simple_name(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
 }
 
@@ -321,7 +331,10 @@ fn domain_problem(domain: &str) -> Option<(String, Option<String>)> {
     if domain.chars().any(|c| c.is_ascii_uppercase()) {
         return Some((
             format!("domain `{domain}` has uppercase letters"),
-            Some(format!("write it in lowercase: `{}`", domain.to_ascii_lowercase())),
+            Some(format!(
+                "write it in lowercase: `{}`",
+                domain.to_ascii_lowercase()
+            )),
         ));
     }
     if domain.len() > 253 {
@@ -365,6 +378,23 @@ fn domain_problem(domain: &str) -> Option<(String, Option<String>)> {
         return Some((format!("`{domain}` is not a domain name"), None));
     }
     None
+}
+
+/// The command without a leading `php artisan` (any spacing), trimmed.
+fn strip_artisan(command: &str) -> &str {
+    let command = command.trim();
+    let word = |s: &'_ str, w: &str| -> Option<usize> {
+        let rest = s.strip_prefix(w)?;
+        (rest.is_empty() || rest.starts_with(char::is_whitespace)).then_some(w.len())
+    };
+    let Some(php) = word(command, "php") else {
+        return command;
+    };
+    let rest = command[php..].trim_start();
+    match word(rest, "artisan") {
+        Some(n) => rest[n..].trim(),
+        None => command,
+    }
 }
 
 /// A name derived from the stage name and the AWS limit on it.
@@ -514,10 +544,9 @@ impl<'a> Checker<'a> {
                 Some(n) => return Some(n),
                 None => (format!("number `{value}` is too large"), None),
             },
-            Kind::Scalar { value, plain: true } if is_float(value) => (
-                format!("expected a whole number, found `{value}`"),
-                None,
-            ),
+            Kind::Scalar { value, plain: true } if is_float(value) => {
+                (format!("expected a whole number, found `{value}`"), None)
+            }
             Kind::Scalar {
                 value,
                 plain: false,
@@ -575,17 +604,19 @@ impl<'a> Checker<'a> {
             Some((_, v)) => self.text_value(v, "region").and_then(|r| self.region(v, r)),
             None => {
                 if is_map {
-                    self.missing(root, "region", "add `region: <aws region>`, e.g. `region: us-east-1`");
+                    self.missing(
+                        root,
+                        "region",
+                        "add `region: <aws region>`, e.g. `region: us-east-1`",
+                    );
                 }
                 None
             }
         };
-        let aws_profile = top
-            .get("aws-profile")
-            .and_then(|(_, v)| match v.kind {
-                Kind::Null => None,
-                _ => self.text_value(v, "aws-profile"),
-            });
+        let aws_profile = top.get("aws-profile").and_then(|(_, v)| match v.kind {
+            Kind::Null => None,
+            _ => self.text_value(v, "aws-profile"),
+        });
         let account = top.get("account").and_then(|(_, v)| {
             let s = self.string(v, "account")?;
             if is_account(&s) {
@@ -810,13 +841,7 @@ impl<'a> Checker<'a> {
     fn deploy_commands(&mut self, node: &Node) -> Vec<String> {
         let mut commands = Vec::new();
         for (command, item, path) in self.strings(node, "deploy-commands") {
-            let trimmed = command.trim();
-            let stripped = match trimmed.strip_prefix("php artisan") {
-                Some(rest) if rest.is_empty() || rest.starts_with(char::is_whitespace) => {
-                    rest.trim()
-                }
-                _ => trimmed,
-            };
+            let stripped = strip_artisan(&command);
             if stripped.is_empty() {
                 self.report(
                     item,
@@ -836,8 +861,7 @@ impl<'a> Checker<'a> {
         match u32::try_from(n) {
             Ok(days) if LOG_RETENTION_DAYS.contains(&days) => Some(days),
             _ => {
-                let allowed: Vec<String> =
-                    LOG_RETENTION_DAYS.iter().map(u32::to_string).collect();
+                let allowed: Vec<String> = LOG_RETENTION_DAYS.iter().map(u32::to_string).collect();
                 self.report(
                     node,
                     "log-retention",
@@ -1121,7 +1145,10 @@ impl<'a> Checker<'a> {
                     node,
                     "http.certificate",
                     &format!("`{arn}`: {why}"),
-                    Some("expected `arn:aws:acm:us-east-1:<12-digit account>:certificate/<id>`".into()),
+                    Some(
+                        "expected `arn:aws:acm:us-east-1:<12-digit account>:certificate/<id>`"
+                            .into(),
+                    ),
                 );
                 None
             }
@@ -1152,8 +1179,7 @@ impl<'a> Checker<'a> {
                     .unwrap_or("");
                 let content = if raw == value.as_str() {
                     Some(node.span.offset)
-                } else if raw.len() == value.len() + 2 && raw.get(1..raw.len() - 1) == Some(value)
-                {
+                } else if raw.len() == value.len() + 2 && raw.get(1..raw.len() - 1) == Some(value) {
                     Some(node.span.offset + 1)
                 } else {
                     None
@@ -1230,7 +1256,8 @@ impl<'a> Checker<'a> {
                 let mut out = Vec::new();
                 for (i, item) in items.iter().enumerate() {
                     let item_path = format!("{path}[{i}]");
-                    let n = self.ranged(item, &item_path, 0, MAX_SQS_SECONDS, "backoff (seconds)")?;
+                    let n =
+                        self.ranged(item, &item_path, 0, MAX_SQS_SECONDS, "backoff (seconds)")?;
                     out.push(n);
                 }
                 return Some(out);
@@ -1279,10 +1306,7 @@ impl<'a> Checker<'a> {
                 self.report(
                     node,
                     "queue",
-                    &format!(
-                        "expected a mapping of workers, found {}",
-                        node.describe()
-                    ),
+                    &format!("expected a mapping of workers, found {}", node.describe()),
                     Some("write one key per worker: `queue:\\n  default:\\n    tries: 3`".into()),
                 );
                 return workers;
@@ -1339,9 +1363,9 @@ impl<'a> Checker<'a> {
 
             let f = self.fields(value, &path, WORKER_KEYS);
             let memory = self.memory(&f, &path, defaults::QUEUE_MEMORY);
-            let timeout_set = f.get("timeout").map(|(_, v)| {
-                self.ranged(v, &join(&path, "timeout"), 1, 900, "timeout (seconds)")
-            });
+            let timeout_set = f
+                .get("timeout")
+                .map(|(_, v)| self.ranged(v, &join(&path, "timeout"), 1, 900, "timeout (seconds)"));
             let timeout = timeout_set.flatten().unwrap_or(defaults::QUEUE_TIMEOUT);
             let concurrency = self.concurrency(&f, &path);
             let tries = f
@@ -1356,7 +1380,13 @@ impl<'a> Checker<'a> {
                 None => timeout + defaults::VISIBILITY_MARGIN,
                 Some((_, v)) => {
                     let vpath = join(&path, "visibility-timeout");
-                    match self.ranged(v, &vpath, 0, MAX_SQS_SECONDS, "visibility timeout (seconds)") {
+                    match self.ranged(
+                        v,
+                        &vpath,
+                        0,
+                        MAX_SQS_SECONDS,
+                        "visibility timeout (seconds)",
+                    ) {
                         Some(vt) if vt < timeout && timeout_set != Some(None) => {
                             self.report(
                                 v,
@@ -1374,7 +1404,13 @@ impl<'a> Checker<'a> {
 
             // (queue, node offset, len, line, path)
             let listed: Vec<(String, usize, usize, usize, String)> = match f.get("queues") {
-                None | Some((_, Node { kind: Kind::Null, .. })) => vec![(
+                None
+                | Some((
+                    _,
+                    Node {
+                        kind: Kind::Null, ..
+                    },
+                )) => vec![(
                     worker.to_string(),
                     key.span.offset,
                     key.span.len,
@@ -1433,7 +1469,11 @@ impl<'a> Checker<'a> {
                 }
                 consumers.insert(queue.clone(), worker.to_string());
                 if let Some(name) = name {
-                    let fifo = if queue.ends_with(".fifo") { ".fifo" } else { "" };
+                    let fifo = if queue.ends_with(".fifo") {
+                        ".fifo"
+                    } else {
+                        ""
+                    };
                     let dlq = format!("{base}-{name}-dlq{fifo}");
                     if dlq.len() > 80 {
                         self.at(
@@ -1640,7 +1680,8 @@ queue:
         );
     }
 
-    const CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab";
+    const CERT: &str =
+        "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-0123456789ab";
 
     #[test]
     fn domains_as_comma_string() {
@@ -1671,12 +1712,17 @@ queue:
         )
         .expect_err("uppercase domain");
         let p = err.problems()[0];
-        assert_eq!((p.line(), p.column(), p.path()), (4, 21, "http.domains[1]"));
+        assert_eq!((p.line(), p.column(), p.path()), (4, 20, "http.domains[1]"));
+        assert_eq!(p.span().len(), 5);
     }
 
     #[test]
     fn backoff_forms() {
-        let backoff = |v: &str| minimal(&format!("queue:\n  w:\n    backoff: {v}\n")).queue["w"].backoff.clone();
+        let backoff = |v: &str| {
+            minimal(&format!("queue:\n  w:\n    backoff: {v}\n")).queue["w"]
+                .backoff
+                .clone()
+        };
         assert_eq!(backoff("\"5, 10\""), vec![5, 10]);
         assert_eq!(backoff("5,10,30"), vec![5, 10, 30]);
         assert_eq!(backoff("7"), vec![7]);
@@ -1716,7 +1762,12 @@ queue:
         );
         assert_eq!(
             m.deploy_commands,
-            vec!["migrate --force", "config:cache", "queue:restart", "php artisanal"]
+            vec![
+                "migrate --force",
+                "config:cache",
+                "queue:restart",
+                "php artisanal"
+            ]
         );
     }
 
@@ -1782,7 +1833,12 @@ queue:\n  orders:\n    queues: [orders.fifo, audit]\n    visibility-timeout: 600
             .collect();
         assert_eq!(
             got,
-            vec![(1, "name"), (2, "region"), (4, "http.memroy"), (6, "cli.timeout")]
+            vec![
+                (1, "name"),
+                (2, "region"),
+                (4, "http.memroy"),
+                (6, "cli.timeout")
+            ]
         );
     }
 
@@ -1792,8 +1848,11 @@ queue:\n  orders:\n    queues: [orders.fifo, audit]\n    visibility-timeout: 600
         let hover = dir.path().join(".hover");
         std::fs::create_dir(&hover).expect("mkdir");
         std::fs::write(hover.join("dev.yml"), "name: app-dev\nregion: us-east-1\n").expect("write");
-        std::fs::write(hover.join("prod.yaml"), "name: app-prod\nregion: us-east-1\n")
-            .expect("write");
+        std::fs::write(
+            hover.join("prod.yaml"),
+            "name: app-prod\nregion: us-east-1\n",
+        )
+        .expect("write");
         std::fs::write(hover.join("dev-secrets.env"), "x").expect("write");
         assert_eq!(load(dir.path(), "dev").expect("dev").name, "app-dev");
         assert_eq!(load(dir.path(), "prod").expect("prod").name, "app-prod");

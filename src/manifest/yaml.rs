@@ -34,7 +34,10 @@ pub enum Kind {
     Null,
     /// A scalar's text as written (escapes resolved). `plain` is false for quoted and block
     /// scalars and for `!!str`: such a scalar is a string even when it looks like a number.
-    Scalar { value: String, plain: bool },
+    Scalar {
+        value: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
 }
@@ -312,10 +315,7 @@ impl<'t> Builder<'t> {
                                 (true, None)
                             }
                         },
-                        Kind::Null => (
-                            false,
-                            Some(("a key must not be empty".to_string(), None)),
-                        ),
+                        Kind::Null => (false, Some(("a key must not be empty".to_string(), None))),
                         Kind::Seq(_) | Kind::Map(_) => (
                             false,
                             Some((
@@ -475,8 +475,25 @@ impl<'t> Builder<'t> {
     fn syntax_error(&mut self, marker: &Marker, info: &str) {
         let mut offset = self.positions.byte(marker.index());
         if info.contains("tab") {
-            // The parser reports tabs at the token before them; point at the tab itself.
-            if let Some(i) = self.text.get(offset..).and_then(|rest| rest.find('\t')) {
+            // The parser reports a tab at or before it, sometimes on the line above: point at the
+            // first tab of the marker's line, else at the next tab.
+            let line_start = self
+                .text
+                .get(..offset)
+                .and_then(|s| s.rfind('\n'))
+                .map_or(0, |i| i + 1);
+            let line_end = self
+                .text
+                .get(offset..)
+                .and_then(|s| s.find('\n'))
+                .map_or(self.text.len(), |i| offset + i);
+            let on_line = self
+                .text
+                .get(line_start..line_end)
+                .and_then(|l| l.find('\t'));
+            if let Some(i) = on_line {
+                offset = line_start + i;
+            } else if let Some(i) = self.text.get(offset..).and_then(|rest| rest.find('\t')) {
                 offset += i;
             }
         }

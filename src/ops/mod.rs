@@ -1,7 +1,10 @@
-//! One function per command, wiring manifest, live, plan, template and changeset. No printing:
-//! commands return what the CLI renders.
+//! One function per command, wiring manifest, live, plan, template, changeset and direct. No
+//! printing: commands return what the CLI renders, or talk through the UI trait they are given.
 
+pub mod apply;
 pub mod plan;
+pub mod saved;
 pub mod template;
 
+pub use apply::{apply, ApplyOptions, ApplyOutcome, ApplyTarget, ApplyUi};
 pub use plan::{compute_plan, PlanOptions, PlannedStage};

@@ -497,3 +497,21 @@ fn mask_value(key: &str, value: Value) -> Value {
     mask::mask_properties(&mut m);
     m.remove(key).unwrap_or(Value::Null)
 }
+
+/// The desired stage's properties resolved against what exists now, unmasked: the values apply
+/// writes through service APIs. Never rendered or saved.
+pub fn resolved_desired(desired: &DesiredStage, observed: &ObservedStage) -> BTreeMap<String, Map<String, Value>> {
+    let account = observed.account.as_deref();
+    let live_attrs: Attributes = observed
+        .resources
+        .iter()
+        .map(|(id, r)| (id.clone(), r.attributes.clone()))
+        .collect();
+    let table = deterministic_table(desired_iter(&desired.resources), &live_attrs, account, &desired.region, &desired.name);
+    let resolver = Resolver { account, region: &desired.region, stack_name: &desired.name, attributes: &table };
+    desired
+        .resources
+        .iter()
+        .map(|(id, r)| (id.clone(), resolver.resolve_map(&r.properties)))
+        .collect()
+}

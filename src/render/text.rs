@@ -339,3 +339,40 @@ fn clean(v: &Value) -> Value {
         other => other.clone(),
     }
 }
+
+/// `Apply complete! Resources: N added, N changed, N destroyed.` and the stage's outputs.
+pub fn write_apply_complete(
+    out: &mut dyn Write,
+    summary: &crate::plan::Summary,
+    outputs: &std::collections::BTreeMap<String, String>,
+    style: Style,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "\n{} Resources: {} added, {} changed, {} destroyed.",
+        style.green(&style.bold("Apply complete!")),
+        summary.add,
+        summary.change,
+        summary.destroy
+    )?;
+    if !outputs.is_empty() {
+        writeln!(out, "\nOutputs:\n")?;
+        let width = outputs.keys().map(String::len).max().unwrap_or(0);
+        for (k, v) in outputs {
+            writeln!(out, "{k:width$} = {}", serde_json::to_string(v).unwrap_or_default())?;
+        }
+    }
+    Ok(())
+}
+
+/// The plan and CloudFormation side by side where they disagree.
+pub fn write_mismatches(out: &mut dyn Write, rows: &[(String, String, String)], style: Style) -> io::Result<()> {
+    writeln!(out, "{}\n", style.red(&style.bold("CloudFormation's change set does not match the plan:")))?;
+    let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max("resource".len());
+    let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max("plan".len());
+    writeln!(out, "  {:w0$}  {:w1$}  cloudformation", "resource", "plan")?;
+    for (id, plan, cfn) in rows {
+        writeln!(out, "  {id:w0$}  {plan:w1$}  {cfn}")?;
+    }
+    writeln!(out)
+}

@@ -1,0 +1,349 @@
+//! `hover apply`: the plan carried out. Shows the plan, asks, makes the pre-stack resources through
+//! their APIs, turns the template into a change set, checks CloudFormation agrees with the plan,
+//! executes and watches it, puts drift back through service APIs, and reports the stage's outputs.
+
+use crate::changeset::{
+    self, classify_stack_status, diagnose_failure, reconcile, ChangeSetOutcome, ChangeSetRequest, Progress,
+    StackCondition, TemplateSource,
+};
+use crate::direct::{self, Repair};
+use crate::error::HoverError;
+use crate::live;
+use crate::model::Provisioner;
+use crate::ops::plan::{compute_plan, PlanOptions, PlannedStage};
+use crate::ops::saved;
+use crate::plan::{self, Action, Cause, Plan, Summary};
+use crate::template;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// What to apply: a stage's manifest now, or a saved plan exactly.
+#[derive(Clone, Debug)]
+pub enum ApplyTarget {
+    Stage { stage: String, image_tag: Option<String> },
+    SavedPlan(PathBuf),
+}
+
+/// Settings of one apply.
+#[derive(Clone, Debug)]
+pub struct ApplyOptions {
+    pub dir: PathBuf,
+    pub target: ApplyTarget,
+    /// Skip the approval prompt.
+    pub auto_approve: bool,
+    /// Refuse instead of waiting for a stack busy with another operation.
+    pub no_wait: bool,
+}
+
+/// What apply shows and asks along the way; the CLI implements it (text, prompts, progress bars).
+pub trait ApplyUi {
+    /// The plan, before anything happens.
+    fn show_plan(&mut self, plan: &Plan);
+    /// A status line.
+    fn note(&mut self, line: &str);
+    /// Asks a yes/no question; `None` when no one can answer (no terminal).
+    fn approve(&mut self, question: &str) -> Option<bool>;
+    /// A progress line of a resource (`http function: Modifying...`).
+    fn progress_line(&mut self, line: &str);
+    /// Progress counters while the stack operation runs.
+    fn progress_state(&mut self, done: usize, total: usize, in_flight: usize);
+    /// The stack operation ended (finish any live display).
+    fn progress_end(&mut self);
+    /// Where the plan and CloudFormation disagree, shown side by side.
+    fn show_mismatches(&mut self, rows: &[(String, String, String)]);
+}
+
+/// How an apply ended well.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApplyOutcome {
+    /// Nothing to do; no CloudFormation write was made.
+    NoChanges,
+    Applied { summary: Summary, outputs: BTreeMap<String, String> },
+}
+
+/// Runs `hover apply`.
+pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOutcome, HoverError> {
+    let (plan_opts, saved) = match &opts.target {
+        ApplyTarget::Stage { stage, image_tag } => (
+            PlanOptions { dir: opts.dir.clone(), stage: stage.clone(), image_tag: image_tag.clone() },
+            None,
+        ),
+        ApplyTarget::SavedPlan(path) => {
+            let saved = saved::load(path)?;
+            (
+                PlanOptions { dir: saved.dir.clone(), stage: saved.stage.clone(), image_tag: Some(saved.image_tag.clone()) },
+                Some(saved),
+            )
+        }
+    };
+    let mut planned = compute_plan(&plan_opts).await?;
+    if let Some(saved) = &saved {
+        saved::check_fresh(saved, &planned)?;
+    }
+    ui.show_plan(&planned.plan);
+    if !planned.plan.has_changes() {
+        return Ok(ApplyOutcome::NoChanges);
+    }
+
+    // The stack must be able to take a change set; wait for it or say why not.
+    let stack_name = planned.desired.name.clone();
+    let mut condition = stack_condition(&planned);
+    if condition == StackCondition::Busy {
+        if opts.no_wait || saved.is_some() {
+            return Err(HoverError::StackBusy {
+                stack: stack_name.clone(),
+                status: planned.plan.stack_status.clone().unwrap_or_default(),
+            });
+        }
+        ui.note(&format!(
+            "Stack {stack_name} is busy ({}); waiting for the operation in progress to finish...",
+            planned.plan.stack_status.clone().unwrap_or_default()
+        ));
+        changeset::wait_stack_settled(&planned.clients.cloudformation, &stack_name, |_| {}).await?;
+        planned = compute_plan(&plan_opts).await?;
+        ui.note("The stack settled; the plan was made again:");
+        ui.show_plan(&planned.plan);
+        if !planned.plan.has_changes() {
+            return Ok(ApplyOutcome::NoChanges);
+        }
+        condition = stack_condition(&planned);
+    }
+    if condition == StackCondition::RollbackComplete {
+        let explanation = condition.explain(&stack_name).unwrap_or_default();
+        ui.note(&explanation);
+        let yes = if opts.auto_approve {
+            false
+        } else {
+            ui.approve(&format!("Delete the failed stack {stack_name} so it can be created again?")).unwrap_or(false)
+        };
+        if !yes {
+            return Err(HoverError::StackNeedsAttention { stack: stack_name, explanation });
+        }
+        changeset::delete_stack(&planned.clients.cloudformation, &stack_name).await?;
+        changeset::wait_stack_settled(&planned.clients.cloudformation, &stack_name, |_| {}).await?;
+        planned = compute_plan(&plan_opts).await?;
+        ui.show_plan(&planned.plan);
+        condition = stack_condition(&planned);
+    }
+    let Some(create) = condition.change_set_create() else {
+        return Err(HoverError::StackNeedsAttention {
+            stack: stack_name.clone(),
+            explanation: condition.explain(&stack_name).unwrap_or_else(|| "the stack cannot take a change set now".into()),
+        });
+    };
+
+    // Approval.
+    if saved.is_none() && !opts.auto_approve {
+        match ui.approve(
+            "Do you want to perform these actions?\n  hover will perform the actions described above.\n  Only 'yes' will be accepted to approve.",
+        ) {
+            Some(true) => {}
+            Some(false) => return Err(HoverError::Cancelled),
+            None => return Err(HoverError::NeedsApproval),
+        }
+    }
+
+    let PlannedStage { clients, desired, observed, plan, .. } = &planned;
+    let region = desired.region.clone();
+    let resolved = plan::resolved_desired(desired, observed);
+
+    // The image must exist before anything is touched.
+    if !direct::image_exists(clients, &desired.name, &desired.image_tag).await? {
+        return Err(HoverError::ImageMissing { repository: desired.name.clone(), tag: desired.image_tag.clone() });
+    }
+
+    // Pre-stack resources, through their own APIs.
+    for c in plan.actions().filter(|c| c.provisioner == Provisioner::Direct) {
+        let started = Instant::now();
+        let (doing, done) = if c.action == Action::Create { ("Creating...", "Creation complete") } else { ("Modifying...", "Modifications complete") };
+        ui.progress_line(&format!("{}: {doing}", c.role));
+        let props = resolved.get(&c.logical_id).cloned().unwrap_or_default();
+        direct::ensure(clients, &c.resource_type, &c.name, &props, c.action != Action::Create, &region).await?;
+        ui.progress_line(&format!("{}: {done} after {}s", c.role, started.elapsed().as_secs()));
+    }
+
+    // The stack, through a change set checked against the plan.
+    let stack_work = plan.actions().any(|c| {
+        c.provisioner == Provisioner::Stack
+            && (c.action != Action::Update || c.changes.iter().any(|a| a.cause == Cause::Manifest))
+    });
+    if stack_work {
+        if plan.actions().any(|c| c.resource_type == "AWS::CloudFront::Distribution") {
+            ui.note("The CloudFront distribution changes: this usually takes several minutes.");
+        }
+        run_change_set(&planned, create, ui).await?;
+    }
+
+    // Drift: put back through the services' APIs what a template diff cannot see.
+    for c in plan.actions() {
+        let drifted: Vec<String> = c
+            .changes
+            .iter()
+            .filter(|a| a.cause == Cause::OutsideHover)
+            .map(|a| a.name.clone())
+            .collect();
+        if drifted.is_empty() || c.provisioner == Provisioner::Direct {
+            continue;
+        }
+        let Some(live) = observed.resources.get(&c.logical_id) else { continue };
+        let props = resolved.get(&c.logical_id).cloned().unwrap_or_default();
+        for (name, how) in direct::repair(clients, &c.resource_type, &live.physical_id, &drifted, &props).await? {
+            match how {
+                Repair::Done(call) => ui.progress_line(&format!("{}: {name} put back ({call})", c.role)),
+                Repair::NotPossible(why) => ui.note(&format!("Warning: {}: {why}", c.role)),
+            }
+        }
+    }
+
+    let outputs = live::read_stack(clients, &desired.name)
+        .await?
+        .map(|s| s.outputs)
+        .unwrap_or_default();
+    Ok(ApplyOutcome::Applied { summary: plan.summary(), outputs })
+}
+
+fn stack_condition(planned: &PlannedStage) -> StackCondition {
+    classify_stack_status(planned.plan.stack_status.as_deref().unwrap_or(""))
+}
+
+/// Creates the change set, reconciles it with the plan, executes and watches it. Ctrl-C before
+/// execution deletes the change set; after, CloudFormation carries on.
+async fn run_change_set(planned: &PlannedStage, create: bool, ui: &mut dyn ApplyUi) -> Result<(), HoverError> {
+    let PlannedStage { clients, desired, plan, .. } = planned;
+    let cfn = &clients.cloudformation;
+    let stack_name = desired.name.clone();
+    let body = template::to_text(&template::build(desired));
+    let source = if body.len() > template::INLINE_LIMIT {
+        let key = format!("hover/templates/{}-{}.json", desired.name, &plan.observed_digest[..12.min(plan.observed_digest.len())]);
+        let bucket = format!("{}-assets", desired.name);
+        ui.note(&format!("The template is {} bytes, over CloudFormation's inline limit; uploading it to s3://{bucket}/{key}.", body.len()));
+        TemplateSource::Url(direct::upload_template(clients, &bucket, &key, &body, &desired.region).await?)
+    } else {
+        TemplateSource::Body(body)
+    };
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default();
+    let request = ChangeSetRequest {
+        stack_name: stack_name.clone(),
+        change_set_name: format!("hover-{millis}"),
+        template: source,
+        create,
+        capabilities: template::capabilities(desired).into_iter().map(str::to_string).collect(),
+        role_arn: desired.stack_role.clone(),
+        description: format!("hover apply of stage {stack_name}, image {}", desired.image_tag),
+    };
+    let created = changeset::create(cfn, &request).await?;
+    let arn = created.arn.clone();
+
+    // Until execution, Ctrl-C deletes the change set and changes nothing.
+    let prepared = tokio::select! {
+        r = prepare(cfn, &arn, plan, ui) => r,
+        _ = tokio::signal::ctrl_c() => {
+            let _ = changeset::delete(cfn, &arn).await;
+            return Err(HoverError::Interrupted("interrupted before execution: the change set was deleted and nothing changed".into()));
+        }
+    };
+    match prepared {
+        Ok(true) => {}
+        Ok(false) => return Ok(()),
+        Err(e) => {
+            let _ = changeset::delete(cfn, &arn).await;
+            return Err(e);
+        }
+    }
+
+    let last_event = changeset::latest_event_id(cfn, &stack_name).await?;
+    changeset::execute(cfn, &arn).await?;
+    let watched = tokio::select! {
+        r = watch(cfn, &stack_name, last_event, plan, ui) => r,
+        _ = tokio::signal::ctrl_c() => {
+            ui.progress_end();
+            return Err(HoverError::Interrupted(format!(
+                "interrupted: CloudFormation carries on with stack {stack_name}; `hover apply` again will wait for it"
+            )));
+        }
+    };
+    ui.progress_end();
+    watched
+}
+
+/// Waits for the change set and checks it against the plan. `Ok(false)`: nothing to execute.
+async fn prepare(cfn: &aws_sdk_cloudformation::Client, arn: &str, plan: &Plan, ui: &mut dyn ApplyUi) -> Result<bool, HoverError> {
+    match changeset::wait_and_describe(cfn, arn).await? {
+        ChangeSetOutcome::Empty => {
+            let _ = changeset::delete(cfn, arn).await;
+            ui.note("CloudFormation has no template changes to make.");
+            Ok(false)
+        }
+        ChangeSetOutcome::Failed(reason) => Err(HoverError::ChangeSetFailed(reason)),
+        ChangeSetOutcome::Ready(changes) => {
+            let r = reconcile(plan, &changes);
+            if !r.agrees() {
+                let rows: Vec<(String, String, String)> = r
+                    .mismatches
+                    .iter()
+                    .map(|m| (m.logical_id.clone(), m.plan.clone(), m.cloudformation.clone()))
+                    .collect();
+                ui.show_mismatches(&rows);
+                return Err(HoverError::PlanMismatch(rows.len()));
+            }
+            Ok(true)
+        }
+    }
+}
+
+/// Streams stack events as progress until the stack settles; a failure names its root causes.
+async fn watch(
+    cfn: &aws_sdk_cloudformation::Client,
+    stack_name: &str,
+    mut last: Option<String>,
+    plan: &Plan,
+    ui: &mut dyn ApplyUi,
+) -> Result<(), HoverError> {
+    let mut progress = Progress::for_plan(stack_name, plan);
+    let epoch_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_default()
+    };
+    let mut all_events = Vec::new();
+    let mut delay = Duration::from_millis(200);
+    loop {
+        let events = changeset::events_since(cfn, stack_name, last.as_deref()).await?;
+        for e in &events {
+            for line in progress.event(e) {
+                ui.progress_line(&line);
+            }
+        }
+        if let Some(e) = events.last() {
+            last = Some(e.event_id.clone());
+        }
+        all_events.extend(events);
+        for line in progress.tick(epoch_ms()) {
+            ui.progress_line(&line);
+        }
+        ui.progress_state(progress.done(), progress.total(), progress.in_flight());
+        let status = changeset::stack_status(cfn, stack_name).await?.map(|s| s.status).unwrap_or_default();
+        if !status.ends_with("_IN_PROGRESS") {
+            if status.contains("ROLLBACK") || status.ends_with("_FAILED") {
+                let diagnosis = diagnose_failure(&all_events);
+                let causes = diagnosis
+                    .map(|d| {
+                        d.root_causes
+                            .iter()
+                            .map(|c| format!("{} ({}): {} {}", c.logical_id, c.resource_type, c.status, c.reason.clone().unwrap_or_default()))
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default();
+                return Err(HoverError::StackFailed { stack: stack_name.to_string(), status, causes });
+            }
+            return Ok(());
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay.mul_f64(1.5)).min(Duration::from_secs(3));
+    }
+}

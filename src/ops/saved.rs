@@ -1,0 +1,92 @@
+//! Saved plans (`hover plan -out FILE`): what `hover apply FILE` needs to apply exactly that plan,
+//! and to refuse it once stale. Holds no secret value: the plan is masked and the manifest is
+//! referenced by path and digest, not copied.
+
+use crate::error::HoverError;
+use crate::ops::plan::PlannedStage;
+use crate::plan::Plan;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Marks a saved-plan file and its version.
+pub const FORMAT: &str = "hover-saved-plan/1";
+
+/// A saved plan.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SavedPlan {
+    pub format: String,
+    /// Directory holding `.hover/` (absolute).
+    pub dir: PathBuf,
+    pub stage: String,
+    pub image_tag: String,
+    /// SHA-256 of the manifest file's bytes when the plan was made.
+    pub manifest_sha256: String,
+    /// The plan itself (masked).
+    pub plan: Plan,
+}
+
+fn manifest_path(dir: &Path, stage: &str) -> PathBuf {
+    let yml = dir.join(".hover").join(format!("{stage}.yml"));
+    if yml.exists() {
+        yml
+    } else {
+        dir.join(".hover").join(format!("{stage}.yaml"))
+    }
+}
+
+fn digest_file(path: &Path) -> Result<String, HoverError> {
+    let bytes = std::fs::read(path)?;
+    Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Writes the plan of `planned` to `file`.
+pub fn save(file: &Path, dir: &Path, stage: &str, planned: &PlannedStage) -> Result<(), HoverError> {
+    let dir = std::fs::canonicalize(dir)?;
+    let saved = SavedPlan {
+        format: FORMAT.into(),
+        manifest_sha256: digest_file(&manifest_path(&dir, stage))?,
+        dir,
+        stage: stage.to_string(),
+        image_tag: planned.desired.image_tag.clone(),
+        plan: planned.plan.clone(),
+    };
+    let text = serde_json::to_string_pretty(&saved).map_err(|e| HoverError::Usage(e.to_string()))?;
+    std::fs::write(file, text + "\n")?;
+    Ok(())
+}
+
+/// Reads a saved plan.
+pub fn load(file: &Path) -> Result<SavedPlan, HoverError> {
+    let text = std::fs::read_to_string(file)?;
+    let saved: SavedPlan = serde_json::from_str(&text).map_err(|e| {
+        HoverError::Usage(format!("{} is not a saved hover plan: {e}", file.display()))
+    })?;
+    if saved.format != FORMAT {
+        return Err(HoverError::Usage(format!(
+            "{} is a saved plan of another format ({}); make it again with `hover plan {} -out FILE`",
+            file.display(),
+            saved.format,
+            saved.stage
+        )));
+    }
+    Ok(saved)
+}
+
+/// Refuses a saved plan when the manifest or the stage changed since it was made.
+pub fn check_fresh(saved: &SavedPlan, now: &PlannedStage) -> Result<(), HoverError> {
+    let digest = digest_file(&manifest_path(&saved.dir, &saved.stage))?;
+    if digest != saved.manifest_sha256 {
+        return Err(HoverError::StalePlan(format!(
+            "the manifest .hover/{}.yml changed after the plan was made",
+            saved.stage
+        )));
+    }
+    if now.plan.observed_digest != saved.plan.observed_digest || now.plan != saved.plan {
+        return Err(HoverError::StalePlan(format!(
+            "the stage {} changed (in AWS or by another apply) after the plan was made",
+            saved.plan.stage
+        )));
+    }
+    Ok(())
+}
