@@ -100,7 +100,11 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
     let style = Style::detect(cli.no_color, stdout.is_terminal());
     match cli.command {
         Command::Plan(args) => {
-            let opts = ops::PlanOptions { dir, stage: args.stage.clone(), image_tag: args.image_tag.clone() };
+            let opts = ops::PlanOptions {
+                dir,
+                stage: args.stage.clone(),
+                image_tag: args.image_tag.clone(),
+            };
             let planned = ops::compute_plan(&opts).await?;
             if let Some(file) = &args.out {
                 ops::saved::save(file, &opts.dir, &opts.stage, &planned)?;
@@ -122,18 +126,33 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
                 }
             }
             out.flush()?;
-            Ok(if args.detailed_exitcode && planned.plan.has_changes() { 2 } else { 0 })
+            Ok(if args.detailed_exitcode && planned.plan.has_changes() {
+                2
+            } else {
+                0
+            })
         }
         Command::Apply(args) => {
             let target = if std::path::Path::new(&args.target).is_file() {
                 if args.image_tag.is_some() {
-                    return Err(HoverError::Usage("--image-tag cannot be used with a saved plan: it already names its image".into()));
+                    return Err(HoverError::Usage(
+                        "--image-tag cannot be used with a saved plan: it already names its image"
+                            .into(),
+                    ));
                 }
                 ops::ApplyTarget::SavedPlan(PathBuf::from(&args.target))
             } else {
-                ops::ApplyTarget::Stage { stage: args.target.clone(), image_tag: args.image_tag.clone() }
+                ops::ApplyTarget::Stage {
+                    stage: args.target.clone(),
+                    image_tag: args.image_tag.clone(),
+                }
             };
-            let opts = ops::ApplyOptions { dir, target, auto_approve: args.auto_approve, no_wait: args.no_wait };
+            let opts = ops::ApplyOptions {
+                dir,
+                target,
+                auto_approve: args.auto_approve,
+                no_wait: args.no_wait,
+            };
             let mut ui = TerminalUi::new(style);
             match ops::apply(&opts, &mut ui).await? {
                 ops::ApplyOutcome::NoChanges => Ok(0),
@@ -146,16 +165,20 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
         }
         Command::Observe(args) => {
             let manifest = crate::manifest::load(&dir, &args.stage)?;
-            let config = crate::live::load_config(manifest.aws_profile.as_deref(), &manifest.region).await;
+            let config =
+                crate::live::load_config(manifest.aws_profile.as_deref(), &manifest.region).await;
             let clients = crate::live::Clients::new(&config);
-            let (_, observed) = ops::plan::read(&manifest, &clients, args.image_tag.as_deref()).await?;
+            let (_, observed) =
+                ops::plan::read(&manifest, &clients, args.image_tag.as_deref()).await?;
             let mut out = stdout.lock();
-            serde_json::to_writer_pretty(&mut out, &observed).map_err(|e| HoverError::Usage(e.to_string()))?;
+            serde_json::to_writer_pretty(&mut out, &observed)
+                .map_err(|e| HoverError::Usage(e.to_string()))?;
             writeln!(out)?;
             Ok(0)
         }
         Command::Template(args) => {
-            let template = ops::template::stage_template(&dir, &args.stage, args.image_tag.as_deref()).await?;
+            let template =
+                ops::template::stage_template(&dir, &args.stage, args.image_tag.as_deref()).await?;
             let mut out = stdout.lock();
             out.write_all(crate::template::to_text(&template).as_bytes())?;
             Ok(0)
@@ -173,7 +196,11 @@ struct TerminalUi {
 
 impl TerminalUi {
     fn new(style: Style) -> Self {
-        TerminalUi { style, live: std::io::stdout().is_terminal(), bar: None }
+        TerminalUi {
+            style,
+            live: std::io::stdout().is_terminal(),
+            bar: None,
+        }
     }
 
     fn line(&mut self, text: &str) {
@@ -217,7 +244,9 @@ impl ops::ApplyUi for TerminalUi {
         }
         let bar = self.bar.get_or_insert_with(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
-            if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {pos} of {len} done, {msg} [{elapsed}]") {
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} {pos} of {len} done, {msg} [{elapsed}]",
+            ) {
                 bar.set_style(style);
             }
             bar.enable_steady_tick(std::time::Duration::from_millis(120));

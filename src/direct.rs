@@ -8,7 +8,9 @@ use aws_sdk_eventbridge::types::{RuleState, Target};
 use aws_sdk_kms::types::KeyUsageType;
 use aws_sdk_lambda::types::{Environment, FunctionResponseType, VpcConfig};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration, PublicAccessBlockConfiguration};
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, CreateBucketConfiguration, PublicAccessBlockConfiguration,
+};
 use aws_sdk_sqs::types::QueueAttributeName;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use serde_json::{Map, Value};
@@ -38,12 +40,25 @@ fn fail<'a, E: std::error::Error + 'static>(
     }
 }
 
-fn err(service: &'static str, operation: &'static str, resource: &str, message: impl Into<String>) -> DirectError {
-    DirectError { service, operation, resource: resource.to_string(), message: message.into() }
+fn err(
+    service: &'static str,
+    operation: &'static str,
+    resource: &str,
+    message: impl Into<String>,
+) -> DirectError {
+    DirectError {
+        service,
+        operation,
+        resource: resource.to_string(),
+        message: message.into(),
+    }
 }
 
 fn num(props: &Map<String, Value>, key: &str) -> Option<i32> {
-    props.get(key).and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok())
+    props
+        .get(key)
+        .and_then(Value::as_i64)
+        .and_then(|n| i32::try_from(n).ok())
 }
 
 fn text<'a>(props: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
@@ -51,7 +66,11 @@ fn text<'a>(props: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
 }
 
 /// Whether `repository:tag` exists. A missing repository means no.
-pub async fn image_exists(clients: &Clients, repository: &str, tag: &str) -> Result<bool, DirectError> {
+pub async fn image_exists(
+    clients: &Clients,
+    repository: &str,
+    tag: &str,
+) -> Result<bool, DirectError> {
     let resource = format!("{repository}:{tag}");
     match clients
         .ecr
@@ -63,9 +82,9 @@ pub async fn image_exists(clients: &Clients, repository: &str, tag: &str) -> Res
     {
         Ok(out) => Ok(!out.image_details().is_empty()),
         Err(e) => {
-            let not_found = e
-                .as_service_error()
-                .is_some_and(|s| s.is_image_not_found_exception() || s.is_repository_not_found_exception());
+            let not_found = e.as_service_error().is_some_and(|s| {
+                s.is_image_not_found_exception() || s.is_repository_not_found_exception()
+            });
             if not_found {
                 Ok(false)
             } else {
@@ -87,7 +106,8 @@ pub async fn ensure(
 ) -> Result<(), DirectError> {
     match resource_type {
         "AWS::ECR::Repository" => {
-            let mutability = ImageTagMutability::from(text(props, "ImageTagMutability").unwrap_or("MUTABLE"));
+            let mutability =
+                ImageTagMutability::from(text(props, "ImageTagMutability").unwrap_or("MUTABLE"));
             if exists {
                 clients
                     .ecr
@@ -119,10 +139,18 @@ pub async fn ensure(
                             .build(),
                     );
                 }
-                create.send().await.map_err(fail("S3", "CreateBucket", name))?;
+                create
+                    .send()
+                    .await
+                    .map_err(fail("S3", "CreateBucket", name))?;
             }
             let block = props.get("PublicAccessBlockConfiguration");
-            let flag = |k: &str| block.and_then(|b| b.get(k)).and_then(Value::as_bool).unwrap_or(true);
+            let flag = |k: &str| {
+                block
+                    .and_then(|b| b.get(k))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(true)
+            };
             clients
                 .s3
                 .put_public_access_block()
@@ -149,7 +177,10 @@ pub async fn ensure(
                     .send()
                     .await
                     .map_err(fail("KMS", "DescribeKey", name))?;
-                let id = meta.key_metadata().map(|m| m.key_id().to_string()).unwrap_or_default();
+                let id = meta
+                    .key_metadata()
+                    .map(|m| m.key_id().to_string())
+                    .unwrap_or_default();
                 clients
                     .kms
                     .update_key_description()
@@ -158,8 +189,18 @@ pub async fn ensure(
                     .send()
                     .await
                     .map_err(fail("KMS", "UpdateKeyDescription", name))?;
-                if props.get("Enabled").and_then(Value::as_bool).unwrap_or(true) {
-                    clients.kms.enable_key().key_id(&id).send().await.map_err(fail("KMS", "EnableKey", name))?;
+                if props
+                    .get("Enabled")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(true)
+                {
+                    clients
+                        .kms
+                        .enable_key()
+                        .key_id(&id)
+                        .send()
+                        .await
+                        .map_err(fail("KMS", "EnableKey", name))?;
                 }
                 id
             } else {
@@ -185,7 +226,11 @@ pub async fn ensure(
                     .map_err(fail("KMS", "CreateAlias", name))?;
                 id
             };
-            if props.get("EnableKeyRotation").and_then(Value::as_bool).unwrap_or(false) {
+            if props
+                .get("EnableKeyRotation")
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+            {
                 clients
                     .kms
                     .enable_key_rotation()
@@ -195,13 +240,26 @@ pub async fn ensure(
                     .map_err(fail("KMS", "EnableKeyRotation", name))?;
             }
         }
-        other => return Err(err("hover", "Provision", name, format!("{other} is not provisioned directly"))),
+        other => {
+            return Err(err(
+                "hover",
+                "Provision",
+                name,
+                format!("{other} is not provisioned directly"),
+            ))
+        }
     }
     Ok(())
 }
 
 /// Uploads a template to the stage's bucket and returns the URL CloudFormation reads it from.
-pub async fn upload_template(clients: &Clients, bucket: &str, key: &str, body: &str, region: &str) -> Result<String, DirectError> {
+pub async fn upload_template(
+    clients: &Clients,
+    bucket: &str,
+    key: &str,
+    body: &str,
+    region: &str,
+) -> Result<String, DirectError> {
     clients
         .s3
         .put_object()
@@ -239,7 +297,10 @@ pub async fn repair(
         "AWS::Lambda::Function" => {
             let config_keys = ["MemorySize", "Timeout", "Role", "Environment", "VpcConfig"];
             if config_keys.iter().any(|k| has(k)) {
-                let mut call = clients.lambda.update_function_configuration().function_name(physical_id);
+                let mut call = clients
+                    .lambda
+                    .update_function_configuration()
+                    .function_name(physical_id);
                 if has("MemorySize") {
                     call = call.set_memory_size(num(desired, "MemorySize"));
                 }
@@ -254,9 +315,21 @@ pub async fn repair(
                         .get("Environment")
                         .and_then(|e| e.get("Variables"))
                         .and_then(Value::as_object)
-                        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect())
+                        .map(|m| {
+                            m.iter()
+                                .map(|(k, v)| {
+                                    (
+                                        k.clone(),
+                                        v.as_str()
+                                            .map(str::to_string)
+                                            .unwrap_or_else(|| v.to_string()),
+                                    )
+                                })
+                                .collect()
+                        })
                         .unwrap_or_default();
-                    call = call.environment(Environment::builder().set_variables(Some(vars)).build());
+                    call =
+                        call.environment(Environment::builder().set_variables(Some(vars)).build());
                 }
                 if has("VpcConfig") {
                     let list = |k: &str| -> Vec<String> {
@@ -264,7 +337,12 @@ pub async fn repair(
                             .get("VpcConfig")
                             .and_then(|v| v.get(k))
                             .and_then(Value::as_array)
-                            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(Value::as_str)
+                                    .map(str::to_string)
+                                    .collect()
+                            })
                             .unwrap_or_default()
                     };
                     call = call.vpc_config(
@@ -274,9 +352,16 @@ pub async fn repair(
                             .build(),
                     );
                 }
-                call.send().await.map_err(fail("Lambda", "UpdateFunctionConfiguration", physical_id))?;
+                call.send().await.map_err(fail(
+                    "Lambda",
+                    "UpdateFunctionConfiguration",
+                    physical_id,
+                ))?;
                 for k in config_keys.iter().filter(|k| has(k)) {
-                    done.push((k.to_string(), Repair::Done("Lambda UpdateFunctionConfiguration")));
+                    done.push((
+                        k.to_string(),
+                        Repair::Done("Lambda UpdateFunctionConfiguration"),
+                    ));
                 }
             }
             if has("ReservedConcurrentExecutions") {
@@ -290,7 +375,10 @@ pub async fn repair(
                             .send()
                             .await
                             .map_err(fail("Lambda", "PutFunctionConcurrency", physical_id))?;
-                        done.push(("ReservedConcurrentExecutions".into(), Repair::Done("Lambda PutFunctionConcurrency")));
+                        done.push((
+                            "ReservedConcurrentExecutions".into(),
+                            Repair::Done("Lambda PutFunctionConcurrency"),
+                        ));
                     }
                     None => {
                         clients
@@ -300,12 +388,19 @@ pub async fn repair(
                             .send()
                             .await
                             .map_err(fail("Lambda", "DeleteFunctionConcurrency", physical_id))?;
-                        done.push(("ReservedConcurrentExecutions".into(), Repair::Done("Lambda DeleteFunctionConcurrency")));
+                        done.push((
+                            "ReservedConcurrentExecutions".into(),
+                            Repair::Done("Lambda DeleteFunctionConcurrency"),
+                        ));
                     }
                 }
             }
             if has("Code") {
-                let uri = desired.get("Code").and_then(|c| c.get("ImageUri")).and_then(Value::as_str).unwrap_or_default();
+                let uri = desired
+                    .get("Code")
+                    .and_then(|c| c.get("ImageUri"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 clients
                     .lambda
                     .update_function_code()
@@ -336,25 +431,43 @@ pub async fn repair(
                         .log_group_name(physical_id)
                         .send()
                         .await
-                        .map_err(fail("CloudWatch Logs", "DeleteRetentionPolicy", physical_id))?;
+                        .map_err(fail(
+                            "CloudWatch Logs",
+                            "DeleteRetentionPolicy",
+                            physical_id,
+                        ))?;
                 }
             }
-            done.push(("RetentionInDays".into(), Repair::Done("CloudWatch Logs PutRetentionPolicy")));
+            done.push((
+                "RetentionInDays".into(),
+                Repair::Done("CloudWatch Logs PutRetentionPolicy"),
+            ));
         }
         "AWS::SQS::Queue" => {
             let mut attrs = HashMap::new();
             for (key, attr) in [
                 ("VisibilityTimeout", QueueAttributeName::VisibilityTimeout),
-                ("MessageRetentionPeriod", QueueAttributeName::MessageRetentionPeriod),
+                (
+                    "MessageRetentionPeriod",
+                    QueueAttributeName::MessageRetentionPeriod,
+                ),
             ] {
                 if has(key) {
                     if let Some(v) = desired.get(key) {
-                        attrs.insert(attr, v.as_i64().map(|n| n.to_string()).unwrap_or_else(|| v.to_string()));
+                        attrs.insert(
+                            attr,
+                            v.as_i64()
+                                .map(|n| n.to_string())
+                                .unwrap_or_else(|| v.to_string()),
+                        );
                     }
                 }
             }
             if has("RedrivePolicy") {
-                let policy = desired.get("RedrivePolicy").map(Value::to_string).unwrap_or_default();
+                let policy = desired
+                    .get("RedrivePolicy")
+                    .map(Value::to_string)
+                    .unwrap_or_default();
                 attrs.insert(QueueAttributeName::RedrivePolicy, policy);
             }
             if !attrs.is_empty() {
@@ -367,7 +480,11 @@ pub async fn repair(
                     .send()
                     .await
                     .map_err(fail("SQS", "SetQueueAttributes", physical_id))?;
-                for k in ["VisibilityTimeout", "MessageRetentionPeriod", "RedrivePolicy"] {
+                for k in [
+                    "VisibilityTimeout",
+                    "MessageRetentionPeriod",
+                    "RedrivePolicy",
+                ] {
                     if has(k) {
                         done.push((k.to_string(), Repair::Done("SQS SetQueueAttributes")));
                     }
@@ -381,7 +498,9 @@ pub async fn repair(
                     .eventbridge
                     .put_rule()
                     .name(physical_id)
-                    .set_schedule_expression(text(desired, "ScheduleExpression").map(str::to_string))
+                    .set_schedule_expression(
+                        text(desired, "ScheduleExpression").map(str::to_string),
+                    )
                     .state(state)
                     .send()
                     .await
@@ -394,13 +513,20 @@ pub async fn repair(
             }
             if has("Targets") {
                 let mut targets = Vec::new();
-                for t in desired.get("Targets").and_then(Value::as_array).into_iter().flatten() {
+                for t in desired
+                    .get("Targets")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     let target = Target::builder()
                         .id(t.get("Id").and_then(Value::as_str).unwrap_or_default())
                         .arn(t.get("Arn").and_then(Value::as_str).unwrap_or_default())
                         .set_input(t.get("Input").and_then(Value::as_str).map(str::to_string))
                         .build()
-                        .map_err(|e| err("EventBridge", "PutTargets", physical_id, e.to_string()))?;
+                        .map_err(|e| {
+                            err("EventBridge", "PutTargets", physical_id, e.to_string())
+                        })?;
                     targets.push(target);
                 }
                 clients
@@ -415,7 +541,10 @@ pub async fn repair(
             }
         }
         "AWS::Lambda::EventSourceMapping" => {
-            let mut call = clients.lambda.update_event_source_mapping().uuid(physical_id);
+            let mut call = clients
+                .lambda
+                .update_event_source_mapping()
+                .uuid(physical_id);
             if has("BatchSize") {
                 call = call.set_batch_size(num(desired, "BatchSize"));
             }
@@ -426,14 +555,24 @@ pub async fn repair(
                 let types: Vec<FunctionResponseType> = desired
                     .get("FunctionResponseTypes")
                     .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).map(FunctionResponseType::from).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(FunctionResponseType::from)
+                            .collect()
+                    })
                     .unwrap_or_default();
                 call = call.set_function_response_types(Some(types));
             }
-            call.send().await.map_err(fail("Lambda", "UpdateEventSourceMapping", physical_id))?;
+            call.send()
+                .await
+                .map_err(fail("Lambda", "UpdateEventSourceMapping", physical_id))?;
             for k in ["BatchSize", "Enabled", "FunctionResponseTypes"] {
                 if has(k) {
-                    done.push((k.to_string(), Repair::Done("Lambda UpdateEventSourceMapping")));
+                    done.push((
+                        k.to_string(),
+                        Repair::Done("Lambda UpdateEventSourceMapping"),
+                    ));
                 }
             }
         }

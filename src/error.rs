@@ -24,7 +24,11 @@ pub enum HoverError {
         code(hover::wrong_account),
         help("use the stage's profile (`aws-profile`) or credentials of the stage's account; hover refuses to touch another account")
     )]
-    WrongAccount { stage: String, expected: String, actual: String },
+    WrongAccount {
+        stage: String,
+        expected: String,
+        actual: String,
+    },
 
     #[error("the stage `{stage}` has no image yet: nothing is deployed and no --image-tag was given (repository `{repository}`)")]
     #[diagnostic(
@@ -46,7 +50,10 @@ pub enum HoverError {
     Direct(#[from] crate::direct::DirectError),
 
     #[error("stack `{stack}` is busy with another operation ({status})")]
-    #[diagnostic(code(hover::stack_busy), help("run `hover apply` again without --no-wait to wait for it, or when it is done"))]
+    #[diagnostic(
+        code(hover::stack_busy),
+        help("run `hover apply` again without --no-wait to wait for it, or when it is done")
+    )]
     StackBusy { stack: String, status: String },
 
     #[error("stack `{stack}` cannot be changed now: {explanation}")]
@@ -54,11 +61,23 @@ pub enum HoverError {
     StackNeedsAttention { stack: String, explanation: String },
 
     #[error("stack `{stack}` failed: {status}{}", causes.iter().map(|c| format!("\n  - {c}")).collect::<String>())]
-    #[diagnostic(code(hover::stack_failed), help("the root causes are listed first; fix them and run `hover apply` again"))]
-    StackFailed { stack: String, status: String, causes: Vec<String> },
+    #[diagnostic(
+        code(hover::stack_failed),
+        help("the root causes are listed first; fix them and run `hover apply` again")
+    )]
+    StackFailed {
+        stack: String,
+        status: String,
+        causes: Vec<String>,
+    },
 
     #[error("CloudFormation does not agree with the plan on {0} resource(s); nothing was executed and the change set was deleted")]
-    #[diagnostic(code(hover::plan_mismatch), help("run `hover plan` again; if it persists, the stage changed in a way hover cannot see"))]
+    #[diagnostic(
+        code(hover::plan_mismatch),
+        help(
+            "run `hover plan` again; if it persists, the stage changed in a way hover cannot see"
+        )
+    )]
     PlanMismatch(usize),
 
     #[error("CloudFormation could not create the change set: {0}")]
@@ -74,7 +93,10 @@ pub enum HoverError {
     Cancelled,
 
     #[error("apply needs approval, but there is no terminal to ask on")]
-    #[diagnostic(code(hover::needs_approval), help("run it in a terminal, or pass --auto-approve to apply without asking"))]
+    #[diagnostic(
+        code(hover::needs_approval),
+        help("run it in a terminal, or pass --auto-approve to apply without asking")
+    )]
     NeedsApproval,
 
     #[error("Saved plan is stale: {0}")]

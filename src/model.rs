@@ -47,7 +47,9 @@ pub struct DesiredStage {
 impl DesiredStage {
     /// Stack-provisioned resources only, in logical-id order.
     pub fn stack_resources(&self) -> impl Iterator<Item = &Resource> {
-        self.resources.values().filter(|r| r.provisioner == Provisioner::Stack)
+        self.resources
+            .values()
+            .filter(|r| r.provisioner == Provisioner::Stack)
     }
 }
 

@@ -18,9 +18,8 @@ pub struct TypeFacts {
 
 fn all() -> &'static BTreeMap<String, TypeFacts> {
     static FACTS: OnceLock<BTreeMap<String, TypeFacts>> = OnceLock::new();
-    FACTS.get_or_init(|| {
-        serde_json::from_str(include_str!("schema/facts.json")).unwrap_or_default()
-    })
+    FACTS
+        .get_or_init(|| serde_json::from_str(include_str!("schema/facts.json")).unwrap_or_default())
 }
 
 /// Facts of a resource type; an unknown type has none (no create-only property).
@@ -52,8 +51,14 @@ mod tests {
         assert!(forces_replacement("AWS::SQS::Queue", "QueueName"));
         assert!(forces_replacement("AWS::SQS::Queue", "FifoQueue"));
         assert!(!forces_replacement("AWS::SQS::Queue", "VisibilityTimeout"));
-        assert!(forces_replacement("AWS::Lambda::EventSourceMapping", "EventSourceArn"));
-        assert!(!forces_replacement("AWS::CloudFront::Distribution", "DistributionConfig"));
+        assert!(forces_replacement(
+            "AWS::Lambda::EventSourceMapping",
+            "EventSourceArn"
+        ));
+        assert!(!forces_replacement(
+            "AWS::CloudFront::Distribution",
+            "DistributionConfig"
+        ));
         assert!(!forces_replacement("AWS::Nope::Nope", "X"));
     }
 }

@@ -70,7 +70,11 @@ pub fn queue_names(stage: &str, queue: &str) -> (String, String, bool) {
             format!("{base}-{stage}-dlq.fifo"),
             true,
         ),
-        None => (format!("{queue}-{stage}"), format!("{queue}-{stage}-dlq"), false),
+        None => (
+            format!("{queue}-{stage}"),
+            format!("{queue}-{stage}-dlq"),
+            false,
+        ),
     }
 }
 
@@ -154,7 +158,13 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
                 &dlq_name,
                 dlq,
             );
-            b.stack(&id, &format!("queue {queue} (worker {worker})"), "AWS::SQS::Queue", &qname, q);
+            b.stack(
+                &id,
+                &format!("queue {queue} (worker {worker})"),
+                "AWS::SQS::Queue",
+                &qname,
+                q,
+            );
             queue_ids.push(id);
         }
     }
@@ -229,16 +239,42 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
 
     // Scheduler and warmer rules.
     let schedule_input = json!({ "command": "schedule:run" }).to_string();
-    b.rule("Scheduler", "scheduler", &format!("{n}-scheduler"), "rate(1 minute)", "CliAlias", "cli", &schedule_input, &n);
+    b.rule(
+        "Scheduler",
+        "scheduler",
+        &format!("{n}-scheduler"),
+        "rate(1 minute)",
+        "CliAlias",
+        "cli",
+        &schedule_input,
+        &n,
+    );
     if manifest.http.warm > 0 {
         let warm_input = json!({ "warmer": true, "containers": manifest.http.warm }).to_string();
-        b.rule("Warmer", "warmer", &format!("{n}-warmer"), "rate(5 minutes)", "HttpAlias", "http", &warm_input, &n);
+        b.rule(
+            "Warmer",
+            "warmer",
+            &format!("{n}-warmer"),
+            "rate(5 minutes)",
+            "HttpAlias",
+            "http",
+            &warm_input,
+            &n,
+        );
     }
 
     // HTTP API.
-    b.stack("HttpApi", "http api", "AWS::ApiGatewayV2::Api", &format!("{n}-api"),
-        json!({ "Name": format!("{n}-api"), "ProtocolType": "HTTP" }));
-    b.stack("HttpApiIntegration", "http api integration", "AWS::ApiGatewayV2::Integration",
+    b.stack(
+        "HttpApi",
+        "http api",
+        "AWS::ApiGatewayV2::Api",
+        &format!("{n}-api"),
+        json!({ "Name": format!("{n}-api"), "ProtocolType": "HTTP" }),
+    );
+    b.stack(
+        "HttpApiIntegration",
+        "http api integration",
+        "AWS::ApiGatewayV2::Integration",
         &format!("{n}-api -> {n}-http:{ALIAS}"),
         json!({
             "ApiId": reference("HttpApi"),
@@ -246,15 +282,26 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
             "IntegrationUri": reference("HttpAlias"),
             "PayloadFormatVersion": "2.0",
             "TimeoutInMillis": (manifest.http.timeout * 1000).min(30_000),
-        }));
-    b.stack("HttpApiRoute", "http api route", "AWS::ApiGatewayV2::Route", "$default",
+        }),
+    );
+    b.stack(
+        "HttpApiRoute",
+        "http api route",
+        "AWS::ApiGatewayV2::Route",
+        "$default",
         json!({
             "ApiId": reference("HttpApi"),
             "RouteKey": "$default",
             "Target": sub("integrations/${HttpApiIntegration}"),
-        }));
-    b.stack("HttpApiStage", "http api stage", "AWS::ApiGatewayV2::Stage", "$default",
-        json!({ "ApiId": reference("HttpApi"), "StageName": "$default", "AutoDeploy": true }));
+        }),
+    );
+    b.stack(
+        "HttpApiStage",
+        "http api stage",
+        "AWS::ApiGatewayV2::Stage",
+        "$default",
+        json!({ "ApiId": reference("HttpApi"), "StageName": "$default", "AutoDeploy": true }),
+    );
     b.stack("HttpApiPermission", "http api permission", "AWS::Lambda::Permission",
         &format!("apigateway -> {n}-http:{ALIAS}"),
         json!({
@@ -265,8 +312,11 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
         }));
 
     // CDN: the app through the API, /assets/* from the private bucket through an origin access control.
-    b.stack("AssetsOriginAccessControl", "assets origin access control",
-        "AWS::CloudFront::OriginAccessControl", &bucket,
+    b.stack(
+        "AssetsOriginAccessControl",
+        "assets origin access control",
+        "AWS::CloudFront::OriginAccessControl",
+        &bucket,
         json!({
             "OriginAccessControlConfig": {
                 "Name": bucket,
@@ -274,7 +324,8 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
                 "SigningBehavior": "always",
                 "SigningProtocol": "sigv4",
             }
-        }));
+        }),
+    );
     let mut config = json!({
         "Comment": n,
         "Enabled": true,
@@ -317,7 +368,9 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
             }
         ],
     });
-    if let (false, Some(certificate)) = (manifest.http.domains.is_empty(), &manifest.http.certificate) {
+    if let (false, Some(certificate)) =
+        (manifest.http.domains.is_empty(), &manifest.http.certificate)
+    {
         config["Aliases"] = json!(manifest.http.domains);
         config["ViewerCertificate"] = json!({
             "AcmCertificateArn": certificate,
@@ -327,8 +380,13 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
     } else {
         config["ViewerCertificate"] = json!({ "CloudFrontDefaultCertificate": true });
     }
-    b.stack("Distribution", "cdn distribution", "AWS::CloudFront::Distribution", &n,
-        json!({ "DistributionConfig": config }));
+    b.stack(
+        "Distribution",
+        "cdn distribution",
+        "AWS::CloudFront::Distribution",
+        &n,
+        json!({ "DistributionConfig": config }),
+    );
     b.stack("AssetsBucketPolicy", "assets bucket policy", "AWS::S3::BucketPolicy", &bucket,
         json!({
             "Bucket": bucket,
@@ -352,7 +410,10 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
 
     let outputs = BTreeMap::from([
         ("ApiEndpoint".to_string(), get_att("HttpApi", "ApiEndpoint")),
-        ("CdnDomain".to_string(), get_att("Distribution", "DomainName")),
+        (
+            "CdnDomain".to_string(),
+            get_att("Distribution", "DomainName"),
+        ),
     ]);
     DesiredStage {
         name: n,
@@ -370,7 +431,15 @@ struct Builder {
 }
 
 impl Builder {
-    fn add(&mut self, id: &str, role: &str, ty: &str, name: &str, provisioner: Provisioner, props: Value) {
+    fn add(
+        &mut self,
+        id: &str,
+        role: &str,
+        ty: &str,
+        name: &str,
+        provisioner: Provisioner,
+        props: Value,
+    ) {
         let properties = match props {
             Value::Object(map) => map,
             _ => Map::new(),
@@ -460,7 +529,13 @@ impl Builder {
                 "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
             )]);
         }
-        self.stack("LambdaRole", "lambda role", "AWS::IAM::Role", &format!("{n} functions' role"), props);
+        self.stack(
+            "LambdaRole",
+            "lambda role",
+            "AWS::IAM::Role",
+            &format!("{n} functions' role"),
+            props,
+        );
         self.depend("LambdaRole", "SecretsKey");
     }
 
@@ -469,8 +544,13 @@ impl Builder {
         let log_id = format!("{}LogGroup", f.prefix);
         let fn_id = format!("{}Function", f.prefix);
         let log_name = format!("/aws/lambda/{}", f.name);
-        self.stack(&log_id, &format!("{} log group", f.role), "AWS::Logs::LogGroup", &log_name,
-            json!({ "LogGroupName": log_name, "RetentionInDays": manifest.log_retention_days }));
+        self.stack(
+            &log_id,
+            &format!("{} log group", f.role),
+            "AWS::Logs::LogGroup",
+            &log_name,
+            json!({ "LogGroupName": log_name, "RetentionInDays": manifest.log_retention_days }),
+        );
 
         let mut env: BTreeMap<String, Value> = manifest
             .environment
@@ -478,11 +558,17 @@ impl Builder {
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect();
         let hover_env = [
-            ("SQS_PREFIX", sub("https://sqs.${AWS::Region}.${AWS::URLSuffix}/${AWS::AccountId}")),
+            (
+                "SQS_PREFIX",
+                sub("https://sqs.${AWS::Region}.${AWS::URLSuffix}/${AWS::AccountId}"),
+            ),
             ("SQS_SUFFIX", json!(format!("-{n}"))),
             ("ASSET_URL", json!(format!("/assets/{image_tag}"))),
             ("CACHE_PREFIX", json!(n)),
-            ("APP_CONFIG_CACHE", json!("/tmp/storage/bootstrap/cache/config.php")),
+            (
+                "APP_CONFIG_CACHE",
+                json!("/tmp/storage/bootstrap/cache/config.php"),
+            ),
         ];
         for (k, v) in hover_env {
             env.insert(k.to_string(), v);
@@ -509,7 +595,13 @@ impl Builder {
             groups.sort();
             props["VpcConfig"] = json!({ "SubnetIds": subnets, "SecurityGroupIds": groups });
         }
-        self.stack(&fn_id, &format!("{} function", f.role), "AWS::Lambda::Function", &f.name, props);
+        self.stack(
+            &fn_id,
+            &format!("{} function", f.role),
+            "AWS::Lambda::Function",
+            &f.name,
+            props,
+        );
         self.depend(&fn_id, &log_id);
         self.depend(&fn_id, "EcrRepository");
         self.stack(&format!("{}Alias", f.prefix), &format!("{} alias", f.role), "AWS::Lambda::Alias",
@@ -518,23 +610,42 @@ impl Builder {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn rule(&mut self, prefix: &str, role: &str, name: &str, schedule: &str, alias: &str, target: &str, input: &str, n: &str) {
+    fn rule(
+        &mut self,
+        prefix: &str,
+        role: &str,
+        name: &str,
+        schedule: &str,
+        alias: &str,
+        target: &str,
+        input: &str,
+        n: &str,
+    ) {
         let rule_id = format!("{prefix}Rule");
-        self.stack(&rule_id, &format!("{role} rule"), "AWS::Events::Rule", name,
+        self.stack(
+            &rule_id,
+            &format!("{role} rule"),
+            "AWS::Events::Rule",
+            name,
             json!({
                 "Name": name,
                 "ScheduleExpression": schedule,
                 "State": "ENABLED",
                 "Targets": [{ "Id": target, "Arn": reference(alias), "Input": input }],
-            }));
-        self.stack(&format!("{prefix}Permission"), &format!("{role} permission"), "AWS::Lambda::Permission",
+            }),
+        );
+        self.stack(
+            &format!("{prefix}Permission"),
+            &format!("{role} permission"),
+            "AWS::Lambda::Permission",
             &format!("events -> {n}-{target}:{ALIAS}"),
             json!({
                 "Action": "lambda:InvokeFunction",
                 "FunctionName": reference(alias),
                 "Principal": "events.amazonaws.com",
                 "SourceArn": get_att(&rule_id, "Arn"),
-            }));
+            }),
+        );
     }
 }
 
@@ -547,7 +658,9 @@ pub fn is_pseudo(name: &str) -> bool {
 pub fn collect_references(value: &Value, out: &mut BTreeSet<String>) {
     match value {
         Value::Object(map) if map.len() == 1 => {
-            let Some((k, v)) = map.iter().next() else { return };
+            let Some((k, v)) = map.iter().next() else {
+                return;
+            };
             match (k.as_str(), v) {
                 ("Ref", Value::String(id)) if !is_pseudo(id) => {
                     out.insert(id.clone());
@@ -596,17 +709,35 @@ pub fn sub_variables(text: &str) -> Vec<&str> {
 
 /// What `live` must look up for each resource: desired ones by name, and those only the stack
 /// still holds by their physical id. `account` completes ARNs used as lookup keys.
-pub fn live_targets(desired: &DesiredStage, stack: Option<&StackState>, account: &str) -> Vec<LiveTarget> {
+pub fn live_targets(
+    desired: &DesiredStage,
+    stack: Option<&StackState>,
+    account: &str,
+) -> Vec<LiveTarget> {
     let n = &desired.name;
     let region = &desired.region;
-    let physical = |id: &str| stack.and_then(|s| s.resources.get(id)).map(|r| r.physical_id.clone());
-    let prop = |r: &Resource, key: &str| r.properties.get(key).and_then(Value::as_str).map(str::to_string);
+    let physical = |id: &str| {
+        stack
+            .and_then(|s| s.resources.get(id))
+            .map(|r| r.physical_id.clone())
+    };
+    let prop = |r: &Resource, key: &str| {
+        r.properties
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     let mut targets = Vec::new();
     for r in desired.resources.values() {
         let mut keys = BTreeMap::new();
         let name = match r.resource_type.as_str() {
-            "AWS::Lambda::Function" | "AWS::Logs::LogGroup" | "AWS::Events::Rule"
-            | "AWS::ECR::Repository" | "AWS::S3::Bucket" | "AWS::KMS::Key" | "AWS::SQS::Queue"
+            "AWS::Lambda::Function"
+            | "AWS::Logs::LogGroup"
+            | "AWS::Events::Rule"
+            | "AWS::ECR::Repository"
+            | "AWS::S3::Bucket"
+            | "AWS::KMS::Key"
+            | "AWS::SQS::Queue"
             | "AWS::ApiGatewayV2::Api" => Some(r.name.clone()),
             "AWS::Lambda::Alias" => {
                 let function = r.name.trim_end_matches(&format!(":{ALIAS}")).to_string();
@@ -618,10 +749,15 @@ pub fn live_targets(desired: &DesiredStage, stack: Option<&StackState>, account:
                 let (function, qualifier) = function.split_once(':').unwrap_or((function, ALIAS));
                 keys.insert("function".into(), function.to_string());
                 keys.insert("qualifier".into(), qualifier.to_string());
-                keys.insert("queue_arn".into(), format!("arn:aws:sqs:{region}:{account}:{queue}"));
+                keys.insert(
+                    "queue_arn".into(),
+                    format!("arn:aws:sqs:{region}:{account}:{queue}"),
+                );
                 Some(r.name.clone())
             }
-            "AWS::ApiGatewayV2::Integration" | "AWS::ApiGatewayV2::Route" | "AWS::ApiGatewayV2::Stage" => {
+            "AWS::ApiGatewayV2::Integration"
+            | "AWS::ApiGatewayV2::Route"
+            | "AWS::ApiGatewayV2::Stage" => {
                 keys.insert("api_name".into(), format!("{n}-api"));
                 if let Some(k) = prop(r, "RouteKey") {
                     keys.insert("route_key".into(), k);

@@ -69,7 +69,10 @@ pub fn capabilities(stage: &DesiredStage) -> Vec<&'static str> {
 }
 
 /// Properties of `logical_id` in a template as read back from CloudFormation.
-pub fn resource_properties<'a>(template: &'a Value, logical_id: &str) -> Option<&'a Map<String, Value>> {
+pub fn resource_properties<'a>(
+    template: &'a Value,
+    logical_id: &str,
+) -> Option<&'a Map<String, Value>> {
     template
         .get("Resources")?
         .get(logical_id)?

@@ -24,10 +24,20 @@ fn stage_of(dir: &Path) -> String {
     let mut stages: Vec<String> = fs::read_dir(dir.join(".hover"))
         .expect(".hover/ readable")
         .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".yml")).map(str::to_string))
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".yml"))
+                .map(str::to_string)
+        })
         .collect();
     stages.sort();
-    assert_eq!(stages.len(), 1, "{}: exactly one stage file expected", dir.display());
+    assert_eq!(
+        stages.len(),
+        1,
+        "{}: exactly one stage file expected",
+        dir.display()
+    );
     stages.remove(0)
 }
 
@@ -39,10 +49,15 @@ struct Outputs {
 
 fn run_case(dir: &Path) -> Outputs {
     let stage = stage_of(dir);
-    let manifest = hover::manifest::load(dir, &stage).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let manifest =
+        hover::manifest::load(dir, &stage).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let observed: ObservedStage = match fs::read_to_string(dir.join("observed.json")) {
-        Ok(text) => serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: observed.json: {e}", dir.display())),
-        Err(_) => ObservedStage { account: Some("123456789012".into()), ..Default::default() },
+        Ok(text) => serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{}: observed.json: {e}", dir.display())),
+        Err(_) => ObservedStage {
+            account: Some("123456789012".into()),
+            ..Default::default()
+        },
     };
     let tag = fs::read_to_string(dir.join("image-tag"))
         .ok()
@@ -50,7 +65,8 @@ fn run_case(dir: &Path) -> Outputs {
         .or_else(|| live_image_tag(&observed))
         .unwrap_or_else(|| panic!("{}: no image-tag file and no live image", dir.display()));
     let desired = hover::stage::desired(&manifest, &tag);
-    let plan = hover::plan::plan(&desired, &observed).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let plan =
+        hover::plan::plan(&desired, &observed).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let mut text = Vec::new();
     render::text::write_plan(&mut text, &plan, Style::PLAIN).expect("render text");
     let mut json = Vec::new();
@@ -66,11 +82,19 @@ fn run_case(dir: &Path) -> Outputs {
 fn golden_plans() {
     let bless = std::env::var_os("HOVER_BLESS").is_some();
     let cases = cases();
-    assert!(cases.len() >= 12, "expected at least 12 plan cases, found {}", cases.len());
+    assert!(
+        cases.len() >= 12,
+        "expected at least 12 plan cases, found {}",
+        cases.len()
+    );
     let mut failures = Vec::new();
     for dir in &cases {
         let out = run_case(dir);
-        for (file, actual) in [("plan.txt", &out.text), ("plan.json", &out.json), ("template.json", &out.template)] {
+        for (file, actual) in [
+            ("plan.txt", &out.text),
+            ("plan.json", &out.json),
+            ("template.json", &out.template),
+        ] {
             let path = dir.join(file);
             if bless {
                 fs::write(&path, actual).expect("write expected file");

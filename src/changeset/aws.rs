@@ -2,8 +2,8 @@
 //! and go no further.
 
 use super::{
-    is_empty_reason, CfnChange, CfnDetail, ChangeSetError, ChangeSetOutcome, ChangeSetRequest, ChangeSetSummary,
-    CreatedChangeSet, Poll, StackEvent, StackStatusInfo, TemplateSource,
+    is_empty_reason, CfnChange, CfnDetail, ChangeSetError, ChangeSetOutcome, ChangeSetRequest,
+    ChangeSetSummary, CreatedChangeSet, Poll, StackEvent, StackStatusInfo, TemplateSource,
 };
 use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
@@ -28,7 +28,12 @@ where
         _ => DisplayErrorContext(&err).to_string(),
     };
     let help = help_for(code.as_deref(), &message);
-    ChangeSetError::Aws { operation, code, message, help }
+    ChangeSetError::Aws {
+        operation,
+        code,
+        message,
+        help,
+    }
 }
 
 fn help_for(code: Option<&str>, message: &str) -> Option<String> {
@@ -52,34 +57,64 @@ fn help_for(code: Option<&str>, message: &str) -> Option<String> {
 
 /// Whether an error says the stack does not exist (CloudFormation sends a plain `ValidationError`).
 fn is_stack_not_found<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
-    err.code() == Some("ValidationError") && err.message().is_some_and(|m| m.contains("does not exist"))
+    err.code() == Some("ValidationError")
+        && err.message().is_some_and(|m| m.contains("does not exist"))
 }
 
 /// Creates a change set and returns its ARN and the stack's id.
-pub async fn create(client: &Client, req: &ChangeSetRequest) -> Result<CreatedChangeSet, ChangeSetError> {
+pub async fn create(
+    client: &Client,
+    req: &ChangeSetRequest,
+) -> Result<CreatedChangeSet, ChangeSetError> {
     const OP: &str = "CreateChangeSet";
     let mut call = client
         .create_change_set()
         .stack_name(&req.stack_name)
         .change_set_name(&req.change_set_name)
-        .change_set_type(if req.create { ChangeSetType::Create } else { ChangeSetType::Update })
+        .change_set_type(if req.create {
+            ChangeSetType::Create
+        } else {
+            ChangeSetType::Update
+        })
         .description(&req.description)
-        .set_capabilities(Some(req.capabilities.iter().map(|c| Capability::from(c.as_str())).collect()))
+        .set_capabilities(Some(
+            req.capabilities
+                .iter()
+                .map(|c| Capability::from(c.as_str()))
+                .collect(),
+        ))
         .set_role_arn(req.role_arn.clone());
     call = match &req.template {
         TemplateSource::Body(body) => call.template_body(body),
         TemplateSource::Url(url) => call.template_url(url),
     };
     let out = call.send().await.map_err(|e| aws_error(OP, e))?;
-    let arn = out.id().ok_or(ChangeSetError::Incomplete { operation: OP, field: "Id" })?;
-    let stack_id = out.stack_id().ok_or(ChangeSetError::Incomplete { operation: OP, field: "StackId" })?;
-    Ok(CreatedChangeSet { arn: arn.to_string(), stack_id: stack_id.to_string() })
+    let arn = out.id().ok_or(ChangeSetError::Incomplete {
+        operation: OP,
+        field: "Id",
+    })?;
+    let stack_id = out.stack_id().ok_or(ChangeSetError::Incomplete {
+        operation: OP,
+        field: "StackId",
+    })?;
+    Ok(CreatedChangeSet {
+        arn: arn.to_string(),
+        stack_id: stack_id.to_string(),
+    })
 }
 
 /// Waits (with the default adaptive polling and a 15-minute limit) until CloudFormation has computed
 /// the change set, then returns all its changes. Always by ARN.
-pub async fn wait_and_describe(client: &Client, arn: &str) -> Result<ChangeSetOutcome, ChangeSetError> {
-    wait_and_describe_with(client, arn, Poll::default().with_timeout(CHANGE_SET_TIMEOUT)).await
+pub async fn wait_and_describe(
+    client: &Client,
+    arn: &str,
+) -> Result<ChangeSetOutcome, ChangeSetError> {
+    wait_and_describe_with(
+        client,
+        arn,
+        Poll::default().with_timeout(CHANGE_SET_TIMEOUT),
+    )
+    .await
 }
 
 /// [`wait_and_describe`] with an explicit polling schedule.
@@ -113,7 +148,12 @@ pub async fn wait_and_describe_with(
                     other.as_str()
                 )))
             }
-            None => return Err(ChangeSetError::Incomplete { operation: OP, field: "Status" }),
+            None => {
+                return Err(ChangeSetError::Incomplete {
+                    operation: OP,
+                    field: "Status",
+                })
+            }
         }
         let delay = delays.next().unwrap_or(poll.max);
         if let Some(timeout) = poll.timeout {
@@ -131,7 +171,12 @@ pub async fn wait_and_describe_with(
     let mut changes = Vec::new();
     let mut page = first;
     loop {
-        changes.extend(page.changes().iter().filter_map(|c| c.resource_change()).map(convert_change));
+        changes.extend(
+            page.changes()
+                .iter()
+                .filter_map(|c| c.resource_change())
+                .map(convert_change),
+        );
         match page.next_token() {
             Some(token) if !token.is_empty() => {
                 let token = token.to_string();
@@ -161,10 +206,16 @@ async fn describe_page(
 fn convert_change(rc: &aws_sdk_cloudformation::types::ResourceChange) -> CfnChange {
     CfnChange {
         logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
-        action: rc.action().map(|a| a.as_str().to_string()).unwrap_or_default(),
+        action: rc
+            .action()
+            .map(|a| a.as_str().to_string())
+            .unwrap_or_default(),
         replacement: rc.replacement().map(|r| r.as_str().to_string()),
         resource_type: rc.resource_type().unwrap_or_default().to_string(),
-        physical_id: rc.physical_resource_id().filter(|p| !p.is_empty()).map(str::to_string),
+        physical_id: rc
+            .physical_resource_id()
+            .filter(|p| !p.is_empty())
+            .map(str::to_string),
         details: rc
             .details()
             .iter()
@@ -213,7 +264,10 @@ pub async fn execute(client: &Client, arn: &str) -> Result<(), ChangeSetError> {
 }
 
 /// The stack's status, or `None` when there is no such stack.
-pub async fn stack_status(client: &Client, stack_name: &str) -> Result<Option<StackStatusInfo>, ChangeSetError> {
+pub async fn stack_status(
+    client: &Client,
+    stack_name: &str,
+) -> Result<Option<StackStatusInfo>, ChangeSetError> {
     const OP: &str = "DescribeStacks";
     let out = match client.describe_stacks().stack_name(stack_name).send().await {
         Ok(out) => out,
@@ -224,7 +278,10 @@ pub async fn stack_status(client: &Client, stack_name: &str) -> Result<Option<St
         return Ok(None);
     };
     Ok(Some(StackStatusInfo {
-        status: stack.stack_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        status: stack
+            .stack_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
         reason: stack.stack_status_reason().map(str::to_string),
         stack_id: stack.stack_id().unwrap_or_default().to_string(),
     }))
@@ -232,9 +289,21 @@ pub async fn stack_status(client: &Client, stack_name: &str) -> Result<Option<St
 
 /// The id of the stack's newest event (a baseline for [`events_since`] before executing), or
 /// `None` when the stack has no events or does not exist. Reads one page.
-pub async fn latest_event_id(client: &Client, stack_name: &str) -> Result<Option<String>, ChangeSetError> {
-    match client.describe_stack_events().stack_name(stack_name).send().await {
-        Ok(out) => Ok(out.stack_events().first().and_then(|e| e.event_id()).map(str::to_string)),
+pub async fn latest_event_id(
+    client: &Client,
+    stack_name: &str,
+) -> Result<Option<String>, ChangeSetError> {
+    match client
+        .describe_stack_events()
+        .stack_name(stack_name)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out
+            .stack_events()
+            .first()
+            .and_then(|e| e.event_id())
+            .map(str::to_string)),
         Err(e) if is_stack_not_found(&e) => Ok(None),
         Err(e) => Err(aws_error("DescribeStackEvents", e)),
     }
@@ -275,9 +344,18 @@ pub async fn events_since(
                 event_id: id.to_string(),
                 logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
                 resource_type: e.resource_type().unwrap_or_default().to_string(),
-                status: e.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                reason: e.resource_status_reason().filter(|r| !r.is_empty()).map(str::to_string),
-                timestamp_ms: e.timestamp().and_then(|t| t.to_millis().ok()).unwrap_or_default(),
+                status: e
+                    .resource_status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+                reason: e
+                    .resource_status_reason()
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_string),
+                timestamp_ms: e
+                    .timestamp()
+                    .and_then(|t| t.to_millis().ok())
+                    .unwrap_or_default(),
             });
         }
         match out.next_token() {
@@ -349,7 +427,10 @@ fn is_in_progress(status: &str) -> bool {
 }
 
 /// Every change set of the stack (all pages); none when the stack does not exist.
-pub async fn list_change_sets(client: &Client, stack_name: &str) -> Result<Vec<ChangeSetSummary>, ChangeSetError> {
+pub async fn list_change_sets(
+    client: &Client,
+    stack_name: &str,
+) -> Result<Vec<ChangeSetSummary>, ChangeSetError> {
     let mut all = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -364,11 +445,19 @@ pub async fn list_change_sets(client: &Client, stack_name: &str) -> Result<Vec<C
             Err(e) if is_stack_not_found(&e) => break,
             Err(e) => return Err(aws_error("ListChangeSets", e)),
         };
-        all.extend(out.summaries().iter().map(|s| ChangeSetSummary {
-            arn: s.change_set_id().unwrap_or_default().to_string(),
-            name: s.change_set_name().unwrap_or_default().to_string(),
-            status: s.status().map(|x| x.as_str().to_string()).unwrap_or_default(),
-            execution_status: s.execution_status().map(|x| x.as_str().to_string()).unwrap_or_default(),
+        all.extend(out.summaries().iter().map(|s| {
+            ChangeSetSummary {
+                arn: s.change_set_id().unwrap_or_default().to_string(),
+                name: s.change_set_name().unwrap_or_default().to_string(),
+                status: s
+                    .status()
+                    .map(|x| x.as_str().to_string())
+                    .unwrap_or_default(),
+                execution_status: s
+                    .execution_status()
+                    .map(|x| x.as_str().to_string())
+                    .unwrap_or_default(),
+            }
         }));
         match out.next_token() {
             Some(t) if !t.is_empty() => token = Some(t.to_string()),
@@ -392,8 +481,14 @@ mod tests {
 
     #[test]
     fn help_names_capabilities() {
-        let help = help_for(Some("InsufficientCapabilitiesException"), "Requires capabilities : [CAPABILITY_IAM]");
+        let help = help_for(
+            Some("InsufficientCapabilitiesException"),
+            "Requires capabilities : [CAPABILITY_IAM]",
+        );
         assert!(help.is_some_and(|h| h.contains("CAPABILITY_IAM")));
-        assert_eq!(help_for(Some("ValidationError"), "Template format error"), None);
+        assert_eq!(
+            help_for(Some("ValidationError"), "Template format error"),
+            None
+        );
     }
 }

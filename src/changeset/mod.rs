@@ -17,12 +17,15 @@ mod reconcile;
 mod status;
 
 pub use aws::{
-    create, delete, delete_stack, events_since, execute, latest_event_id, list_change_sets, stack_status,
-    wait_and_describe, wait_and_describe_with, wait_stack_settled, wait_stack_settled_with,
+    create, delete, delete_stack, events_since, execute, latest_event_id, list_change_sets,
+    stack_status, wait_and_describe, wait_and_describe_with, wait_stack_settled,
+    wait_stack_settled_with,
 };
 pub use progress::{format_elapsed, Progress};
 pub use reconcile::{reconcile, Mismatch, Reconciliation};
-pub use status::{classify_stack_status, diagnose_failure, FailureDiagnosis, RootCause, StackCondition};
+pub use status::{
+    classify_stack_status, diagnose_failure, FailureDiagnosis, RootCause, StackCondition,
+};
 
 use std::time::Duration;
 
@@ -145,19 +148,31 @@ pub struct Poll {
 impl Default for Poll {
     /// 200 ms, ×1.5, at most 5 s; no overall timeout.
     fn default() -> Self {
-        Poll { first: Duration::from_millis(200), max: Duration::from_secs(5), factor: 1.5, timeout: None }
+        Poll {
+            first: Duration::from_millis(200),
+            max: Duration::from_secs(5),
+            factor: 1.5,
+            timeout: None,
+        }
     }
 }
 
 impl Poll {
     /// The default schedule with an overall timeout.
     pub fn with_timeout(self, timeout: Duration) -> Self {
-        Poll { timeout: Some(timeout), ..self }
+        Poll {
+            timeout: Some(timeout),
+            ..self
+        }
     }
 
     /// The successive waits of this schedule (unbounded).
     pub fn delays(&self) -> impl Iterator<Item = Duration> + '_ {
-        let factor = if self.factor.is_finite() && self.factor >= 1.0 { self.factor } else { 1.0 };
+        let factor = if self.factor.is_finite() && self.factor >= 1.0 {
+            self.factor
+        } else {
+            1.0
+        };
         std::iter::successors(Some(self.first.min(self.max)), move |d| {
             Some(d.mul_f64(factor).min(self.max))
         })
@@ -182,7 +197,10 @@ pub enum ChangeSetError {
     /// A successful answer lacked a field hover needs.
     #[error("CloudFormation {operation} answered without {field}")]
     #[diagnostic(code(hover::changeset::incomplete))]
-    Incomplete { operation: &'static str, field: &'static str },
+    Incomplete {
+        operation: &'static str,
+        field: &'static str,
+    },
 
     /// The wait exceeded [`Poll::timeout`].
     #[error("gave up after {}s waiting for {what} (last status: {last_status})", .waited.as_secs())]
@@ -190,7 +208,11 @@ pub enum ChangeSetError {
         code(hover::changeset::timeout),
         help("CloudFormation may still be working; check `aws cloudformation describe-stacks` and run hover again")
     )]
-    Timeout { what: String, last_status: String, waited: Duration },
+    Timeout {
+        what: String,
+        last_status: String,
+        waited: Duration,
+    },
 }
 
 impl ChangeSetError {

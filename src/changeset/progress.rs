@@ -92,7 +92,11 @@ pub struct Progress {
 impl Progress {
     /// A tracker for `stack_name`; `roles` maps logical ids to names for people (`HttpFunction` →
     /// `http function`); ids without a role are shown as they are.
-    pub fn new(stack_name: impl Into<String>, roles: BTreeMap<String, String>, total: usize) -> Self {
+    pub fn new(
+        stack_name: impl Into<String>,
+        roles: BTreeMap<String, String>,
+        total: usize,
+    ) -> Self {
         Progress {
             stack_name: stack_name.into(),
             roles,
@@ -108,8 +112,14 @@ impl Progress {
     /// A tracker for applying `plan` to `stack_name`: roles from the plan, and `total` the number of
     /// stack operations it expects (add + change + destroy of stack-provisioned resources).
     pub fn for_plan(stack_name: impl Into<String>, plan: &Plan) -> Self {
-        let stack = plan.resource_changes.iter().filter(|c| c.provisioner == Provisioner::Stack);
-        let roles = stack.clone().map(|c| (c.logical_id.clone(), c.role.clone())).collect();
+        let stack = plan
+            .resource_changes
+            .iter()
+            .filter(|c| c.provisioner == Provisioner::Stack);
+        let roles = stack
+            .clone()
+            .map(|c| (c.logical_id.clone(), c.role.clone()))
+            .collect();
         let total = stack
             .map(|c| match c.action {
                 Action::NoOp => 0,
@@ -146,7 +156,10 @@ impl Progress {
     }
 
     fn role<'a>(&'a self, logical_id: &'a str) -> &'a str {
-        self.roles.get(logical_id).map(String::as_str).unwrap_or(logical_id)
+        self.roles
+            .get(logical_id)
+            .map(String::as_str)
+            .unwrap_or(logical_id)
     }
 
     /// Feeds one event (oldest first); returns the lines it produces. An event seen before
@@ -165,12 +178,25 @@ impl Progress {
         let status = e.status.as_str();
         if status.ends_with("_IN_PROGRESS") {
             // CloudFormation sends a second IN_PROGRESS ("Resource creation Initiated"); one line is enough.
-            if self.in_flight.get(&e.logical_id).is_some_and(|f| f.op == op) {
+            if self
+                .in_flight
+                .get(&e.logical_id)
+                .is_some_and(|f| f.op == op)
+            {
                 return vec![];
             }
-            self.in_flight.insert(e.logical_id.clone(), InFlight { op, started_ms: e.timestamp_ms, reported_steps: 0 });
+            self.in_flight.insert(
+                e.logical_id.clone(),
+                InFlight {
+                    op,
+                    started_ms: e.timestamp_ms,
+                    reported_steps: 0,
+                },
+            );
             let verb = match (op, e.reason.as_deref()) {
-                (Op::Modify, Some(r)) if r.contains("requires the creation of a new physical resource") => {
+                (Op::Modify, Some(r))
+                    if r.contains("requires the creation of a new physical resource") =>
+                {
                     "Creating replacement..."
                 }
                 _ => op.start(),
@@ -178,7 +204,9 @@ impl Progress {
             return vec![format!("{role}: {verb}")];
         }
         let started = self.in_flight.remove(&e.logical_id).map(|f| f.started_ms);
-        let after = started.map(|s| format!(" after {}", format_elapsed(e.timestamp_ms - s))).unwrap_or_default();
+        let after = started
+            .map(|s| format!(" after {}", format_elapsed(e.timestamp_ms - s)))
+            .unwrap_or_default();
         if status.ends_with("_COMPLETE") {
             if !self.rolling_back {
                 self.done += 1;
@@ -186,7 +214,8 @@ impl Progress {
             vec![format!("{role}: {}{after}", op.complete())]
         } else if status.ends_with("_FAILED") {
             let reason = e.reason.as_deref().unwrap_or("").trim();
-            let cancelled = reason.trim_end_matches('.').ends_with("cancelled") && reason.starts_with("Resource ");
+            let cancelled = reason.trim_end_matches('.').ends_with("cancelled")
+                && reason.starts_with("Resource ");
             if cancelled {
                 return vec![format!("{role}: {}", op.cancelled())];
             }
@@ -225,7 +254,11 @@ impl Progress {
             if steps > f.reported_steps {
                 f.reported_steps = steps;
                 let role = self.roles.get(id).map(String::as_str).unwrap_or(id);
-                lines.push(format!("{role}: {} [{} elapsed]", f.op.still(), format_elapsed(steps * STILL_EVERY_MS)));
+                lines.push(format!(
+                    "{role}: {} [{} elapsed]",
+                    f.op.still(),
+                    format_elapsed(steps * STILL_EVERY_MS)
+                ));
             }
         }
         lines
@@ -255,8 +288,12 @@ mod tests {
         StackEvent {
             event_id: id.to_string(),
             logical_id: logical.to_string(),
-            resource_type: if logical == "hover-prod" { "AWS::CloudFormation::Stack" } else { "AWS::Lambda::Function" }
-                .to_string(),
+            resource_type: if logical == "hover-prod" {
+                "AWS::CloudFormation::Stack"
+            } else {
+                "AWS::Lambda::Function"
+            }
+            .to_string(),
             status: status.to_string(),
             reason: reason.map(str::to_string),
             timestamp_ms: T0 + at_s * 1000,
@@ -264,10 +301,14 @@ mod tests {
     }
 
     fn progress(total: usize) -> Progress {
-        let roles = [("HttpFunction", "http function"), ("Worker", "worker function"), ("OldRule", "schedule rule")]
-            .into_iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect();
+        let roles = [
+            ("HttpFunction", "http function"),
+            ("Worker", "worker function"),
+            ("OldRule", "schedule rule"),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
         Progress::new("hover-prod", roles, total)
     }
 
@@ -281,13 +322,31 @@ mod tests {
         let lines = feed(
             &mut p,
             &[
-                ev("1", "hover-prod", "UPDATE_IN_PROGRESS", Some("User Initiated"), 0),
+                ev(
+                    "1",
+                    "hover-prod",
+                    "UPDATE_IN_PROGRESS",
+                    Some("User Initiated"),
+                    0,
+                ),
                 ev("2", "HttpFunction", "CREATE_IN_PROGRESS", None, 1),
-                ev("3", "HttpFunction", "CREATE_IN_PROGRESS", Some("Resource creation Initiated"), 2),
+                ev(
+                    "3",
+                    "HttpFunction",
+                    "CREATE_IN_PROGRESS",
+                    Some("Resource creation Initiated"),
+                    2,
+                ),
                 ev("4", "Worker", "UPDATE_IN_PROGRESS", None, 3),
             ],
         );
-        assert_eq!(lines, ["http function: Creating...", "worker function: Modifying..."]);
+        assert_eq!(
+            lines,
+            [
+                "http function: Creating...",
+                "worker function: Modifying..."
+            ]
+        );
         assert_eq!((p.done(), p.total(), p.in_flight()), (0, 3, 2));
 
         let lines = feed(
@@ -295,7 +354,13 @@ mod tests {
             &[
                 ev("5", "Worker", "UPDATE_COMPLETE", None, 6),
                 ev("6", "HttpFunction", "CREATE_COMPLETE", None, 13),
-                ev("7", "hover-prod", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", None, 14),
+                ev(
+                    "7",
+                    "hover-prod",
+                    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+                    None,
+                    14,
+                ),
                 ev("8", "OldRule", "DELETE_IN_PROGRESS", None, 14),
                 ev("9", "OldRule", "DELETE_COMPLETE", None, 15),
                 ev("10", "hover-prod", "UPDATE_COMPLETE", None, 16),
@@ -310,7 +375,10 @@ mod tests {
                 "schedule rule: Destruction complete after 1s",
             ]
         );
-        assert_eq!((p.done(), p.total(), p.in_flight(), p.failed()), (3, 3, 0, 0));
+        assert_eq!(
+            (p.done(), p.total(), p.in_flight(), p.failed()),
+            (3, 3, 0, 0)
+        );
     }
 
     #[test]
@@ -334,8 +402,20 @@ mod tests {
                 ev("1", "HttpFunction", "UPDATE_IN_PROGRESS", None, 0),
                 ev("2", "Worker", "CREATE_IN_PROGRESS", None, 0),
                 ev("3", "Worker", "CREATE_FAILED", Some("Image not found"), 4),
-                ev("4", "HttpFunction", "UPDATE_FAILED", Some("Resource update cancelled"), 5),
-                ev("5", "hover-prod", "UPDATE_ROLLBACK_IN_PROGRESS", Some("The following resource(s) failed to create: [Worker]."), 6),
+                ev(
+                    "4",
+                    "HttpFunction",
+                    "UPDATE_FAILED",
+                    Some("Resource update cancelled"),
+                    5,
+                ),
+                ev(
+                    "5",
+                    "hover-prod",
+                    "UPDATE_ROLLBACK_IN_PROGRESS",
+                    Some("The following resource(s) failed to create: [Worker]."),
+                    6,
+                ),
                 ev("6", "HttpFunction", "UPDATE_IN_PROGRESS", None, 7),
                 ev("7", "HttpFunction", "UPDATE_COMPLETE", None, 9),
             ],
@@ -363,15 +443,30 @@ mod tests {
         p.event(&ev("1", "HttpFunction", "UPDATE_IN_PROGRESS", None, 0));
         p.event(&ev("2", "Worker", "CREATE_IN_PROGRESS", None, 4));
         assert!(p.tick(T0 + 9_999).is_empty());
-        assert_eq!(p.tick(T0 + 10_000), ["http function: Still modifying... [10s elapsed]"]);
-        assert!(p.tick(T0 + 12_000).is_empty(), "no repeat within the same 10 s");
-        assert_eq!(p.tick(T0 + 14_500), ["worker function: Still creating... [10s elapsed]"]);
+        assert_eq!(
+            p.tick(T0 + 10_000),
+            ["http function: Still modifying... [10s elapsed]"]
+        );
+        assert!(
+            p.tick(T0 + 12_000).is_empty(),
+            "no repeat within the same 10 s"
+        );
+        assert_eq!(
+            p.tick(T0 + 14_500),
+            ["worker function: Still creating... [10s elapsed]"]
+        );
         assert_eq!(
             p.tick(T0 + 24_000),
-            ["http function: Still modifying... [20s elapsed]", "worker function: Still creating... [20s elapsed]"]
+            [
+                "http function: Still modifying... [20s elapsed]",
+                "worker function: Still creating... [20s elapsed]"
+            ]
         );
         p.event(&ev("3", "HttpFunction", "UPDATE_COMPLETE", None, 25));
-        assert_eq!(p.tick(T0 + 75_000), ["worker function: Still creating... [1m10s elapsed]"]);
+        assert_eq!(
+            p.tick(T0 + 75_000),
+            ["worker function: Still creating... [1m10s elapsed]"]
+        );
     }
 
     #[test]

@@ -51,7 +51,9 @@ fn cfn_words(change: Option<&CfnChange>) -> String {
     match change {
         None => "no change".to_string(),
         Some(c) => match &c.replacement {
-            Some(r) if c.action == "Modify" || c.action == "Dynamic" => format!("{} (Replacement: {r})", c.action),
+            Some(r) if c.action == "Modify" || c.action == "Dynamic" => {
+                format!("{} (Replacement: {r})", c.action)
+            }
             _ => c.action.clone(),
         },
     }
@@ -59,7 +61,11 @@ fn cfn_words(change: Option<&CfnChange>) -> String {
 
 /// Whether every detail is CloudFormation's "may change because a referenced value may change".
 fn only_dynamic(change: &CfnChange) -> bool {
-    !change.details.is_empty() && change.details.iter().all(|d| d.evaluation.as_deref() == Some("Dynamic"))
+    !change.details.is_empty()
+        && change
+            .details
+            .iter()
+            .all(|d| d.evaluation.as_deref() == Some("Dynamic"))
 }
 
 /// Whether a planned update comes only from changes made outside hover.
@@ -85,7 +91,10 @@ fn agrees(action: Action, change: &CfnChange) -> bool {
         "Dynamic" => match replacement {
             Some("True") => matches!(action, Action::CreateThenDelete | Action::NoOp),
             Some("False") => matches!(action, Action::Update | Action::NoOp),
-            _ => matches!(action, Action::Update | Action::CreateThenDelete | Action::NoOp),
+            _ => matches!(
+                action,
+                Action::Update | Action::CreateThenDelete | Action::NoOp
+            ),
         },
         _ => false,
     }
@@ -122,7 +131,9 @@ pub fn reconcile(plan: &Plan, changes: &[CfnChange]) -> Reconciliation {
                     rc.action == Action::NoOp
                 }
             }
-            Some(c) if rc.action == Action::NoOp => only_dynamic(c) && c.action != "Add" && c.action != "Remove",
+            Some(c) if rc.action == Action::NoOp => {
+                only_dynamic(c) && c.action != "Add" && c.action != "Remove"
+            }
             Some(c) => agrees(rc.action, c),
         };
         if !ok {
@@ -174,7 +185,11 @@ mod tests {
             provisioner: Provisioner::Stack,
             action,
             reason: None,
-            replace_paths: if action == Action::CreateThenDelete { vec!["FunctionName".to_string()] } else { vec![] },
+            replace_paths: if action == Action::CreateThenDelete {
+                vec!["FunctionName".to_string()]
+            } else {
+                vec![]
+            },
             changes: causes
                 .iter()
                 .enumerate()
@@ -255,7 +270,10 @@ mod tests {
     #[test]
     fn replacement_where_the_plan_said_update_is_a_mismatch() {
         let p = plan(vec![rc("HttpFunction", Action::Update, &[Cause::Manifest])]);
-        let r = reconcile(&p, &[cfn("HttpFunction", "Modify", Some("True"), &["Static"])]);
+        let r = reconcile(
+            &p,
+            &[cfn("HttpFunction", "Modify", Some("True"), &["Static"])],
+        );
         assert_eq!(
             r.mismatches,
             vec![Mismatch {
@@ -268,17 +286,32 @@ mod tests {
 
     #[test]
     fn in_place_update_where_the_plan_said_replace_is_a_mismatch() {
-        let p = plan(vec![rc("Queue", Action::CreateThenDelete, &[Cause::Manifest])]);
+        let p = plan(vec![rc(
+            "Queue",
+            Action::CreateThenDelete,
+            &[Cause::Manifest],
+        )]);
         let r = reconcile(&p, &[cfn("Queue", "Modify", Some("False"), &["Static"])]);
         assert_eq!(r.mismatches.len(), 1);
         assert_eq!(r.mismatches[0].plan, "replace");
-        assert_eq!(r.mismatches[0].cloudformation, "Modify (Replacement: False)");
+        assert_eq!(
+            r.mismatches[0].cloudformation,
+            "Modify (Replacement: False)"
+        );
     }
 
     #[test]
     fn extra_cfn_change_on_an_unchanged_resource_is_a_mismatch() {
         let p = plan(vec![rc("HttpFunction", Action::NoOp, &[])]);
-        let r = reconcile(&p, &[cfn("HttpFunction", "Modify", Some("False"), &["Static", "Dynamic"])]);
+        let r = reconcile(
+            &p,
+            &[cfn(
+                "HttpFunction",
+                "Modify",
+                Some("False"),
+                &["Static", "Dynamic"],
+            )],
+        );
         assert_eq!(
             r.mismatches,
             vec![Mismatch {
@@ -302,7 +335,11 @@ mod tests {
     #[test]
     fn planned_change_missing_from_the_change_set_is_a_mismatch() {
         let p = plan(vec![
-            rc("HttpFunction", Action::Update, &[Cause::Manifest, Cause::OutsideHover]),
+            rc(
+                "HttpFunction",
+                Action::Update,
+                &[Cause::Manifest, Cause::OutsideHover],
+            ),
             rc("Queue", Action::Create, &[]),
         ]);
         let r = reconcile(&p, &[]);
@@ -327,14 +364,26 @@ mod tests {
     #[test]
     fn dynamic_only_change_on_an_unchanged_resource_is_fine() {
         let p = plan(vec![rc("HttpFunction", Action::NoOp, &[])]);
-        let r = reconcile(&p, &[cfn("HttpFunction", "Modify", Some("Conditional"), &["Dynamic", "Dynamic"])]);
+        let r = reconcile(
+            &p,
+            &[cfn(
+                "HttpFunction",
+                "Modify",
+                Some("Conditional"),
+                &["Dynamic", "Dynamic"],
+            )],
+        );
         assert_eq!(r, Reconciliation::default());
     }
 
     #[test]
     fn drift_only_update_absent_from_the_change_set_is_unconfirmed_drift() {
         let p = plan(vec![
-            rc("HttpFunction", Action::Update, &[Cause::OutsideHover, Cause::OutsideHover]),
+            rc(
+                "HttpFunction",
+                Action::Update,
+                &[Cause::OutsideHover, Cause::OutsideHover],
+            ),
             rc("Worker", Action::Update, &[Cause::Manifest]),
         ]);
         let r = reconcile(&p, &[cfn("Worker", "Modify", Some("False"), &["Static"])]);
@@ -344,8 +393,15 @@ mod tests {
 
     #[test]
     fn drift_only_update_confirmed_by_the_change_set_is_not_listed() {
-        let p = plan(vec![rc("HttpFunction", Action::Update, &[Cause::OutsideHover])]);
-        let r = reconcile(&p, &[cfn("HttpFunction", "Modify", Some("False"), &["Static"])]);
+        let p = plan(vec![rc(
+            "HttpFunction",
+            Action::Update,
+            &[Cause::OutsideHover],
+        )]);
+        let r = reconcile(
+            &p,
+            &[cfn("HttpFunction", "Modify", Some("False"), &["Static"])],
+        );
         assert_eq!(r, Reconciliation::default());
     }
 
@@ -369,8 +425,17 @@ mod tests {
 
     #[test]
     fn remove_matches_delete_and_nothing_else() {
-        let p = plan(vec![rc("OldRule", Action::Delete, &[]), rc("Queue", Action::Update, &[Cause::Manifest])]);
-        let r = reconcile(&p, &[cfn("OldRule", "Remove", None, &[]), cfn("Queue", "Remove", None, &[])]);
+        let p = plan(vec![
+            rc("OldRule", Action::Delete, &[]),
+            rc("Queue", Action::Update, &[Cause::Manifest]),
+        ]);
+        let r = reconcile(
+            &p,
+            &[
+                cfn("OldRule", "Remove", None, &[]),
+                cfn("Queue", "Remove", None, &[]),
+            ],
+        );
         assert_eq!(
             r.mismatches,
             vec![Mismatch {
@@ -391,7 +456,10 @@ mod tests {
 
     #[test]
     fn words() {
-        assert_eq!(cfn_words(Some(&cfn("A", "Modify", Some("True"), &[]))), "Modify (Replacement: True)");
+        assert_eq!(
+            cfn_words(Some(&cfn("A", "Modify", Some("True"), &[]))),
+            "Modify (Replacement: True)"
+        );
         assert_eq!(cfn_words(Some(&cfn("A", "Add", None, &[]))), "Add");
         assert_eq!(cfn_words(None), "no change");
         assert_eq!(plan_words(Action::Update), "update in-place");

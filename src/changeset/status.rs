@@ -116,7 +116,11 @@ impl StackCondition {
 }
 
 /// Stack events that are consequences of another failure, not causes.
-const NOISE: [&str; 3] = ["Resource creation cancelled", "Resource update cancelled", "Resource deletion cancelled"];
+const NOISE: [&str; 3] = [
+    "Resource creation cancelled",
+    "Resource update cancelled",
+    "Resource deletion cancelled",
+];
 
 /// A resource failure that explains an operation's failure.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,7 +151,9 @@ fn is_failure(status: &str) -> bool {
 }
 
 fn is_noise(e: &StackEvent) -> bool {
-    e.reason.as_deref().is_some_and(|r| NOISE.iter().any(|n| r.trim_end_matches('.').trim() == *n))
+    e.reason
+        .as_deref()
+        .is_some_and(|r| NOISE.iter().any(|n| r.trim_end_matches('.').trim() == *n))
 }
 
 /// Names the root causes of a failed operation from its events (oldest first, as [`super::events_since`]
@@ -158,7 +164,11 @@ pub fn diagnose_failure(events: &[StackEvent]) -> Option<FailureDiagnosis> {
     if !ordered.iter().any(|e| is_failure(&e.status)) {
         return None;
     }
-    let final_status = ordered.iter().rev().find(|e| is_stack_event(e)).map(|e| e.status.clone());
+    let final_status = ordered
+        .iter()
+        .rev()
+        .find(|e| is_stack_event(e))
+        .map(|e| e.status.clone());
 
     let cause = |e: &StackEvent| RootCause {
         logical_id: e.logical_id.clone(),
@@ -167,7 +177,10 @@ pub fn diagnose_failure(events: &[StackEvent]) -> Option<FailureDiagnosis> {
         reason: e.reason.clone(),
     };
     let mut root_causes: Vec<RootCause> = Vec::new();
-    for e in ordered.iter().filter(|e| !is_stack_event(e) && e.status.ends_with("_FAILED") && !is_noise(e)) {
+    for e in ordered
+        .iter()
+        .filter(|e| !is_stack_event(e) && e.status.ends_with("_FAILED") && !is_noise(e))
+    {
         let c = cause(e);
         if !root_causes.contains(&c) {
             root_causes.push(c);
@@ -177,11 +190,16 @@ pub fn diagnose_failure(events: &[StackEvent]) -> Option<FailureDiagnosis> {
         root_causes.extend(
             ordered
                 .iter()
-                .find(|e| is_stack_event(e) && is_failure(&e.status) && e.reason.is_some() && !is_noise(e))
+                .find(|e| {
+                    is_stack_event(e) && is_failure(&e.status) && e.reason.is_some() && !is_noise(e)
+                })
                 .map(|e| cause(e)),
         );
     }
-    Some(FailureDiagnosis { root_causes, final_status })
+    Some(FailureDiagnosis {
+        root_causes,
+        final_status,
+    })
 }
 
 #[cfg(test)]
@@ -246,25 +264,42 @@ mod tests {
             assert_eq!(classify_stack_status(status), want, "{status}");
         }
         assert_eq!(classify_stack_status(""), Absent);
-        assert_eq!(classify_stack_status("SOMETHING_NEW"), Other("SOMETHING_NEW".to_string()));
+        assert_eq!(
+            classify_stack_status("SOMETHING_NEW"),
+            Other("SOMETHING_NEW".to_string())
+        );
     }
 
     #[test]
     fn change_set_type_follows_the_condition() {
         assert_eq!(classify_stack_status("").change_set_create(), Some(true));
-        assert_eq!(classify_stack_status("REVIEW_IN_PROGRESS").change_set_create(), Some(true));
-        assert_eq!(classify_stack_status("UPDATE_ROLLBACK_COMPLETE").change_set_create(), Some(false));
-        assert_eq!(classify_stack_status("ROLLBACK_COMPLETE").change_set_create(), None);
-        assert_eq!(classify_stack_status("UPDATE_IN_PROGRESS").change_set_create(), None);
+        assert_eq!(
+            classify_stack_status("REVIEW_IN_PROGRESS").change_set_create(),
+            Some(true)
+        );
+        assert_eq!(
+            classify_stack_status("UPDATE_ROLLBACK_COMPLETE").change_set_create(),
+            Some(false)
+        );
+        assert_eq!(
+            classify_stack_status("ROLLBACK_COMPLETE").change_set_create(),
+            None
+        );
+        assert_eq!(
+            classify_stack_status("UPDATE_IN_PROGRESS").change_set_create(),
+            None
+        );
     }
 
     #[test]
     fn explanations_name_the_way_out() {
         let n = "hover-prod";
         let text = |s: &str| classify_stack_status(s).explain(n).unwrap_or_default();
-        assert!(text("UPDATE_ROLLBACK_FAILED").contains("aws cloudformation continue-update-rollback --stack-name hover-prod"));
+        assert!(text("UPDATE_ROLLBACK_FAILED")
+            .contains("aws cloudformation continue-update-rollback --stack-name hover-prod"));
         assert!(text("UPDATE_ROLLBACK_FAILED").contains("--resources-to-skip"));
-        assert!(text("ROLLBACK_COMPLETE").contains("aws cloudformation delete-stack --stack-name hover-prod"));
+        assert!(text("ROLLBACK_COMPLETE")
+            .contains("aws cloudformation delete-stack --stack-name hover-prod"));
         assert!(text("ROLLBACK_FAILED").contains("delete-stack"));
         assert!(text("DELETE_FAILED").contains("--retain-resources"));
         assert!(text("UPDATE_IN_PROGRESS").contains("in progress"));
@@ -277,7 +312,11 @@ mod tests {
         // Every non-deployable condition explains itself.
         for s in ALL {
             let c = classify_stack_status(s);
-            assert_eq!(c.change_set_create().is_none(), c.explain(n).is_some() && c != StackCondition::ReviewInProgress, "{s}");
+            assert_eq!(
+                c.change_set_create().is_none(),
+                c.explain(n).is_some() && c != StackCondition::ReviewInProgress,
+                "{s}"
+            );
         }
     }
 
@@ -299,16 +338,52 @@ mod tests {
     #[test]
     fn rollback_names_the_root_cause_not_the_cancellations() {
         let events = vec![
-            ev(0, "hover-prod", STACK, "UPDATE_IN_PROGRESS", Some("User Initiated")),
+            ev(
+                0,
+                "hover-prod",
+                STACK,
+                "UPDATE_IN_PROGRESS",
+                Some("User Initiated"),
+            ),
             ev(1, "HttpFunction", FN, "UPDATE_IN_PROGRESS", None),
             ev(2, "JobsQueue", Q, "CREATE_IN_PROGRESS", None),
             ev(3, "WorkerFunction", FN, "CREATE_IN_PROGRESS", None),
-            ev(4, "JobsQueue", Q, "CREATE_FAILED", Some("Resource handler returned message: \"Queue name already exists\"")),
-            ev(5, "WorkerFunction", FN, "CREATE_FAILED", Some("Resource creation cancelled")),
-            ev(6, "HttpFunction", FN, "UPDATE_FAILED", Some("Resource update cancelled")),
-            ev(7, "hover-prod", STACK, "UPDATE_ROLLBACK_IN_PROGRESS", Some("The following resource(s) failed to create: [JobsQueue, WorkerFunction]. ")),
+            ev(
+                4,
+                "JobsQueue",
+                Q,
+                "CREATE_FAILED",
+                Some("Resource handler returned message: \"Queue name already exists\""),
+            ),
+            ev(
+                5,
+                "WorkerFunction",
+                FN,
+                "CREATE_FAILED",
+                Some("Resource creation cancelled"),
+            ),
+            ev(
+                6,
+                "HttpFunction",
+                FN,
+                "UPDATE_FAILED",
+                Some("Resource update cancelled"),
+            ),
+            ev(
+                7,
+                "hover-prod",
+                STACK,
+                "UPDATE_ROLLBACK_IN_PROGRESS",
+                Some("The following resource(s) failed to create: [JobsQueue, WorkerFunction]. "),
+            ),
             ev(8, "HttpFunction", FN, "UPDATE_COMPLETE", None),
-            ev(9, "hover-prod", STACK, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", None),
+            ev(
+                9,
+                "hover-prod",
+                STACK,
+                "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+                None,
+            ),
             ev(10, "WorkerFunction", FN, "DELETE_COMPLETE", None),
             ev(11, "JobsQueue", Q, "DELETE_COMPLETE", None),
             ev(12, "hover-prod", STACK, "UPDATE_ROLLBACK_COMPLETE", None),
@@ -320,7 +395,9 @@ mod tests {
                 logical_id: "JobsQueue".to_string(),
                 resource_type: Q.to_string(),
                 status: "CREATE_FAILED".to_string(),
-                reason: Some("Resource handler returned message: \"Queue name already exists\"".to_string()),
+                reason: Some(
+                    "Resource handler returned message: \"Queue name already exists\"".to_string()
+                ),
             }]
         );
         assert_eq!(d.final_status.as_deref(), Some("UPDATE_ROLLBACK_COMPLETE"));
@@ -335,13 +412,35 @@ mod tests {
     fn several_failures_are_kept_in_time_order() {
         let events = vec![
             ev(0, "hover-prod", STACK, "CREATE_IN_PROGRESS", None),
-            ev(2, "Role", "AWS::IAM::Role", "CREATE_FAILED", Some("not authorized to perform: iam:CreateRole")),
-            ev(1, "Bucket", "AWS::S3::Bucket", "CREATE_FAILED", Some("bucket already exists")),
-            ev(3, "hover-prod", STACK, "ROLLBACK_IN_PROGRESS", Some("The following resource(s) failed to create: [Role, Bucket].")),
+            ev(
+                2,
+                "Role",
+                "AWS::IAM::Role",
+                "CREATE_FAILED",
+                Some("not authorized to perform: iam:CreateRole"),
+            ),
+            ev(
+                1,
+                "Bucket",
+                "AWS::S3::Bucket",
+                "CREATE_FAILED",
+                Some("bucket already exists"),
+            ),
+            ev(
+                3,
+                "hover-prod",
+                STACK,
+                "ROLLBACK_IN_PROGRESS",
+                Some("The following resource(s) failed to create: [Role, Bucket]."),
+            ),
             ev(4, "hover-prod", STACK, "ROLLBACK_COMPLETE", None),
         ];
         let d = diagnose_failure(&events).expect("a failure");
-        let ids: Vec<&str> = d.root_causes.iter().map(|c| c.logical_id.as_str()).collect();
+        let ids: Vec<&str> = d
+            .root_causes
+            .iter()
+            .map(|c| c.logical_id.as_str())
+            .collect();
         assert_eq!(ids, ["Bucket", "Role"]);
         assert_eq!(d.final_status.as_deref(), Some("ROLLBACK_COMPLETE"));
     }
@@ -349,14 +448,29 @@ mod tests {
     #[test]
     fn rollback_without_resource_failure_names_the_stack_reason() {
         let events = vec![
-            ev(0, "hover-prod", STACK, "UPDATE_IN_PROGRESS", Some("User Initiated")),
-            ev(1, "hover-prod", STACK, "UPDATE_ROLLBACK_IN_PROGRESS", Some("Stack update cancelled")),
+            ev(
+                0,
+                "hover-prod",
+                STACK,
+                "UPDATE_IN_PROGRESS",
+                Some("User Initiated"),
+            ),
+            ev(
+                1,
+                "hover-prod",
+                STACK,
+                "UPDATE_ROLLBACK_IN_PROGRESS",
+                Some("Stack update cancelled"),
+            ),
             ev(2, "hover-prod", STACK, "UPDATE_ROLLBACK_COMPLETE", None),
         ];
         let d = diagnose_failure(&events).expect("a rollback is a failure");
         assert_eq!(d.root_causes.len(), 1);
         assert_eq!(d.root_causes[0].status, "UPDATE_ROLLBACK_IN_PROGRESS");
-        assert_eq!(d.root_causes[0].reason.as_deref(), Some("Stack update cancelled"));
+        assert_eq!(
+            d.root_causes[0].reason.as_deref(),
+            Some("Stack update cancelled")
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! executes and watches it, puts drift back through service APIs, and reports the stage's outputs.
 
 use crate::changeset::{
-    self, classify_stack_status, diagnose_failure, reconcile, ChangeSetOutcome, ChangeSetRequest, Progress,
-    StackCondition, TemplateSource,
+    self, classify_stack_status, diagnose_failure, reconcile, ChangeSetOutcome, ChangeSetRequest,
+    Progress, StackCondition, TemplateSource,
 };
 use crate::direct::{self, Repair};
 use crate::error::HoverError;
@@ -21,7 +21,10 @@ use std::time::{Duration, Instant};
 /// What to apply: a stage's manifest now, or a saved plan exactly.
 #[derive(Clone, Debug)]
 pub enum ApplyTarget {
-    Stage { stage: String, image_tag: Option<String> },
+    Stage {
+        stage: String,
+        image_tag: Option<String>,
+    },
     SavedPlan(PathBuf),
 }
 
@@ -59,20 +62,31 @@ pub trait ApplyUi {
 pub enum ApplyOutcome {
     /// Nothing to do; no CloudFormation write was made.
     NoChanges,
-    Applied { summary: Summary, outputs: BTreeMap<String, String> },
+    Applied {
+        summary: Summary,
+        outputs: BTreeMap<String, String>,
+    },
 }
 
 /// Runs `hover apply`.
 pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOutcome, HoverError> {
     let (plan_opts, saved) = match &opts.target {
         ApplyTarget::Stage { stage, image_tag } => (
-            PlanOptions { dir: opts.dir.clone(), stage: stage.clone(), image_tag: image_tag.clone() },
+            PlanOptions {
+                dir: opts.dir.clone(),
+                stage: stage.clone(),
+                image_tag: image_tag.clone(),
+            },
             None,
         ),
         ApplyTarget::SavedPlan(path) => {
             let saved = saved::load(path)?;
             (
-                PlanOptions { dir: saved.dir.clone(), stage: saved.stage.clone(), image_tag: Some(saved.image_tag.clone()) },
+                PlanOptions {
+                    dir: saved.dir.clone(),
+                    stage: saved.stage.clone(),
+                    image_tag: Some(saved.image_tag.clone()),
+                },
                 Some(saved),
             )
         }
@@ -115,10 +129,16 @@ pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOut
         let yes = if opts.auto_approve {
             false
         } else {
-            ui.approve(&format!("Delete the failed stack {stack_name} so it can be created again?")).unwrap_or(false)
+            ui.approve(&format!(
+                "Delete the failed stack {stack_name} so it can be created again?"
+            ))
+            .unwrap_or(false)
         };
         if !yes {
-            return Err(HoverError::StackNeedsAttention { stack: stack_name, explanation });
+            return Err(HoverError::StackNeedsAttention {
+                stack: stack_name,
+                explanation,
+            });
         }
         changeset::delete_stack(&planned.clients.cloudformation, &stack_name).await?;
         changeset::wait_stack_settled(&planned.clients.cloudformation, &stack_name, |_| {}).await?;
@@ -129,7 +149,9 @@ pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOut
     let Some(create) = condition.change_set_create() else {
         return Err(HoverError::StackNeedsAttention {
             stack: stack_name.clone(),
-            explanation: condition.explain(&stack_name).unwrap_or_else(|| "the stack cannot take a change set now".into()),
+            explanation: condition
+                .explain(&stack_name)
+                .unwrap_or_else(|| "the stack cannot take a change set now".into()),
         });
     };
 
@@ -144,23 +166,51 @@ pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOut
         }
     }
 
-    let PlannedStage { clients, desired, observed, plan, .. } = &planned;
+    let PlannedStage {
+        clients,
+        desired,
+        observed,
+        plan,
+        ..
+    } = &planned;
     let region = desired.region.clone();
     let resolved = plan::resolved_desired(desired, observed);
 
     // The image must exist before anything is touched.
     if !direct::image_exists(clients, &desired.name, &desired.image_tag).await? {
-        return Err(HoverError::ImageMissing { repository: desired.name.clone(), tag: desired.image_tag.clone() });
+        return Err(HoverError::ImageMissing {
+            repository: desired.name.clone(),
+            tag: desired.image_tag.clone(),
+        });
     }
 
     // Pre-stack resources, through their own APIs.
-    for c in plan.actions().filter(|c| c.provisioner == Provisioner::Direct) {
+    for c in plan
+        .actions()
+        .filter(|c| c.provisioner == Provisioner::Direct)
+    {
         let started = Instant::now();
-        let (doing, done) = if c.action == Action::Create { ("Creating...", "Creation complete") } else { ("Modifying...", "Modifications complete") };
+        let (doing, done) = if c.action == Action::Create {
+            ("Creating...", "Creation complete")
+        } else {
+            ("Modifying...", "Modifications complete")
+        };
         ui.progress_line(&format!("{}: {doing}", c.role));
         let props = resolved.get(&c.logical_id).cloned().unwrap_or_default();
-        direct::ensure(clients, &c.resource_type, &c.name, &props, c.action != Action::Create, &region).await?;
-        ui.progress_line(&format!("{}: {done} after {}s", c.role, started.elapsed().as_secs()));
+        direct::ensure(
+            clients,
+            &c.resource_type,
+            &c.name,
+            &props,
+            c.action != Action::Create,
+            &region,
+        )
+        .await?;
+        ui.progress_line(&format!(
+            "{}: {done} after {}s",
+            c.role,
+            started.elapsed().as_secs()
+        ));
     }
 
     // The stack, through a change set checked against the plan.
@@ -169,7 +219,10 @@ pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOut
             && (c.action != Action::Update || c.changes.iter().any(|a| a.cause == Cause::Manifest))
     });
     if stack_work {
-        if plan.actions().any(|c| c.resource_type == "AWS::CloudFront::Distribution") {
+        if plan
+            .actions()
+            .any(|c| c.resource_type == "AWS::CloudFront::Distribution")
+        {
             ui.note("The CloudFront distribution changes: this usually takes several minutes.");
         }
         run_change_set(&planned, create, ui).await?;
@@ -186,11 +239,23 @@ pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOut
         if drifted.is_empty() || c.provisioner == Provisioner::Direct {
             continue;
         }
-        let Some(live) = observed.resources.get(&c.logical_id) else { continue };
+        let Some(live) = observed.resources.get(&c.logical_id) else {
+            continue;
+        };
         let props = resolved.get(&c.logical_id).cloned().unwrap_or_default();
-        for (name, how) in direct::repair(clients, &c.resource_type, &live.physical_id, &drifted, &props).await? {
+        for (name, how) in direct::repair(
+            clients,
+            &c.resource_type,
+            &live.physical_id,
+            &drifted,
+            &props,
+        )
+        .await?
+        {
             match how {
-                Repair::Done(call) => ui.progress_line(&format!("{}: {name} put back ({call})", c.role)),
+                Repair::Done(call) => {
+                    ui.progress_line(&format!("{}: {name} put back ({call})", c.role))
+                }
                 Repair::NotPossible(why) => ui.note(&format!("Warning: {}: {why}", c.role)),
             }
         }
@@ -200,7 +265,10 @@ pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOut
         .await?
         .map(|s| s.outputs)
         .unwrap_or_default();
-    Ok(ApplyOutcome::Applied { summary: plan.summary(), outputs })
+    Ok(ApplyOutcome::Applied {
+        summary: plan.summary(),
+        outputs,
+    })
 }
 
 fn stack_condition(planned: &PlannedStage) -> StackCondition {
@@ -209,16 +277,31 @@ fn stack_condition(planned: &PlannedStage) -> StackCondition {
 
 /// Creates the change set, reconciles it with the plan, executes and watches it. Ctrl-C before
 /// execution deletes the change set; after, CloudFormation carries on.
-async fn run_change_set(planned: &PlannedStage, create: bool, ui: &mut dyn ApplyUi) -> Result<(), HoverError> {
-    let PlannedStage { clients, desired, plan, .. } = planned;
+async fn run_change_set(
+    planned: &PlannedStage,
+    create: bool,
+    ui: &mut dyn ApplyUi,
+) -> Result<(), HoverError> {
+    let PlannedStage {
+        clients,
+        desired,
+        plan,
+        ..
+    } = planned;
     let cfn = &clients.cloudformation;
     let stack_name = desired.name.clone();
     let body = template::to_text(&template::build(desired));
     let source = if body.len() > template::INLINE_LIMIT {
-        let key = format!("hover/templates/{}-{}.json", desired.name, &plan.observed_digest[..12.min(plan.observed_digest.len())]);
+        let key = format!(
+            "hover/templates/{}-{}.json",
+            desired.name,
+            &plan.observed_digest[..12.min(plan.observed_digest.len())]
+        );
         let bucket = format!("{}-assets", desired.name);
         ui.note(&format!("The template is {} bytes, over CloudFormation's inline limit; uploading it to s3://{bucket}/{key}.", body.len()));
-        TemplateSource::Url(direct::upload_template(clients, &bucket, &key, &body, &desired.region).await?)
+        TemplateSource::Url(
+            direct::upload_template(clients, &bucket, &key, &body, &desired.region).await?,
+        )
     } else {
         TemplateSource::Body(body)
     };
@@ -231,9 +314,15 @@ async fn run_change_set(planned: &PlannedStage, create: bool, ui: &mut dyn Apply
         change_set_name: format!("hover-{millis}"),
         template: source,
         create,
-        capabilities: template::capabilities(desired).into_iter().map(str::to_string).collect(),
+        capabilities: template::capabilities(desired)
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
         role_arn: desired.stack_role.clone(),
-        description: format!("hover apply of stage {stack_name}, image {}", desired.image_tag),
+        description: format!(
+            "hover apply of stage {stack_name}, image {}",
+            desired.image_tag
+        ),
     };
     let created = changeset::create(cfn, &request).await?;
     let arn = created.arn.clone();
@@ -271,7 +360,12 @@ async fn run_change_set(planned: &PlannedStage, create: bool, ui: &mut dyn Apply
 }
 
 /// Waits for the change set and checks it against the plan. `Ok(false)`: nothing to execute.
-async fn prepare(cfn: &aws_sdk_cloudformation::Client, arn: &str, plan: &Plan, ui: &mut dyn ApplyUi) -> Result<bool, HoverError> {
+async fn prepare(
+    cfn: &aws_sdk_cloudformation::Client,
+    arn: &str,
+    plan: &Plan,
+    ui: &mut dyn ApplyUi,
+) -> Result<bool, HoverError> {
     match changeset::wait_and_describe(cfn, arn).await? {
         ChangeSetOutcome::Empty => {
             let _ = changeset::delete(cfn, arn).await;
@@ -285,7 +379,13 @@ async fn prepare(cfn: &aws_sdk_cloudformation::Client, arn: &str, plan: &Plan, u
                 let rows: Vec<(String, String, String)> = r
                     .mismatches
                     .iter()
-                    .map(|m| (m.logical_id.clone(), m.plan.clone(), m.cloudformation.clone()))
+                    .map(|m| {
+                        (
+                            m.logical_id.clone(),
+                            m.plan.clone(),
+                            m.cloudformation.clone(),
+                        )
+                    })
                     .collect();
                 ui.show_mismatches(&rows);
                 return Err(HoverError::PlanMismatch(rows.len()));
@@ -327,7 +427,10 @@ async fn watch(
             ui.progress_line(&line);
         }
         ui.progress_state(progress.done(), progress.total(), progress.in_flight());
-        let status = changeset::stack_status(cfn, stack_name).await?.map(|s| s.status).unwrap_or_default();
+        let status = changeset::stack_status(cfn, stack_name)
+            .await?
+            .map(|s| s.status)
+            .unwrap_or_default();
         if !status.ends_with("_IN_PROGRESS") {
             if status.contains("ROLLBACK") || status.ends_with("_FAILED") {
                 let diagnosis = diagnose_failure(&all_events);
@@ -335,11 +438,23 @@ async fn watch(
                     .map(|d| {
                         d.root_causes
                             .iter()
-                            .map(|c| format!("{} ({}): {} {}", c.logical_id, c.resource_type, c.status, c.reason.clone().unwrap_or_default()))
+                            .map(|c| {
+                                format!(
+                                    "{} ({}): {} {}",
+                                    c.logical_id,
+                                    c.resource_type,
+                                    c.status,
+                                    c.reason.clone().unwrap_or_default()
+                                )
+                            })
                             .collect::<Vec<_>>()
                     })
                     .unwrap_or_default();
-                return Err(HoverError::StackFailed { stack: stack_name.to_string(), status, causes });
+                return Err(HoverError::StackFailed {
+                    stack: stack_name.to_string(),
+                    status,
+                    causes,
+                });
             }
             return Ok(());
         }

@@ -35,7 +35,13 @@ pub async fn compute_plan(opts: &PlanOptions) -> Result<PlannedStage, HoverError
     let clients = Clients::new(&config);
     let (desired, observed) = read(&manifest, &clients, opts.image_tag.as_deref()).await?;
     let plan = plan::plan(&desired, &observed)?;
-    Ok(PlannedStage { manifest, clients, desired, observed, plan })
+    Ok(PlannedStage {
+        manifest,
+        clients,
+        desired,
+        observed,
+        plan,
+    })
 }
 
 /// Reads the stage and builds the desired stage with the image tag to use.

@@ -37,11 +37,19 @@ fn manifest_path(dir: &Path, stage: &str) -> PathBuf {
 
 fn digest_file(path: &Path) -> Result<String, HoverError> {
     let bytes = std::fs::read(path)?;
-    Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 /// Writes the plan of `planned` to `file`.
-pub fn save(file: &Path, dir: &Path, stage: &str, planned: &PlannedStage) -> Result<(), HoverError> {
+pub fn save(
+    file: &Path,
+    dir: &Path,
+    stage: &str,
+    planned: &PlannedStage,
+) -> Result<(), HoverError> {
     let dir = std::fs::canonicalize(dir)?;
     let saved = SavedPlan {
         format: FORMAT.into(),
@@ -51,7 +59,8 @@ pub fn save(file: &Path, dir: &Path, stage: &str, planned: &PlannedStage) -> Res
         image_tag: planned.desired.image_tag.clone(),
         plan: planned.plan.clone(),
     };
-    let text = serde_json::to_string_pretty(&saved).map_err(|e| HoverError::Usage(e.to_string()))?;
+    let text =
+        serde_json::to_string_pretty(&saved).map_err(|e| HoverError::Usage(e.to_string()))?;
     std::fs::write(file, text + "\n")?;
     Ok(())
 }

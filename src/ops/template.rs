@@ -9,7 +9,11 @@ use std::path::Path;
 
 /// The template for `stage`: with `image_tag` no AWS call is made; without it the tag live now is
 /// read from AWS.
-pub async fn stage_template(dir: &Path, stage: &str, image_tag: Option<&str>) -> Result<Value, HoverError> {
+pub async fn stage_template(
+    dir: &Path,
+    stage: &str,
+    image_tag: Option<&str>,
+) -> Result<Value, HoverError> {
     let manifest = manifest::load(dir, stage)?;
     let desired = match image_tag {
         Some(tag) => crate::stage::desired(&manifest, tag),

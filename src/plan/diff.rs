@@ -40,8 +40,11 @@ fn same_value(a: &Value, b: &Value) -> bool {
 pub fn project(current: &Value, wanted: &[Option<&Value>]) -> Value {
     match current {
         Value::Object(map) => {
-            let others: Vec<&Map<String, Value>> =
-                wanted.iter().flatten().filter_map(|v| v.as_object()).collect();
+            let others: Vec<&Map<String, Value>> = wanted
+                .iter()
+                .flatten()
+                .filter_map(|v| v.as_object())
+                .collect();
             if others.is_empty() {
                 return Value::Object(strip_nulls(map));
             }
@@ -83,14 +86,27 @@ fn strip_nulls(map: &Map<String, Value>) -> Map<String, Value> {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Diff {
-    Same { value: Value },
-    Added { value: Value },
-    Removed { value: Value },
-    Changed { before: Value, after: Value },
+    Same {
+        value: Value,
+    },
+    Added {
+        value: Value,
+    },
+    Removed {
+        value: Value,
+    },
+    Changed {
+        before: Value,
+        after: Value,
+    },
     /// Both sides objects: per key.
-    Object { entries: Vec<(String, Diff)> },
+    Object {
+        entries: Vec<(String, Diff)>,
+    },
     /// Both sides lists of the same length: per element.
-    List { items: Vec<Diff> },
+    List {
+        items: Vec<Diff>,
+    },
 }
 
 impl Diff {
@@ -149,7 +165,10 @@ pub fn diff(before: Option<&Value>, after: Option<&Value>) -> Option<Diff> {
             );
             Diff::List { items }
         }
-        (Some(b), Some(a)) => Diff::Changed { before: b.clone(), after: a.clone() },
+        (Some(b), Some(a)) => Diff::Changed {
+            before: b.clone(),
+            after: a.clone(),
+        },
     })
 }
 
@@ -165,7 +184,10 @@ mod tests {
         assert!(same(Some(&json!(true)), Some(&json!("true"))));
         assert!(same(None, Some(&Value::Null)));
         assert!(!same(Some(&json!(5)), Some(&json!(6))));
-        assert!(!same(Some(&json!({"a": 1})), Some(&json!({"a": 1, "b": 2}))));
+        assert!(!same(
+            Some(&json!({"a": 1})),
+            Some(&json!({"a": 1, "b": 2}))
+        ));
         assert!(!same(Some(&json!([1, 2])), Some(&json!([2, 1]))));
     }
 
@@ -173,19 +195,45 @@ mod tests {
     fn projection_ignores_what_hover_never_sets() {
         let live = json!({"Comment": "x", "PriceClass": "PriceClass_All", "Origins": [{"Id": "app", "ConnectionAttempts": 3}], "Aliases": null});
         let want = json!({"Comment": "x", "Origins": [{"Id": "app"}]});
-        assert_eq!(project(&live, &[Some(&want)]), json!({"Comment": "x", "Origins": [{"Id": "app"}]}));
+        assert_eq!(
+            project(&live, &[Some(&want)]),
+            json!({"Comment": "x", "Origins": [{"Id": "app"}]})
+        );
     }
 
     #[test]
     fn diff_tree_descends_into_objects_and_equal_lists() {
-        let d = diff(Some(&json!({"a": 1, "b": [1, 2]})), Some(&json!({"a": 2, "b": [1, 3], "c": true}))).unwrap_or(Diff::Same { value: Value::Null });
+        let d = diff(
+            Some(&json!({"a": 1, "b": [1, 2]})),
+            Some(&json!({"a": 2, "b": [1, 3], "c": true})),
+        )
+        .unwrap_or(Diff::Same { value: Value::Null });
         assert_eq!(
             d,
-            Diff::Object { entries: vec![
-                ("a".into(), Diff::Changed { before: json!(1), after: json!(2) }),
-                ("b".into(), Diff::List { items: vec![Diff::Same { value: json!(1) }, Diff::Changed { before: json!(2), after: json!(3) }] }),
-                ("c".into(), Diff::Added { value: json!(true) }),
-            ]}
+            Diff::Object {
+                entries: vec![
+                    (
+                        "a".into(),
+                        Diff::Changed {
+                            before: json!(1),
+                            after: json!(2)
+                        }
+                    ),
+                    (
+                        "b".into(),
+                        Diff::List {
+                            items: vec![
+                                Diff::Same { value: json!(1) },
+                                Diff::Changed {
+                                    before: json!(2),
+                                    after: json!(3)
+                                }
+                            ]
+                        }
+                    ),
+                    ("c".into(), Diff::Added { value: json!(true) }),
+                ]
+            }
         );
         assert!(!d.is_same());
     }

@@ -9,9 +9,15 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Orders `nodes` so that each comes after everything it depends on. `edges` are
 /// `(dependency, dependent)` pairs; edges naming unknown nodes are ignored.
 /// `Err` holds the members of a cycle, sorted.
-pub fn order(nodes: &BTreeSet<String>, edges: &[(String, String)]) -> Result<Vec<String>, Vec<String>> {
+pub fn order(
+    nodes: &BTreeSet<String>,
+    edges: &[(String, String)],
+) -> Result<Vec<String>, Vec<String>> {
     let mut graph: DiGraph<&str, ()> = DiGraph::new();
-    let index: BTreeMap<&str, NodeIndex> = nodes.iter().map(|n| (n.as_str(), graph.add_node(n.as_str()))).collect();
+    let index: BTreeMap<&str, NodeIndex> = nodes
+        .iter()
+        .map(|n| (n.as_str(), graph.add_node(n.as_str())))
+        .collect();
     for (from, to) in edges {
         if let (Some(a), Some(b)) = (index.get(from.as_str()), index.get(to.as_str())) {
             if a != b {
@@ -60,18 +66,35 @@ mod tests {
         items.iter().map(|s| s.to_string()).collect()
     }
     fn edges(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        items
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
     fn dependencies_come_first_and_ties_are_alphabetical() {
-        let order = order(&set(&["Alias", "Function", "LogGroup", "Api"]), &edges(&[("LogGroup", "Function"), ("Function", "Alias")]));
-        assert_eq!(order, Ok(vec!["Api".into(), "LogGroup".into(), "Function".into(), "Alias".into()]));
+        let order = order(
+            &set(&["Alias", "Function", "LogGroup", "Api"]),
+            &edges(&[("LogGroup", "Function"), ("Function", "Alias")]),
+        );
+        assert_eq!(
+            order,
+            Ok(vec![
+                "Api".into(),
+                "LogGroup".into(),
+                "Function".into(),
+                "Alias".into()
+            ])
+        );
     }
 
     #[test]
     fn a_cycle_names_its_members() {
-        let r = order(&set(&["A", "B", "C"]), &edges(&[("A", "B"), ("B", "A"), ("C", "A")]));
+        let r = order(
+            &set(&["A", "B", "C"]),
+            &edges(&[("A", "B"), ("B", "A"), ("C", "A")]),
+        );
         assert_eq!(r, Err(vec!["A".into(), "B".into()]));
     }
 }

@@ -7,8 +7,25 @@ use serde_json::Value;
 pub const SENSITIVE: &str = "\u{1}(sensitive value)";
 
 const SECRET_WORDS: &[&str] = &[
-    "KEY", "SECRET", "SECRETS", "PASSWORD", "PASSWD", "PASS", "PWD", "TOKEN", "TOKENS", "PRIVATE",
-    "CREDENTIAL", "CREDENTIALS", "AUTH", "DSN", "SALT", "SIGNATURE", "APIKEY", "CERT", "COOKIE",
+    "KEY",
+    "SECRET",
+    "SECRETS",
+    "PASSWORD",
+    "PASSWD",
+    "PASS",
+    "PWD",
+    "TOKEN",
+    "TOKENS",
+    "PRIVATE",
+    "CREDENTIAL",
+    "CREDENTIALS",
+    "AUTH",
+    "DSN",
+    "SALT",
+    "SIGNATURE",
+    "APIKEY",
+    "CERT",
+    "COOKIE",
     "SESSION",
 ];
 
@@ -55,18 +72,43 @@ mod tests {
 
     #[test]
     fn secret_looking_keys_and_credential_urls_are_masked() {
-        for k in ["APP_KEY", "DB_PASSWORD", "STRIPE_SECRET", "GITHUB_TOKEN", "SENTRY_DSN", "aws_secret_access_key"] {
+        for k in [
+            "APP_KEY",
+            "DB_PASSWORD",
+            "STRIPE_SECRET",
+            "GITHUB_TOKEN",
+            "SENTRY_DSN",
+            "aws_secret_access_key",
+        ] {
             assert!(is_secret_key(k), "{k}");
         }
-        for k in ["APP_ENV", "CACHE_PREFIX", "SQS_PREFIX", "KEYBOARD_LAYOUT", "MONKEY"] {
+        for k in [
+            "APP_ENV",
+            "CACHE_PREFIX",
+            "SQS_PREFIX",
+            "KEYBOARD_LAYOUT",
+            "MONKEY",
+        ] {
             assert!(!is_secret_key(k), "{k}");
         }
         let mut props = json!({"Environment": {"Variables": {
             "APP_KEY": "base64:abc", "APP_ENV": "production", "REDIS_URL": "redis://u:p@h:6379"
-        }}}).as_object().cloned().unwrap_or_default();
+        }}})
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
         mask_properties(&mut props);
-        assert_eq!(props["Environment"]["Variables"]["APP_KEY"], json!(SENSITIVE));
-        assert_eq!(props["Environment"]["Variables"]["REDIS_URL"], json!(SENSITIVE));
-        assert_eq!(props["Environment"]["Variables"]["APP_ENV"], json!("production"));
+        assert_eq!(
+            props["Environment"]["Variables"]["APP_KEY"],
+            json!(SENSITIVE)
+        );
+        assert_eq!(
+            props["Environment"]["Variables"]["REDIS_URL"],
+            json!(SENSITIVE)
+        );
+        assert_eq!(
+            props["Environment"]["Variables"]["APP_ENV"],
+            json!("production")
+        );
     }
 }

@@ -11,7 +11,7 @@ pub mod resolve;
 use crate::model::{DesiredStage, LiveResource, ObservedStage, Provisioner, Resource};
 use crate::schema;
 use crate::template;
-use resolve::{deterministic_table, desired_iter, Attributes, Resolver};
+use resolve::{desired_iter, deterministic_table, Attributes, Resolver};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -161,12 +161,16 @@ impl Plan {
 
     /// Whether applying would change anything.
     pub fn has_changes(&self) -> bool {
-        self.resource_changes.iter().any(|c| c.action != Action::NoOp)
+        self.resource_changes
+            .iter()
+            .any(|c| c.action != Action::NoOp)
     }
 
     /// Changes other than no-op, in order.
     pub fn actions(&self) -> impl Iterator<Item = &ResourceChange> {
-        self.resource_changes.iter().filter(|c| c.action != Action::NoOp)
+        self.resource_changes
+            .iter()
+            .filter(|c| c.action != Action::NoOp)
     }
 
     /// Resources with changes made outside hover.
@@ -214,7 +218,8 @@ pub fn plan(desired: &DesiredStage, observed: &ObservedStage) -> Result<Plan, Pl
                 .map(|id| {
                     (
                         id.clone(),
-                        template::resource_type(last_template.unwrap_or(&Value::Null), id).unwrap_or_default(),
+                        template::resource_type(last_template.unwrap_or(&Value::Null), id)
+                            .unwrap_or_default(),
                         template::resource_properties(last_template.unwrap_or(&Value::Null), id)
                             .cloned()
                             .unwrap_or_default(),
@@ -224,13 +229,20 @@ pub fn plan(desired: &DesiredStage, observed: &ObservedStage) -> Result<Plan, Pl
         })
         .unwrap_or_default();
     let last_table = deterministic_table(
-        last_resources.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c)),
+        last_resources
+            .iter()
+            .map(|(a, b, c)| (a.as_str(), b.as_str(), c)),
         &live_attrs,
         account,
         region,
         stack_name,
     );
-    let last_resolver = Resolver { account, region, stack_name, attributes: &last_table };
+    let last_resolver = Resolver {
+        account,
+        region,
+        stack_name,
+        attributes: &last_table,
+    };
     let last_props: BTreeMap<&str, Map<String, Value>> = last_resources
         .iter()
         .map(|(id, _, props)| (id.as_str(), last_resolver.resolve_map(props)))
@@ -246,8 +258,19 @@ pub fn plan(desired: &DesiredStage, observed: &ObservedStage) -> Result<Plan, Pl
             .filter(|(id, _)| !replaced.contains(*id))
             .map(|(id, a)| (id.clone(), a.clone()))
             .collect();
-        let table = deterministic_table(desired_iter(&desired.resources), &base, account, region, stack_name);
-        let resolver = Resolver { account, region, stack_name, attributes: &table };
+        let table = deterministic_table(
+            desired_iter(&desired.resources),
+            &base,
+            account,
+            region,
+            stack_name,
+        );
+        let resolver = Resolver {
+            account,
+            region,
+            stack_name,
+            attributes: &table,
+        };
         changes = BTreeMap::new();
         warnings = Vec::new();
         for r in desired.resources.values() {
@@ -309,7 +332,11 @@ pub fn plan(desired: &DesiredStage, observed: &ObservedStage) -> Result<Plan, Pl
     let edges: Vec<(String, String)> = desired
         .resources
         .values()
-        .flat_map(|r| r.depends_on.iter().map(move |d| (d.clone(), r.logical_id.clone())))
+        .flat_map(|r| {
+            r.depends_on
+                .iter()
+                .map(move |d| (d.clone(), r.logical_id.clone()))
+        })
         .collect();
     let forward = graph::order(&nodes, &edges).map_err(PlanError::Cycle)?;
     let deleted: BTreeSet<String> = changes
@@ -414,7 +441,11 @@ fn decide(
             let current = current_view(l, r, Some(&d));
             let mut keys: BTreeSet<&String> = d.keys().collect();
             keys.extend(l.into_iter().flat_map(|l| l.keys()));
-            keys.extend(r.properties.keys().filter(|k| d.contains_key(*k) || l.is_some_and(|l| l.contains_key(*k))));
+            keys.extend(
+                r.properties
+                    .keys()
+                    .filter(|k| d.contains_key(*k) || l.is_some_and(|l| l.contains_key(*k))),
+            );
             for key in keys {
                 let after = d.get(key);
                 let last = l.and_then(|l| l.get(key));
@@ -453,7 +484,11 @@ fn decide(
                 change.reason = Some(Reason::ReplaceBecauseCannotUpdate);
             } else if !change.changes.is_empty() {
                 change.action = Action::Update;
-                if change.changes.iter().all(|c| c.cause == Cause::OutsideHover) {
+                if change
+                    .changes
+                    .iter()
+                    .all(|c| c.cause == Cause::OutsideHover)
+                {
                     change.reason = Some(Reason::UpdateBecauseChangedOutside);
                 }
             }
@@ -500,15 +535,29 @@ fn mask_value(key: &str, value: Value) -> Value {
 
 /// The desired stage's properties resolved against what exists now, unmasked: the values apply
 /// writes through service APIs. Never rendered or saved.
-pub fn resolved_desired(desired: &DesiredStage, observed: &ObservedStage) -> BTreeMap<String, Map<String, Value>> {
+pub fn resolved_desired(
+    desired: &DesiredStage,
+    observed: &ObservedStage,
+) -> BTreeMap<String, Map<String, Value>> {
     let account = observed.account.as_deref();
     let live_attrs: Attributes = observed
         .resources
         .iter()
         .map(|(id, r)| (id.clone(), r.attributes.clone()))
         .collect();
-    let table = deterministic_table(desired_iter(&desired.resources), &live_attrs, account, &desired.region, &desired.name);
-    let resolver = Resolver { account, region: &desired.region, stack_name: &desired.name, attributes: &table };
+    let table = deterministic_table(
+        desired_iter(&desired.resources),
+        &live_attrs,
+        account,
+        &desired.region,
+        &desired.name,
+    );
+    let resolver = Resolver {
+        account,
+        region: &desired.region,
+        stack_name: &desired.name,
+        attributes: &table,
+    };
     desired
         .resources
         .iter()

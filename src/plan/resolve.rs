@@ -102,14 +102,22 @@ pub fn deterministic_attributes(
     account: Option<&str>,
     region: &str,
 ) -> BTreeMap<String, String> {
-    let s = |k: &str| props.get(k).and_then(Value::as_str).filter(|v| *v != UNKNOWN);
+    let s = |k: &str| {
+        props
+            .get(k)
+            .and_then(Value::as_str)
+            .filter(|v| *v != UNKNOWN)
+    };
     let mut out = BTreeMap::new();
     let Some(account) = account else { return out };
     match resource_type {
         "AWS::Lambda::Function" => {
             if let Some(name) = s("FunctionName") {
                 out.insert("Ref".into(), name.to_string());
-                out.insert("Arn".into(), format!("arn:aws:lambda:{region}:{account}:function:{name}"));
+                out.insert(
+                    "Arn".into(),
+                    format!("arn:aws:lambda:{region}:{account}:function:{name}"),
+                );
             }
         }
         "AWS::Lambda::Alias" => {
@@ -122,34 +130,52 @@ pub fn deterministic_attributes(
         }
         "AWS::SQS::Queue" => {
             if let Some(name) = s("QueueName") {
-                out.insert("Arn".into(), format!("arn:aws:sqs:{region}:{account}:{name}"));
+                out.insert(
+                    "Arn".into(),
+                    format!("arn:aws:sqs:{region}:{account}:{name}"),
+                );
                 out.insert("QueueName".into(), name.to_string());
             }
         }
         "AWS::Events::Rule" => {
             if let Some(name) = s("Name") {
                 out.insert("Ref".into(), name.to_string());
-                out.insert("Arn".into(), format!("arn:aws:events:{region}:{account}:rule/{name}"));
+                out.insert(
+                    "Arn".into(),
+                    format!("arn:aws:events:{region}:{account}:rule/{name}"),
+                );
             }
         }
         "AWS::Logs::LogGroup" => {
             if let Some(name) = s("LogGroupName") {
                 out.insert("Ref".into(), name.to_string());
-                out.insert("Arn".into(), format!("arn:aws:logs:{region}:{account}:log-group:{name}:*"));
+                out.insert(
+                    "Arn".into(),
+                    format!("arn:aws:logs:{region}:{account}:log-group:{name}:*"),
+                );
             }
         }
         "AWS::ECR::Repository" => {
             if let Some(name) = s("RepositoryName") {
                 out.insert("Ref".into(), name.to_string());
-                out.insert("Arn".into(), format!("arn:aws:ecr:{region}:{account}:repository/{name}"));
-                out.insert("RepositoryUri".into(), format!("{account}.dkr.ecr.{region}.amazonaws.com/{name}"));
+                out.insert(
+                    "Arn".into(),
+                    format!("arn:aws:ecr:{region}:{account}:repository/{name}"),
+                );
+                out.insert(
+                    "RepositoryUri".into(),
+                    format!("{account}.dkr.ecr.{region}.amazonaws.com/{name}"),
+                );
             }
         }
         "AWS::S3::Bucket" => {
             if let Some(name) = s("BucketName") {
                 out.insert("Ref".into(), name.to_string());
                 out.insert("Arn".into(), format!("arn:aws:s3:::{name}"));
-                out.insert("RegionalDomainName".into(), format!("{name}.s3.{region}.amazonaws.com"));
+                out.insert(
+                    "RegionalDomainName".into(),
+                    format!("{name}.s3.{region}.amazonaws.com"),
+                );
             }
         }
         _ => {}
@@ -169,7 +195,12 @@ pub fn deterministic_table<'r>(
     let mut table = base.clone();
     for _ in 0..3 {
         let mut next = table.clone();
-        let resolver = Resolver { account, region, stack_name, attributes: &table };
+        let resolver = Resolver {
+            account,
+            region,
+            stack_name,
+            attributes: &table,
+        };
         for (id, ty, props) in resources.clone() {
             let resolved = resolver.resolve_map(props);
             let det = deterministic_attributes(ty, &resolved, account, region);
@@ -187,9 +218,13 @@ pub fn deterministic_table<'r>(
 pub fn desired_iter<'r>(
     resources: &'r BTreeMap<String, Resource>,
 ) -> impl Iterator<Item = (&'r str, &'r str, &'r Map<String, Value>)> + Clone {
-    resources
-        .values()
-        .map(|r| (r.logical_id.as_str(), r.resource_type.as_str(), &r.properties))
+    resources.values().map(|r| {
+        (
+            r.logical_id.as_str(),
+            r.resource_type.as_str(),
+            &r.properties,
+        )
+    })
 }
 
 #[cfg(test)]
@@ -203,25 +238,54 @@ mod tests {
             "Api".to_string(),
             BTreeMap::from([("Ref".to_string(), "abc123".to_string())]),
         )]);
-        let r = Resolver { account: Some("123456789012"), region: "eu-west-1", stack_name: "s", attributes: &attributes };
+        let r = Resolver {
+            account: Some("123456789012"),
+            region: "eu-west-1",
+            stack_name: "s",
+            attributes: &attributes,
+        };
         assert_eq!(r.resolve(&json!({"Ref": "Api"})), json!("abc123"));
         assert_eq!(r.resolve(&json!({"Ref": "Missing"})), json!(UNKNOWN));
         assert_eq!(
             r.resolve(&json!({"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*"})),
             json!("arn:aws:execute-api:eu-west-1:123456789012:abc123/*")
         );
-        assert_eq!(r.resolve(&json!({"Fn::Sub": "${Other.Arn}"})), json!(UNKNOWN));
-        assert_eq!(r.resolve(&json!({"Fn::GetAtt": ["Api", "ApiEndpoint"]})), json!(UNKNOWN));
-        assert_eq!(r.resolve(&json!({"Fn::Sub": "a${!Literal}"})), json!("a${Literal}"));
+        assert_eq!(
+            r.resolve(&json!({"Fn::Sub": "${Other.Arn}"})),
+            json!(UNKNOWN)
+        );
+        assert_eq!(
+            r.resolve(&json!({"Fn::GetAtt": ["Api", "ApiEndpoint"]})),
+            json!(UNKNOWN)
+        );
+        assert_eq!(
+            r.resolve(&json!({"Fn::Sub": "a${!Literal}"})),
+            json!("a${Literal}")
+        );
     }
 
     #[test]
     fn deterministic_attributes_follow_references() {
         let f = json!({"FunctionName": "s-http"});
         let a = json!({"FunctionName": {"Ref": "F"}, "Name": "live"});
-        let (f, a) = (f.as_object().cloned().unwrap_or_default(), a.as_object().cloned().unwrap_or_default());
-        let items = vec![("F", "AWS::Lambda::Function", &f), ("A", "AWS::Lambda::Alias", &a)];
-        let t = deterministic_table(items.into_iter(), &Attributes::new(), Some("123456789012"), "us-east-1", "s");
-        assert_eq!(t["A"]["Ref"], "arn:aws:lambda:us-east-1:123456789012:function:s-http:live");
+        let (f, a) = (
+            f.as_object().cloned().unwrap_or_default(),
+            a.as_object().cloned().unwrap_or_default(),
+        );
+        let items = vec![
+            ("F", "AWS::Lambda::Function", &f),
+            ("A", "AWS::Lambda::Alias", &a),
+        ];
+        let t = deterministic_table(
+            items.into_iter(),
+            &Attributes::new(),
+            Some("123456789012"),
+            "us-east-1",
+            "s",
+        );
+        assert_eq!(
+            t["A"]["Ref"],
+            "arn:aws:lambda:us-east-1:123456789012:function:s-http:live"
+        );
     }
 }

@@ -100,7 +100,11 @@ fn split(props: Option<&Map<String, Value>>) -> (Value, Value, Value) {
         None => (Value::Null, json!({}), json!({})),
         Some(m) => {
             let v = Value::Object(m.clone());
-            (strip(&v), marks(&v, UNKNOWN).unwrap_or(json!({})), marks(&v, SENSITIVE).unwrap_or(json!({})))
+            (
+                strip(&v),
+                marks(&v, UNKNOWN).unwrap_or(json!({})),
+                marks(&v, SENSITIVE).unwrap_or(json!({})),
+            )
         }
     }
 }
@@ -126,8 +130,14 @@ fn marks(v: &Value, marker: &str) -> Option<Value> {
             (!inner.is_empty()).then_some(Value::Object(inner))
         }
         Value::Array(a) => {
-            let items: Vec<Value> = a.iter().map(|v| marks(v, marker).unwrap_or(Value::Bool(false))).collect();
-            items.iter().any(|v| v != &Value::Bool(false)).then_some(Value::Array(items))
+            let items: Vec<Value> = a
+                .iter()
+                .map(|v| marks(v, marker).unwrap_or(Value::Bool(false)))
+                .collect();
+            items
+                .iter()
+                .any(|v| v != &Value::Bool(false))
+                .then_some(Value::Array(items))
         }
         _ => None,
     }

@@ -15,7 +15,9 @@ impl Style {
     /// Colour only on a terminal, never with `--no-color` or a non-empty `NO_COLOR`.
     pub fn detect(no_color_flag: bool, is_terminal: bool) -> Style {
         let env_off = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Style { color: is_terminal && !no_color_flag && !env_off }
+        Style {
+            color: is_terminal && !no_color_flag && !env_off,
+        }
     }
 
     pub(crate) fn paint(&self, text: &str, code: &str) -> String {

@@ -17,7 +17,11 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<
     }
     let drifted: Vec<&ResourceChange> = plan.drifted().collect();
     if !drifted.is_empty() {
-        writeln!(out, "{}\n", style.bold("Note: Objects have changed outside of hover"))?;
+        writeln!(
+            out,
+            "{}\n",
+            style.bold("Note: Objects have changed outside of hover")
+        )?;
         writeln!(
             out,
             "hover detected the following changes made outside of hover since the last \"hover apply\":\n"
@@ -29,7 +33,9 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<
             let entries: Vec<(String, Diff)> = c
                 .drift
                 .iter()
-                .filter_map(|d| diff(d.last_applied.as_ref(), d.live.as_ref()).map(|x| (d.name.clone(), x)))
+                .filter_map(|d| {
+                    diff(d.last_applied.as_ref(), d.live.as_ref()).map(|x| (d.name.clone(), x))
+                })
                 .collect();
             lines.entries(6, &entries, false);
             for l in lines.out {
@@ -51,7 +57,10 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<
         )?;
         return Ok(());
     }
-    writeln!(out, "Resource actions are indicated with the following symbols:")?;
+    writeln!(
+        out,
+        "Resource actions are indicated with the following symbols:"
+    )?;
     let used = |a: Action| plan.actions().any(|c| c.action == a);
     if used(Action::Create) {
         writeln!(out, "  {} create", style.green("+"))?;
@@ -63,7 +72,11 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<
         writeln!(out, "  {} destroy", style.red("-"))?;
     }
     if used(Action::CreateThenDelete) {
-        writeln!(out, "{} create replacement and then destroy", symbol(Action::CreateThenDelete, style))?;
+        writeln!(
+            out,
+            "{} create replacement and then destroy",
+            symbol(Action::CreateThenDelete, style)
+        )?;
     }
     writeln!(out, "\nhover will perform the following actions:\n")?;
     for c in plan.actions() {
@@ -173,7 +186,10 @@ struct Lines {
 
 impl Lines {
     fn new(style: Style) -> Self {
-        Lines { style, out: Vec::new() }
+        Lines {
+            style,
+            out: Vec::new(),
+        }
     }
 
     fn sym(&self, d: &Diff) -> String {
@@ -192,7 +208,11 @@ impl Lines {
         let width = keys.iter().map(|k| k.len()).max().unwrap_or(0);
         for k in keys {
             let v = props[k].clone();
-            let d = if added { Diff::Added { value: v } } else { Diff::Removed { value: v } };
+            let d = if added {
+                Diff::Added { value: v }
+            } else {
+                Diff::Removed { value: v }
+            };
             self.entry(6, k, width, &d, None);
         }
     }
@@ -212,7 +232,10 @@ impl Lines {
 
     fn hidden(&mut self, indent: usize, n: usize, what: &str) {
         let s = if n == 1 { "" } else { "s" };
-        self.out.push(format!("{}# ({n} unchanged {what}{s} hidden)", " ".repeat(indent)));
+        self.out.push(format!(
+            "{}# ({n} unchanged {what}{s} hidden)",
+            " ".repeat(indent)
+        ));
     }
 
     /// `name = value` (or a nested block) at `indent`, `=` aligned to `width`.
@@ -233,7 +256,11 @@ impl Lines {
                         let w = keys.iter().map(|k| k.len()).max().unwrap_or(0);
                         for k in keys {
                             let v = map[k].clone();
-                            let child = if added { Diff::Added { value: v } } else { Diff::Removed { value: v } };
+                            let child = if added {
+                                Diff::Added { value: v }
+                            } else {
+                                Diff::Removed { value: v }
+                            };
                             self.entry(indent + 4, k, w, &child, None);
                         }
                         self.out.push(format!("{pad}  }}"));
@@ -241,20 +268,34 @@ impl Lines {
                     Value::Array(items) if !items.is_empty() => {
                         self.out.push(format!("{pad}{sym} {label} = [{note}"));
                         for v in items {
-                            let child = if added { Diff::Added { value: v.clone() } } else { Diff::Removed { value: v.clone() } };
+                            let child = if added {
+                                Diff::Added { value: v.clone() }
+                            } else {
+                                Diff::Removed { value: v.clone() }
+                            };
                             self.item(indent + 4, &child);
                         }
                         self.out.push(format!("{pad}  ]"));
                     }
-                    _ if added => self.out.push(format!("{pad}{sym} {label} = {}{note}", scalar(value))),
-                    _ => self.out.push(format!("{pad}{sym} {label} = {} -> null{note}", scalar(value))),
+                    _ if added => self
+                        .out
+                        .push(format!("{pad}{sym} {label} = {}{note}", scalar(value))),
+                    _ => self.out.push(format!(
+                        "{pad}{sym} {label} = {} -> null{note}",
+                        scalar(value)
+                    )),
                 }
             }
             Diff::Changed { before, after } => {
                 if before.as_str() == Some(SENSITIVE) && after.as_str() == Some(SENSITIVE) {
-                    self.out.push(format!("{pad}{sym} {label} = (sensitive value){note}"));
+                    self.out
+                        .push(format!("{pad}{sym} {label} = (sensitive value){note}"));
                 } else {
-                    self.out.push(format!("{pad}{sym} {label} = {} -> {}{note}", scalar(before), scalar(after)));
+                    self.out.push(format!(
+                        "{pad}{sym} {label} = {} -> {}{note}",
+                        scalar(before),
+                        scalar(after)
+                    ));
                 }
             }
             Diff::Object { entries } => {
@@ -295,16 +336,22 @@ impl Lines {
                     let w = keys.iter().map(|k| k.len()).max().unwrap_or(0);
                     for k in keys {
                         let v = map[k].clone();
-                        let child = if added { Diff::Added { value: v } } else { Diff::Removed { value: v } };
+                        let child = if added {
+                            Diff::Added { value: v }
+                        } else {
+                            Diff::Removed { value: v }
+                        };
                         self.entry(indent + 4, k, w, &child, None);
                     }
                     self.out.push(format!("{pad}  }},"));
                 }
                 _ => self.out.push(format!("{pad}{sym} {},", scalar(value))),
             },
-            Diff::Changed { before, after } => {
-                self.out.push(format!("{pad}{sym} {} -> {},", scalar(before), scalar(after)))
-            }
+            Diff::Changed { before, after } => self.out.push(format!(
+                "{pad}{sym} {} -> {},",
+                scalar(before),
+                scalar(after)
+            )),
             Diff::Object { entries } => {
                 self.out.push(format!("{pad}{sym} {{"));
                 self.entries(indent + 4, entries, true);
@@ -359,17 +406,39 @@ pub fn write_apply_complete(
         writeln!(out, "\nOutputs:\n")?;
         let width = outputs.keys().map(String::len).max().unwrap_or(0);
         for (k, v) in outputs {
-            writeln!(out, "{k:width$} = {}", serde_json::to_string(v).unwrap_or_default())?;
+            writeln!(
+                out,
+                "{k:width$} = {}",
+                serde_json::to_string(v).unwrap_or_default()
+            )?;
         }
     }
     Ok(())
 }
 
 /// The plan and CloudFormation side by side where they disagree.
-pub fn write_mismatches(out: &mut dyn Write, rows: &[(String, String, String)], style: Style) -> io::Result<()> {
-    writeln!(out, "{}\n", style.red(&style.bold("CloudFormation's change set does not match the plan:")))?;
-    let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max("resource".len());
-    let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max("plan".len());
+pub fn write_mismatches(
+    out: &mut dyn Write,
+    rows: &[(String, String, String)],
+    style: Style,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}\n",
+        style.red(&style.bold("CloudFormation's change set does not match the plan:"))
+    )?;
+    let w0 = rows
+        .iter()
+        .map(|r| r.0.len())
+        .max()
+        .unwrap_or(0)
+        .max("resource".len());
+    let w1 = rows
+        .iter()
+        .map(|r| r.1.len())
+        .max()
+        .unwrap_or(0)
+        .max("plan".len());
     writeln!(out, "  {:w0$}  {:w1$}  cloudformation", "resource", "plan")?;
     for (id, plan, cfn) in rows {
         writeln!(out, "  {id:w0$}  {plan:w1$}  {cfn}")?;
