@@ -807,3 +807,114 @@ pub fn live_targets(
     targets.sort();
     targets
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::parse;
+
+    fn stage(yaml: &str) -> DesiredStage {
+        let m = parse(".hover/t.yml", yaml).unwrap_or_else(|e| panic!("{e}"));
+        desired(&m, "v1")
+    }
+
+    #[test]
+    fn keys_with_dashes_and_underscores_make_valid_ids_and_original_names() {
+        let s = stage("name: shop\nregion: eu-west-1\nqueue:\n  mail-sender:\n    queues: [emails_high, emails-low]\n");
+        for id in [
+            "WorkerMailSenderFunction",
+            "WorkerMailSenderAlias",
+            "QueueEmailsHigh",
+            "QueueEmailsLowMapping",
+        ] {
+            assert!(s.resources.contains_key(id), "{id}");
+        }
+        assert!(s
+            .resources
+            .keys()
+            .all(|id| id.chars().all(|c| c.is_ascii_alphanumeric())));
+        assert_eq!(
+            s.resources["WorkerMailSenderFunction"].name,
+            "shop-mail-sender-queue"
+        );
+        assert_eq!(s.resources["QueueEmailsHigh"].name, "emails_high-shop");
+        assert_eq!(
+            s.resources["QueueEmailsHighDeadLetter"].name,
+            "emails_high-shop-dlq"
+        );
+        assert_eq!(
+            s.resources["QueueEmailsHigh"].properties["RedrivePolicy"]["maxReceiveCount"],
+            serde_json::json!(3)
+        );
+    }
+
+    #[test]
+    fn fifo_queues_keep_the_suffix_last() {
+        let s =
+            stage("name: shop\nregion: us-east-1\nqueue:\n  orders:\n    queues: [orders.fifo]\n");
+        let q = &s.resources["QueueOrders"];
+        assert_eq!(q.name, "orders-shop.fifo");
+        assert_eq!(q.properties["FifoQueue"], serde_json::json!(true));
+        assert_eq!(
+            s.resources["QueueOrdersDeadLetter"].name,
+            "orders-shop-dlq.fifo"
+        );
+    }
+
+    #[test]
+    fn optional_parts_follow_the_manifest() {
+        let bare = stage("name: shop\nregion: us-east-1\nhttp:\n  warm: 0\nauth:\n  lambda-role: arn:aws:iam::123456789012:role/app\n");
+        assert!(!bare.resources.contains_key("WarmerRule"));
+        assert!(!bare.resources.contains_key("LambdaRole"));
+        assert_eq!(
+            bare.resources["HttpFunction"].properties["Role"],
+            serde_json::json!("arn:aws:iam::123456789012:role/app")
+        );
+        let vpc = stage("name: shop\nregion: us-east-1\nvpc:\n  subnets: [subnet-0123456789abcdef0]\n  security-groups: [sg-0123456789abcdef0]\n");
+        assert!(vpc.resources["LambdaRole"]
+            .properties
+            .contains_key("ManagedPolicyArns"));
+        assert_eq!(
+            vpc.resources["CliFunction"].properties["VpcConfig"]["SubnetIds"],
+            serde_json::json!(["subnet-0123456789abcdef0"])
+        );
+    }
+
+    #[test]
+    fn every_dependency_names_a_resource_of_the_stage() {
+        let s = stage("name: shop\nregion: us-east-1\nqueue:\n  a: {}\n  b:\n    queues: [x, y]\n");
+        for r in s.resources.values() {
+            for d in &r.depends_on {
+                assert!(
+                    s.resources.contains_key(d),
+                    "{} depends on unknown {d}",
+                    r.logical_id
+                );
+            }
+        }
+        let nodes = s.resources.keys().cloned().collect();
+        let edges: Vec<(String, String)> = s
+            .resources
+            .values()
+            .flat_map(|r| {
+                r.depends_on
+                    .iter()
+                    .map(move |d| (d.clone(), r.logical_id.clone()))
+            })
+            .collect();
+        assert!(crate::plan::graph::order(&nodes, &edges).is_ok());
+    }
+
+    #[test]
+    fn inputs_are_json_not_concatenated_strings() {
+        let s = stage("name: shop\nregion: us-east-1\nhttp:\n  warm: 3\n");
+        let input = s.resources["WarmerRule"].properties["Targets"][0]["Input"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&input).ok(),
+            Some(serde_json::json!({"warmer": true, "containers": 3}))
+        );
+    }
+}

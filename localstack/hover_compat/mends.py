@@ -280,6 +280,72 @@ def mend_lambda_permission_lifecycle() -> None:
     Permission.physical_resource_id = property(physical_resource_id)
 
 
+def _split_function_name(value: str) -> tuple:
+    """A Lambda FunctionName parameter (name, ``name:qualifier``, full or
+    partial ARN, qualified or not) -> (name, qualifier or None)."""
+    parts = value.split(":")
+    if value.startswith("arn:"):
+        parts = parts[6:]  # arn:aws:lambda:REGION:ACCOUNT:function:NAME[:Q]
+    elif len(parts) >= 3 and parts[1] == "function":
+        parts = parts[2:]  # ACCOUNT:function:NAME[:Q]
+    return parts[0], (parts[1] if len(parts) > 1 and parts[1] else None)
+
+
+@mend
+def mend_event_source_mapping_function_arn() -> None:
+    """Event source mappings on a qualified function keep the qualified FunctionArn.
+
+    moto: ``create_event_source_mapping`` (the API and AWS::Lambda::EventSourceMapping)
+    resolves ``FunctionName`` = an alias ARN (or ``NAME:alias``, or a version)
+    to the function and stores its *unqualified* ARN as ``FunctionArn``; a
+    CloudFormation update (which passes FunctionName again) resets it the
+    same way. ``ListEventSourceMappings(FunctionName=...)`` compares the
+    parameter with the exact string the mapping was created with, so a
+    mapping made with an alias ARN is not found by ``NAME:alias`` and one made
+    with a name is not found by its ARN. On AWS the FunctionArn is the
+    qualified ARN, and the filter matches the (qualified or unqualified)
+    function the parameter names.
+    """
+    from moto.awslambda.models import LambdaBackend
+    from moto.awslambda.utils import make_function_arn
+
+    if getattr(LambdaBackend.create_event_source_mapping, "_hover_mended", False):
+        return
+    create = LambdaBackend.create_event_source_mapping
+    update = LambdaBackend.update_event_source_mapping
+
+    def _arn(backend, function_name: str) -> str:
+        name, qualifier = _split_function_name(function_name)
+        arn = make_function_arn(backend.region_name, backend.account_id, name)
+        return f"{arn}:{qualifier}" if qualifier else arn
+
+    def create_event_source_mapping(self, spec: dict):
+        esm = create(self, spec)
+        esm.function_arn = _arn(self, str(spec["FunctionName"]))
+        return esm
+
+    def update_event_source_mapping(self, uuid: str, spec: dict):
+        esm = update(self, uuid, spec)
+        if esm is not None and spec.get("FunctionName"):
+            esm.function_name = spec["FunctionName"]
+            esm.function_arn = _arn(self, str(spec["FunctionName"]))
+        return esm
+
+    def list_event_source_mappings(self, event_source_arn: str, function_name: str):
+        esms = list(self._event_source_mappings.values())
+        if event_source_arn:
+            esms = [m for m in esms if m.event_source_arn == event_source_arn]
+        if function_name:
+            wanted = _arn(self, function_name)
+            esms = [m for m in esms if m.function_arn == wanted]
+        return esms
+
+    create_event_source_mapping._hover_mended = True  # type: ignore[attr-defined]
+    LambdaBackend.create_event_source_mapping = create_event_source_mapping
+    LambdaBackend.update_event_source_mapping = update_event_source_mapping
+    LambdaBackend.list_event_source_mappings = list_event_source_mappings
+
+
 # --------------------------------------------------------------------------
 # Logs
 
@@ -387,3 +453,35 @@ def mend_iam_role_update() -> None:
         return role
 
     Role.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+
+
+# --------------------------------------------------------------------------
+# CloudFront
+
+
+@mend
+def mend_cloudfront_s3_origin_config() -> None:
+    """CloudFront origins read back their S3OriginConfig (and OriginAccessControlId).
+
+    moto: the cloudfront ``Origin`` model keeps ``S3OriginConfig`` only as an
+    unused ``s3_access_identity`` attribute, so GetDistribution,
+    GetDistributionConfig, CreateDistribution and UpdateDistribution answer
+    without ``S3OriginConfig`` -- also for ``{OriginAccessIdentity: ""}``, the
+    shape of an S3 origin that uses an origin access control -- and without
+    the origin's ``OriginAccessControlId``.
+    """
+    from moto.cloudfront.models import Origin
+
+    original = Origin.__init__
+    if getattr(original, "_hover_mended", False):
+        return
+
+    def __init__(self, origin: dict) -> None:
+        original(self, origin)
+        if "S3OriginConfig" in origin:
+            identity = (origin["S3OriginConfig"] or {}).get("OriginAccessIdentity")
+            self.s3_origin_config = {"OriginAccessIdentity": identity or ""}
+        self.origin_access_control_id = origin.get("OriginAccessControlId") or ""
+
+    __init__._hover_mended = True  # type: ignore[attr-defined]
+    Origin.__init__ = __init__

@@ -244,6 +244,123 @@ def check_modify_without_update_handler(aws, name):
         assert "Layer" in cfn.physical_ids(s.cfn, s.id), "stack forgot the modified resource"
 
 
+def check_event_source_mapping_function_arn(aws, name):
+    # Function and alias through the API, so that only the mapping goes through
+    # CloudFormation (plain moto has no Lambda::Alias handler).
+    uid = _uid()
+    fname = f"esm-{uid}"
+    lam, iam, sqs = aws("lambda"), aws("iam"), aws("sqs")
+    role = iam.create_role(RoleName=f"esm-{uid}", AssumeRolePolicyDocument=json.dumps(ROLE["Properties"]["AssumeRolePolicyDocument"]))["Role"]["Arn"]
+    lam.create_function(FunctionName=fname, PackageType="Image", Code={"ImageUri": IMAGE}, Role=role)
+    version = lam.publish_version(FunctionName=fname)["Version"]
+    alias_arn = lam.create_alias(FunctionName=fname, Name="live", FunctionVersion=version)["AliasArn"]
+    unqualified = alias_arn.rsplit(":", 1)[0]
+    direct: list = []
+    queues = [sqs.create_queue(QueueName=f"esm-{uid}-{i}")["QueueUrl"] for i in range(3)]
+    arns = [sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"] for q in queues]
+    mapping = {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
+        "FunctionName": alias_arn, "EventSourceArn": arns[0], "BatchSize": 10,
+        "FunctionResponseTypes": ["ReportBatchItemFailures"]}}
+    tpl = {"Resources": {"Mapping": mapping}}
+
+    def uuids(**kw):
+        return {m["UUID"]: m["FunctionArn"] for m in lam.list_event_source_mappings(**kw)["EventSourceMappings"]}
+
+    try:
+        with _Stack(aws, name, tpl) as s:
+            cfn_uuid = cfn.physical_ids(s.cfn, s.id)["Mapping"]
+            got = lam.get_event_source_mapping(UUID=cfn_uuid)
+            assert got["FunctionArn"] == alias_arn, f"FunctionArn not qualified: {got['FunctionArn']}"
+            assert uuids(EventSourceArn=arns[0]) == {cfn_uuid: alias_arn}
+            assert cfn_uuid in uuids(FunctionName=alias_arn), "not listed by its alias ARN"
+            assert cfn_uuid in uuids(FunctionName=f"{fname}:live"), "not listed by NAME:alias"
+            # an update through CloudFormation keeps the qualified ARN
+            tpl2 = copy.deepcopy(tpl)
+            tpl2["Resources"]["Mapping"]["Properties"]["BatchSize"] = 5
+            s.update(tpl2)
+            got = lam.get_event_source_mapping(UUID=cfn_uuid)
+            assert got["BatchSize"] == 5 and got["FunctionArn"] == alias_arn, got
+
+            # the direct API: NAME:alias, then an unqualified mapping
+            made = lam.create_event_source_mapping(FunctionName=f"{fname}:live", EventSourceArn=arns[1], BatchSize=10)
+            direct.append(made["UUID"])
+            assert made["FunctionArn"] == alias_arn, made["FunctionArn"]
+            plain = lam.create_event_source_mapping(FunctionName=fname, EventSourceArn=arns[2])
+            direct.append(plain["UUID"])
+            assert plain["FunctionArn"] == unqualified, plain["FunctionArn"]
+            lam.update_event_source_mapping(UUID=made["UUID"], BatchSize=7, Enabled=False, FunctionResponseTypes=["ReportBatchItemFailures"])
+            got = lam.get_event_source_mapping(UUID=made["UUID"])
+            assert got["BatchSize"] == 7 and got["State"] in ("Disabled", "Disabling"), got
+            assert got["FunctionResponseTypes"] == ["ReportBatchItemFailures"], got
+            assert got["FunctionArn"] == alias_arn, got["FunctionArn"]
+            assert set(uuids(FunctionName=alias_arn)) == {cfn_uuid, made["UUID"]}
+            assert set(uuids(FunctionName=f"{fname}:live")) == {cfn_uuid, made["UUID"]}
+            assert set(uuids(FunctionName=fname)) == {plain["UUID"]}, "unqualified name lists qualified mappings"
+            assert set(uuids(FunctionName=unqualified)) == {plain["UUID"]}
+    finally:
+        for u in direct:
+            lam.delete_event_source_mapping(UUID=u)
+        lam.delete_function(FunctionName=fname)
+        iam.delete_role(RoleName=f"esm-{uid}")
+        for q in queues:
+            sqs.delete_queue(QueueUrl=q)
+
+
+def _s3_origin(bucket: str, **extra) -> dict:
+    return {"Id": "assets", "DomainName": f"{bucket}.s3.{REGION}.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}, **extra}
+
+
+def check_cloudfront_s3_origin_config(aws, name):
+    cf = aws("cloudfront")
+    uid = _uid()
+    oac = cf.create_origin_access_control(OriginAccessControlConfig={
+        "Name": f"oac-{uid}", "SigningProtocol": "sigv4", "SigningBehavior": "always",
+        "OriginAccessControlOriginType": "s3"})["OriginAccessControl"]["Id"]
+    behavior = {"TargetOriginId": "assets", "ViewerProtocolPolicy": "redirect-to-https",
+                "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}
+    api = {"CallerReference": f"s3o-{uid}", "Comment": "", "Enabled": True, "DefaultCacheBehavior": behavior,
+           "Origins": {"Quantity": 1, "Items": [_s3_origin(f"a-{uid}", OriginAccessControlId=oac)]}}
+
+    def origin(dist_id: str) -> dict:
+        return cf.get_distribution_config(Id=dist_id)["DistributionConfig"]["Origins"]["Items"][0]
+
+    # the direct API
+    made = cf.create_distribution(DistributionConfig=api)
+    dist_id = made["Distribution"]["Id"]
+    try:
+        assert made["Distribution"]["DistributionConfig"]["Origins"]["Items"][0].get("S3OriginConfig") == {"OriginAccessIdentity": ""}, made
+        got = origin(dist_id)
+        assert got.get("S3OriginConfig") == {"OriginAccessIdentity": ""}, f"S3OriginConfig dropped: {got}"
+        assert got.get("OriginAccessControlId") == oac, got
+        got = cf.get_distribution(Id=dist_id)["Distribution"]["DistributionConfig"]["Origins"]["Items"][0]
+        assert got.get("S3OriginConfig") == {"OriginAccessIdentity": ""}, got
+        cfg = cf.get_distribution_config(Id=dist_id)
+        cfg["DistributionConfig"]["Comment"] = "v2"
+        cf.update_distribution(Id=dist_id, IfMatch=cfg["ETag"], DistributionConfig=cfg["DistributionConfig"])
+        got = origin(dist_id)
+        assert got.get("S3OriginConfig") == {"OriginAccessIdentity": ""} and got.get("OriginAccessControlId") == oac, got
+    finally:
+        etag = cf.get_distribution(Id=dist_id)["ETag"]
+        cf.delete_distribution(Id=dist_id, IfMatch=etag)
+        cf.delete_origin_access_control(Id=oac, IfMatch=cf.get_origin_access_control(Id=oac)["ETag"])
+
+    # through CloudFormation
+    tpl = {"Resources": {
+        "Oac": {"Type": "AWS::CloudFront::OriginAccessControl", "Properties": {"OriginAccessControlConfig": {
+            "Name": f"oac-cfn-{uid}", "OriginAccessControlOriginType": "s3", "SigningBehavior": "always", "SigningProtocol": "sigv4"}}},
+        "Distribution": {"Type": "AWS::CloudFront::Distribution", "Properties": {"DistributionConfig": {
+            "Enabled": True, "DefaultCacheBehavior": behavior,
+            "Origins": [_s3_origin(f"c-{uid}", OriginAccessControlId={"Fn::GetAtt": ["Oac", "Id"]})]}}}},
+        "Outputs": {"DistId": {"Value": {"Ref": "Distribution"}}}}
+    with _Stack(aws, name, tpl) as s:
+        dist_id = cfn.outputs(s.cfn.describe_stacks(StackName=s.id)["Stacks"][0])["DistId"]
+        assert origin(dist_id).get("S3OriginConfig") == {"OriginAccessIdentity": ""}
+        tpl2 = copy.deepcopy(tpl)
+        tpl2["Resources"]["Distribution"]["Properties"]["DistributionConfig"]["Comment"] = "v2"
+        s.update(tpl2)
+        assert origin(dist_id).get("S3OriginConfig") == {"OriginAccessIdentity": ""}
+
+
 # name -> (check, whether plain moto 5.2.5 gets it wrong)
 CHECKS = {
     "change_set_outputs": (check_change_set_outputs, True),
@@ -255,5 +372,7 @@ CHECKS = {
     "sqs_queue_update": (check_sqs_queue_update, True),
     "iam_role_update": (check_iam_role_update, True),
     "modify_without_update_handler": (check_modify_without_update_handler, True),
+    "event_source_mapping_function_arn": (check_event_source_mapping_function_arn, True),
+    "cloudfront_s3_origin_config": (check_cloudfront_s3_origin_config, True),
     "events_rule_update": (check_events_rule_update, False),
 }

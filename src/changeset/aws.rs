@@ -49,7 +49,7 @@ fn help_for(code: Option<&str>, message: &str) -> Option<String> {
             Some("CloudFormation is throttling this account; wait a moment and run hover again".to_string())
         }
         Some("ValidationError") if message.contains("is in") && message.contains("state") => Some(
-            "the stack is in a state that does not allow this operation; `hover status` explains how to get it out".to_string(),
+            "the stack is in a state that does not allow this operation; its status and events say why (`aws cloudformation describe-stack-events`)".to_string(),
         ),
         _ => None,
     }

@@ -509,6 +509,75 @@ mod tests {
     }
 
     #[test]
+    fn for_plan_takes_roles_and_counts_stack_operations() {
+        use crate::plan::ResourceChange;
+        let change =
+            |id: &str, role: &str, action: Action, provisioner: Provisioner| ResourceChange {
+                logical_id: id.to_string(),
+                role: role.to_string(),
+                resource_type: "AWS::Lambda::Function".to_string(),
+                name: id.to_string(),
+                provisioner,
+                action,
+                reason: None,
+                replace_paths: vec![],
+                changes: vec![],
+                unchanged: 0,
+                drift: vec![],
+                before: None,
+                after: None,
+                depends_on: vec![],
+            };
+        let plan = Plan {
+            format_version: crate::plan::FORMAT_VERSION.to_string(),
+            stage: "prod".to_string(),
+            region: "eu-west-1".to_string(),
+            account: None,
+            image_tag: "v1".to_string(),
+            stack_status: None,
+            resource_changes: vec![
+                change(
+                    "Repository",
+                    "image repository",
+                    Action::Create,
+                    Provisioner::Direct,
+                ),
+                change(
+                    "HttpFunction",
+                    "http function",
+                    Action::Update,
+                    Provisioner::Stack,
+                ),
+                change(
+                    "JobsQueue",
+                    "queue jobs",
+                    Action::CreateThenDelete,
+                    Provisioner::Stack,
+                ),
+                change("Logs", "log group", Action::NoOp, Provisioner::Stack),
+                change("OldRule", "former rule", Action::Delete, Provisioner::Stack),
+            ],
+            warnings: vec![],
+            observed_digest: String::new(),
+        };
+        let mut p = Progress::for_plan("hover-prod", &plan);
+        assert_eq!(
+            p.total(),
+            4,
+            "update 1 + replace 2 + delete 1; direct and no-op resources excluded"
+        );
+        assert_eq!(
+            p.event(&ev("1", "JobsQueue", "CREATE_IN_PROGRESS", None, 0)),
+            ["queue jobs: Creating..."]
+        );
+        assert_eq!(
+            p.event(&ev("2", "Repository", "CREATE_IN_PROGRESS", None, 0)),
+            ["Repository: Creating..."],
+            "ids outside the plan's stack resources are shown as they are"
+        );
+    }
+
+    #[test]
     fn elapsed_format() {
         assert_eq!(format_elapsed(0), "0s");
         assert_eq!(format_elapsed(12_999), "12s");
