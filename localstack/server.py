@@ -4,7 +4,8 @@
 Usage: server.py PORT [--plain]
 
 --plain starts moto without the compatibility layer (used by the tests to show
-that each mend corrects a real moto behaviour).
+that each mend corrects a real moto behaviour) and without the request counter
+(``GET /hover-compat/requests``, see hover_compat/request_counter.py).
 """
 import os
 import signal
@@ -24,15 +25,18 @@ def main() -> int:
 
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
+    from moto.server import ThreadedMotoServer
+
+    server_class = ThreadedMotoServer
     if not plain:
         sys.path.insert(0, HERE)
         import hover_compat
+        from hover_compat.request_counter import make_server_class
 
         hover_compat.install()
+        server_class = make_server_class()
 
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = server_class(ip_address="127.0.0.1", port=port, verbose=False)
     stop = threading.Event()
 
     def on_signal(signum, frame):  # noqa: ARG001

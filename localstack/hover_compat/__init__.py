@@ -8,6 +8,9 @@
 * mends (``hover_compat.mends``) patch moto's model classes where moto's
   CloudFormation gets a supported type wrong.
 
+``hover_compat.request_counter`` (used by ``server.py``, not by ``install()``)
+is a test aid, not a correction: it counts the requests the server receives.
+
 Every handler and mend names the moto behaviour it corrects in its docstring.
 """
 
