@@ -168,8 +168,15 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
             let config =
                 crate::live::load_config(manifest.aws_profile.as_deref(), &manifest.region).await;
             let clients = crate::live::Clients::new(&config);
-            let (_, observed) =
+            let (_, mut observed) =
                 ops::plan::read(&manifest, &clients, args.image_tag.as_deref()).await?;
+            // Shown to people: secret values masked, as in every output.
+            for r in observed.resources.values_mut() {
+                crate::plan::mask::mask_properties(&mut r.properties);
+            }
+            if let Some(template) = observed.stack.as_mut().and_then(|s| s.template.as_mut()) {
+                *template = crate::template::masked(template);
+            }
             let mut out = stdout.lock();
             serde_json::to_writer_pretty(&mut out, &observed)
                 .map_err(|e| HoverError::Usage(e.to_string()))?;
@@ -180,7 +187,9 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
             let template =
                 ops::template::stage_template(&dir, &args.stage, args.image_tag.as_deref()).await?;
             let mut out = stdout.lock();
-            out.write_all(crate::template::to_text(&template).as_bytes())?;
+            out.write_all(
+                crate::template::to_text(&crate::template::masked(&template)).as_bytes(),
+            )?;
             Ok(0)
         }
     }

@@ -109,3 +109,30 @@ pub fn resource_type(template: &Value, logical_id: &str) -> Option<String> {
         .as_str()
         .map(str::to_string)
 }
+
+/// The template with secret environment values masked, for showing to people (the one sent to
+/// CloudFormation is [`build`]'s).
+pub fn masked(template: &Value) -> Value {
+    let mut t = template.clone();
+    if let Some(Value::Object(resources)) = t.get_mut("Resources") {
+        for r in resources.values_mut() {
+            if let Some(Value::Object(props)) = r.get_mut("Properties") {
+                crate::plan::mask::mask_properties(props);
+            }
+        }
+    }
+    unmark(&mut t);
+    t
+}
+
+/// Replaces masking markers with their readable text.
+fn unmark(v: &mut Value) {
+    match v {
+        Value::String(s) if s.starts_with(crate::plan::mask::SENSITIVE) => {
+            *s = "(sensitive value)".into()
+        }
+        Value::Object(m) => m.values_mut().for_each(unmark),
+        Value::Array(a) => a.iter_mut().for_each(unmark),
+        _ => {}
+    }
+}

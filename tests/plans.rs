@@ -74,7 +74,9 @@ fn run_case(dir: &Path) -> Outputs {
     Outputs {
         text: String::from_utf8(text).expect("utf-8"),
         json: String::from_utf8(json).expect("utf-8"),
-        template: hover::template::to_text(&hover::template::build(&desired)),
+        template: hover::template::to_text(&hover::template::masked(&hover::template::build(
+            &desired,
+        ))),
     }
 }
 

@@ -158,7 +158,7 @@ impl Default for Poll {
 }
 
 impl Poll {
-    /// The default schedule with an overall timeout.
+    /// This schedule with an overall timeout.
     pub fn with_timeout(self, timeout: Duration) -> Self {
         Poll {
             timeout: Some(timeout),

@@ -112,3 +112,61 @@ mod tests {
         );
     }
 }
+
+/// Stands in for a masked value that differs from the one it replaces (so a change of a secret
+/// is still shown as a change, without showing either value).
+pub const SENSITIVE_CHANGED: &str = "\u{1}(sensitive value) ";
+
+/// Whether a value is one of the masking markers.
+pub fn is_masked(value: &Value) -> bool {
+    value.as_str().is_some_and(|s| s.starts_with(SENSITIVE))
+}
+
+/// Masks the secret environment values of one property on both sides of a change. A secret that
+/// differs keeps differing (`after` gets [`SENSITIVE_CHANGED`]); one that is equal masks equal.
+pub fn mask_pair(
+    key: &str,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> (Option<Value>, Option<Value>) {
+    let vars = |v: &Option<Value>| -> serde_json::Map<String, Value> {
+        v.as_ref()
+            .and_then(|v| v.get("Variables"))
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    };
+    if key != "Environment" {
+        return (before, after);
+    }
+    let (b_vars, a_vars) = (vars(&before), vars(&after));
+    let secret = |k: &str, v: Option<&Value>| {
+        is_secret_key(k) || v.and_then(Value::as_str).is_some_and(has_credentials)
+    };
+    let mask_side = |side: Option<Value>,
+                     own: &serde_json::Map<String, Value>,
+                     other: &serde_json::Map<String, Value>,
+                     is_after: bool| {
+        side.map(|mut v| {
+            if let Some(Value::Object(map)) = v.get_mut("Variables") {
+                for (k, val) in map.iter_mut() {
+                    if secret(k, own.get(k)) || secret(k, other.get(k)) {
+                        let changed = other
+                            .get(k)
+                            .is_some_and(|o| o != own.get(k).unwrap_or(&Value::Null));
+                        let marker = if is_after && changed {
+                            SENSITIVE_CHANGED
+                        } else {
+                            SENSITIVE
+                        };
+                        *val = Value::String(marker.into());
+                    }
+                }
+            }
+            v
+        })
+    };
+    let b = mask_side(before, &b_vars, &a_vars, false);
+    let a = mask_side(after, &a_vars, &b_vars, true);
+    (b, a)
+}

@@ -463,19 +463,21 @@ fn decide(
                     if forces {
                         change.replace_paths.push(key.clone());
                     }
+                    let (before, after) = mask::mask_pair(key, now.cloned(), after.cloned());
                     change.changes.push(AttributeChange {
                         name: key.clone(),
-                        before: now.cloned().map(|v| mask_value(key, v)),
-                        after: after.cloned().map(|v| mask_value(key, v)),
+                        before,
+                        after,
                         cause,
                         forces_replacement: forces,
                     });
                 }
                 if readable && l.is_some() && !diff::same(now, last) {
+                    let (last_applied, live) = mask::mask_pair(key, last.cloned(), now.cloned());
                     change.drift.push(Drift {
                         name: key.clone(),
-                        last_applied: last.cloned().map(|v| mask_value(key, v)),
-                        live: now.cloned().map(|v| mask_value(key, v)),
+                        last_applied,
+                        live,
                     });
                 }
             }
@@ -524,13 +526,6 @@ fn current_view(
 fn masked(mut props: Map<String, Value>) -> Map<String, Value> {
     mask::mask_properties(&mut props);
     props
-}
-
-fn mask_value(key: &str, value: Value) -> Value {
-    let mut m = Map::new();
-    m.insert(key.to_string(), value);
-    mask::mask_properties(&mut m);
-    m.remove(key).unwrap_or(Value::Null)
 }
 
 /// The desired stage's properties resolved against what exists now, unmasked: the values apply

@@ -111,7 +111,7 @@ fn split(props: Option<&Map<String, Value>>) -> (Value, Value, Value) {
 
 fn strip(v: &Value) -> Value {
     match v {
-        Value::String(s) if s == UNKNOWN || s == SENSITIVE => Value::Null,
+        Value::String(s) if s == UNKNOWN || s.starts_with(SENSITIVE) => Value::Null,
         Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), strip(v))).collect()),
         Value::Array(a) => Value::Array(a.iter().map(strip).collect()),
         other => other.clone(),
@@ -121,7 +121,9 @@ fn strip(v: &Value) -> Value {
 /// A tree with `true` where `marker` stands, pruned of branches without any.
 fn marks(v: &Value, marker: &str) -> Option<Value> {
     match v {
-        Value::String(s) if s == marker => Some(Value::Bool(true)),
+        Value::String(s) if s == marker || (marker == SENSITIVE && s.starts_with(SENSITIVE)) => {
+            Some(Value::Bool(true))
+        }
         Value::Object(m) => {
             let inner: Map<String, Value> = m
                 .iter()

@@ -5,7 +5,7 @@
 use super::Style;
 use crate::model::{Provisioner, UNKNOWN};
 use crate::plan::diff::{diff, Diff};
-use crate::plan::mask::SENSITIVE;
+use crate::plan::mask::{is_masked, SENSITIVE};
 use crate::plan::{Action, Cause, Plan, Reason, ResourceChange};
 use serde_json::{Map, Value};
 use std::io::{self, Write};
@@ -287,7 +287,7 @@ impl Lines {
                 }
             }
             Diff::Changed { before, after } => {
-                if before.as_str() == Some(SENSITIVE) && after.as_str() == Some(SENSITIVE) {
+                if is_masked(before) && is_masked(after) {
                     self.out
                         .push(format!("{pad}{sym} {label} = (sensitive value){note}"));
                 } else {
@@ -368,7 +368,7 @@ impl Lines {
 pub fn scalar(v: &Value) -> String {
     match v {
         Value::String(s) if s == UNKNOWN => "(known after apply)".into(),
-        Value::String(s) if s == SENSITIVE => "(sensitive value)".into(),
+        Value::String(s) if s.starts_with(SENSITIVE) => "(sensitive value)".into(),
         Value::Object(_) | Value::Array(_) => {
             let cleaned = clean(v);
             serde_json::to_string(&cleaned).unwrap_or_default()
@@ -380,7 +380,7 @@ pub fn scalar(v: &Value) -> String {
 fn clean(v: &Value) -> Value {
     match v {
         Value::String(s) if s == UNKNOWN => Value::String("(known after apply)".into()),
-        Value::String(s) if s == SENSITIVE => Value::String("(sensitive value)".into()),
+        Value::String(s) if s.starts_with(SENSITIVE) => Value::String("(sensitive value)".into()),
         Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), clean(v))).collect()),
         Value::Array(a) => Value::Array(a.iter().map(clean).collect()),
         other => other.clone(),
