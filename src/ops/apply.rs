@@ -345,6 +345,11 @@ async fn run_change_set(
     }
 
     let last_event = changeset::latest_event_id(cfn, &stack_name).await?;
+    ui.note(&format!(
+        "CloudFormation agrees with the plan; executing change set {} on stack {stack_name}...",
+        request.change_set_name
+    ));
+    let started = Instant::now();
     changeset::execute(cfn, &arn).await?;
     let watched = tokio::select! {
         r = watch(cfn, &stack_name, last_event, plan, ui) => r,
@@ -356,7 +361,13 @@ async fn run_change_set(
         }
     };
     ui.progress_end();
-    watched
+    if let Ok(status) = &watched {
+        ui.note(&format!(
+            "Stack {stack_name}: {status} after {}s",
+            started.elapsed().as_secs()
+        ));
+    }
+    watched.map(|_| ())
 }
 
 /// Waits for the change set and checks it against the plan. `Ok(false)`: nothing to execute.
@@ -402,7 +413,7 @@ async fn watch(
     mut last: Option<String>,
     plan: &Plan,
     ui: &mut dyn ApplyUi,
-) -> Result<(), HoverError> {
+) -> Result<String, HoverError> {
     let mut progress = Progress::for_plan(stack_name, plan);
     let epoch_ms = || {
         std::time::SystemTime::now()
@@ -456,7 +467,7 @@ async fn watch(
                     causes,
                 });
             }
-            return Ok(());
+            return Ok(status);
         }
         tokio::time::sleep(delay).await;
         delay = (delay.mul_f64(1.5)).min(Duration::from_secs(3));

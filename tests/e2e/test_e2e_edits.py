@@ -22,38 +22,89 @@ def new_stage(stage, manifest):
     return s
 
 
-def test_memory_domains_and_drift(stage):
-    """Concept stage: memory edit, custom domains added, then settings changed outside hover."""
+def only_updates(plan, expected):
+    """The plan updates exactly the `expected` {address: {attribute: cause}}, nothing else."""
+    expect.assert_plan(plan, {a: ["update"] for a in expected}, summary={"add": 0, "change": len(expected), "destroy": 0})
+    for address, attributes in expected.items():
+        assert expect.changed(plan, address) == attributes, (address, expect.changed(plan, address))
+
+
+def test_concept_stage_edits(stage):
+    """Concept stage: memory, a worker's timeout, environment and warm containers, a new image,
+    custom domains; each changes exactly what it should."""
     s = new_stage(stage, stages.concept())
 
     # Memory of the HTTP function: only that function is updated, because of the manifest.
     s.edit(lambda m: m["http"].update(memory=1024))
     plan = s.plan_json()
-    expect.assert_plan(plan, {"HttpFunction": ["update"]}, summary={"add": 0, "change": 1, "destroy": 0})
-    assert expect.changed(plan, "HttpFunction") == {"MemorySize": MANIFEST}
+    only_updates(plan, {"HttpFunction": {"MemorySize": MANIFEST}})
+    assert expect.by_address(plan)["HttpFunction"]["change"]["before"]["MemorySize"] == 512
     assert expect.by_address(plan)["HttpFunction"]["change"]["after"]["MemorySize"] == 1024
+    assert expect.by_address(plan)["HttpFunction"].get("action_reason") is None
     assert plan["resource_drift"] == []
+    r = s.plan_exit()
+    assert r.code == 2 and "Plan: 0 to add, 1 to change, 0 to destroy." in r.stdout, r
     apply_and_settle(s)
+
+    # A worker's timeout: its function, and the visibility timeout of both its queues.
+    s.edit(lambda m: m["queue"]["default"].update(timeout=200))
+    only_updates(
+        s.plan_json(),
+        {
+            "WorkerDefaultFunction": {"Timeout": MANIFEST},
+            "QueueDefault": {"VisibilityTimeout": MANIFEST},
+            "QueueNotifications": {"VisibilityTimeout": MANIFEST},
+        },
+    )
+    apply_and_settle(s)
+
+    # Stage environment (every function) and warm containers (the warmer's input).
+    s.edit(lambda m: (m["environment"].update(APP_ENV="staging", MAIL_FROM='"Team" <team@example.com>'), m["http"].update(warm=4)))
+    only_updates(
+        s.plan_json(),
+        {
+            "HttpFunction": {"Environment": MANIFEST},
+            "CliFunction": {"Environment": MANIFEST},
+            "WorkerDefaultFunction": {"Environment": MANIFEST},
+            "WorkerPriorityFunction": {"Environment": MANIFEST},
+            "WarmerRule": {"Targets": MANIFEST},
+        },
+    )
+    apply_and_settle(s)
+
+    # A new image: every function's code (and ASSET_URL); the tag live now is kept afterwards.
+    s.register_image()
+    code = {"Code": MANIFEST, "Environment": MANIFEST}
+    only_updates(
+        s.plan_json(),
+        {"HttpFunction": code, "CliFunction": code, "WorkerDefaultFunction": code, "WorkerPriorityFunction": code},
+    )
+    apply_and_settle(s)
+    r = s.hover("plan", s.key, "--detailed-exitcode")  # no --image-tag: the deployed one
+    assert r.code == 0 and "No changes." in r.stdout, r
 
     # Custom domains (with their certificate): only the distribution changes.
     domains = [f"{s.name}.example.com", f"www.{s.name}.example.com"]
     s.edit(lambda m: m["http"].update(domains=domains, certificate=stages.CERTIFICATE))
     plan = s.plan_json()
-    expect.assert_plan(plan, {"Distribution": ["update"]}, summary={"add": 0, "change": 1, "destroy": 0})
-    assert expect.changed(plan, "Distribution") == {"DistributionConfig": MANIFEST}
+    only_updates(plan, {"Distribution": {"DistributionConfig": MANIFEST}})
     after = expect.by_address(plan)["Distribution"]["change"]["after"]["DistributionConfig"]
     assert after["Aliases"] == domains
     assert after["ViewerCertificate"]["AcmCertificateArn"] == stages.CERTIFICATE
     apply_and_settle(s)
 
-    # Changed outside hover: the CLI function's memory and the HTTP log group's retention.
+
+def test_changes_outside_hover_are_put_back(stage):
+    """Settings changed through the AWS APIs show as drift, and apply puts them back."""
+    s = new_stage(stage, stages.concept())
     aws = s.aws
-    aws.lambda_.update_function_configuration(FunctionName=f"{s.name}-cli", MemorySize=2048)
-    aws.logs.put_retention_policy(logGroupName=f"/aws/lambda/{s.name}-http", retentionInDays=90)
+    n = s.name
+
+    # The CLI function's memory and the HTTP log group's retention.
+    aws.lambda_.update_function_configuration(FunctionName=f"{n}-cli", MemorySize=2048)
+    aws.logs.put_retention_policy(logGroupName=f"/aws/lambda/{n}-http", retentionInDays=90)
     plan = s.plan_json()
-    expect.assert_plan(plan, {"CliFunction": ["update"], "HttpLogGroup": ["update"]})
-    assert expect.changed(plan, "CliFunction") == {"MemorySize": OUTSIDE}
-    assert expect.changed(plan, "HttpLogGroup") == {"RetentionInDays": OUTSIDE}
+    only_updates(plan, {"CliFunction": {"MemorySize": OUTSIDE}, "HttpLogGroup": {"RetentionInDays": OUTSIDE}})
     for address in ("CliFunction", "HttpLogGroup"):
         assert expect.by_address(plan)[address]["action_reason"] == "update_because_changed_outside"
     drift = {d["address"]: d for d in plan["resource_drift"]}
@@ -64,14 +115,43 @@ def test_memory_domains_and_drift(stage):
     assert drift["HttpLogGroup"]["change"]["after"]["RetentionInDays"] == 90
     text = s.plan_text()
     assert "changed outside hover" in text, text
-    assert f"{s.name}-cli" in text and f"/aws/lambda/{s.name}-http" in text, text
+    assert f"{n}-cli" in text and f"/aws/lambda/{n}-http" in text, text
     r = s.plan_exit()
     assert r.code == 2, r
 
-    apply_and_settle(s)
-    assert aws.lambda_.get_function_configuration(FunctionName=f"{s.name}-cli")["MemorySize"] == 512
-    group = aws.logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{s.name}-http")["logGroups"][0]
+    r = s.apply()
+    assert "MemorySize put back" in r.stdout and "RetentionInDays put back" in r.stdout, r
+    assert aws.lambda_.get_function_configuration(FunctionName=f"{n}-cli")["MemorySize"] == 512
+    group = aws.logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{n}-http")["logGroups"][0]
     assert group["retentionInDays"] == 14
+    expect.check_stage(s)
+    s.assert_no_changes()
+
+    # Reserved concurrency removed, a queue's visibility timeout, the scheduler's rate, a
+    # mapping's batch size.
+    aws.lambda_.delete_function_concurrency(FunctionName=f"{n}-default-queue")
+    aws.sqs.set_queue_attributes(QueueUrl=expect.queue_url(aws, f"priority-{n}"), Attributes={"VisibilityTimeout": "5"})
+    aws.events.put_rule(Name=f"{n}-scheduler", ScheduleExpression="rate(10 minutes)", State="ENABLED")
+    queue_arn = f"arn:aws:sqs:{s.region}:{expect.ACCOUNT}:notifications-{n}"
+    (mapping,) = aws.lambda_.list_event_source_mappings(EventSourceArn=queue_arn)["EventSourceMappings"]
+    aws.lambda_.update_event_source_mapping(UUID=mapping["UUID"], BatchSize=7)
+    plan = s.plan_json()
+    only_updates(
+        plan,
+        {
+            "WorkerDefaultFunction": {"ReservedConcurrentExecutions": OUTSIDE},
+            "QueuePriority": {"VisibilityTimeout": OUTSIDE},
+            "SchedulerRule": {"ScheduleExpression": OUTSIDE},
+            "QueueNotificationsMapping": {"BatchSize": OUTSIDE},
+        },
+    )
+    assert {d["address"] for d in plan["resource_drift"]} == {
+        "WorkerDefaultFunction",
+        "QueuePriority",
+        "SchedulerRule",
+        "QueueNotificationsMapping",
+    }
+    apply_and_settle(s)
 
 
 def test_queue_and_worker_edits(stage):
