@@ -371,7 +371,10 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
     if let (false, Some(certificate)) =
         (manifest.http.domains.is_empty(), &manifest.http.certificate)
     {
-        config["Aliases"] = json!(manifest.http.domains);
+        // A set to CloudFront, which returns it in its own order: sorted, so plans settle.
+        let mut aliases = manifest.http.domains.clone();
+        aliases.sort();
+        config["Aliases"] = json!(aliases);
         config["ViewerCertificate"] = json!({
             "AcmCertificateArn": certificate,
             "SslSupportMethod": "sni-only",

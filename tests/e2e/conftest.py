@@ -10,22 +10,14 @@ against one endpoint; each stage is torn down at the end of its test.
 import hashlib
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-ACCOUNT = "123456789012"
 HOVER_TIMEOUT = 180
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "stage_kind(kind): which canonical stage a test builds")
 
 
 @pytest.fixture(scope="session")
@@ -314,20 +306,3 @@ def stage(hover_bin, aws_factory, endpoint, tmp_path):
     if problems:
         # Leftovers do not fail the test (the emulator is thrown away), but are worth seeing.
         print("teardown problems:\n" + "\n".join(problems))
-
-
-@pytest.fixture
-def hover(hover_bin, endpoint):
-    """Runs hover outside any stage project: `hover(args, cwd=..., env=...)`."""
-
-    def call(*args, cwd=None, env=None):
-        return run_hover(hover_bin, list(args), cwd=cwd, env=env)
-
-    return call
-
-
-@pytest.fixture
-def scratch_dir():
-    d = tempfile.mkdtemp(prefix="hover-e2e-")
-    yield Path(d)
-    shutil.rmtree(d, ignore_errors=True)

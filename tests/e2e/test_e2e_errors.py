@@ -1,9 +1,4 @@
 """Refusals and failures through the binary, and saved plans."""
-import json
-import re
-
-import pytest
-
 import e2e_expect as expect
 import e2e_stages as stages
 
@@ -130,4 +125,14 @@ def test_stale_saved_plan_is_refused(stage, tmp_path):
     assert r.code == 0, r
     r = s.hover("apply", str(plan_file))
     assert r.code == 0, r
+    assert s.aws.lambda_.get_function_configuration(FunctionName=f"{s.name}-cli")["MemorySize"] == 2048
+
+    # A change in AWS after the plan was made makes it stale too.
+    s.edit(lambda m: m["cli"].update(memory=1024))
+    r = s.hover("plan", s.key, "-out", str(plan_file))
+    assert r.code == 0, r
+    s.aws.lambda_.update_function_configuration(FunctionName=f"{s.name}-http", MemorySize=3008)
+    r = s.hover("apply", str(plan_file))
+    assert r.code == 1, r
+    assert "stale" in r.stderr, r
     assert s.aws.lambda_.get_function_configuration(FunctionName=f"{s.name}-cli")["MemorySize"] == 2048
