@@ -2,6 +2,8 @@
 //! assets bucket, KMS key), the image check, template uploads, and repairs of drift that a
 //! CloudFormation template diff cannot see. SDK types stop here.
 
+mod cloudfront;
+
 use crate::live::Clients;
 use aws_sdk_ecr::types::{ImageIdentifier, ImageTagMutability};
 use aws_sdk_eventbridge::types::{RuleState, Target};
@@ -588,6 +590,19 @@ pub async fn repair(
                 .await
                 .map_err(fail("Lambda", "UpdateAlias", physical_id))?;
             done.push(("FunctionVersion".into(), Repair::Done("Lambda UpdateAlias")));
+        }
+        "AWS::CloudFront::Distribution" if has("DistributionConfig") => {
+            let unknown = desired
+                .get("DistributionConfig")
+                .is_some_and(cloudfront::has_unknown);
+            // Without every desired value known, writing the config would break it.
+            if !unknown {
+                cloudfront::put_back(clients, physical_id, desired).await?;
+                done.push((
+                    "DistributionConfig".into(),
+                    Repair::Done("CloudFront UpdateDistribution"),
+                ));
+            }
         }
         _ => {}
     }

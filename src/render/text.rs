@@ -202,18 +202,18 @@ impl Lines {
 
     /// A whole object created (`+`) or destroyed (`-`), keys sorted.
     fn whole(&mut self, props: Option<&Map<String, Value>>, added: bool) {
-        let Some(props) = props else { return };
-        let mut keys: Vec<&String> = props.keys().collect();
+        if let Some(props) = props {
+            self.members(6, props, added);
+        }
+    }
+
+    /// The members of an object wholly added or removed: keys sorted, `=` aligned.
+    fn members(&mut self, indent: usize, map: &Map<String, Value>, added: bool) {
+        let mut keys: Vec<&String> = map.keys().collect();
         keys.sort();
         let width = keys.iter().map(|k| k.len()).max().unwrap_or(0);
         for k in keys {
-            let v = props[k].clone();
-            let d = if added {
-                Diff::Added { value: v }
-            } else {
-                Diff::Removed { value: v }
-            };
-            self.entry(6, k, width, &d, None);
+            self.entry(indent, k, width, &whole(map[k].clone(), added), None);
         }
     }
 
@@ -251,29 +251,13 @@ impl Lines {
                 match value {
                     Value::Object(map) if !map.is_empty() => {
                         self.out.push(format!("{pad}{sym} {label} = {{{note}"));
-                        let mut keys: Vec<&String> = map.keys().collect();
-                        keys.sort();
-                        let w = keys.iter().map(|k| k.len()).max().unwrap_or(0);
-                        for k in keys {
-                            let v = map[k].clone();
-                            let child = if added {
-                                Diff::Added { value: v }
-                            } else {
-                                Diff::Removed { value: v }
-                            };
-                            self.entry(indent + 4, k, w, &child, None);
-                        }
+                        self.members(indent + 4, map, added);
                         self.out.push(format!("{pad}  }}"));
                     }
                     Value::Array(items) if !items.is_empty() => {
                         self.out.push(format!("{pad}{sym} {label} = [{note}"));
                         for v in items {
-                            let child = if added {
-                                Diff::Added { value: v.clone() }
-                            } else {
-                                Diff::Removed { value: v.clone() }
-                            };
-                            self.item(indent + 4, &child);
+                            self.item(indent + 4, &whole(v.clone(), added));
                         }
                         self.out.push(format!("{pad}  ]"));
                     }
@@ -329,20 +313,8 @@ impl Lines {
             Diff::Same { .. } => {}
             Diff::Added { value } | Diff::Removed { value } => match value {
                 Value::Object(map) if !map.is_empty() => {
-                    let added = matches!(d, Diff::Added { .. });
                     self.out.push(format!("{pad}{sym} {{"));
-                    let mut keys: Vec<&String> = map.keys().collect();
-                    keys.sort();
-                    let w = keys.iter().map(|k| k.len()).max().unwrap_or(0);
-                    for k in keys {
-                        let v = map[k].clone();
-                        let child = if added {
-                            Diff::Added { value: v }
-                        } else {
-                            Diff::Removed { value: v }
-                        };
-                        self.entry(indent + 4, k, w, &child, None);
-                    }
+                    self.members(indent + 4, map, matches!(d, Diff::Added { .. }));
                     self.out.push(format!("{pad}  }},"));
                 }
                 _ => self.out.push(format!("{pad}{sym} {},", scalar(value))),
@@ -361,6 +333,15 @@ impl Lines {
                 self.out.push(format!("{pad}{sym} [...],"));
             }
         }
+    }
+}
+
+/// A value wholly added or wholly removed.
+fn whole(value: Value, added: bool) -> Diff {
+    if added {
+        Diff::Added { value }
+    } else {
+        Diff::Removed { value }
     }
 }
 
