@@ -64,7 +64,14 @@ pub(super) async fn put_back(
     let want = desired
         .get("DistributionConfig")
         .and_then(Value::as_object)
-        .ok_or_else(|| err(SERVICE, "UpdateDistribution", id, "no desired DistributionConfig"))?;
+        .ok_or_else(|| {
+            err(
+                SERVICE,
+                "UpdateDistribution",
+                id,
+                "no desired DistributionConfig",
+            )
+        })?;
     let out = clients
         .cloudfront
         .get_distribution_config()
@@ -72,10 +79,14 @@ pub(super) async fn put_back(
         .send()
         .await
         .map_err(fail(SERVICE, "GetDistributionConfig", id))?;
-    let etag = out
-        .e_tag
-        .filter(|e| !e.is_empty())
-        .ok_or_else(|| err(SERVICE, "GetDistributionConfig", id, "no ETag in the answer"))?;
+    let etag = out.e_tag.filter(|e| !e.is_empty()).ok_or_else(|| {
+        err(
+            SERVICE,
+            "GetDistributionConfig",
+            id,
+            "no ETag in the answer",
+        )
+    })?;
     let mut config = out.distribution_config.ok_or_else(|| {
         err(
             SERVICE,
@@ -117,7 +128,7 @@ fn quantity(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-fn built<T>(what: &str) -> impl FnOnce(aws_smithy_types::error::operation::BuildError) -> String {
+fn built(what: &str) -> impl FnOnce(aws_smithy_types::error::operation::BuildError) -> String {
     let what = what.to_string();
     move |e| format!("{what}: {e}")
 }
@@ -126,6 +137,8 @@ fn built<T>(what: &str) -> impl FnOnce(aws_smithy_types::error::operation::Build
 /// `DistributionConfig` shape). Origins and cache behaviours become the desired lists, in the
 /// desired order; each one starts from the live one with the same id (path pattern), so the
 /// settings hover leaves alone are kept.
+// The legacy cache settings (deprecated in the SDK) are only ever cleared.
+#[allow(deprecated)]
 pub(super) fn set_managed(
     config: &mut DistributionConfig,
     want: &Map<String, Value>,
@@ -143,7 +156,9 @@ pub(super) fn set_managed(
         config.price_class = Some(PriceClass::from(class));
     }
     // No aliases in the desired config: none at all.
-    let aliases = array(want, "Aliases").map(|a| strings(a)).unwrap_or_default();
+    let aliases = array(want, "Aliases")
+        .map(|a| strings(a))
+        .unwrap_or_default();
     config.aliases = Some(
         Aliases::builder()
             .quantity(quantity(aliases.len()))
@@ -155,18 +170,11 @@ pub(super) fn set_managed(
         config.viewer_certificate = Some(viewer_certificate(cert));
     }
     if let Some(wanted) = array(want, "Origins") {
-        let mut live: Vec<Origin> = config
-            .origins
-            .take()
-            .map(|o| o.items)
-            .unwrap_or_default();
+        let mut live: Vec<Origin> = config.origins.take().map(|o| o.items).unwrap_or_default();
         let mut items = Vec::with_capacity(wanted.len());
         for w in wanted.iter().filter_map(Value::as_object) {
             let id = text(w, "Id").ok_or("an origin without an Id")?;
-            let existing = live
-                .iter()
-                .position(|o| o.id == id)
-                .map(|i| live.remove(i));
+            let existing = live.iter().position(|o| o.id == id).map(|i| live.remove(i));
             items.push(origin(existing, w)?);
         }
         config.origins = Some(
@@ -230,7 +238,10 @@ pub(super) fn set_managed(
 }
 
 fn viewer_certificate(w: &Map<String, Value>) -> ViewerCertificate {
-    if w.get("CloudFrontDefaultCertificate").and_then(Value::as_bool) == Some(true) {
+    if w.get("CloudFrontDefaultCertificate")
+        .and_then(Value::as_bool)
+        == Some(true)
+    {
         return ViewerCertificate::builder()
             .cloud_front_default_certificate(true)
             .build();

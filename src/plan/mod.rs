@@ -179,6 +179,50 @@ impl Plan {
     }
 }
 
+/// What `hover apply` can put back through a service's own API when it was changed outside
+/// hover, per resource type: the top-level properties `direct::repair` handles.
+const REPAIRABLE: &[(&str, &[&str])] = &[
+    (
+        "AWS::Lambda::Function",
+        &[
+            "MemorySize",
+            "Timeout",
+            "Role",
+            "Environment",
+            "VpcConfig",
+            "ReservedConcurrentExecutions",
+            "Code",
+        ],
+    ),
+    ("AWS::Logs::LogGroup", &["RetentionInDays"]),
+    (
+        "AWS::SQS::Queue",
+        &[
+            "VisibilityTimeout",
+            "MessageRetentionPeriod",
+            "RedrivePolicy",
+        ],
+    ),
+    (
+        "AWS::Events::Rule",
+        &["ScheduleExpression", "State", "Targets"],
+    ),
+    (
+        "AWS::Lambda::EventSourceMapping",
+        &["BatchSize", "Enabled", "FunctionResponseTypes"],
+    ),
+    ("AWS::Lambda::Alias", &["FunctionVersion"]),
+    ("AWS::CloudFront::Distribution", &["DistributionConfig"]),
+];
+
+/// Whether `hover apply` can put `property` of a `resource_type` back when it was changed outside
+/// hover (through the service's API); otherwise it must be changed back by hand.
+pub fn repairable(resource_type: &str, property: &str) -> bool {
+    REPAIRABLE
+        .iter()
+        .any(|(t, props)| *t == resource_type && props.contains(&property))
+}
+
 /// Why no plan could be made.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum PlanError {
@@ -558,4 +602,42 @@ pub fn resolved_desired(
         .iter()
         .map(|(id, r)| (id.clone(), resolver.resolve_map(&r.properties)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repairable;
+
+    #[test]
+    fn repairable_lists_the_properties_apply_puts_back() {
+        for (ty, prop) in [
+            ("AWS::Lambda::Function", "MemorySize"),
+            ("AWS::Lambda::Function", "ReservedConcurrentExecutions"),
+            ("AWS::Lambda::Function", "Code"),
+            ("AWS::Logs::LogGroup", "RetentionInDays"),
+            ("AWS::SQS::Queue", "RedrivePolicy"),
+            ("AWS::Events::Rule", "Targets"),
+            ("AWS::Lambda::EventSourceMapping", "FunctionResponseTypes"),
+            ("AWS::Lambda::Alias", "FunctionVersion"),
+            ("AWS::CloudFront::Distribution", "DistributionConfig"),
+        ] {
+            assert!(repairable(ty, prop), "{ty} {prop}");
+        }
+        for (ty, prop) in [
+            ("AWS::Lambda::Function", "FunctionName"),
+            ("AWS::Lambda::Function", "PackageType"),
+            ("AWS::SQS::Queue", "QueueName"),
+            ("AWS::Lambda::Alias", "Name"),
+            ("AWS::IAM::Role", "Policies"),
+            (
+                "AWS::CloudFront::OriginAccessControl",
+                "OriginAccessControlConfig",
+            ),
+            ("AWS::ApiGatewayV2::Api", "Name"),
+            ("AWS::Logs::LogGroup", "MemorySize"),
+            ("AWS::S3::BucketPolicy", "PolicyDocument"),
+        ] {
+            assert!(!repairable(ty, prop), "{ty} {prop}");
+        }
+    }
 }

@@ -6,7 +6,7 @@ use super::Style;
 use crate::model::{Provisioner, UNKNOWN};
 use crate::plan::diff::{diff, Diff};
 use crate::plan::mask::{is_masked, SENSITIVE};
-use crate::plan::{Action, Cause, Plan, Reason, ResourceChange};
+use crate::plan::{repairable, Action, Cause, Plan, Reason, ResourceChange};
 use serde_json::{Map, Value};
 use std::io::{self, Write};
 
@@ -43,10 +43,35 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<
             }
             writeln!(out, "    }}\n")?;
         }
-        writeln!(
-            out,
-            "Unless the manifest is changed to match, applying puts these back.\n"
-        )?;
+        let by_hand: Vec<(String, Vec<&str>)> = drifted
+            .iter()
+            .map(|c| (title(c), by_hand(c)))
+            .filter(|(_, names)| !names.is_empty())
+            .collect();
+        let all = drifted.iter().map(|c| c.drift.len()).sum::<usize>();
+        let manual = by_hand.iter().map(|(_, n)| n.len()).sum::<usize>();
+        if by_hand.is_empty() {
+            writeln!(
+                out,
+                "Unless the manifest is changed to match, applying puts these back.\n"
+            )?;
+        } else {
+            if manual < all {
+                writeln!(
+                    out,
+                    "Unless the manifest is changed to match, applying puts these back, except the following, which apply cannot put back: change them back by hand (e.g. in the AWS console) or change the manifest to match."
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "Applying cannot put these back: change them back by hand (e.g. in the AWS console) or change the manifest to match."
+                )?;
+            }
+            for (title, names) in &by_hand {
+                writeln!(out, "  - {title}: {}", names.join(", "))?;
+            }
+            writeln!(out)?;
+        }
         writeln!(out, "{}\n", "─".repeat(77))?;
     }
     if !plan.has_changes() {
@@ -102,6 +127,25 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<
     Ok(())
 }
 
+/// Whether applying puts back `property` of `c` when it was changed outside hover: resources made
+/// through their own API are written whole, stack resources through the table of repairs.
+fn put_back(c: &ResourceChange, property: &str) -> bool {
+    c.provisioner == Provisioner::Direct || repairable(&c.resource_type, property)
+}
+
+/// Drifted properties of `c` that apply would have to put back but cannot.
+fn by_hand(c: &ResourceChange) -> Vec<&str> {
+    c.drift
+        .iter()
+        .filter(|d| {
+            c.changes.iter().any(|a| {
+                a.name == d.name && a.cause == Cause::OutsideHover && !put_back(c, &a.name)
+            })
+        })
+        .map(|d| d.name.as_str())
+        .collect()
+}
+
 fn title(c: &ResourceChange) -> String {
     format!("{} ({} {})", c.role, c.resource_type, c.name)
 }
@@ -155,8 +199,10 @@ pub fn write_change(out: &mut dyn Write, c: &ResourceChange, style: Style) -> io
                 .filter_map(|a| {
                     let note = if a.forces_replacement {
                         Some("# forces replacement".to_string())
-                    } else if a.cause == Cause::OutsideHover {
+                    } else if a.cause == Cause::OutsideHover && put_back(c, &a.name) {
                         Some("# changed outside hover".to_string())
+                    } else if a.cause == Cause::OutsideHover {
+                        Some("# changed outside hover; apply cannot put this back".to_string())
                     } else {
                         None
                     };
@@ -425,4 +471,124 @@ pub fn write_mismatches(
         writeln!(out, "  {id:w0$}  {plan:w1$}  {cfn}")?;
     }
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn drifted(
+        id: &str,
+        ty: &str,
+        name: &str,
+        property: &str,
+        before: Value,
+        after: Value,
+    ) -> ResourceChange {
+        ResourceChange {
+            logical_id: id.into(),
+            role: id.to_ascii_lowercase(),
+            resource_type: ty.into(),
+            name: name.into(),
+            provisioner: Provisioner::Stack,
+            action: Action::Update,
+            reason: Some(Reason::UpdateBecauseChangedOutside),
+            replace_paths: vec![],
+            changes: vec![crate::plan::AttributeChange {
+                name: property.into(),
+                before: Some(after.clone()),
+                after: Some(before.clone()),
+                cause: Cause::OutsideHover,
+                forces_replacement: false,
+            }],
+            unchanged: 0,
+            drift: vec![crate::plan::Drift {
+                name: property.into(),
+                last_applied: Some(before),
+                live: Some(after),
+            }],
+            before: None,
+            after: None,
+            depends_on: vec![],
+        }
+    }
+
+    fn plan(changes: Vec<ResourceChange>) -> Plan {
+        Plan {
+            format_version: crate::plan::FORMAT_VERSION.into(),
+            stage: "app-dev".into(),
+            region: "eu-west-1".into(),
+            account: None,
+            image_tag: "v1".into(),
+            stack_status: Some("UPDATE_COMPLETE".into()),
+            resource_changes: changes,
+            warnings: vec![],
+            observed_digest: String::new(),
+        }
+    }
+
+    fn text(plan: &Plan) -> String {
+        let mut out = Vec::new();
+        write_plan(&mut out, plan, Style::PLAIN).expect("render");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn drift_apply_cannot_put_back_is_named() {
+        // A log group's retention is put back; a role's session duration is not.
+        let logs = drifted(
+            "HttpLogGroup",
+            "AWS::Logs::LogGroup",
+            "/aws/lambda/app-dev-http",
+            "RetentionInDays",
+            json!(14),
+            json!(90),
+        );
+        let role = drifted(
+            "LambdaRole",
+            "AWS::IAM::Role",
+            "app-dev-lambda",
+            "MaxSessionDuration",
+            json!(3600),
+            json!(7200),
+        );
+        let out = text(&plan(vec![logs.clone(), role.clone()]));
+        assert!(
+            out.contains("      ~ RetentionInDays = 90 -> 14 # changed outside hover\n"),
+            "{out}"
+        );
+        assert!(out.contains("MaxSessionDuration = 7200 -> 3600 # changed outside hover; apply cannot put this back\n"), "{out}");
+        assert!(
+            !out.contains("\nUnless the manifest is changed to match, applying puts these back.\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "applying puts these back, except the following, which apply cannot put back"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("  - lambdarole (AWS::IAM::Role app-dev-lambda): MaxSessionDuration\n"),
+            "{out}"
+        );
+
+        let out = text(&plan(vec![logs]));
+        assert!(
+            out.contains("\nUnless the manifest is changed to match, applying puts these back.\n"),
+            "{out}"
+        );
+        assert!(!out.contains("cannot put"), "{out}");
+
+        let out = text(&plan(vec![role]));
+        assert!(
+            out.contains("\nApplying cannot put these back: change them back by hand"),
+            "{out}"
+        );
+        assert!(
+            out.contains("  - lambdarole (AWS::IAM::Role app-dev-lambda): MaxSessionDuration\n"),
+            "{out}"
+        );
+    }
 }

@@ -153,6 +153,33 @@ def test_changes_outside_hover_are_put_back(stage):
     }
     apply_and_settle(s)
 
+    # The distribution's default behaviour gets another cache policy, through CloudFront's API
+    # (the whole config written back with the ETag it was read with).
+    dist_id = expect.find_distribution(aws, n)["Id"]
+    got = aws.cloudfront.get_distribution_config(Id=dist_id)
+    config = got["DistributionConfig"]
+    assert config["DefaultCacheBehavior"]["CachePolicyId"] == expect.CACHING_DISABLED
+    config["DefaultCacheBehavior"]["CachePolicyId"] = expect.CACHING_OPTIMIZED
+    aws.cloudfront.update_distribution(Id=dist_id, IfMatch=got["ETag"], DistributionConfig=config)
+    plan = s.plan_json()
+    only_updates(plan, {"Distribution": {"DistributionConfig": OUTSIDE}})
+    assert expect.by_address(plan)["Distribution"]["action_reason"] == "update_because_changed_outside"
+    (drift,) = plan["resource_drift"]
+    assert drift["address"] == "Distribution", drift
+    assert drift["change"]["before"]["DistributionConfig"]["DefaultCacheBehavior"]["CachePolicyId"] == expect.CACHING_DISABLED
+    assert drift["change"]["after"]["DistributionConfig"]["DefaultCacheBehavior"]["CachePolicyId"] == expect.CACHING_OPTIMIZED
+    text = s.plan_text()
+    assert "DistributionConfig" in text and "# changed outside hover\n" in text, text
+    assert "cannot put" not in text, text
+
+    r = s.apply()
+    assert "DistributionConfig put back" in r.stdout, r
+    config = aws.cloudfront.get_distribution_config(Id=dist_id)["DistributionConfig"]
+    assert config["DefaultCacheBehavior"]["CachePolicyId"] == expect.CACHING_DISABLED, config["DefaultCacheBehavior"]
+    assert config["CallerReference"] == got["DistributionConfig"]["CallerReference"]
+    expect.check_stage(s)
+    s.assert_no_changes()
+
 
 def test_queue_and_worker_edits(stage):
     """Stage with `-`/`_` keys: a queue added to a worker, a queue removed, a worker added, a

@@ -1,0 +1,564 @@
+//! Drift repairs (`direct::repair`) against real SDK clients whose responses are mocked
+//! (`aws-smithy-mocks`): the CloudFront distribution's config put back over the one AWS holds,
+//! and the repairs agreeing with the plan's table of what apply can put back.
+
+use aws_sdk_cloudfront::operation::get_distribution_config::GetDistributionConfigOutput;
+use aws_sdk_cloudfront::operation::update_distribution::{
+    UpdateDistributionInput, UpdateDistributionOutput,
+};
+use aws_sdk_cloudfront::types::{
+    Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomOriginConfig,
+    DefaultCacheBehavior, DistributionConfig, HttpVersion, LoggingConfig, Method, Origin,
+    OriginProtocolPolicy, OriginSslProtocols, Origins, PriceClass, S3OriginConfig, SslProtocol,
+    ViewerCertificate, ViewerProtocolPolicy,
+};
+use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
+use aws_smithy_types::retry::RetryConfig;
+use hover::direct::{self, Repair};
+use hover::live::Clients;
+use hover::model::{ObservedStage, Provisioner};
+use hover::stage::{CACHE_POLICY_DISABLED, CACHE_POLICY_OPTIMIZED};
+use serde_json::{Map, Value};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+const REGION: &str = "us-east-1";
+const ETAG: &str = "E2QWRUHAPOMQZL";
+const CERTIFICATE: &str =
+    "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8091-a2b3c4d5e6f7";
+
+/// A service client answering from `rules` (first matching rule wins); calls no rule matches
+/// reach the mock HTTP client and fail.
+macro_rules! client {
+    ($krate:ident, $rules:expr) => {{
+        let rules: Vec<Rule> = $rules;
+        let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+        for rule in rules.iter() {
+            interceptor = interceptor.with_rule(rule);
+        }
+        if rules.is_empty() {
+            interceptor = interceptor.allow_passthrough();
+        }
+        $krate::Client::from_conf(
+            $krate::Config::builder()
+                .behavior_version($krate::config::BehaviorVersion::latest())
+                .region($krate::config::Region::new(REGION))
+                .credentials_provider($krate::config::Credentials::new(
+                    "AKIDTEST", "secret", None, None, "test",
+                ))
+                .http_client(create_mock_http_client())
+                .interceptor(interceptor)
+                .retry_config(RetryConfig::disabled())
+                .build(),
+        )
+    }};
+}
+
+#[derive(Default)]
+struct Mocks {
+    lambda: Vec<Rule>,
+    sqs: Vec<Rule>,
+    eventbridge: Vec<Rule>,
+    cloudfront: Vec<Rule>,
+    logs: Vec<Rule>,
+}
+
+impl Mocks {
+    fn build(self) -> Clients {
+        Clients {
+            cloudformation: client!(aws_sdk_cloudformation, vec![]),
+            lambda: client!(aws_sdk_lambda, self.lambda),
+            sqs: client!(aws_sdk_sqs, self.sqs),
+            eventbridge: client!(aws_sdk_eventbridge, self.eventbridge),
+            apigatewayv2: client!(aws_sdk_apigatewayv2, vec![]),
+            cloudfront: client!(aws_sdk_cloudfront, self.cloudfront),
+            logs: client!(aws_sdk_cloudwatchlogs, self.logs),
+            ecr: client!(aws_sdk_ecr, vec![]),
+            kms: client!(aws_sdk_kms, vec![]),
+            s3: client!(aws_sdk_s3, vec![]),
+            sts: client!(aws_sdk_sts, vec![]),
+        }
+    }
+}
+
+/// The `domains-added` golden case: its manifest, and its live state (an applied stage without
+/// the domains yet), so every desired value resolves.
+fn case() -> (hover::model::DesiredStage, ObservedStage) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("plans/domains-added");
+    let manifest = hover::manifest::load(&dir, "dev").expect("manifest");
+    let observed: ObservedStage = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("observed.json")).expect("observed.json"),
+    )
+    .expect("observed state");
+    let tag = hover::ops::plan::live_image_tag(&observed).expect("live image tag");
+    (hover::stage::desired(&manifest, &tag), observed)
+}
+
+fn methods(items: &[&str]) -> Vec<Method> {
+    items.iter().map(|m| Method::from(*m)).collect()
+}
+
+fn allowed(all: &[&str], cached: &[&str]) -> AllowedMethods {
+    AllowedMethods::builder()
+        .quantity(all.len() as i32)
+        .set_items(Some(methods(all)))
+        .cached_methods(
+            CachedMethods::builder()
+                .quantity(cached.len() as i32)
+                .set_items(Some(methods(cached)))
+                .build()
+                .expect("cached methods"),
+        )
+        .build()
+        .expect("allowed methods")
+}
+
+/// The distribution as AWS holds it after changes made outside hover: other aliases, the default
+/// certificate, another cache policy on the default behaviour; plus settings hover leaves alone
+/// (caller reference, logging, price class, an origin's connection attempts).
+fn drifted_config() -> DistributionConfig {
+    DistributionConfig::builder()
+        .caller_reference("hover-clouder-dev-1700000000")
+        .comment("clouder-dev")
+        .enabled(true)
+        .http_version(HttpVersion::from("http2and3"))
+        .price_class(PriceClass::from("PriceClass_All"))
+        .logging(
+            LoggingConfig::builder()
+                .enabled(true)
+                .include_cookies(false)
+                .bucket("logs.s3.amazonaws.com")
+                .prefix("cdn/")
+                .build(),
+        )
+        .aliases(
+            Aliases::builder()
+                .quantity(1)
+                .items("elsewhere.example.com")
+                .build()
+                .expect("aliases"),
+        )
+        .viewer_certificate(
+            ViewerCertificate::builder()
+                .cloud_front_default_certificate(true)
+                .build(),
+        )
+        .origins(
+            Origins::builder()
+                .quantity(2)
+                .items(
+                    Origin::builder()
+                        .id("app")
+                        .domain_name("nwyykdqj.execute-api.us-east-1.amazonaws.com")
+                        .origin_path("")
+                        .connection_attempts(2)
+                        .origin_access_control_id("")
+                        .custom_origin_config(
+                            CustomOriginConfig::builder()
+                                .http_port(80)
+                                .https_port(443)
+                                .origin_protocol_policy(OriginProtocolPolicy::from("https-only"))
+                                .origin_read_timeout(45)
+                                .origin_ssl_protocols(
+                                    OriginSslProtocols::builder()
+                                        .quantity(1)
+                                        .items(SslProtocol::from("TLSv1.2"))
+                                        .build()
+                                        .expect("protocols"),
+                                )
+                                .build()
+                                .expect("custom origin"),
+                        )
+                        .build()
+                        .expect("app origin"),
+                )
+                .items(
+                    Origin::builder()
+                        .id("assets")
+                        .domain_name("clouder-dev-assets.s3.us-east-1.amazonaws.com")
+                        .origin_access_control_id("EBVLPFUE6EWM1")
+                        .s3_origin_config(
+                            S3OriginConfig::builder().origin_access_identity("").build(),
+                        )
+                        .build()
+                        .expect("assets origin"),
+                )
+                .build()
+                .expect("origins"),
+        )
+        .default_cache_behavior(
+            DefaultCacheBehavior::builder()
+                .target_origin_id("app")
+                .viewer_protocol_policy(ViewerProtocolPolicy::from("redirect-to-https"))
+                .allowed_methods(allowed(
+                    &["HEAD", "DELETE", "POST", "GET", "OPTIONS", "PUT", "PATCH"],
+                    &["HEAD", "GET"],
+                ))
+                .cache_policy_id(CACHE_POLICY_OPTIMIZED)
+                .origin_request_policy_id("b689b0a8-53d0-40ab-baf2-68738e2966ac")
+                .compress(true)
+                .smooth_streaming(false)
+                .build()
+                .expect("default behaviour"),
+        )
+        .cache_behaviors(
+            CacheBehaviors::builder()
+                .quantity(1)
+                .items(
+                    CacheBehavior::builder()
+                        .path_pattern("/assets/*")
+                        .target_origin_id("assets")
+                        .viewer_protocol_policy(ViewerProtocolPolicy::from("redirect-to-https"))
+                        .allowed_methods(allowed(&["HEAD", "GET"], &["HEAD", "GET"]))
+                        .cache_policy_id(CACHE_POLICY_OPTIMIZED)
+                        .compress(true)
+                        .build()
+                        .expect("behaviour"),
+                )
+                .build()
+                .expect("behaviours"),
+        )
+        .build()
+        .expect("config")
+}
+
+/// CloudFront mocks: GetDistributionConfig of `id` answers `drifted_config()` with `ETAG`;
+/// UpdateDistribution records its request.
+fn cloudfront_rules(id: &str) -> (Vec<Rule>, Arc<Mutex<Vec<UpdateDistributionInput>>>) {
+    let updates: Arc<Mutex<Vec<UpdateDistributionInput>>> = Arc::default();
+    let seen = updates.clone();
+    let id = id.to_owned();
+    let get = mock!(aws_sdk_cloudfront::Client::get_distribution_config)
+        .match_requests(move |r| r.id() == Some(id.as_str()))
+        .then_output(|| {
+            GetDistributionConfigOutput::builder()
+                .distribution_config(drifted_config())
+                .e_tag(ETAG)
+                .build()
+        });
+    let update =
+        mock!(aws_sdk_cloudfront::Client::update_distribution).then_compute_output(move |input| {
+            seen.lock().expect("lock").push(input.clone());
+            UpdateDistributionOutput::builder().e_tag("E3NEXT").build()
+        });
+    (vec![get, update], updates)
+}
+
+fn distribution_desired() -> (String, Map<String, Value>) {
+    let (desired, observed) = case();
+    let resolved = hover::plan::resolved_desired(&desired, &observed);
+    (
+        observed.resources["Distribution"].physical_id.clone(),
+        resolved["Distribution"].clone(),
+    )
+}
+
+#[tokio::test]
+async fn drifted_distribution_is_put_back_over_the_config_aws_holds() {
+    let (id, desired) = distribution_desired();
+    let (rules, updates) = cloudfront_rules(&id);
+    let clients = Mocks {
+        cloudfront: rules,
+        ..Default::default()
+    }
+    .build();
+
+    let done = direct::repair(
+        &clients,
+        "AWS::CloudFront::Distribution",
+        &id,
+        &["DistributionConfig".to_string()],
+        &desired,
+    )
+    .await
+    .expect("repair");
+    assert_eq!(
+        done,
+        vec![(
+            "DistributionConfig".to_string(),
+            Repair::Done("CloudFront UpdateDistribution")
+        )]
+    );
+
+    let updates = updates.lock().expect("lock");
+    assert_eq!(updates.len(), 1, "one UpdateDistribution");
+    let update = &updates[0];
+    assert_eq!(update.id(), Some(id.as_str()));
+    assert_eq!(update.if_match(), Some(ETAG));
+    let config = update.distribution_config().expect("a config");
+
+    // Put back: aliases (in the desired, sorted order), certificate, cache policy.
+    let aliases = config.aliases().expect("aliases");
+    assert_eq!(aliases.quantity(), 2);
+    assert_eq!(
+        aliases.items(),
+        ["clouder.example.com", "www.clouder.example.com"]
+    );
+    let cert = config.viewer_certificate().expect("certificate");
+    assert_eq!(cert.acm_certificate_arn(), Some(CERTIFICATE));
+    assert_eq!(
+        cert.ssl_support_method().map(|s| s.as_str()),
+        Some("sni-only")
+    );
+    assert_eq!(
+        cert.minimum_protocol_version().map(|v| v.as_str()),
+        Some("TLSv1.2_2021")
+    );
+    assert_ne!(cert.cloud_front_default_certificate(), Some(true));
+    let default = config.default_cache_behavior().expect("default behaviour");
+    assert_eq!(default.cache_policy_id(), Some(CACHE_POLICY_DISABLED));
+    assert_eq!(default.target_origin_id(), "app");
+    let allowed = default.allowed_methods().expect("allowed methods");
+    assert_eq!(allowed.quantity(), 7);
+    assert_eq!(allowed.items().len(), 7);
+    let cached = allowed.cached_methods().expect("cached methods");
+    assert_eq!(cached.quantity(), 2);
+    assert_eq!(cached.items().len(), 2);
+
+    // Managed and unchanged: as desired.
+    assert_eq!(config.comment(), "clouder-dev");
+    assert!(config.enabled());
+    let origins = config.origins().expect("origins");
+    assert_eq!(origins.quantity(), 2);
+    let ids: Vec<&str> = origins.items().iter().map(|o| o.id()).collect();
+    assert_eq!(ids, ["app", "assets"]);
+    let assets = &origins.items()[1];
+    assert_eq!(assets.origin_access_control_id(), Some("EBVLPFUE6EWM1"));
+    assert_eq!(
+        assets
+            .s3_origin_config()
+            .map(|s| s.origin_access_identity()),
+        Some("")
+    );
+    let behaviours = config.cache_behaviors().expect("behaviours");
+    assert_eq!(behaviours.quantity(), 1);
+    assert_eq!(behaviours.items()[0].path_pattern(), "/assets/*");
+    assert_eq!(
+        behaviours.items()[0].cache_policy_id(),
+        Some(CACHE_POLICY_OPTIMIZED)
+    );
+
+    // Not hover's: kept as AWS returned them.
+    assert_eq!(config.caller_reference(), "hover-clouder-dev-1700000000");
+    let logging = config.logging().expect("logging kept");
+    assert_eq!(logging.bucket(), "logs.s3.amazonaws.com");
+    assert_eq!(logging.prefix(), "cdn/");
+    assert!(logging.enabled());
+    assert_eq!(
+        config.price_class().map(|p| p.as_str()),
+        Some("PriceClass_All")
+    );
+    let app = &origins.items()[0];
+    assert_eq!(app.connection_attempts(), Some(2));
+    assert_eq!(
+        app.custom_origin_config()
+            .and_then(|c| c.origin_read_timeout()),
+        Some(45)
+    );
+    assert_eq!(default.smooth_streaming(), Some(false));
+}
+
+#[tokio::test]
+async fn distribution_without_domains_gets_no_aliases_and_the_default_certificate() {
+    let (id, mut desired) = distribution_desired();
+    let config = desired
+        .get_mut("DistributionConfig")
+        .and_then(Value::as_object_mut)
+        .expect("desired config");
+    config.remove("Aliases");
+    config.insert(
+        "ViewerCertificate".into(),
+        serde_json::json!({ "CloudFrontDefaultCertificate": true }),
+    );
+    let (rules, updates) = cloudfront_rules(&id);
+    let clients = Mocks {
+        cloudfront: rules,
+        ..Default::default()
+    }
+    .build();
+    direct::repair(
+        &clients,
+        "AWS::CloudFront::Distribution",
+        &id,
+        &["DistributionConfig".to_string()],
+        &desired,
+    )
+    .await
+    .expect("repair");
+    let updates = updates.lock().expect("lock");
+    let config = updates[0].distribution_config().expect("a config");
+    let aliases = config.aliases().expect("aliases");
+    assert_eq!(aliases.quantity(), 0);
+    assert!(aliases.items().is_empty());
+    let cert = config.viewer_certificate().expect("certificate");
+    assert_eq!(cert.cloud_front_default_certificate(), Some(true));
+    assert_eq!(cert.acm_certificate_arn(), None);
+}
+
+#[tokio::test]
+async fn failed_update_is_reported_with_the_distribution() {
+    let (id, desired) = distribution_desired();
+    let get = mock!(aws_sdk_cloudfront::Client::get_distribution_config).then_output(|| {
+        GetDistributionConfigOutput::builder()
+            .distribution_config(drifted_config())
+            .e_tag(ETAG)
+            .build()
+    });
+    let update = mock!(aws_sdk_cloudfront::Client::update_distribution).then_error(|| {
+        aws_sdk_cloudfront::operation::update_distribution::UpdateDistributionError::PreconditionFailed(
+            aws_sdk_cloudfront::types::error::PreconditionFailed::builder()
+                .message("The If-Match version is missing or not valid")
+                .build(),
+        )
+    });
+    let clients = Mocks {
+        cloudfront: vec![get, update],
+        ..Default::default()
+    }
+    .build();
+    let e = direct::repair(
+        &clients,
+        "AWS::CloudFront::Distribution",
+        &id,
+        &["DistributionConfig".to_string()],
+        &desired,
+    )
+    .await
+    .expect_err("the update fails");
+    assert_eq!(
+        (e.service, e.operation),
+        ("CloudFront", "UpdateDistribution")
+    );
+    assert_eq!(e.resource, id);
+    assert!(e.message.contains("If-Match"), "{}", e.message);
+}
+
+/// Every write a repair can make, answered with success.
+fn answering_everything() -> Clients {
+    use aws_sdk_cloudwatchlogs::operation as logs;
+    use aws_sdk_eventbridge::operation as events;
+    use aws_sdk_lambda::operation as lambda;
+    let cloudfront = cloudfront_rules_any();
+    Mocks {
+        lambda: vec![
+            mock!(aws_sdk_lambda::Client::update_function_configuration).then_output(|| {
+                lambda::update_function_configuration::UpdateFunctionConfigurationOutput::builder()
+                    .build()
+            }),
+            mock!(aws_sdk_lambda::Client::put_function_concurrency).then_output(|| {
+                lambda::put_function_concurrency::PutFunctionConcurrencyOutput::builder().build()
+            }),
+            mock!(aws_sdk_lambda::Client::delete_function_concurrency).then_output(|| {
+                lambda::delete_function_concurrency::DeleteFunctionConcurrencyOutput::builder()
+                    .build()
+            }),
+            mock!(aws_sdk_lambda::Client::update_function_code).then_output(|| {
+                lambda::update_function_code::UpdateFunctionCodeOutput::builder().build()
+            }),
+            mock!(aws_sdk_lambda::Client::update_event_source_mapping).then_output(|| {
+                lambda::update_event_source_mapping::UpdateEventSourceMappingOutput::builder()
+                    .build()
+            }),
+            mock!(aws_sdk_lambda::Client::update_alias)
+                .then_output(|| lambda::update_alias::UpdateAliasOutput::builder().build()),
+        ],
+        logs: vec![
+            mock!(aws_sdk_cloudwatchlogs::Client::put_retention_policy).then_output(|| {
+                logs::put_retention_policy::PutRetentionPolicyOutput::builder().build()
+            }),
+            mock!(aws_sdk_cloudwatchlogs::Client::delete_retention_policy).then_output(|| {
+                logs::delete_retention_policy::DeleteRetentionPolicyOutput::builder().build()
+            }),
+        ],
+        sqs: vec![
+            mock!(aws_sdk_sqs::Client::set_queue_attributes).then_output(|| {
+                aws_sdk_sqs::operation::set_queue_attributes::SetQueueAttributesOutput::builder()
+                    .build()
+            }),
+        ],
+        eventbridge: vec![
+            mock!(aws_sdk_eventbridge::Client::put_rule)
+                .then_output(|| events::put_rule::PutRuleOutput::builder().build()),
+            mock!(aws_sdk_eventbridge::Client::put_targets)
+                .then_output(|| events::put_targets::PutTargetsOutput::builder().build()),
+        ],
+        cloudfront,
+    }
+    .build()
+}
+
+/// `cloudfront_rules` for any distribution id.
+fn cloudfront_rules_any() -> Vec<Rule> {
+    let get = mock!(aws_sdk_cloudfront::Client::get_distribution_config).then_output(|| {
+        GetDistributionConfigOutput::builder()
+            .distribution_config(drifted_config())
+            .e_tag(ETAG)
+            .build()
+    });
+    let update = mock!(aws_sdk_cloudfront::Client::update_distribution)
+        .then_output(|| UpdateDistributionOutput::builder().e_tag("E3NEXT").build());
+    vec![get, update]
+}
+
+/// The plan's table of what apply can put back (`plan::repairable`) and what `direct::repair`
+/// really puts back agree, for every property of every resource of a stage the stack holds (and
+/// the function's reserved concurrency, which the stage may leave out).
+#[tokio::test]
+async fn repairs_agree_with_the_plans_table() {
+    let (desired, observed) = case();
+    let resolved = hover::plan::resolved_desired(&desired, &observed);
+    let clients = answering_everything();
+    let mut checked = 0;
+    let mut types = std::collections::BTreeSet::new();
+    for r in desired.resources.values() {
+        if r.provisioner != Provisioner::Stack {
+            continue;
+        }
+        let props = &resolved[&r.logical_id];
+        let physical = &observed.resources[&r.logical_id].physical_id;
+        let mut names: Vec<String> = props.keys().cloned().collect();
+        if r.resource_type == "AWS::Lambda::Function" {
+            names.push("ReservedConcurrentExecutions".into());
+        }
+        names.sort();
+        names.dedup();
+        for name in names {
+            let done = direct::repair(
+                &clients,
+                &r.resource_type,
+                physical,
+                std::slice::from_ref(&name),
+                props,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{} {name}: {e}", r.logical_id));
+            assert_eq!(done.len(), 1, "{} {name}: {done:?}", r.logical_id);
+            let put_back = matches!(done[0].1, Repair::Done(_));
+            assert_eq!(
+                put_back,
+                hover::plan::repairable(&r.resource_type, &name),
+                "{} ({}) {name}: repair says {:?}",
+                r.logical_id,
+                r.resource_type,
+                done[0].1
+            );
+            checked += 1;
+            if put_back {
+                types.insert(r.resource_type.clone());
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} properties checked");
+    // Every type with repairs took part.
+    for ty in [
+        "AWS::Lambda::Function",
+        "AWS::Logs::LogGroup",
+        "AWS::SQS::Queue",
+        "AWS::Events::Rule",
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::Lambda::Alias",
+        "AWS::CloudFront::Distribution",
+    ] {
+        assert!(types.contains(ty), "no repair of {ty} was checked");
+    }
+}
