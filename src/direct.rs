@@ -1,8 +1,10 @@
 //! Writes through the services' own APIs: the resources made before the stack (ECR repository,
 //! assets bucket, KMS key), the image check, template uploads, and repairs of drift that a
-//! CloudFormation template diff cannot see. SDK types stop here.
+//! CloudFormation template diff cannot see (`cloudfront` and `iam` hold the longer ones). SDK
+//! types stop here.
 
 mod cloudfront;
+mod iam;
 
 use crate::live::Clients;
 use aws_sdk_ecr::types::{ImageIdentifier, ImageTagMutability};
@@ -601,6 +603,28 @@ pub async fn repair(
                 done.push((
                     "DistributionConfig".into(),
                     Repair::Done("CloudFront UpdateDistribution"),
+                ));
+            }
+        }
+        "AWS::IAM::Role" => {
+            // Without every desired value known, writing a document would break it.
+            let known = |k: &str| desired.get(k).is_none_or(|v| !cloudfront::has_unknown(v));
+            if has("AssumeRolePolicyDocument") && known("AssumeRolePolicyDocument") {
+                iam::put_back_trust(clients, physical_id, desired).await?;
+                done.push((
+                    "AssumeRolePolicyDocument".into(),
+                    Repair::Done("IAM UpdateAssumeRolePolicy"),
+                ));
+            }
+            if has("Policies") && known("Policies") {
+                iam::put_back_policies(clients, physical_id, desired).await?;
+                done.push(("Policies".into(), Repair::Done("IAM PutRolePolicy")));
+            }
+            if has("ManagedPolicyArns") && known("ManagedPolicyArns") {
+                iam::put_back_managed(clients, physical_id, desired).await?;
+                done.push((
+                    "ManagedPolicyArns".into(),
+                    Repair::Done("IAM AttachRolePolicy"),
                 ));
             }
         }

@@ -88,6 +88,13 @@ pub enum HoverError {
     #[diagnostic(code(hover::image_missing), help("push the image first (a deploy builds and pushes it), or pass --image-tag with a tag that exists"))]
     ImageMissing { repository: String, tag: String },
 
+    #[error("deleted outside hover, still recorded by the stack: {0}")]
+    #[diagnostic(
+        code(hover::deleted_outside),
+        help("CloudFormation does not create again what it believes exists; recreate it with the same name, or remove it from the manifest, apply, and add it back. Nothing was changed.")
+    )]
+    DeletedOutside(String),
+
     #[error("Apply cancelled.")]
     #[diagnostic(code(hover::cancelled))]
     Cancelled,

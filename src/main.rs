@@ -11,14 +11,17 @@ fn main() -> ExitCode {
     let color = !cli.no_color
         && std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let stderr_tty = std::io::stderr().is_terminal();
     let _ = miette::set_hook(Box::new(move |_| {
-        Box::new(
-            miette::MietteHandlerOpts::new()
-                .color(color)
-                .unicode(color)
-                .terminal_links(false)
-                .build(),
-        )
+        let mut opts = miette::MietteHandlerOpts::new()
+            .color(color)
+            .unicode(color)
+            .terminal_links(false);
+        if !stderr_tty {
+            // Logs and pipes: keep each message on one line where it fits.
+            opts = opts.width(160);
+        }
+        Box::new(opts.build())
     }));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

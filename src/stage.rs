@@ -711,7 +711,9 @@ pub fn sub_variables(text: &str) -> Vec<&str> {
 }
 
 /// What `live` must look up for each resource: desired ones by name, and those only the stack
-/// still holds by their physical id. `account` completes ARNs used as lookup keys.
+/// still holds by their physical id. A role whose name CloudFormation assigns (the stage's
+/// `LambdaRole`) is looked up by the name the stack records, and only when it records one.
+/// `account` completes ARNs used as lookup keys.
 pub fn live_targets(
     desired: &DesiredStage,
     stack: Option<&StackState>,
@@ -779,6 +781,8 @@ pub fn live_targets(
                 keys.insert("bucket".into(), prop(r, "Bucket").unwrap_or_default());
                 Some(r.name.clone())
             }
+            // CloudFormation names the role: read it only once the stack records that name.
+            "AWS::IAM::Role" => physical(&r.logical_id).filter(|p| !p.is_empty()),
             // Only known through the stack.
             _ => None,
         };
@@ -906,6 +910,44 @@ mod tests {
             })
             .collect();
         assert!(crate::plan::graph::order(&nodes, &edges).is_ok());
+    }
+
+    #[test]
+    fn the_role_is_looked_up_by_the_name_the_stack_records() {
+        use crate::model::{StackResource, StackState};
+        let s = stage("name: shop\nregion: us-east-1\n");
+        let role = |stack: Option<&StackState>| {
+            live_targets(&s, stack, "123456789012")
+                .into_iter()
+                .find(|t| t.logical_id == "LambdaRole")
+        };
+        // No stack: nothing to read.
+        assert_eq!(role(None), None);
+        let mut stack = StackState {
+            name: "shop".into(),
+            stack_id: "arn:aws:cloudformation:us-east-1:123456789012:stack/shop/1".into(),
+            status: "CREATE_COMPLETE".into(),
+            status_reason: None,
+            template: None,
+            resources: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+        };
+        stack.resources.insert(
+            "LambdaRole".into(),
+            StackResource {
+                resource_type: "AWS::IAM::Role".into(),
+                physical_id: "shop-LambdaRole-1AB".into(),
+                status: "CREATE_COMPLETE".into(),
+            },
+        );
+        let named = role(Some(&stack)).unwrap_or_else(|| panic!("role target"));
+        assert_eq!(named.name.as_deref(), Some("shop-LambdaRole-1AB"));
+        assert_eq!(named.physical_id.as_deref(), Some("shop-LambdaRole-1AB"));
+        // Recorded without a physical id yet (creation in progress): not read.
+        if let Some(r) = stack.resources.get_mut("LambdaRole") {
+            r.physical_id.clear();
+        }
+        assert_eq!(role(Some(&stack)).and_then(|t| t.name), None);
     }
 
     #[test]

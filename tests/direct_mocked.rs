@@ -1,6 +1,7 @@
 //! Drift repairs (`direct::repair`) against real SDK clients whose responses are mocked
 //! (`aws-smithy-mocks`): the CloudFront distribution's config put back over the one AWS holds,
-//! and the repairs agreeing with the plan's table of what apply can put back.
+//! the stage role's policies put back through IAM, and the repairs agreeing with the plan's
+//! table of what apply can put back.
 
 use aws_sdk_cloudfront::operation::get_distribution_config::GetDistributionConfigOutput;
 use aws_sdk_cloudfront::operation::update_distribution::{
@@ -59,6 +60,7 @@ struct Mocks {
     lambda: Vec<Rule>,
     sqs: Vec<Rule>,
     eventbridge: Vec<Rule>,
+    iam: Vec<Rule>,
     cloudfront: Vec<Rule>,
     logs: Vec<Rule>,
 }
@@ -70,6 +72,7 @@ impl Mocks {
             lambda: client!(aws_sdk_lambda, self.lambda),
             sqs: client!(aws_sdk_sqs, self.sqs),
             eventbridge: client!(aws_sdk_eventbridge, self.eventbridge),
+            iam: client!(aws_sdk_iam, self.iam),
             apigatewayv2: client!(aws_sdk_apigatewayv2, vec![]),
             cloudfront: client!(aws_sdk_cloudfront, self.cloudfront),
             logs: client!(aws_sdk_cloudwatchlogs, self.logs),
@@ -482,9 +485,34 @@ fn answering_everything() -> Clients {
             mock!(aws_sdk_eventbridge::Client::put_targets)
                 .then_output(|| events::put_targets::PutTargetsOutput::builder().build()),
         ],
+        iam: iam_rules_any(),
         cloudfront,
     }
     .build()
+}
+
+/// IAM mocks answering every call a role repair makes, for any role: no inline or attached
+/// policies listed.
+fn iam_rules_any() -> Vec<Rule> {
+    use aws_sdk_iam::operation as iam;
+    vec![
+        mock!(aws_sdk_iam::Client::update_assume_role_policy).then_output(|| {
+            iam::update_assume_role_policy::UpdateAssumeRolePolicyOutput::builder().build()
+        }),
+        mock!(aws_sdk_iam::Client::put_role_policy)
+            .then_output(|| iam::put_role_policy::PutRolePolicyOutput::builder().build()),
+        mock!(aws_sdk_iam::Client::list_role_policies).then_output(|| {
+            iam::list_role_policies::ListRolePoliciesOutput::builder()
+                .set_policy_names(Some(vec![]))
+                .build()
+                .expect("list")
+        }),
+        mock!(aws_sdk_iam::Client::list_attached_role_policies).then_output(|| {
+            iam::list_attached_role_policies::ListAttachedRolePoliciesOutput::builder().build()
+        }),
+        mock!(aws_sdk_iam::Client::attach_role_policy)
+            .then_output(|| iam::attach_role_policy::AttachRolePolicyOutput::builder().build()),
+    ]
 }
 
 /// `cloudfront_rules` for any distribution id.
@@ -558,7 +586,176 @@ async fn repairs_agree_with_the_plans_table() {
         "AWS::Lambda::EventSourceMapping",
         "AWS::Lambda::Alias",
         "AWS::CloudFront::Distribution",
+        "AWS::IAM::Role",
     ] {
         assert!(types.contains(ty), "no repair of {ty} was checked");
     }
+}
+
+/// The stage role's policies changed outside hover: a trust policy, inline policies added next
+/// to `hover-stage` (on two pages), a managed policy attached and the desired one detached.
+#[tokio::test]
+async fn drifted_role_policies_are_put_back_through_iam() {
+    use aws_sdk_iam::operation as iam;
+    use aws_sdk_iam::types::AttachedPolicy;
+    let (desired, observed) = case();
+    let role = observed.resources["LambdaRole"].physical_id.clone();
+    let mut props = hover::plan::resolved_desired(&desired, &observed)["LambdaRole"].clone();
+    let vpc = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole";
+    let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+    props.insert("ManagedPolicyArns".into(), serde_json::json!([vpc]));
+
+    // (operation, first and second notable parameter) of every write, in order.
+    type Calls = Arc<Mutex<Vec<(String, String, String)>>>;
+    let calls: Calls = Arc::default();
+    let log = |calls: &Calls, op: &str, a: &str, b: &str| {
+        calls
+            .lock()
+            .expect("lock")
+            .push((op.to_owned(), a.to_owned(), b.to_owned()));
+    };
+    let (c1, c2, c3, c4, c5) = (
+        calls.clone(),
+        calls.clone(),
+        calls.clone(),
+        calls.clone(),
+        calls.clone(),
+    );
+    let name = role.clone();
+    let clients = Mocks {
+        iam: vec![
+            mock!(aws_sdk_iam::Client::update_assume_role_policy).then_compute_output(move |r| {
+                log(
+                    &c1,
+                    "UpdateAssumeRolePolicy",
+                    r.role_name().unwrap_or_default(),
+                    r.policy_document().unwrap_or_default(),
+                );
+                iam::update_assume_role_policy::UpdateAssumeRolePolicyOutput::builder().build()
+            }),
+            mock!(aws_sdk_iam::Client::put_role_policy).then_compute_output(move |r| {
+                log(
+                    &c2,
+                    "PutRolePolicy",
+                    r.policy_name().unwrap_or_default(),
+                    r.policy_document().unwrap_or_default(),
+                );
+                iam::put_role_policy::PutRolePolicyOutput::builder().build()
+            }),
+            mock!(aws_sdk_iam::Client::delete_role_policy).then_compute_output(move |r| {
+                log(
+                    &c3,
+                    "DeleteRolePolicy",
+                    r.role_name().unwrap_or_default(),
+                    r.policy_name().unwrap_or_default(),
+                );
+                iam::delete_role_policy::DeleteRolePolicyOutput::builder().build()
+            }),
+            mock!(aws_sdk_iam::Client::attach_role_policy).then_compute_output(move |r| {
+                log(
+                    &c4,
+                    "AttachRolePolicy",
+                    r.role_name().unwrap_or_default(),
+                    r.policy_arn().unwrap_or_default(),
+                );
+                iam::attach_role_policy::AttachRolePolicyOutput::builder().build()
+            }),
+            mock!(aws_sdk_iam::Client::detach_role_policy).then_compute_output(move |r| {
+                log(
+                    &c5,
+                    "DetachRolePolicy",
+                    r.role_name().unwrap_or_default(),
+                    r.policy_arn().unwrap_or_default(),
+                );
+                iam::detach_role_policy::DetachRolePolicyOutput::builder().build()
+            }),
+            mock!(aws_sdk_iam::Client::list_role_policies)
+                .match_requests(move |r| {
+                    r.role_name() == Some(name.as_str()) && r.marker().is_none()
+                })
+                .then_output(|| {
+                    iam::list_role_policies::ListRolePoliciesOutput::builder()
+                        .policy_names("hover-stage")
+                        .policy_names("added-outside")
+                        .is_truncated(true)
+                        .marker("m2")
+                        .build()
+                        .expect("page 1")
+                }),
+            mock!(aws_sdk_iam::Client::list_role_policies)
+                .match_requests(|r| r.marker() == Some("m2"))
+                .then_output(|| {
+                    iam::list_role_policies::ListRolePoliciesOutput::builder()
+                        .policy_names("also-outside")
+                        .is_truncated(false)
+                        .build()
+                        .expect("page 2")
+                }),
+            mock!(aws_sdk_iam::Client::list_attached_role_policies).then_output(move || {
+                iam::list_attached_role_policies::ListAttachedRolePoliciesOutput::builder()
+                    .attached_policies(AttachedPolicy::builder().policy_arn(admin).build())
+                    .is_truncated(false)
+                    .build()
+            }),
+        ],
+        ..Default::default()
+    }
+    .build();
+
+    let names: Vec<String> = ["AssumeRolePolicyDocument", "Policies", "ManagedPolicyArns"]
+        .map(String::from)
+        .to_vec();
+    let done = direct::repair(&clients, "AWS::IAM::Role", &role, &names, &props)
+        .await
+        .expect("repair");
+    assert_eq!(
+        done,
+        vec![
+            (
+                "AssumeRolePolicyDocument".to_string(),
+                Repair::Done("IAM UpdateAssumeRolePolicy")
+            ),
+            ("Policies".to_string(), Repair::Done("IAM PutRolePolicy")),
+            (
+                "ManagedPolicyArns".to_string(),
+                Repair::Done("IAM AttachRolePolicy")
+            ),
+        ]
+    );
+
+    let calls = calls.lock().expect("lock").clone();
+    let ops: Vec<(&str, &str)> = calls
+        .iter()
+        .map(|(op, a, _)| (op.as_str(), a.as_str()))
+        .collect();
+    assert_eq!(
+        ops,
+        vec![
+            ("UpdateAssumeRolePolicy", role.as_str()),
+            ("PutRolePolicy", "hover-stage"),
+            ("DeleteRolePolicy", role.as_str()),
+            ("DeleteRolePolicy", role.as_str()),
+            ("AttachRolePolicy", role.as_str()),
+            ("DetachRolePolicy", role.as_str()),
+        ]
+    );
+    // The documents are the desired ones, as JSON, with every reference resolved.
+    let parsed = |text: &str| serde_json::from_str::<Value>(text).expect("JSON document");
+    assert_eq!(parsed(&calls[0].2), props["AssumeRolePolicyDocument"]);
+    let policy = &props["Policies"][0]["PolicyDocument"];
+    assert_eq!(parsed(&calls[1].2), *policy);
+    assert!(!calls[1].2.contains("Fn::"), "{}", calls[1].2);
+    assert!(
+        calls[1]
+            .2
+            .contains("arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/clouder-dev-*:*"),
+        "{}",
+        calls[1].2
+    );
+    assert_eq!(
+        [calls[2].2.as_str(), calls[3].2.as_str()],
+        ["added-outside", "also-outside"]
+    );
+    assert_eq!(calls[4].2, vpc);
+    assert_eq!(calls[5].2, admin);
 }

@@ -65,6 +65,7 @@ struct Mocks {
     lambda: Vec<Rule>,
     sqs: Vec<Rule>,
     eventbridge: Vec<Rule>,
+    iam: Vec<Rule>,
     apigatewayv2: Vec<Rule>,
     cloudfront: Vec<Rule>,
     logs: Vec<Rule>,
@@ -96,6 +97,7 @@ impl Mocks {
             lambda: client!(aws_sdk_lambda, self.lambda, http()),
             sqs: client!(aws_sdk_sqs, self.sqs, http()),
             eventbridge: client!(aws_sdk_eventbridge, self.eventbridge, http()),
+            iam: client!(aws_sdk_iam, self.iam, http()),
             apigatewayv2: client!(aws_sdk_apigatewayv2, self.apigatewayv2, http()),
             cloudfront: client!(aws_sdk_cloudfront, self.cloudfront, http()),
             logs: client!(
@@ -1289,6 +1291,13 @@ fn nothing_exists() -> Mocks {
         })],
         kms: vec![mock!(aws_sdk_kms::Client::describe_key)
             .then_http_response(|| json_error("NotFoundException", "Alias is not found."))],
+        iam: vec![mock!(aws_sdk_iam::Client::get_role).then_http_response(|| {
+            xml_error(
+                404,
+                "NoSuchEntity",
+                "The role with name app-dev-LambdaRole-1AB cannot be found.",
+            )
+        })],
         ..Default::default()
     }
 }
@@ -1360,6 +1369,11 @@ fn one_target_of_every_type() -> Vec<LiveTarget> {
         target("Bucket", "AWS::S3::Bucket", Some("app-dev-assets")),
         target("Repository", "AWS::ECR::Repository", Some("app")),
         target("Key", "AWS::KMS::Key", Some("alias/app-dev-secrets-key")),
+        target(
+            "LambdaRole",
+            "AWS::IAM::Role",
+            Some("app-dev-LambdaRole-1AB"),
+        ),
         // Stack-only resources whose stack has no record of them.
         target("Role", "AWS::IAM::Role", None),
         target("Permission", "AWS::Lambda::Permission", None),
@@ -1429,6 +1443,222 @@ async fn stack_only_targets_are_reported_from_the_stack_without_calls() {
         stage.resources.keys().collect::<Vec<_>>(),
         vec!["ExecutionRole", "HttpPermission", "Topic"]
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// IAM role
+
+/// Text URL-encoded as IAM encodes policy documents (RFC 3986, every reserved byte escaped).
+fn url_encoded(value: &Value) -> String {
+    value
+        .to_string()
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+const ROLE: &str = "app-dev-LambdaRole-1AB";
+
+fn trust_policy() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+    }]})
+}
+
+fn get_role_rule() -> Rule {
+    use aws_sdk_iam::operation::get_role::GetRoleOutput;
+    use aws_sdk_iam::types::Role;
+    mock!(aws_sdk_iam::Client::get_role)
+        .match_requests(|r| r.role_name() == Some(ROLE))
+        .then_output(|| {
+            GetRoleOutput::builder()
+                .role(
+                    Role::builder()
+                        .path("/")
+                        .role_name(ROLE)
+                        .role_id("AROAEXAMPLEID")
+                        .arn(format!("arn:aws:iam::{ACCOUNT}:role/{ROLE}"))
+                        .create_date(aws_smithy_types::DateTime::from_secs(1_700_000_000))
+                        .assume_role_policy_document(url_encoded(&trust_policy()))
+                        .build()
+                        .expect("role"),
+                )
+                .build()
+        })
+}
+
+#[tokio::test]
+async fn role_documents_are_decoded_and_every_page_of_policies_is_read() {
+    use aws_sdk_iam::operation::get_role_policy::GetRolePolicyOutput;
+    use aws_sdk_iam::operation::list_attached_role_policies::ListAttachedRolePoliciesOutput;
+    use aws_sdk_iam::operation::list_role_policies::ListRolePoliciesOutput;
+    use aws_sdk_iam::types::AttachedPolicy;
+    let stage_doc = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "WriteLogs", "Effect": "Allow",
+         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/app-dev-*:*"},
+        {"Sid": "DecryptStageSecrets", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+         "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/app-dev-secrets-key"}}},
+    ]});
+    let extra_doc = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::other bucket/*"}]});
+    let (stage_text, extra_text) = (url_encoded(&stage_doc), url_encoded(&extra_doc));
+    let policy_rule = |name: &'static str, text: String| {
+        mock!(aws_sdk_iam::Client::get_role_policy)
+            .match_requests(move |r| r.role_name() == Some(ROLE) && r.policy_name() == Some(name))
+            .then_output(move || {
+                GetRolePolicyOutput::builder()
+                    .role_name(ROLE)
+                    .policy_name(name)
+                    .policy_document(text.clone())
+                    .build()
+                    .expect("policy")
+            })
+    };
+    let attached = |arn: &str| AttachedPolicy::builder().policy_arn(arn).build();
+    let vpc = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole";
+    let xray = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess";
+    let clients = Mocks {
+        iam: vec![
+            get_role_rule(),
+            // Inline policy names on two pages; "hover-stage" comes last.
+            mock!(aws_sdk_iam::Client::list_role_policies)
+                .match_requests(|r| r.role_name() == Some(ROLE) && r.marker().is_none())
+                .then_output(|| {
+                    ListRolePoliciesOutput::builder()
+                        .policy_names("zz-extra")
+                        .is_truncated(true)
+                        .marker("p2")
+                        .build()
+                        .expect("page 1")
+                }),
+            mock!(aws_sdk_iam::Client::list_role_policies)
+                .match_requests(|r| r.marker() == Some("p2"))
+                .then_output(|| {
+                    ListRolePoliciesOutput::builder()
+                        .policy_names("hover-stage")
+                        .is_truncated(false)
+                        .build()
+                        .expect("page 2")
+                }),
+            policy_rule("hover-stage", stage_text),
+            policy_rule("zz-extra", extra_text),
+            mock!(aws_sdk_iam::Client::list_attached_role_policies)
+                .match_requests(|r| r.role_name() == Some(ROLE) && r.marker().is_none())
+                .then_output(move || {
+                    ListAttachedRolePoliciesOutput::builder()
+                        .attached_policies(attached(xray))
+                        .is_truncated(true)
+                        .marker("a2")
+                        .build()
+                }),
+            mock!(aws_sdk_iam::Client::list_attached_role_policies)
+                .match_requests(|r| r.marker() == Some("a2"))
+                .then_output(move || {
+                    ListAttachedRolePoliciesOutput::builder()
+                        .attached_policies(attached(vpc))
+                        .is_truncated(false)
+                        .build()
+                }),
+        ],
+        ..Default::default()
+    }
+    .build();
+    let found = read_one(&clients, target("LambdaRole", "AWS::IAM::Role", Some(ROLE)))
+        .await
+        .expect("role found");
+    assert_eq!(
+        found,
+        LiveResource {
+            resource_type: "AWS::IAM::Role".to_owned(),
+            physical_id: ROLE.to_owned(),
+            attributes: attrs(&[
+                ("Ref", ROLE),
+                (
+                    "Arn",
+                    "arn:aws:iam::123456789012:role/app-dev-LambdaRole-1AB"
+                ),
+                ("RoleId", "AROAEXAMPLEID"),
+            ]),
+            properties: props(json!({
+                "AssumeRolePolicyDocument": trust_policy(),
+                "Policies": [
+                    {"PolicyName": "hover-stage", "PolicyDocument": stage_doc},
+                    {"PolicyName": "zz-extra", "PolicyDocument": extra_doc},
+                ],
+                "ManagedPolicyArns": [xray, vpc],
+            })),
+        }
+    );
+    // Property order is part of the shape (and of the observed digest).
+    assert_eq!(
+        found.properties.keys().collect::<Vec<_>>(),
+        vec!["AssumeRolePolicyDocument", "Policies", "ManagedPolicyArns"]
+    );
+}
+
+#[tokio::test]
+async fn role_without_inline_or_managed_policies_reads_nulls() {
+    use aws_sdk_iam::operation::list_attached_role_policies::ListAttachedRolePoliciesOutput;
+    use aws_sdk_iam::operation::list_role_policies::ListRolePoliciesOutput;
+    let clients = Mocks {
+        iam: vec![
+            get_role_rule(),
+            mock!(aws_sdk_iam::Client::list_role_policies).then_output(|| {
+                ListRolePoliciesOutput::builder()
+                    .set_policy_names(Some(vec![]))
+                    .build()
+                    .expect("empty")
+            }),
+            mock!(aws_sdk_iam::Client::list_attached_role_policies)
+                .then_output(|| ListAttachedRolePoliciesOutput::builder().build()),
+        ],
+        ..Default::default()
+    }
+    .build();
+    let found = read_one(&clients, target("LambdaRole", "AWS::IAM::Role", Some(ROLE)))
+        .await
+        .expect("role found");
+    assert_eq!(
+        found.properties,
+        props(json!({
+            "AssumeRolePolicyDocument": trust_policy(),
+            "Policies": null,
+            "ManagedPolicyArns": null,
+        }))
+    );
+}
+
+#[tokio::test]
+async fn role_read_failure_names_iam_and_the_role() {
+    let clients = Mocks {
+        iam: vec![mock!(aws_sdk_iam::Client::get_role).then_http_response(|| {
+            xml_error(
+                403,
+                "AccessDenied",
+                "User is not authorized to perform: iam:GetRole",
+            )
+        })],
+        ..Default::default()
+    }
+    .build();
+    let err = live::read_stage(
+        &clients,
+        "app-dev",
+        &[target("LambdaRole", "AWS::IAM::Role", Some(ROLE))],
+    )
+    .await
+    .expect_err("access denied is an error");
+    assert_eq!(err.operation().as_deref(), Some("iam:GetRole"));
+    assert_eq!(err.error_code(), Some("AccessDenied"));
+    assert!(err.to_string().contains(ROLE), "{err}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -455,6 +455,87 @@ def mend_iam_role_update() -> None:
     Role.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
 
 
+@mend
+def mend_iam_role_inline_policy_json() -> None:
+    """Inline policies of an AWS::IAM::Role read back as URL-encoded JSON.
+
+    moto: ``Role.create_from_cloudformation_json`` stores each ``Policies``
+    document as the template's object, not as JSON text, so GetRolePolicy
+    answers its Python repr (``{'Version': '2012-10-17', ...}``), neither JSON
+    nor URL-encoded. Policies put through the API read back as AWS answers
+    them: URL-encoded JSON. The documents are stored as JSON text instead.
+    """
+    from moto.iam.models import Role
+
+    original = Role.create_from_cloudformation_json.__func__
+    if getattr(original, "_hover_mended_policy_json", False):
+        return
+
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        role = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        for name, doc in list(role.policies.items()):
+            if not isinstance(doc, str):
+                role.policies[name] = json.dumps(doc)
+        return role
+
+    create_from_cloudformation_json._hover_mended_policy_json = True  # type: ignore[attr-defined]
+    Role.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+
+
+@mend
+def mend_iam_role_managed_policy_arns() -> None:
+    """AWS::IAM::Role ManagedPolicyArns are attached, kept in step and detached.
+
+    moto: ``Role.create_from_cloudformation_json`` and the update ignore
+    ``ManagedPolicyArns``, so ListAttachedRolePolicies answers nothing for a
+    role whose template attaches managed policies. Now they are attached on
+    create, attached and detached to match on update, and detached before the
+    role is deleted (moto, like AWS, refuses to delete a role with attached
+    policies).
+    """
+    from moto.iam.models import Role, iam_backends
+    from moto.utilities.utils import get_partition
+
+    create = Role.create_from_cloudformation_json.__func__
+    if getattr(create, "_hover_mended_managed", False):
+        return
+    update = Role.update_from_cloudformation_json.__func__
+    delete = Role.delete_from_cloudformation_json.__func__
+
+    def _sync(role, props: dict, account_id: str, region_name: str) -> None:
+        backend = iam_backends[account_id][get_partition(region_name)]
+        wanted = [str(arn) for arn in props.get("ManagedPolicyArns") or []]
+        for arn in list(role.managed_policies):
+            if arn not in wanted:
+                backend.detach_role_policy(arn, role.name)
+        for arn in wanted:
+            if arn not in role.managed_policies:
+                backend.attach_role_policy(arn, role.name)
+
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        role = create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        _sync(role, cloudformation_json.get("Properties", {}), account_id, region_name)
+        return role
+
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        role = update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+        _sync(role, cloudformation_json.get("Properties", {}), account_id, region_name)
+        return role
+
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        backend = iam_backends[account_id][get_partition(region_name)]
+        for role in list(backend.roles.values()):
+            if role.name == resource_name:
+                for arn in list(role.managed_policies):
+                    backend.detach_role_policy(arn, role.name)
+        return delete(cls, resource_name, cloudformation_json, account_id, region_name)
+
+    create_from_cloudformation_json._hover_mended_managed = True  # type: ignore[attr-defined]
+    Role.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    Role.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+    Role.delete_from_cloudformation_json = classmethod(delete_from_cloudformation_json)
+
+
 # --------------------------------------------------------------------------
 # CloudFront
 

@@ -230,6 +230,38 @@ def check_iam_role_update(aws, name):
         assert names == ["other"], names
 
 
+
+def check_iam_role_inline_policy_json(aws, name):
+    tpl = {"Resources": {"Role": ROLE}}
+    with _Stack(aws, name, tpl) as s:
+        role = cfn.physical_ids(s.cfn, s.id)["Role"]
+        # boto3 URL-decodes and parses the document AWS answers; a repr stays a string.
+        doc = aws("iam").get_role_policy(RoleName=role, PolicyName="app")["PolicyDocument"]
+        assert isinstance(doc, dict), f"inline policy document is not JSON: {doc!r}"
+        assert doc == ROLE["Properties"]["Policies"][0]["PolicyDocument"], doc
+
+
+def check_iam_role_managed_policy_arns(aws, name):
+    vpc = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+    xray = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
+    tpl = {"Resources": {"Role": copy.deepcopy(ROLE)}}
+    tpl["Resources"]["Role"]["Properties"]["ManagedPolicyArns"] = [vpc]
+    with _Stack(aws, name, tpl) as s:
+        role = cfn.physical_ids(s.cfn, s.id)["Role"]
+        iam = aws("iam")
+
+        def attached():
+            return sorted(p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"])
+
+        assert attached() == [vpc], f"ManagedPolicyArns not attached: {attached()}"
+        tpl2 = copy.deepcopy(tpl)
+        tpl2["Resources"]["Role"]["Properties"]["ManagedPolicyArns"] = [xray]
+        s.update(tpl2)
+        assert attached() == [xray], f"ManagedPolicyArns not kept in step: {attached()}"
+    # leaving the block deleted the stack: the role went with its attachments
+    assert not [r for r in aws("iam").list_roles()["Roles"] if r["RoleName"] == role], "role left behind"
+
+
 def check_modify_without_update_handler(aws, name):
     # AWS::Lambda::LayerVersion has no moto update handler.
     bucket = f"layers-{_uid()}"
@@ -371,6 +403,8 @@ CHECKS = {
     "log_group_update": (check_log_group_update, True),
     "sqs_queue_update": (check_sqs_queue_update, True),
     "iam_role_update": (check_iam_role_update, True),
+    "iam_role_inline_policy_json": (check_iam_role_inline_policy_json, True),
+    "iam_role_managed_policy_arns": (check_iam_role_managed_policy_arns, True),
     "modify_without_update_handler": (check_modify_without_update_handler, True),
     "event_source_mapping_function_arn": (check_event_source_mapping_function_arn, True),
     "cloudfront_s3_origin_config": (check_cloudfront_s3_origin_config, True),

@@ -3,14 +3,15 @@
 //!
 //! Submodules, one per service family, each turn one resource type into CloudFormation's property
 //! shape: [`stack`] (CloudFormation), `lambda` (functions, aliases, event source mappings),
-//! `sqs`, `logs`, `events`, `apigateway`, `cloudfront`, `s3`, `ecr`, `kms`; [`error`] holds
-//! [`LiveError`] and the predicates that classify SDK errors.
+//! `sqs`, `logs`, `events`, `apigateway`, `cloudfront`, `s3`, `ecr`, `kms`, `iam` (roles);
+//! [`error`] holds [`LiveError`] and the predicates that classify SDK errors.
 
 mod apigateway;
 mod cloudfront;
 mod ecr;
 pub mod error;
 mod events;
+mod iam;
 mod json;
 mod kms;
 mod lambda;
@@ -49,6 +50,7 @@ pub struct Clients {
     pub lambda: aws_sdk_lambda::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub eventbridge: aws_sdk_eventbridge::Client,
+    pub iam: aws_sdk_iam::Client,
     pub apigatewayv2: aws_sdk_apigatewayv2::Client,
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
@@ -72,6 +74,7 @@ impl Clients {
             lambda: aws_sdk_lambda::Client::new(config),
             sqs: aws_sdk_sqs::Client::new(config),
             eventbridge: aws_sdk_eventbridge::Client::new(config),
+            iam: aws_sdk_iam::Client::new(config),
             apigatewayv2: aws_sdk_apigatewayv2::Client::new(config),
             cloudfront: aws_sdk_cloudfront::Client::new(config),
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
@@ -143,7 +146,8 @@ pub async fn read_stage(
 /// observed stage around an account and stack already read (targets usually depend on the
 /// stack). Resources that do not exist are simply missing from the result; only failures to
 /// read are errors (the first by logical id when several fail). With no `account`, attributes
-/// that need it (an IAM role's `Arn`) are left out; no STS call is made.
+/// that need it (the `Arn` of a role known only from the stack) are left out; no STS call is
+/// made.
 pub async fn read_resources(
     clients: &Clients,
     account: Option<String>,
@@ -223,8 +227,9 @@ pub(crate) fn key<'t>(target: &'t LiveTarget, key: &'static str) -> Result<&'t s
         })
 }
 
-/// Reads one target. Resources known only from the stack (no AWS name) and types no reader
-/// covers are reported from the stack's record without calling AWS.
+/// Reads one target. Resources known only from the stack (no AWS name: e.g. a role the stage no
+/// longer wants) and types no reader covers are reported from the stack's record without
+/// calling AWS; a role is read when named (its name is the physical id the stack records).
 async fn read_target(
     ctx: &ReadContext<'_>,
     target: &LiveTarget,
@@ -251,12 +256,14 @@ async fn read_target(
         "AWS::S3::Bucket" => s3::read_bucket(ctx, name).await,
         "AWS::ECR::Repository" => ecr::read_repository(ctx, name).await,
         "AWS::KMS::Key" => kms::read_key(ctx, name).await,
+        "AWS::IAM::Role" => iam::read_role(ctx, name).await,
         _ => Ok(from_stack(ctx, target)),
     }
 }
 
-/// A resource as the stack records it: its type, physical id and `Ref` (and an IAM role's ARN),
-/// with no observed properties. Nothing when the stack records no physical id.
+/// A resource as the stack records it: its type, physical id and `Ref` (and, for an IAM role
+/// that is not read, its ARN), with no observed properties. Nothing when the stack records no
+/// physical id.
 fn from_stack(ctx: &ReadContext<'_>, target: &LiveTarget) -> Option<LiveResource> {
     let physical_id = target.physical_id.clone().filter(|p| !p.is_empty())?;
     let mut attributes = BTreeMap::from([("Ref".to_owned(), physical_id.clone())]);

@@ -12,7 +12,7 @@ use crate::live;
 use crate::model::Provisioner;
 use crate::ops::plan::{compute_plan, PlanOptions, PlannedStage};
 use crate::ops::saved;
-use crate::plan::{self, Action, Cause, Plan, Summary};
+use crate::plan::{self, Action, Cause, Plan, Reason, Summary};
 use crate::template;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -123,6 +123,15 @@ pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOut
         }
         condition = stack_condition(&planned);
     }
+    if condition == StackCondition::ReviewInProgress {
+        // Left by a CREATE change set that was never executed: the stack holds no resources.
+        ui.note(&format!(
+            "Stack {stack_name} is in REVIEW_IN_PROGRESS: a change set created it and was never executed, so it holds no resources. Deleting it (and its unexecuted change sets) before creating the stage."
+        ));
+        changeset::delete_stack(&planned.clients.cloudformation, &stack_name).await?;
+        changeset::wait_stack_settled(&planned.clients.cloudformation, &stack_name, |_| {}).await?;
+        condition = StackCondition::Absent;
+    }
     if condition == StackCondition::RollbackComplete {
         let explanation = condition.explain(&stack_name).unwrap_or_default();
         ui.note(&explanation);
@@ -173,6 +182,14 @@ pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOut
         plan,
         ..
     } = &planned;
+    let missing: Vec<String> = plan
+        .actions()
+        .filter(|c| c.reason == Some(Reason::CreateBecauseDeletedOutside))
+        .map(|c| format!("{} `{}`", c.role, c.name))
+        .collect();
+    if !missing.is_empty() {
+        return Err(HoverError::DeletedOutside(missing.join(", ")));
+    }
     let region = desired.region.clone();
     let resolved = plan::resolved_desired(desired, observed);
 
@@ -423,6 +440,7 @@ async fn watch(
     };
     let mut all_events = Vec::new();
     let mut delay = Duration::from_millis(200);
+    let waited = Instant::now();
     loop {
         let events = changeset::events_since(cfn, stack_name, last.as_deref()).await?;
         for e in &events {
@@ -442,6 +460,15 @@ async fn watch(
             .await?
             .map(|s| s.status)
             .unwrap_or_default();
+        if status == "REVIEW_IN_PROGRESS" && waited.elapsed() > Duration::from_secs(60) {
+            return Err(HoverError::StackFailed {
+                stack: stack_name.to_string(),
+                status,
+                causes: vec![
+                    "CloudFormation did not start executing the change set within a minute".into(),
+                ],
+            });
+        }
         if !status.ends_with("_IN_PROGRESS") {
             if status.contains("ROLLBACK") || status.ends_with("_FAILED") {
                 let diagnosis = diagnose_failure(&all_events);

@@ -6,6 +6,7 @@
 pub mod diff;
 pub mod graph;
 pub mod mask;
+pub mod policy;
 pub mod resolve;
 
 use crate::model::{DesiredStage, LiveResource, ObservedStage, Provisioner, Resource};
@@ -213,6 +214,10 @@ const REPAIRABLE: &[(&str, &[&str])] = &[
     ),
     ("AWS::Lambda::Alias", &["FunctionVersion"]),
     ("AWS::CloudFront::Distribution", &["DistributionConfig"]),
+    (
+        "AWS::IAM::Role",
+        &["AssumeRolePolicyDocument", "Policies", "ManagedPolicyArns"],
+    ),
 ];
 
 /// Whether `hover apply` can put `property` of a `resource_type` back when it was changed outside
@@ -244,7 +249,10 @@ pub fn plan(desired: &DesiredStage, observed: &ObservedStage) -> Result<Plan, Pl
     let region = desired.region.as_str();
     let stack_name = desired.name.as_str();
     let stack = observed.stack.as_ref();
-    let last_template = stack.and_then(|s| s.template.as_ref());
+    // A stack in REVIEW_IN_PROGRESS was never executed: nothing was applied yet.
+    let last_template = stack
+        .filter(|s| s.status != "REVIEW_IN_PROGRESS")
+        .and_then(|s| s.template.as_ref());
     let in_stack = |id: &str| stack.is_some_and(|s| s.resources.contains_key(id));
 
     let live_attrs: Attributes = observed
@@ -464,6 +472,10 @@ fn decide(
             change.action = Action::Create;
             if in_stack {
                 change.reason = Some(Reason::CreateBecauseDeletedOutside);
+                warnings.push(format!(
+                    "{} `{}` ({}) was deleted outside hover, but the stack still records it: CloudFormation will not create it again, so apply stops before changing anything. Recreate it with the same name, or remove it from the manifest, apply, and add it back.",
+                    res.role, res.name, res.resource_type
+                ));
             }
             change.after = Some(masked(d));
         }
@@ -495,11 +507,14 @@ fn decide(
                 let last = l.and_then(|l| l.get(key));
                 let readable = r.properties.contains_key(key);
                 let now = current.get(key);
-                if diff::same(now, after) {
+                let same = |a: Option<&Value>, b: Option<&Value>| {
+                    same_property(&res.resource_type, key, a, b)
+                };
+                if same(now, after) {
                     change.unchanged += usize::from(after.is_some_and(|v| !v.is_null()));
                 } else {
                     let cause = match l {
-                        Some(_) if !diff::same(last, after) => Cause::Manifest,
+                        Some(_) if !same(last, after) => Cause::Manifest,
                         Some(_) => Cause::OutsideHover,
                         None => Cause::Manifest,
                     };
@@ -516,7 +531,7 @@ fn decide(
                         forces_replacement: forces,
                     });
                 }
-                if readable && l.is_some() && !diff::same(now, last) {
+                if readable && l.is_some() && !same(now, last) {
                     let (last_applied, live) = mask::mask_pair(key, last.cloned(), now.cloned());
                     change.drift.push(Drift {
                         name: key.clone(),
@@ -545,8 +560,20 @@ fn decide(
     change
 }
 
-/// The resource as it is: live values where readable (reduced to what hover manages), else what
-/// hover last applied.
+/// Whether two values of property `key` mean the same: [`diff::same`], with policy documents
+/// first brought to one shape ([`policy::canonical`]).
+fn same_property(resource_type: &str, key: &str, a: Option<&Value>, b: Option<&Value>) -> bool {
+    if policy::holds_policies(resource_type, key) {
+        let a = a.map(|v| policy::canonical(key, v));
+        let b = b.map(|v| policy::canonical(key, v));
+        diff::same(a.as_ref(), b.as_ref())
+    } else {
+        diff::same(a, b)
+    }
+}
+
+/// The resource as it is: live values where readable (reduced to what hover manages, except
+/// policy documents, where every statement key counts), else what hover last applied.
 fn current_view(
     l: Option<&Map<String, Value>>,
     r: &LiveResource,
@@ -560,6 +587,8 @@ fn current_view(
         }
         if v.is_null() {
             out.remove(k);
+        } else if policy::holds_policies(&r.resource_type, k) {
+            out.insert(k.clone(), v.clone());
         } else {
             out.insert(k.clone(), diff::project(v, &wanted));
         }
@@ -620,6 +649,9 @@ mod tests {
             ("AWS::Lambda::EventSourceMapping", "FunctionResponseTypes"),
             ("AWS::Lambda::Alias", "FunctionVersion"),
             ("AWS::CloudFront::Distribution", "DistributionConfig"),
+            ("AWS::IAM::Role", "Policies"),
+            ("AWS::IAM::Role", "ManagedPolicyArns"),
+            ("AWS::IAM::Role", "AssumeRolePolicyDocument"),
         ] {
             assert!(repairable(ty, prop), "{ty} {prop}");
         }
@@ -628,7 +660,8 @@ mod tests {
             ("AWS::Lambda::Function", "PackageType"),
             ("AWS::SQS::Queue", "QueueName"),
             ("AWS::Lambda::Alias", "Name"),
-            ("AWS::IAM::Role", "Policies"),
+            ("AWS::IAM::Role", "RoleName"),
+            ("AWS::IAM::Role", "Path"),
             (
                 "AWS::CloudFront::OriginAccessControl",
                 "OriginAccessControlConfig",

@@ -273,12 +273,9 @@ def check_stage(stage):
             assert sorted(granted) == queue_arns, ("role grants the queues", granted, queue_arns)
         else:
             assert "UseStageQueues" not in statements
-        # Functions in a VPC need the managed VPC access policy. Read from the deployed template:
-        # moto does not attach a CloudFormation role's ManagedPolicyArns.
-        template = aws.cloudformation.get_template(StackName=n)["TemplateBody"]
-        template = json.loads(template) if isinstance(template, str) else template
-        managed = template["Resources"]["LambdaRole"]["Properties"].get("ManagedPolicyArns", [])
-        managed = [p["Fn::Sub"].replace("${AWS::Partition}", "aws") if isinstance(p, dict) else p for p in managed]
+        # Functions in a VPC need the managed VPC access policy, and nothing else is attached.
+        attached = aws.iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
+        managed = sorted(p["PolicyArn"] for p in attached)
         vpc_policy = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
         assert managed == ([vpc_policy] if m["vpc"] else []), ("VPC access policy", managed)
 

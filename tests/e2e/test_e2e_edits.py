@@ -1,5 +1,7 @@
 """Manifest edits and changes made outside hover on an applied stage: each one planned (expected
 actions on the expected addresses, with their causes), applied, read back, and planned again empty."""
+import json
+
 import e2e_expect as expect
 import e2e_stages as stages
 
@@ -177,6 +179,40 @@ def test_changes_outside_hover_are_put_back(stage):
     config = aws.cloudfront.get_distribution_config(Id=dist_id)["DistributionConfig"]
     assert config["DefaultCacheBehavior"]["CachePolicyId"] == expect.CACHING_DISABLED, config["DefaultCacheBehavior"]
     assert config["CallerReference"] == got["DistributionConfig"]["CallerReference"]
+    expect.check_stage(s)
+    s.assert_no_changes()
+
+    # The stage role through IAM's API: a statement of its inline policy gets an extra action,
+    # and another inline policy is added next to it.
+    role = expect.stack_resources(aws, n)["LambdaRole"]["PhysicalResourceId"]
+    applied = aws.iam.get_role_policy(RoleName=role, PolicyName="hover-stage")["PolicyDocument"]
+    assert isinstance(applied, dict), applied
+    edited = json.loads(json.dumps(applied))
+    (invoke,) = [st for st in edited["Statement"] if st.get("Sid") == "InvokeStageFunctions"]
+    assert invoke["Action"] == "lambda:InvokeFunction", invoke
+    invoke["Action"] = ["lambda:InvokeFunction", "lambda:GetFunction"]
+    aws.iam.put_role_policy(RoleName=role, PolicyName="hover-stage", PolicyDocument=json.dumps(edited))
+    extra = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}
+    aws.iam.put_role_policy(RoleName=role, PolicyName="added-outside", PolicyDocument=json.dumps(extra))
+    plan = s.plan_json()
+    only_updates(plan, {"LambdaRole": {"Policies": OUTSIDE}})
+    assert expect.by_address(plan)["LambdaRole"]["action_reason"] == "update_because_changed_outside"
+    (drift,) = plan["resource_drift"]
+    assert drift["address"] == "LambdaRole", drift
+    assert [p["PolicyName"] for p in drift["change"]["before"]["Policies"]] == ["hover-stage"]
+    assert [p["PolicyName"] for p in drift["change"]["after"]["Policies"]] == ["added-outside", "hover-stage"]
+    live_doc = drift["change"]["after"]["Policies"][1]["PolicyDocument"]
+    (live_invoke,) = [st for st in live_doc["Statement"] if st.get("Sid") == "InvokeStageFunctions"]
+    assert live_invoke["Action"] == ["lambda:InvokeFunction", "lambda:GetFunction"], live_invoke
+    text = s.plan_text()
+    assert "Policies" in text and "# changed outside hover\n" in text and "lambda:GetFunction" in text, text
+    assert "cannot put" not in text, text
+
+    r = s.apply()
+    assert "Policies put back" in r.stdout, r
+    assert aws.iam.list_role_policies(RoleName=role)["PolicyNames"] == ["hover-stage"]
+    restored = aws.iam.get_role_policy(RoleName=role, PolicyName="hover-stage")["PolicyDocument"]
+    assert restored == applied, (restored, applied)
     expect.check_stage(s)
     s.assert_no_changes()
 

@@ -1,0 +1,229 @@
+//! IAM reader: a role by name, with its trust policy, inline policies and attached managed
+//! policies, documents decoded from IAM's URL-encoded JSON.
+
+use super::error::{aws_error, is_not_found};
+use super::json::{object, resource, sorted_strings_or_null};
+use super::{LiveError, ReadContext};
+use crate::model::LiveResource;
+use serde_json::{json, Value};
+
+const SERVICE: &str = "iam";
+
+/// `AWS::IAM::Role` by name: GetRole (NoSuchEntity: absent) for the trust policy,
+/// ListRolePolicies (all pages) and GetRolePolicy for each inline policy (sorted by name, `null`
+/// when none), ListAttachedRolePolicies (all pages) for the managed policy ARNs (sorted, `null`
+/// when none). A role deleted while it is read is absent.
+pub async fn read_role(
+    ctx: &ReadContext<'_>,
+    name: &str,
+) -> Result<Option<LiveResource>, LiveError> {
+    let iam = &ctx.clients.iam;
+    let out = match iam.get_role().role_name(name).send().await {
+        Ok(out) => out,
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(aws_error(SERVICE, "GetRole", name, e)),
+    };
+    let Some(role) = out.role() else {
+        return Err(LiveError::Incomplete {
+            service: SERVICE,
+            operation: "GetRole",
+            resource: name.to_owned(),
+            missing: "the role",
+        });
+    };
+    let trust = role
+        .assume_role_policy_document()
+        .map_or(Value::Null, policy_document);
+
+    let Some(names) = inline_policy_names(ctx, name).await? else {
+        return Ok(None);
+    };
+    let mut policies = Vec::with_capacity(names.len());
+    for policy in names {
+        match iam
+            .get_role_policy()
+            .role_name(name)
+            .policy_name(&policy)
+            .send()
+            .await
+        {
+            Ok(out) => policies.push((policy, policy_document(out.policy_document()))),
+            // Deleted since it was listed.
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => {
+                return Err(aws_error(
+                    SERVICE,
+                    "GetRolePolicy",
+                    format!("{name} policy {policy}"),
+                    e,
+                ))
+            }
+        }
+    }
+    policies.sort_by(|a, b| a.0.cmp(&b.0));
+    policies.dedup_by(|a, b| a.0 == b.0);
+    let policies = if policies.is_empty() {
+        Value::Null
+    } else {
+        Value::Array(
+            policies
+                .into_iter()
+                .map(|(n, doc)| json!({"PolicyName": n, "PolicyDocument": doc}))
+                .collect(),
+        )
+    };
+
+    let Some(managed) = attached_policy_arns(ctx, name).await? else {
+        return Ok(None);
+    };
+
+    let properties = object([
+        ("AssumeRolePolicyDocument", trust),
+        ("Policies", policies),
+        ("ManagedPolicyArns", sorted_strings_or_null(managed)),
+    ]);
+    let role_name = if role.role_name().is_empty() {
+        name
+    } else {
+        role.role_name()
+    };
+    Ok(Some(resource(
+        "AWS::IAM::Role",
+        role_name,
+        [
+            ("Ref", role_name),
+            ("Arn", role.arn()),
+            ("RoleId", role.role_id()),
+        ],
+        properties,
+    )))
+}
+
+/// Names of the role's inline policies (all pages); `None` when the role is gone.
+async fn inline_policy_names(
+    ctx: &ReadContext<'_>,
+    role: &str,
+) -> Result<Option<Vec<String>>, LiveError> {
+    let mut names = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let out = match ctx
+            .clients
+            .iam
+            .list_role_policies()
+            .role_name(role)
+            .set_marker(marker.clone())
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(aws_error(SERVICE, "ListRolePolicies", role, e)),
+        };
+        names.extend(out.policy_names().iter().cloned());
+        match out.marker() {
+            Some(next)
+                if out.is_truncated() && !next.is_empty() && marker.as_deref() != Some(next) =>
+            {
+                marker = Some(next.to_owned())
+            }
+            _ => return Ok(Some(names)),
+        }
+    }
+}
+
+/// ARNs of the managed policies attached to the role (all pages); `None` when the role is gone.
+async fn attached_policy_arns(
+    ctx: &ReadContext<'_>,
+    role: &str,
+) -> Result<Option<Vec<String>>, LiveError> {
+    let mut arns = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let out = match ctx
+            .clients
+            .iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .set_marker(marker.clone())
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(aws_error(SERVICE, "ListAttachedRolePolicies", role, e)),
+        };
+        arns.extend(
+            out.attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn())
+                .map(str::to_owned),
+        );
+        match out.marker() {
+            Some(next)
+                if out.is_truncated() && !next.is_empty() && marker.as_deref() != Some(next) =>
+            {
+                marker = Some(next.to_owned())
+            }
+            _ => return Ok(Some(arns)),
+        }
+    }
+}
+
+/// A policy document as IAM answers it (URL-encoded JSON), as JSON. Leniently: JSON that is not
+/// encoded is taken as it is, and text that is JSON neither way stays a string.
+pub(crate) fn policy_document(text: &str) -> Value {
+    let text = text.trim();
+    if let Ok(value) = serde_json::from_str::<Value>(text) {
+        return value;
+    }
+    let decoded = percent_decode(text);
+    serde_json::from_str::<Value>(decoded.trim()).unwrap_or(Value::String(decoded))
+}
+
+/// `%XX` sequences decoded (as UTF-8); anything else, malformed escapes included, kept as is.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_are_decoded_from_url_encoded_json() {
+        let encoded = "%7B%22Version%22%3A%20%222012-10-17%22%2C%20%22Statement%22%3A%20%5B%7B%22Effect%22%3A%20%22Allow%22%2C%20%22Action%22%3A%20%22kms%3ADecrypt%22%2C%20%22Resource%22%3A%20%22%2A%22%2C%20%22Condition%22%3A%20%7B%22StringEquals%22%3A%20%7B%22aws%3APrincipalTag%2Fteam%22%3A%20%22caf%C3%A9%2050%25%22%7D%7D%7D%5D%7D";
+        assert_eq!(
+            policy_document(encoded),
+            json!({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalTag/team": "café 50%"}}
+            }]})
+        );
+    }
+
+    #[test]
+    fn plain_json_and_other_text_are_taken_leniently() {
+        assert_eq!(
+            policy_document(r#"{"Version": "2012-10-17", "Statement": [{"Sid": "50%20off"}]}"#),
+            json!({"Version": "2012-10-17", "Statement": [{"Sid": "50%20off"}]})
+        );
+        assert_eq!(policy_document("not %zz json %"), json!("not %zz json %"));
+        assert_eq!(policy_document("%7B%22a%22%3A1%7D"), json!({"a": 1}));
+    }
+}
