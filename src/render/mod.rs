@@ -40,3 +40,19 @@ impl Style {
         self.paint(t, "1")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_opt_out() {
+        // NO_COLOR is read from the environment; only the flag and the terminal are varied here.
+        let env_off = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        assert_eq!(Style::detect(false, true).color, !env_off);
+        assert!(!Style::detect(true, true).color, "--no-color wins");
+        assert!(!Style::detect(false, false).color, "a pipe gets no colour");
+        assert_eq!(Style::PLAIN.green("x"), "x");
+        assert_eq!(Style { color: true }.green("x"), "\u{1b}[32mx\u{1b}[0m");
+    }
+}
