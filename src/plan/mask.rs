@@ -65,54 +65,6 @@ pub fn mask_properties(props: &mut serde_json::Map<String, Value>) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn secret_looking_keys_and_credential_urls_are_masked() {
-        for k in [
-            "APP_KEY",
-            "DB_PASSWORD",
-            "STRIPE_SECRET",
-            "GITHUB_TOKEN",
-            "SENTRY_DSN",
-            "aws_secret_access_key",
-        ] {
-            assert!(is_secret_key(k), "{k}");
-        }
-        for k in [
-            "APP_ENV",
-            "CACHE_PREFIX",
-            "SQS_PREFIX",
-            "KEYBOARD_LAYOUT",
-            "MONKEY",
-        ] {
-            assert!(!is_secret_key(k), "{k}");
-        }
-        let mut props = json!({"Environment": {"Variables": {
-            "APP_KEY": "base64:abc", "APP_ENV": "production", "REDIS_URL": "redis://u:p@h:6379"
-        }}})
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-        mask_properties(&mut props);
-        assert_eq!(
-            props["Environment"]["Variables"]["APP_KEY"],
-            json!(SENSITIVE)
-        );
-        assert_eq!(
-            props["Environment"]["Variables"]["REDIS_URL"],
-            json!(SENSITIVE)
-        );
-        assert_eq!(
-            props["Environment"]["Variables"]["APP_ENV"],
-            json!("production")
-        );
-    }
-}
-
 /// Stands in for a masked value that differs from the one it replaces (so a change of a secret
 /// is still shown as a change, without showing either value).
 pub const SENSITIVE_CHANGED: &str = "\u{1}(sensitive value) ";
@@ -169,4 +121,52 @@ pub fn mask_pair(
     let b = mask_side(before, &b_vars, &a_vars, false);
     let a = mask_side(after, &a_vars, &b_vars, true);
     (b, a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secret_looking_keys_and_credential_urls_are_masked() {
+        for k in [
+            "APP_KEY",
+            "DB_PASSWORD",
+            "STRIPE_SECRET",
+            "GITHUB_TOKEN",
+            "SENTRY_DSN",
+            "aws_secret_access_key",
+        ] {
+            assert!(is_secret_key(k), "{k}");
+        }
+        for k in [
+            "APP_ENV",
+            "CACHE_PREFIX",
+            "SQS_PREFIX",
+            "KEYBOARD_LAYOUT",
+            "MONKEY",
+        ] {
+            assert!(!is_secret_key(k), "{k}");
+        }
+        let mut props = json!({"Environment": {"Variables": {
+            "APP_KEY": "base64:abc", "APP_ENV": "production", "REDIS_URL": "redis://u:p@h:6379"
+        }}})
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+        mask_properties(&mut props);
+        assert_eq!(
+            props["Environment"]["Variables"]["APP_KEY"],
+            json!(SENSITIVE)
+        );
+        assert_eq!(
+            props["Environment"]["Variables"]["REDIS_URL"],
+            json!(SENSITIVE)
+        );
+        assert_eq!(
+            props["Environment"]["Variables"]["APP_ENV"],
+            json!("production")
+        );
+    }
 }

@@ -215,9 +215,9 @@ pub fn deterministic_table<'r>(
 }
 
 /// Convenience: deterministic attributes for desired resources.
-pub fn desired_iter<'r>(
-    resources: &'r BTreeMap<String, Resource>,
-) -> impl Iterator<Item = (&'r str, &'r str, &'r Map<String, Value>)> + Clone {
+pub fn desired_iter(
+    resources: &BTreeMap<String, Resource>,
+) -> impl Iterator<Item = (&str, &str, &Map<String, Value>)> + Clone {
     resources.values().map(|r| {
         (
             r.logical_id.as_str(),
