@@ -125,55 +125,33 @@ pub(super) async fn put_back_trust(
 
 /// Names of the role's inline policies (all pages).
 async fn inline_policy_names(clients: &Clients, role: &str) -> Result<Vec<String>, DirectError> {
-    let mut names = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let out = clients
-            .iam
-            .list_role_policies()
-            .role_name(role)
-            .set_marker(marker.clone())
-            .send()
-            .await
-            .map_err(fail(SERVICE, "ListRolePolicies", role))?;
-        names.extend(out.policy_names().iter().cloned());
-        match out.marker() {
-            Some(next)
-                if out.is_truncated() && !next.is_empty() && marker.as_deref() != Some(next) =>
-            {
-                marker = Some(next.to_owned())
-            }
-            _ => return Ok(names),
-        }
-    }
+    clients
+        .iam
+        .list_role_policies()
+        .role_name(role)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<String>, _>>()
+        .await
+        .map_err(fail(SERVICE, "ListRolePolicies", role))
 }
 
 /// ARNs of the managed policies attached to the role (all pages).
 async fn attached_policy_arns(clients: &Clients, role: &str) -> Result<Vec<String>, DirectError> {
-    let mut arns = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let out = clients
-            .iam
-            .list_attached_role_policies()
-            .role_name(role)
-            .set_marker(marker.clone())
-            .send()
-            .await
-            .map_err(fail(SERVICE, "ListAttachedRolePolicies", role))?;
-        arns.extend(
-            out.attached_policies()
-                .iter()
-                .filter_map(|p| p.policy_arn())
-                .map(str::to_owned),
-        );
-        match out.marker() {
-            Some(next)
-                if out.is_truncated() && !next.is_empty() && marker.as_deref() != Some(next) =>
-            {
-                marker = Some(next.to_owned())
-            }
-            _ => return Ok(arns),
-        }
-    }
+    let attached = clients
+        .iam
+        .list_attached_role_policies()
+        .role_name(role)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(fail(SERVICE, "ListAttachedRolePolicies", role))?;
+    Ok(attached
+        .iter()
+        .filter_map(|p| p.policy_arn())
+        .map(str::to_owned)
+        .collect())
 }

@@ -104,31 +104,20 @@ async fn inline_policy_names(
     ctx: &ReadContext<'_>,
     role: &str,
 ) -> Result<Option<Vec<String>>, LiveError> {
-    let mut names = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let out = match ctx
-            .clients
-            .iam
-            .list_role_policies()
-            .role_name(role)
-            .set_marker(marker.clone())
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if is_not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error(SERVICE, "ListRolePolicies", role, e)),
-        };
-        names.extend(out.policy_names().iter().cloned());
-        match out.marker() {
-            Some(next)
-                if out.is_truncated() && !next.is_empty() && marker.as_deref() != Some(next) =>
-            {
-                marker = Some(next.to_owned())
-            }
-            _ => return Ok(Some(names)),
-        }
+    let listed = ctx
+        .clients
+        .iam
+        .list_role_policies()
+        .role_name(role)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<String>, _>>()
+        .await;
+    match listed {
+        Ok(names) => Ok(Some(names)),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(aws_error(SERVICE, "ListRolePolicies", role, e)),
     }
 }
 
@@ -137,36 +126,26 @@ async fn attached_policy_arns(
     ctx: &ReadContext<'_>,
     role: &str,
 ) -> Result<Option<Vec<String>>, LiveError> {
-    let mut arns = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let out = match ctx
-            .clients
-            .iam
-            .list_attached_role_policies()
-            .role_name(role)
-            .set_marker(marker.clone())
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if is_not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error(SERVICE, "ListAttachedRolePolicies", role, e)),
-        };
-        arns.extend(
-            out.attached_policies()
+    let listed = ctx
+        .clients
+        .iam
+        .list_attached_role_policies()
+        .role_name(role)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await;
+    match listed {
+        Ok(attached) => Ok(Some(
+            attached
                 .iter()
                 .filter_map(|p| p.policy_arn())
-                .map(str::to_owned),
-        );
-        match out.marker() {
-            Some(next)
-                if out.is_truncated() && !next.is_empty() && marker.as_deref() != Some(next) =>
-            {
-                marker = Some(next.to_owned())
-            }
-            _ => return Ok(Some(arns)),
-        }
+                .map(str::to_owned)
+                .collect(),
+        )),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(aws_error(SERVICE, "ListAttachedRolePolicies", role, e)),
     }
 }
 
