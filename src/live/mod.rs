@@ -97,10 +97,12 @@ impl Clients {
 /// the standard retry mode with [`MAX_ATTEMPTS`] attempts, so throttling is retried with backoff.
 pub async fn load_config(profile: Option<&str>, region: &str) -> SdkConfig {
     let env_set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
-    let region_chain = RegionProviderChain::first_try(
-        aws_config::environment::region::EnvironmentVariableRegionProvider::new(),
-    )
-    .or_else(Region::new(region.to_owned()));
+    // AWS_REGION, then AWS_DEFAULT_REGION, override the manifest; an empty one does not count.
+    let from_env = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()));
+    let region_chain = RegionProviderChain::first_try(from_env.map(Region::new))
+        .or_else(Region::new(region.to_owned()));
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(region_chain)
         .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
