@@ -1,0 +1,92 @@
+//! Saved plans: the file holds no secret value, applies only while fresh, and is refused as
+//! stale once the manifest or the stage changes.
+
+use hover::live::Clients;
+use hover::model::ObservedStage;
+use hover::ops::saved;
+use hover::ops::PlannedStage;
+use std::fs;
+use std::path::Path;
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("mkdir");
+    for entry in fs::read_dir(from).expect("read case") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+fn planned(dir: &Path, observed: ObservedStage) -> PlannedStage {
+    let manifest = hover::manifest::load(dir, "dev").expect("manifest");
+    let desired = hover::stage::desired(&manifest, "v1");
+    let plan = hover::plan::plan(&desired, &observed).expect("plan");
+    let config = aws_types::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_types::region::Region::new("us-east-1"))
+        .build();
+    PlannedStage {
+        manifest,
+        clients: Clients::new(&config),
+        desired,
+        observed,
+        plan,
+    }
+}
+
+#[test]
+fn a_saved_plan_holds_no_secret_and_goes_stale() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("plans/masked-secrets");
+    let work = tempfile::tempdir().expect("tempdir");
+    copy_dir(&case, work.path());
+    let observed: ObservedStage = serde_json::from_str(
+        &fs::read_to_string(work.path().join("observed.json")).expect("observed"),
+    )
+    .expect("json");
+    let now = planned(work.path(), observed.clone());
+    assert!(now.plan.has_changes());
+
+    let file = work.path().join("dev.plan");
+    saved::save(&file, work.path(), "dev", &now).expect("save");
+    let text = fs::read_to_string(&file).expect("read saved plan");
+    for secret in [
+        "hunter2",
+        "c2VjcmV0LWtleS10aGF0LW11c3Qtbm90LWxlYWs",
+        "s3cr3t",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "the saved plan contains the secret {secret}"
+        );
+    }
+
+    let loaded = saved::load(&file).expect("load");
+    saved::check_fresh(&loaded, &now).expect("fresh right after saving");
+
+    // The stage changed in AWS: stale.
+    let mut drifted = observed.clone();
+    if let Some(f) = drifted.resources.get_mut("HttpFunction") {
+        f.properties
+            .insert("MemorySize".into(), serde_json::json!(2048));
+    }
+    let err = saved::check_fresh(&loaded, &planned(work.path(), drifted))
+        .expect_err("stale after a change in AWS");
+    assert!(err.to_string().contains("stale"), "{err}");
+
+    // The manifest changed: stale.
+    let manifest = work.path().join(".hover/dev.yml");
+    let edited = fs::read_to_string(&manifest)
+        .expect("manifest")
+        .replace("memory: 512", "memory: 640");
+    fs::write(&manifest, edited).expect("edit manifest");
+    let err = saved::check_fresh(&loaded, &now).expect_err("stale after a manifest edit");
+    assert!(err.to_string().contains("manifest"), "{err}");
+
+    // Not a saved plan at all.
+    fs::write(&file, "{}").expect("overwrite");
+    assert!(saved::load(&file).is_err());
+}
