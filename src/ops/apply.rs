@@ -100,68 +100,62 @@ pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOut
         return Ok(ApplyOutcome::NoChanges);
     }
 
-    // The stack must be able to take a change set; wait for it or say why not.
+    // The stack must be able to take a change set; wait for it, clear it, or say why not.
     let stack_name = planned.desired.name.clone();
-    let mut condition = stack_condition(&planned);
-    if condition == StackCondition::Busy {
-        if opts.no_wait || saved.is_some() {
-            return Err(HoverError::StackBusy {
-                stack: stack_name.clone(),
-                status: planned.plan.stack_status.clone().unwrap_or_default(),
-            });
+    let mut rounds = 0;
+    let create = loop {
+        rounds += 1;
+        let step = stack_step(
+            planned.plan.stack_status.as_deref(),
+            &stack_name,
+            opts.no_wait || saved.is_some(),
+            !opts.auto_approve,
+        );
+        let cfn = &planned.clients.cloudformation;
+        match step {
+            StackStep::Proceed { create } => break create,
+            StackStep::Refuse(err) => return Err(err),
+            _ if rounds > 3 => {
+                return Err(HoverError::StackNeedsAttention {
+                    stack: stack_name.clone(),
+                    explanation: "the stack did not reach a state that can take a change set"
+                        .into(),
+                })
+            }
+            StackStep::WaitThenReplan => {
+                ui.note(&format!(
+                    "Stack {stack_name} is busy ({}); waiting for the operation in progress to finish...",
+                    planned.plan.stack_status.clone().unwrap_or_default()
+                ));
+                changeset::wait_stack_settled(cfn, &stack_name, |_| {}).await?;
+            }
+            StackStep::ClearReview => {
+                ui.note(&format!(
+                    "Stack {stack_name} is in REVIEW_IN_PROGRESS: a change set created it and was never executed, so it holds no resources. Deleting it (and its unexecuted change sets) before creating the stage."
+                ));
+                changeset::delete_stack(cfn, &stack_name).await?;
+                changeset::wait_stack_settled(cfn, &stack_name, |_| {}).await?;
+            }
+            StackStep::OfferDelete { explanation } => {
+                ui.note(&explanation);
+                let question =
+                    format!("Delete the failed stack {stack_name} so it can be created again?");
+                if ui.approve(&question) != Some(true) {
+                    return Err(HoverError::StackNeedsAttention {
+                        stack: stack_name,
+                        explanation,
+                    });
+                }
+                changeset::delete_stack(cfn, &stack_name).await?;
+                changeset::wait_stack_settled(cfn, &stack_name, |_| {}).await?;
+            }
         }
-        ui.note(&format!(
-            "Stack {stack_name} is busy ({}); waiting for the operation in progress to finish...",
-            planned.plan.stack_status.clone().unwrap_or_default()
-        ));
-        changeset::wait_stack_settled(&planned.clients.cloudformation, &stack_name, |_| {}).await?;
         planned = compute_plan(&plan_opts).await?;
-        ui.note("The stack settled; the plan was made again:");
+        ui.note("The plan was made again:");
         ui.show_plan(&planned.plan);
         if !planned.plan.has_changes() {
             return Ok(ApplyOutcome::NoChanges);
         }
-        condition = stack_condition(&planned);
-    }
-    if condition == StackCondition::ReviewInProgress {
-        // Left by a CREATE change set that was never executed: the stack holds no resources.
-        ui.note(&format!(
-            "Stack {stack_name} is in REVIEW_IN_PROGRESS: a change set created it and was never executed, so it holds no resources. Deleting it (and its unexecuted change sets) before creating the stage."
-        ));
-        changeset::delete_stack(&planned.clients.cloudformation, &stack_name).await?;
-        changeset::wait_stack_settled(&planned.clients.cloudformation, &stack_name, |_| {}).await?;
-        condition = StackCondition::Absent;
-    }
-    if condition == StackCondition::RollbackComplete {
-        let explanation = condition.explain(&stack_name).unwrap_or_default();
-        ui.note(&explanation);
-        let yes = if opts.auto_approve {
-            false
-        } else {
-            ui.approve(&format!(
-                "Delete the failed stack {stack_name} so it can be created again?"
-            ))
-            .unwrap_or(false)
-        };
-        if !yes {
-            return Err(HoverError::StackNeedsAttention {
-                stack: stack_name,
-                explanation,
-            });
-        }
-        changeset::delete_stack(&planned.clients.cloudformation, &stack_name).await?;
-        changeset::wait_stack_settled(&planned.clients.cloudformation, &stack_name, |_| {}).await?;
-        planned = compute_plan(&plan_opts).await?;
-        ui.show_plan(&planned.plan);
-        condition = stack_condition(&planned);
-    }
-    let Some(create) = condition.change_set_create() else {
-        return Err(HoverError::StackNeedsAttention {
-            stack: stack_name.clone(),
-            explanation: condition
-                .explain(&stack_name)
-                .unwrap_or_else(|| "the stack cannot take a change set now".into()),
-        });
     };
 
     // Approval.
@@ -288,8 +282,45 @@ pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOut
     })
 }
 
-fn stack_condition(planned: &PlannedStage) -> StackCondition {
-    classify_stack_status(planned.plan.stack_status.as_deref().unwrap_or(""))
+/// What apply does about the stack's state before it creates a change set.
+#[derive(Debug)]
+pub enum StackStep {
+    /// Create a change set now (`CREATE` when `create`).
+    Proceed { create: bool },
+    /// Another operation runs: wait for it, then plan again.
+    WaitThenReplan,
+    /// Left in `REVIEW_IN_PROGRESS` by an unexecuted change set (no resources): delete, plan again.
+    ClearReview,
+    /// A failed creation (`ROLLBACK_COMPLETE`): ask to delete it, then plan again.
+    OfferDelete { explanation: String },
+    /// Stop with this error.
+    Refuse(HoverError),
+}
+
+/// Decides [`StackStep`] from the stack's status (`None`: no stack). `no_wait`: refuse rather than
+/// wait (also for saved plans, which must apply as planned); `can_ask`: someone may be asked.
+pub fn stack_step(status: Option<&str>, stack: &str, no_wait: bool, can_ask: bool) -> StackStep {
+    let condition = classify_stack_status(status.unwrap_or(""));
+    match condition {
+        StackCondition::Busy if no_wait => StackStep::Refuse(HoverError::StackBusy {
+            stack: stack.to_string(),
+            status: status.unwrap_or_default().to_string(),
+        }),
+        StackCondition::Busy => StackStep::WaitThenReplan,
+        StackCondition::ReviewInProgress => StackStep::ClearReview,
+        StackCondition::RollbackComplete if can_ask => StackStep::OfferDelete {
+            explanation: condition.explain(stack).unwrap_or_default(),
+        },
+        other => match other.change_set_create() {
+            Some(create) => StackStep::Proceed { create },
+            None => StackStep::Refuse(HoverError::StackNeedsAttention {
+                stack: stack.to_string(),
+                explanation: other
+                    .explain(stack)
+                    .unwrap_or_else(|| "the stack cannot take a change set now".into()),
+            }),
+        },
+    }
 }
 
 /// Creates the change set, reconciles it with the plan, executes and watches it. Ctrl-C before
@@ -470,33 +501,151 @@ async fn watch(
             });
         }
         if !status.ends_with("_IN_PROGRESS") {
-            if status.contains("ROLLBACK") || status.ends_with("_FAILED") {
-                let diagnosis = diagnose_failure(&all_events);
-                let causes = diagnosis
-                    .map(|d| {
-                        d.root_causes
-                            .iter()
-                            .map(|c| {
-                                format!(
-                                    "{} ({}): {} {}",
-                                    c.logical_id,
-                                    c.resource_type,
-                                    c.status,
-                                    c.reason.clone().unwrap_or_default()
-                                )
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                    .unwrap_or_default();
-                return Err(HoverError::StackFailed {
-                    stack: stack_name.to_string(),
-                    status,
-                    causes,
-                });
-            }
-            return Ok(status);
+            return settled(stack_name, status, &all_events);
         }
         tokio::time::sleep(delay).await;
         delay = (delay.mul_f64(1.5)).min(Duration::from_secs(3));
+    }
+}
+
+/// The end of a stack operation: `Ok(status)` on success; any rollback or failure is an error
+/// naming its root causes (the first failed resources and their reasons), not just the status.
+pub fn settled(
+    stack: &str,
+    status: String,
+    events: &[changeset::StackEvent],
+) -> Result<String, HoverError> {
+    if !(status.contains("ROLLBACK") || status.ends_with("_FAILED")) {
+        return Ok(status);
+    }
+    let causes = diagnose_failure(events)
+        .map(|d| {
+            d.root_causes
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} ({}): {} {}",
+                        c.logical_id,
+                        c.resource_type,
+                        c.status,
+                        c.reason.clone().unwrap_or_default()
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Err(HoverError::StackFailed {
+        stack: stack.to_string(),
+        status,
+        causes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::changeset::StackEvent;
+
+    fn step(status: Option<&str>, no_wait: bool, can_ask: bool) -> String {
+        format!("{:?}", stack_step(status, "shop", no_wait, can_ask))
+    }
+
+    #[test]
+    fn every_stack_state_has_its_step() {
+        assert_eq!(step(None, false, true), "Proceed { create: true }");
+        assert_eq!(
+            step(Some("CREATE_COMPLETE"), false, true),
+            "Proceed { create: false }"
+        );
+        assert_eq!(
+            step(Some("UPDATE_COMPLETE"), false, true),
+            "Proceed { create: false }"
+        );
+        assert_eq!(
+            step(Some("UPDATE_ROLLBACK_COMPLETE"), false, true),
+            "Proceed { create: false }"
+        );
+        assert_eq!(
+            step(Some("UPDATE_IN_PROGRESS"), false, true),
+            "WaitThenReplan"
+        );
+        assert_eq!(
+            step(Some("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"), false, true),
+            "WaitThenReplan"
+        );
+        assert!(matches!(
+            stack_step(Some("UPDATE_IN_PROGRESS"), "shop", true, true),
+            StackStep::Refuse(HoverError::StackBusy { .. })
+        ));
+        assert_eq!(step(Some("REVIEW_IN_PROGRESS"), false, true), "ClearReview");
+        assert!(matches!(
+            stack_step(Some("ROLLBACK_COMPLETE"), "shop", false, true),
+            StackStep::OfferDelete { .. }
+        ));
+        match stack_step(Some("ROLLBACK_COMPLETE"), "shop", false, false) {
+            StackStep::Refuse(HoverError::StackNeedsAttention { explanation, .. }) => {
+                assert!(explanation.contains("delete"), "{explanation}")
+            }
+            other => panic!("without anyone to ask a failed creation is refused, got {other:?}"),
+        }
+        match stack_step(Some("UPDATE_ROLLBACK_FAILED"), "shop", false, true) {
+            StackStep::Refuse(HoverError::StackNeedsAttention { explanation, .. }) => {
+                assert!(
+                    explanation.contains("continue-update-rollback"),
+                    "{explanation}"
+                )
+            }
+            other => panic!("UPDATE_ROLLBACK_FAILED must be explained, got {other:?}"),
+        }
+        assert!(matches!(
+            stack_step(Some("DELETE_FAILED"), "shop", false, true),
+            StackStep::Refuse(HoverError::StackNeedsAttention { .. })
+        ));
+    }
+
+    fn event(
+        id: &str,
+        logical: &str,
+        ty: &str,
+        status: &str,
+        reason: Option<&str>,
+        t: i64,
+    ) -> StackEvent {
+        StackEvent {
+            event_id: id.into(),
+            logical_id: logical.into(),
+            resource_type: ty.into(),
+            status: status.into(),
+            reason: reason.map(str::to_string),
+            timestamp_ms: t,
+        }
+    }
+
+    #[test]
+    fn a_rollback_is_a_failure_naming_its_root_cause() {
+        let events = vec![
+            event("1", "shop", "AWS::CloudFormation::Stack", "UPDATE_IN_PROGRESS", None, 1),
+            event("2", "HttpFunction", "AWS::Lambda::Function", "UPDATE_IN_PROGRESS", None, 2),
+            event("3", "QueueJobs", "AWS::SQS::Queue", "CREATE_FAILED", Some("Resource handler returned message: \"Invalid value for the parameter VisibilityTimeout\""), 3),
+            event("4", "HttpFunction", "AWS::Lambda::Function", "UPDATE_FAILED", Some("Resource update cancelled"), 4),
+            event("5", "shop", "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_IN_PROGRESS", Some("The following resource(s) failed to create: [QueueJobs]."), 5),
+            event("6", "shop", "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_COMPLETE", None, 6),
+        ];
+        match settled("shop", "UPDATE_ROLLBACK_COMPLETE".into(), &events) {
+            Err(HoverError::StackFailed { status, causes, .. }) => {
+                assert_eq!(status, "UPDATE_ROLLBACK_COMPLETE");
+                assert_eq!(causes.len(), 1, "{causes:?}");
+                assert!(
+                    causes[0].starts_with("QueueJobs (AWS::SQS::Queue): CREATE_FAILED"),
+                    "{causes:?}"
+                );
+                assert!(causes[0].contains("VisibilityTimeout"), "{causes:?}");
+            }
+            other => panic!("a rollback must fail, got {other:?}"),
+        }
+        assert_eq!(
+            settled("shop", "UPDATE_COMPLETE".into(), &events[..2]).ok(),
+            Some("UPDATE_COMPLETE".to_string())
+        );
     }
 }
