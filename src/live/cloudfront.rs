@@ -72,58 +72,61 @@ fn origin(o: &Origin) -> Value {
 }
 
 fn default_behavior(b: &DefaultCacheBehavior) -> Value {
-    let (allowed, cached) = methods(b.allowed_methods());
-    let mut m = object([
-        ("TargetOriginId", Value::from(b.target_origin_id())),
-        (
-            "ViewerProtocolPolicy",
-            Value::from(b.viewer_protocol_policy().as_str()),
-        ),
-        ("AllowedMethods", allowed),
-        ("CachedMethods", cached),
-        (
-            "CachePolicyId",
-            string(b.cache_policy_id().filter(|v| !v.is_empty())),
-        ),
-    ]);
-    insert_id(
-        &mut m,
-        "OriginRequestPolicyId",
+    Value::Object(behavior_fields(
+        None,
+        b.target_origin_id(),
+        b.viewer_protocol_policy().as_str(),
+        b.allowed_methods(),
+        b.cache_policy_id(),
         b.origin_request_policy_id(),
-    );
-    m.insert(
-        "Compress".to_owned(),
-        Value::Bool(b.compress().unwrap_or(false)),
-    );
-    Value::Object(m)
+        b.compress(),
+    ))
 }
 
 fn behavior(b: &CacheBehavior) -> Value {
-    let (allowed, cached) = methods(b.allowed_methods());
-    let mut m = object([
-        ("PathPattern", Value::from(b.path_pattern())),
-        ("TargetOriginId", Value::from(b.target_origin_id())),
-        (
-            "ViewerProtocolPolicy",
-            Value::from(b.viewer_protocol_policy().as_str()),
-        ),
+    Value::Object(behavior_fields(
+        Some(b.path_pattern()),
+        b.target_origin_id(),
+        b.viewer_protocol_policy().as_str(),
+        b.allowed_methods(),
+        b.cache_policy_id(),
+        b.origin_request_policy_id(),
+        b.compress(),
+    ))
+}
+
+/// The fields a default and a path behaviour share, in CloudFormation's shape (the two SDK types
+/// carry the same fields but are distinct types).
+fn behavior_fields(
+    path_pattern: Option<&str>,
+    target_origin_id: &str,
+    viewer_protocol_policy: &str,
+    allowed_methods: Option<&AllowedMethods>,
+    cache_policy_id: Option<&str>,
+    origin_request_policy_id: Option<&str>,
+    compress: Option<bool>,
+) -> Map<String, Value> {
+    let (allowed, cached) = methods(allowed_methods);
+    let mut m = Map::new();
+    if let Some(path) = path_pattern {
+        m.insert("PathPattern".to_owned(), Value::from(path));
+    }
+    m.extend(object([
+        ("TargetOriginId", Value::from(target_origin_id)),
+        ("ViewerProtocolPolicy", Value::from(viewer_protocol_policy)),
         ("AllowedMethods", allowed),
         ("CachedMethods", cached),
         (
             "CachePolicyId",
-            string(b.cache_policy_id().filter(|v| !v.is_empty())),
+            string(cache_policy_id.filter(|v| !v.is_empty())),
         ),
-    ]);
-    insert_id(
-        &mut m,
-        "OriginRequestPolicyId",
-        b.origin_request_policy_id(),
-    );
+    ]));
+    insert_id(&mut m, "OriginRequestPolicyId", origin_request_policy_id);
     m.insert(
         "Compress".to_owned(),
-        Value::Bool(b.compress().unwrap_or(false)),
+        Value::Bool(compress.unwrap_or(false)),
     );
-    Value::Object(m)
+    m
 }
 
 fn viewer_certificate(v: Option<&ViewerCertificate>) -> Value {
