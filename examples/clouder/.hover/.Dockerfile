@@ -1,0 +1,37 @@
+# The example application's image, in Hover's stages. A real project starts
+# `base` from a PHP runtime image and runs `composer install`, and builds its
+# front end in `assets` with node (`npm ci && npm run build`); this fixture
+# uses only FROM scratch and COPY so that it builds without pulling anything.
+
+# base: the application code
+FROM scratch AS base
+WORKDIR /var/task
+COPY composer.json artisan ./
+COPY app ./app
+COPY bootstrap ./bootstrap
+COPY config ./config
+COPY routes ./routes
+COPY resources ./resources
+COPY public/index.php ./public/index.php
+
+# assets: the public files served from the assets bucket under
+# ASSET_URL (assets/<build-id>); the stage's filesystem is exactly public/
+FROM scratch AS assets
+ARG ASSET_URL
+COPY public/favicon.ico public/robots.txt /public/
+COPY public/css /public/css
+COPY public/js /public/js
+COPY public/images /public/images
+COPY public/fonts /public/fonts
+
+# tests: the base stage plus the test suite (`vendor/bin/phpunit` in a real project)
+FROM base AS tests
+COPY phpunit.xml ./
+COPY tests ./tests
+
+# final: the image every function runs
+FROM base AS final
+ARG ASSET_URL
+ENV ASSET_URL=${ASSET_URL} LAMBDA_TASK_ROOT=/var/task
+COPY lambda/bootstrap /opt/bootstrap
+CMD ["/opt/bootstrap"]
