@@ -19,7 +19,7 @@ How a request is named:
   and URI template match the request in the botocore model of the service
   (REST protocols: Lambda, S3, CloudFront, API Gateway), else the HTTP method.
 
-moto's own ``/moto-api`` calls and the counter's endpoints are not counted.
+moto's own ``/moto-api`` calls and the ``/hover-compat/`` endpoints are not counted.
 """
 import io
 import json
@@ -81,7 +81,7 @@ class RequestCounter:
         path = environ.get("PATH_INFO", "")
         if path in (PATH, RESET_PATH):
             return self._serve(environ, start_response)
-        if not path.startswith("/moto-api"):
+        if not path.startswith(("/moto-api", "/hover-compat/")):
             try:
                 key = self.name(environ)
             except Exception:  # never let counting break a request
@@ -165,15 +165,19 @@ def _query_action(environ: dict) -> Any:
 
 
 def make_server_class():
-    """moto's ThreadedMotoServer with its application wrapped in a RequestCounter."""
+    """moto's ThreadedMotoServer with its application wrapped in a RequestCounter,
+    itself behind the runtime stand-in's endpoints (``control.Control``)."""
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
+    from .control import Control
+
     class CountingMotoServer(ThreadedMotoServer):
         def _server_entry(self) -> None:  # same as moto 5.2.5's, plus the middleware
             self.counter = RequestCounter(DomainDispatcherApplication(create_backend_app))
-            self._server = make_server(self._ip_address, self._port, self.counter, True, request_handler=MotoRequestHandler)
+            app = Control(self.counter)
+            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
             self._server_ready_event.set()
             self._server.serve_forever()
 
