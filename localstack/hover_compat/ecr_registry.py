@@ -74,8 +74,16 @@ class Registry:
             return e.code, dict(e.headers), e.read()
 
     def catalog(self) -> list:
-        status, _, body = self.request("GET", "/v2/_catalog?n=10000")
-        return (json.loads(body).get("repositories") or []) if status == 200 else []
+        names: list = []
+        while True:
+            query = "?n=1000" + (f"&last={names[-1]}" if names else "")
+            status, _, body = self.request("GET", "/v2/_catalog" + query)
+            if status != 200:
+                raise RuntimeError(f"registry: GET /v2/_catalog answered {status}: {body[:200]!r}")
+            page = json.loads(body).get("repositories") or []
+            names.extend(page)
+            if len(page) < 1000:
+                return names
 
     def tags(self, name: str) -> list:
         status, _, body = self.request("GET", f"/v2/{name}/tags/list")

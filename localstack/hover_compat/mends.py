@@ -346,6 +346,180 @@ def mend_event_source_mapping_function_arn() -> None:
     LambdaBackend.list_event_source_mappings = list_event_source_mappings
 
 
+# Versions, aliases and Invoke
+
+# Attributes of a function that a published version must own, not share with
+# $LATEST (moto's copy.copy shares these containers).
+_VERSION_OWN_ATTRIBUTES = ("code", "environment_vars", "_vpc_config", "image_config", "layers", "tracing_config", "_architectures")
+
+
+@mend
+def mend_lambda_version_snapshot() -> None:
+    """A published version keeps the code and configuration it was published with.
+
+    moto: ``PublishVersion`` makes the version with ``copy.copy`` of $LATEST,
+    so the version shares $LATEST's ``Code`` dict (and environment, VPC and
+    image configuration containers): a later ``UpdateFunctionCode`` or a
+    CloudFormation update of ``ImageUri`` changes ``Code.ImageUri`` of every
+    published version (``GetFunction(Qualifier=N)``). Also, the first publish
+    does not clear the "changed since the last version" flag, so publishing
+    again without a change makes a new version instead of answering the last
+    one.
+    """
+    import copy
+
+    from moto.awslambda.models import LambdaStorage
+
+    if getattr(LambdaStorage.publish_version, "_hover_mended", False):
+        return
+
+    def publish_version(self, name_or_arn: str, description: str = ""):
+        function = self.get_function_by_name_or_arn_forbid_qualifier(name_or_arn)
+        group = self._functions.get(function.function_name)
+        if not group or not group["latest"]:
+            return None
+        latest = group["latest"]
+        versions = group["versions"]
+        if versions and not latest.code_or_config_updated:
+            return versions[-1]  # nothing changed since the last version
+        latest.code_or_config_updated = False
+        number = max([int(v.version) for v in versions] + [group.get("hover_last_version", 0)]) + 1
+        group["hover_last_version"] = number
+        fn = copy.copy(latest)
+        for attr in _VERSION_OWN_ATTRIBUTES:
+            if hasattr(latest, attr):
+                setattr(fn, attr, copy.deepcopy(getattr(latest, attr)))
+        fn.set_version(number)
+        if description:
+            fn.description = description
+        versions.append(fn)
+        self._arns[fn.function_arn] = fn
+        return fn
+
+    publish_version._hover_mended = True  # type: ignore[attr-defined]
+    LambdaStorage.publish_version = publish_version
+
+
+@mend
+def mend_lambda_version_delete() -> None:
+    """Deleting a version never frees its number, and an aliased version is kept.
+
+    moto: ``PublishVersion`` numbers a new version ``len(versions) + 1``, so
+    after ``DeleteFunction(Qualifier=N)`` of an older version the next publish
+    reuses an existing number (two versions ``2``); and a version an alias
+    points to is deleted, leaving the alias dangling. AWS never reuses a
+    version number (the number counter lives in ``mend_lambda_version_snapshot``,
+    this mend remembers the highest number before a delete) and refuses to
+    delete a version an alias references (ResourceConflictException).
+    """
+    import re
+
+    from moto.awslambda.exceptions import LambdaClientError
+    from moto.awslambda.models import LambdaStorage
+    from moto.utilities.utils import ARN_PARTITION_REGEX
+
+    if getattr(LambdaStorage.del_function, "_hover_mended", False):
+        return
+    original = LambdaStorage.del_function
+
+    class ResourceConflict(LambdaClientError):
+        code = 409
+
+        def __init__(self, message: str) -> None:
+            super().__init__("ResourceConflictException", message)
+
+    def del_function(self, name_or_arn: str, qualifier: Any = None) -> None:
+        if re.match(ARN_PARTITION_REGEX, name_or_arn):
+            if ":" in name_or_arn.split(":function:")[-1]:
+                qualifier = name_or_arn.split(":")[-1]
+        elif ":" in name_or_arn:
+            qualifier = name_or_arn.split(":")[1]
+        if qualifier and qualifier != "$LATEST":
+            function = self.get_function_by_name_or_arn_with_qualifier(name_or_arn, qualifier)
+            name = function.function_name
+            referencing = sorted(a.name for a in self._get_function_aliases(name).values()
+                                 if str(a.function_version) == str(function.version))
+            if referencing:
+                raise ResourceConflict(
+                    f"Unable to delete version because the following aliases reference it: [{', '.join(referencing)}]")
+            group = self._functions[name]
+            group["hover_last_version"] = max(
+                [int(v.version) for v in group["versions"]] + [group.get("hover_last_version", 0)])
+        original(self, name_or_arn, qualifier)
+
+    del_function._hover_mended = True  # type: ignore[attr-defined]
+    LambdaStorage.del_function = del_function
+
+
+@mend
+def mend_lambda_list_versions_pages() -> None:
+    """ListVersionsByFunction pages its answer (MaxItems, Marker, NextMarker).
+
+    moto: ``ListVersionsByFunction`` ignores ``MaxItems`` and ``Marker`` and
+    answers every version at once without ``NextMarker``; AWS answers at most
+    ``MaxItems`` (default 50) versions per page, and a ``NextMarker`` to
+    continue from. An unknown function answers ResourceNotFoundException (moto
+    answers an empty list).
+    """
+    from urllib.parse import unquote
+
+    from moto.awslambda.responses import LambdaResponse
+
+    if getattr(LambdaResponse.list_versions_by_function, "_hover_mended", False):
+        return
+
+    def list_versions_by_function(self) -> str:
+        function_name = unquote(self.path.split("?")[0].rstrip("/").split("/")[-2])
+        self.backend.get_function(function_name)  # ResourceNotFoundException when missing
+        try:
+            max_items = max(1, min(10000, int(self.querystring.get("MaxItems", ["50"])[0])))
+        except ValueError:
+            max_items = 50
+        marker = self.querystring.get("Marker", [None])[0]
+        configs = [fn.get_configuration() for fn in self.backend.list_versions_by_function(function_name)]
+        for config in configs[:1]:
+            config["Version"] = "$LATEST"
+        start = 0
+        if marker:
+            for i, config in enumerate(configs):
+                if config["Version"] == marker:
+                    start = i + 1
+        page = configs[start:start + max_items]
+        result: dict = {"Versions": page}
+        if start + max_items < len(configs):
+            result["NextMarker"] = page[-1]["Version"]
+        return json.dumps(result)
+
+    list_versions_by_function._hover_mended = True  # type: ignore[attr-defined]
+    LambdaResponse.list_versions_by_function = list_versions_by_function
+
+
+@mend
+def mend_lambda_invoke_qualifier() -> None:
+    """Invoke honours its ``Qualifier`` query parameter.
+
+    moto: ``Invoke`` reads the qualifier as ``qualifier`` (lowercase) from
+    the query string or, failing that, from the JSON *payload*, so
+    ``Invoke(FunctionName=F, Qualifier="live")`` runs $LATEST, an unknown
+    version or alias is not refused, and a payload with a ``qualifier`` key
+    picks the version. AWS reads ``Qualifier`` from the query string, and
+    answers ResourceNotFoundException (404) for a version or alias that does
+    not exist. (A qualifier in the function name or ARN already works.)
+    """
+    from moto.awslambda.responses import LambdaResponse
+
+    original = LambdaResponse.invoke
+    if getattr(original, "_hover_mended", False):
+        return
+
+    def invoke(self):
+        self.querystring["qualifier"] = self.querystring.get("Qualifier") or [None]
+        return original(self)
+
+    invoke._hover_mended = True  # type: ignore[attr-defined]
+    LambdaResponse.invoke = invoke
+
+
 # --------------------------------------------------------------------------
 # Logs
 

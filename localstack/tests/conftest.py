@@ -92,3 +92,88 @@ def plain_aws(tmp_path_factory):
 def stack_name(request) -> str:
     base = "".join(c if c.isalnum() else "-" for c in request.node.name)[:60].strip("-")
     return f"t-{base}-{uuid.uuid4().hex[:8]}"
+
+
+# -- the runtime stand-in's endpoints and the local registry --------------------
+
+
+def http_json(endpoint: str, method: str, path: str, body=None):
+    """(status, parsed JSON) of a request to the emulator's own endpoints."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+    req = urllib.request.Request(endpoint.rstrip("/") + path, method=method, data=data,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+class RuntimeControl:
+    """The runtime stand-in's rules and record (/hover-compat/lambda/...)."""
+
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint
+
+    def rule(self, function: str, match: str = "", exit_code: int = 0, output: str = "", error=None, **extra) -> dict:
+        status, body = http_json(self.endpoint, "POST", "/hover-compat/lambda/responses", {
+            "function": function, "match": match, "exit_code": exit_code, "output": output, "error": error, **extra})
+        assert status == 200, body
+        return body
+
+    def reset(self) -> dict:
+        status, body = http_json(self.endpoint, "POST", "/hover-compat/lambda/reset")
+        assert status == 200, body
+        return body
+
+    def invocations(self, function=None) -> list:
+        path = "/hover-compat/lambda/invocations" + (f"?function={function}" if function else "")
+        status, body = http_json(self.endpoint, "GET", path)
+        assert status == 200, body
+        return body
+
+
+@pytest.fixture
+def runtime(endpoint):
+    status, _ = http_json(endpoint, "GET", "/hover-compat/lambda/invocations")
+    if status != 200:
+        pytest.skip(f"no runtime stand-in on {endpoint}")
+    control = RuntimeControl(endpoint)
+    control.reset()
+    yield control
+    control.reset()
+
+
+@pytest.fixture(scope="session")
+def registry_address() -> str:
+    address = os.environ.get("HOVER_REGISTRY")
+    if not address:
+        pytest.skip("HOVER_REGISTRY is not set: no local registry (start the emulator with localstack/start or run)")
+    return address
+
+
+@pytest.fixture(scope="session")
+def buildah(tmp_path_factory):
+    """buildah on storage of its own (vfs, chroot isolation), with its own auth file."""
+    import shutil
+
+    if not shutil.which("buildah"):
+        pytest.fail("buildah is not installed: run localstack/install-tools")
+    root = tmp_path_factory.mktemp("buildah")
+    env = {**os.environ, "STORAGE_DRIVER": "vfs", "BUILDAH_ISOLATION": "chroot",
+           "REGISTRY_AUTH_FILE": str(root / "auth.json")}
+
+    def run(*args, input=None, check=True):
+        cmd = ["buildah", "--root", str(root / "storage"), "--runroot", str(root / "run"), *args]
+        result = subprocess.run(cmd, input=input, capture_output=True, env=env)
+        if check and result.returncode != 0:
+            raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}): {result.stderr.decode()[-2000:]}")
+        return result
+
+    yield run
+    run("rm", "--all", check=False)
+    shutil.rmtree(root, ignore_errors=True)

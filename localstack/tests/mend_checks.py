@@ -6,6 +6,8 @@ import copy
 import json
 import uuid
 
+import botocore.exceptions
+
 import cfn
 
 ACCOUNT = "123456789012"
@@ -338,6 +340,171 @@ def check_event_source_mapping_function_arn(aws, name):
             sqs.delete_queue(QueueUrl=q)
 
 
+def _api_image_function(aws, fname: str) -> str:
+    """An image function through the API (plain moto creates them right); returns its role name."""
+    iam = aws("iam")
+    iam.create_role(RoleName=fname, AssumeRolePolicyDocument=json.dumps(ROLE["Properties"]["AssumeRolePolicyDocument"]))
+    role = iam.get_role(RoleName=fname)["Role"]["Arn"]
+    aws("lambda").create_function(FunctionName=fname, PackageType="Image", Code={"ImageUri": IMAGE}, Role=role, MemorySize=512)
+    return fname
+
+
+def _drop_api_function(aws, fname: str) -> None:
+    try:
+        aws("lambda").delete_function(FunctionName=fname)
+    finally:
+        aws("iam").delete_role(RoleName=fname)
+
+
+def check_lambda_version_snapshot(aws, name):
+    fname = f"snap-{_uid()}"
+    tpl = {"Resources": {"Role": ROLE, "Fn": _fn(fname)}}
+    with _Stack(aws, name, tpl) as s:
+        lam = aws("lambda")
+        v1 = lam.publish_version(FunctionName=fname, Description="build-1")
+        assert v1["Version"] == "1" and v1["Description"] == "build-1", v1
+        # what an apply does: the stack changes memory and image, then a version is published
+        tpl2 = copy.deepcopy(tpl)
+        tpl2["Resources"]["Fn"]["Properties"].update(MemorySize=1024, Code={"ImageUri": IMAGE.replace("build-1", "build-2")})
+        s.update(tpl2)
+        v2 = lam.publish_version(FunctionName=fname, Description="build-2")
+        assert v2["Version"] == "2" and v2["MemorySize"] == 1024, v2
+        # and later changes of $LATEST through the API
+        lam.update_function_configuration(FunctionName=fname, MemorySize=2048)
+        lam.update_function_code(FunctionName=fname, ImageUri=IMAGE.replace("build-1", "build-3"))
+        for version, memory, tag, description in (("1", 512, "build-1", "build-1"), ("2", 1024, "build-2", "build-2")):
+            got = lam.get_function(FunctionName=fname, Qualifier=version)
+            c = got["Configuration"]
+            assert c["Version"] == version and c["MemorySize"] == memory, (version, c)
+            assert c["Description"] == description, (version, c["Description"])
+            assert got["Code"]["ImageUri"].endswith(":" + tag), f"version {version} runs {got['Code']['ImageUri']}, published with {tag}"
+            c = lam.get_function_configuration(FunctionName=f"{fname}:{version}")
+            assert c["MemorySize"] == memory, c
+        latest = lam.get_function(FunctionName=fname)
+        assert latest["Code"]["ImageUri"].endswith(":build-3") and latest["Configuration"]["MemorySize"] == 2048
+        v3 = lam.publish_version(FunctionName=fname, Description="build-3")
+        assert v3["Version"] == "3", v3
+        # nothing changed since version 3: the service answers version 3 again
+        again = lam.publish_version(FunctionName=fname, Description="build-3 again")
+        assert again["Version"] == "3", f"publishing without a change made version {again['Version']}"
+
+
+def check_lambda_version_delete(aws, name):
+    fname = _api_image_function(aws, f"vdel-{_uid()}")
+    lam = aws("lambda")
+    try:
+        for memory in (512, 640, 768):
+            lam.update_function_configuration(FunctionName=fname, MemorySize=memory)
+            lam.publish_version(FunctionName=fname)
+        lam.create_alias(FunctionName=fname, Name="live", FunctionVersion="3")
+        lam.delete_function(FunctionName=fname, Qualifier="1")
+        try:
+            lam.delete_function(FunctionName=fname, Qualifier="3")
+            raise AssertionError("a version the alias live points to was deleted")
+        except lam.exceptions.ResourceConflictException:
+            pass
+        lam.update_function_configuration(FunctionName=fname, MemorySize=896)
+        v = lam.publish_version(FunctionName=fname)
+        assert v["Version"] == "4", f"the version after 3 is {v['Version']}"
+        versions = [x["Version"] for x in lam.list_versions_by_function(FunctionName=fname)["Versions"]]
+        assert versions == ["$LATEST", "2", "3", "4"], versions
+        try:
+            lam.get_function(FunctionName=fname, Qualifier="1")
+            raise AssertionError("deleted version 1 still answers")
+        except lam.exceptions.ResourceNotFoundException:
+            pass
+    finally:
+        try:
+            lam.delete_alias(FunctionName=fname, Name="live")
+        finally:
+            _drop_api_function(aws, fname)
+
+
+def check_lambda_list_versions_pages(aws, name):
+    fname = _api_image_function(aws, f"vpage-{_uid()}")
+    lam = aws("lambda")
+    try:
+        for memory in (512, 640, 768, 896):
+            lam.update_function_configuration(FunctionName=fname, MemorySize=memory)
+            lam.publish_version(FunctionName=fname, Description=f"m{memory}")
+        first = lam.list_versions_by_function(FunctionName=fname, MaxItems=2)
+        assert [v["Version"] for v in first["Versions"]] == ["$LATEST", "1"], first["Versions"]
+        assert first.get("NextMarker"), "no NextMarker on a partial page"
+        second = lam.list_versions_by_function(FunctionName=fname, MaxItems=2, Marker=first["NextMarker"])
+        assert [v["Version"] for v in second["Versions"]] == ["2", "3"], second["Versions"]
+        third = lam.list_versions_by_function(FunctionName=fname, MaxItems=2, Marker=second["NextMarker"])
+        assert [v["Version"] for v in third["Versions"]] == ["4"] and not third.get("NextMarker"), third
+        pages = lam.get_paginator("list_versions_by_function").paginate(FunctionName=fname, PaginationConfig={"PageSize": 3})
+        assert [v["Description"] for p in pages for v in p["Versions"]][1:] == ["m512", "m640", "m768", "m896"]
+        try:
+            lam.list_versions_by_function(FunctionName=f"{fname}-missing")
+            raise AssertionError("versions of a missing function listed")
+        except lam.exceptions.ResourceNotFoundException:
+            pass
+    finally:
+        _drop_api_function(aws, fname)
+
+
+def check_lambda_invoke_qualifier(aws, name):
+    fname = _api_image_function(aws, f"invq-{_uid()}")
+    lam = aws("lambda")
+    try:
+        lam.publish_version(FunctionName=fname)
+        lam.create_alias(FunctionName=fname, Name="live", FunctionVersion="1")
+        lam.update_function_configuration(FunctionName=fname, MemorySize=1024)
+        lam.publish_version(FunctionName=fname)
+        for missing in ("7", "blue"):
+            try:
+                lam.invoke(FunctionName=fname, Qualifier=missing, Payload=b"{}")
+                raise AssertionError(f"Invoke with the missing qualifier {missing} was not refused")
+            except lam.exceptions.ResourceNotFoundException:
+                pass
+            except botocore.exceptions.ClientError as e:
+                raise AssertionError(f"Invoke with the missing qualifier {missing} answered {e}") from e
+        for qualifier, executed in (("1", "1"), ("2", "2"), ("live", "1")):
+            r = lam.invoke(FunctionName=fname, Qualifier=qualifier, Payload=b'{"command": "about"}')
+            got = r["ResponseMetadata"]["HTTPHeaders"].get("x-amz-executed-version")
+            assert got == executed, f"Qualifier={qualifier} ran version {got}"
+        # a payload key named like the parameter is only payload
+        r = lam.invoke(FunctionName=fname, Payload=b'{"qualifier": "7"}')
+        assert r["ResponseMetadata"]["HTTPHeaders"].get("x-amz-executed-version") == "$LATEST", r["ResponseMetadata"]
+    finally:
+        try:
+            lam.delete_alias(FunctionName=fname, Name="live")
+        finally:
+            _drop_api_function(aws, fname)
+
+
+def check_lambda_alias_versions(aws, name):
+    fname = _api_image_function(aws, f"alias-{_uid()}")
+    lam = aws("lambda")
+    try:
+        v1 = lam.publish_version(FunctionName=fname, Description="b1")["Version"]
+        alias = lam.create_alias(FunctionName=fname, Name="live", FunctionVersion="$LATEST")
+        lam.update_function_configuration(FunctionName=fname, MemorySize=1024)
+        v2 = lam.publish_version(FunctionName=fname, Description="b2")["Version"]
+        assert (v1, v2) == ("1", "2")
+        moved = lam.update_alias(FunctionName=fname, Name="live", FunctionVersion=v1)
+        assert moved["FunctionVersion"] == "1" and moved["AliasArn"] == alias["AliasArn"], moved
+        assert lam.get_alias(FunctionName=fname, Name="live")["FunctionVersion"] == "1"
+        live = lam.get_function(FunctionName=fname, Qualifier="live")["Configuration"]
+        assert live["Version"] == "1" and live["MemorySize"] == 512 and live["Description"] == "b1", live
+        lam.update_alias(FunctionName=fname, Name="live", FunctionVersion=v2)
+        live = lam.get_function_configuration(FunctionName=fname, Qualifier="live")
+        assert live["Version"] == "2" and live["MemorySize"] == 1024, live
+        assert lam.get_function_configuration(FunctionName=fname, Qualifier="1")["MemorySize"] == 512
+        try:
+            lam.update_alias(FunctionName=fname, Name="live", FunctionVersion="9")
+            raise AssertionError("alias moved to a missing version")
+        except lam.exceptions.ResourceNotFoundException:
+            pass
+    finally:
+        try:
+            lam.delete_alias(FunctionName=fname, Name="live")
+        finally:
+            _drop_api_function(aws, fname)
+
+
 def _s3_origin(bucket: str, **extra) -> dict:
     return {"Id": "assets", "DomainName": f"{bucket}.s3.{REGION}.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}, **extra}
 
@@ -408,5 +575,10 @@ CHECKS = {
     "modify_without_update_handler": (check_modify_without_update_handler, True),
     "event_source_mapping_function_arn": (check_event_source_mapping_function_arn, True),
     "cloudfront_s3_origin_config": (check_cloudfront_s3_origin_config, True),
+    "lambda_version_snapshot": (check_lambda_version_snapshot, True),
+    "lambda_version_delete": (check_lambda_version_delete, True),
+    "lambda_list_versions_pages": (check_lambda_list_versions_pages, True),
+    "lambda_invoke_qualifier": (check_lambda_invoke_qualifier, True),
     "events_rule_update": (check_events_rule_update, False),
+    "lambda_alias_versions": (check_lambda_alias_versions, False),
 }
