@@ -198,7 +198,7 @@ RUNTIME = Runtime()
 
 def install() -> None:
     """Answer Invoke (and SQS deliveries) of image functions with RUNTIME."""
-    from moto.awslambda.models import LambdaBackend
+    from moto.awslambda.models import LambdaBackend, LambdaFunction
     from moto.sqs.models import sqs_backends
 
     if getattr(LambdaBackend.invoke, "_hover_runtime", False):
@@ -262,8 +262,23 @@ def install() -> None:
                         del queue.lambda_event_source_mappings[key]
         return esm
 
+    original_function_invoke = LambdaFunction.invoke
+
+    def function_invoke(self, body, request_headers, response_headers):
+        """Other paths that run a function directly (InvokeAsync, SNS
+        subscriptions...): answered the same way, recorded with the version
+        run as the qualifier (null for $LATEST)."""
+        if self.package_type != "Image":
+            return original_function_invoke(self, body, request_headers, response_headers)
+        qualifier = None if str(self.version) == "$LATEST" else str(self.version)
+        payload, error = RUNTIME.invoke(self.function_name, qualifier, body)
+        if error:
+            response_headers["X-Amz-Function-Error"] = error
+        return payload
+
     invoke._hover_runtime = True  # type: ignore[attr-defined]
     LambdaBackend.invoke = invoke
+    LambdaFunction.invoke = function_invoke
     LambdaBackend.send_sqs_batch = send_sqs_batch
     LambdaBackend.delete_event_source_mapping = delete_event_source_mapping
 
