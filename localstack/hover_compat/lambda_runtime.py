@@ -222,6 +222,8 @@ def install() -> None:
         payload, error = RUNTIME.invoke(fn.function_name, invoked_qualifier, body)
         if error:
             response_headers["X-Amz-Function-Error"] = error
+        # The log tail (moto's response keeps it only when LogType=Tail was asked).
+        response_headers["x-amz-log-result"] = _log_tail(fn)
         response_headers["Content-Length"] = str(len(payload))
         return payload
 
@@ -281,6 +283,17 @@ def install() -> None:
     LambdaFunction.invoke = function_invoke
     LambdaBackend.send_sqs_batch = send_sqs_batch
     LambdaBackend.delete_event_source_mapping = delete_event_source_mapping
+
+
+def _log_tail(fn: Any) -> str:
+    import uuid
+
+    rid = str(uuid.uuid4())
+    text = (f"START RequestId: {rid} Version: {fn.version}\n"
+            f"END RequestId: {rid}\n"
+            f"REPORT RequestId: {rid}\tDuration: 1.00 ms\tBilled Duration: 1 ms\t"
+            f"Memory Size: {fn.memory_size} MB\tMax Memory Used: 64 MB\t\n")
+    return _b64(text)
 
 
 def _sqs_record(region: str, message: Any, queue_arn: str) -> dict:

@@ -52,6 +52,9 @@ def test_default_answers(aws, runtime, functions):
     err, body, r = _invoke(lam, {"command": "migrate --force"}, FunctionName=cli, Qualifier="live")
     assert err is None and r["StatusCode"] == 200
     assert body == {"output": _b64("ran: migrate --force\n"), "exit_code": 0}
+    assert "LogResult" not in r
+    r = lam.invoke(FunctionName=cli, Qualifier="live", LogType="Tail", Payload=b'{"command": "about"}')
+    assert "Version: 1" in base64.b64decode(r["LogResult"]).decode()
     assert _invoke(lam, {"warmer_ping": True}, FunctionName=http, Qualifier="2")[:2] == (None, {"warm": True})
     assert _invoke(lam, {"warmer": True, "containers": 3}, FunctionName=http)[:2] == (None, {"warm": True, "containers": 3})
     event = {"version": "2.0", "rawPath": "/hello", "requestContext": {"http": {"method": "GET"}}}
