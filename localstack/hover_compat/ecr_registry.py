@@ -145,7 +145,11 @@ def sync(backend, repository_name: str) -> None:
     with _lock:
         try:
             tags = registry.tags(repository_name)
-            for tag in tags:
+        except Exception as e:  # the registry is down or answers oddly: ECR still answers
+            log.warning("could not read the registry's tags of %s: %s", repository_name, e)
+            return
+        for tag in tags:
+            try:
                 head = registry.manifest(repository_name, tag, head=True)
                 if head is None or not head[2]:
                     continue
@@ -161,8 +165,8 @@ def sync(backend, repository_name: str) -> None:
                     backend.put_image(repository_name, text, tag, media_type or None, digest)
                 finally:
                     _quiet.on = False
-        except Exception as e:  # the registry is down or answers oddly: ECR still answers
-            log.warning("could not read the registry for %s: %s", repository_name, e)
+            except Exception as e:  # e.g. an immutable tag pushed again: ECR keeps the first
+                log.warning("could not copy %s:%s from the registry: %s", repository_name, tag, e)
 
 
 def wipe() -> None:
