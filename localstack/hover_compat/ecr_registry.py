@@ -35,7 +35,7 @@ import threading
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
-from typing import Any, Optional
+from typing import Optional
 
 log = logging.getLogger("hover_compat.ecr_registry")
 

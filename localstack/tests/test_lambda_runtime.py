@@ -11,7 +11,6 @@ import cfn
 from conftest import http_json
 from mend_checks import IMAGE, ROLE
 
-ACCOUNT = "123456789012"
 
 
 def _b64(text: str) -> str:
