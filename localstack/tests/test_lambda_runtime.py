@@ -12,7 +12,6 @@ from conftest import http_json
 from mend_checks import IMAGE, ROLE
 
 
-
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
