@@ -29,6 +29,17 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Print the stage's CloudFormation template (JSON) to stdout.
     Template(TemplateArgs),
+    /// Build the stage's image (and export its assets) with docker, podman or buildah.
+    Build(BuildArgs),
+    /// Build, push, upload assets, apply, publish, warm, run the deploy commands, switch traffic.
+    Deploy(DeployArgs),
+    /// List the stage's releases, newest first, the live one marked.
+    Releases(ReleasesArgs),
+    /// Move every function's `live` back to the previous release (or --to) at once.
+    Rollback(RollbackArgs),
+    /// Run things on the stage's functions.
+    #[command(subcommand)]
+    Command(CommandCommand),
     /// Print the stage as read from AWS (JSON), as the planner sees it.
     #[command(hide = true)]
     Observe(TemplateArgs),
@@ -65,6 +76,72 @@ pub struct PlanArgs {
     /// Save the plan to FILE for `hover apply FILE`.
     #[arg(long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Stage name: reads `.hover/<STAGE>.yml`.
+    pub stage: String,
+    /// Use this build id (default: a new one from the time and the commit).
+    #[arg(long, value_name = "ID")]
+    pub build_id: Option<String>,
+    /// Container tool: docker, podman or buildah (default: HOVER_BUILDER, else the first on PATH).
+    #[arg(long, value_name = "NAME")]
+    pub builder: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Stage name: reads `.hover/<STAGE>.yml`.
+    pub stage: String,
+    /// Apply without asking for approval.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// The id of the new build, or with --skip-build the build to deploy.
+    #[arg(long, value_name = "ID")]
+    pub build_id: Option<String>,
+    /// Deploy a build made before (`hover build`; the newest unless --build-id).
+    #[arg(long)]
+    pub skip_build: bool,
+    /// Container tool: docker, podman or buildah (default: HOVER_BUILDER, else the first on PATH).
+    #[arg(long, value_name = "NAME")]
+    pub builder: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleasesArgs {
+    /// Stage name: reads `.hover/<STAGE>.yml`.
+    pub stage: String,
+    /// Print the releases as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Stage name: reads `.hover/<STAGE>.yml`.
+    pub stage: String,
+    /// The release to go to (default: the one before the live one).
+    #[arg(long = "to", value_name = "BUILD_ID")]
+    pub to: Option<String>,
+    /// Roll back without asking.
+    #[arg(long)]
+    pub auto_approve: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CommandCommand {
+    /// Run an artisan command on the CLI function's `live` and print its output.
+    Run(CommandRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CommandRunArgs {
+    /// The artisan command (a leading `php artisan` is dropped), quoted as one argument.
+    pub command: String,
+    /// Stage name: reads `.hover/<STAGE>.yml`.
+    #[arg(long, short = 's')]
+    pub stage: String,
 }
 
 #[derive(Debug, Args)]
@@ -183,6 +260,72 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
             writeln!(out)?;
             Ok(0)
         }
+        Command::Build(args) => {
+            let opts = ops::build::BuildOptions {
+                dir,
+                stage: args.stage,
+                build_id: args.build_id,
+                builder: args.builder,
+            };
+            let mut ui = TerminalUi::new(style);
+            let record = ops::build::build(&opts, &mut ui).await?;
+            let mut out = stdout.lock();
+            render::release::write_build(&mut out, &record, style)?;
+            Ok(0)
+        }
+        Command::Deploy(args) => {
+            let opts = ops::deploy::DeployOptions {
+                dir,
+                stage: args.stage,
+                auto_approve: args.auto_approve,
+                build_id: args.build_id,
+                skip_build: args.skip_build,
+                builder: args.builder,
+            };
+            let mut ui = TerminalUi::new(style);
+            let summary = ops::deploy::deploy(&opts, &mut ui).await?;
+            let mut out = stdout.lock();
+            render::release::write_deploy_summary(&mut out, &summary, style)?;
+            Ok(0)
+        }
+        Command::Releases(args) => {
+            let opts = ops::release::StageOptions {
+                dir,
+                stage: args.stage,
+            };
+            let releases = ops::release::releases(&opts).await?;
+            let mut out = stdout.lock();
+            if args.json {
+                render::release::write_releases_json(&mut out, &opts.stage, &releases)?;
+            } else {
+                render::release::write_releases(&mut out, &opts.stage, &releases, style)?;
+            }
+            Ok(0)
+        }
+        Command::Rollback(args) => {
+            let opts = ops::release::StageOptions {
+                dir,
+                stage: args.stage,
+            };
+            let mut ui = TerminalUi::new(style);
+            let outcome =
+                ops::release::rollback(&opts, args.to.as_deref(), args.auto_approve, &mut ui)
+                    .await?;
+            let mut out = stdout.lock();
+            render::release::write_rollback(&mut out, &outcome, style)?;
+            Ok(0)
+        }
+        Command::Command(CommandCommand::Run(args)) => {
+            let opts = ops::release::StageOptions {
+                dir,
+                stage: args.stage,
+            };
+            let (output, exit_code) = ops::release::command_run(&opts, &args.command).await?;
+            let mut out = stdout.lock();
+            out.write_all(output.as_bytes())?;
+            out.flush()?;
+            Ok(i32::try_from(exit_code.clamp(0, 255)).unwrap_or(1))
+        }
         Command::Template(args) => {
             let template =
                 ops::template::stage_template(&dir, &args.stage, args.image_tag.as_deref()).await?;
@@ -201,6 +344,7 @@ struct TerminalUi {
     style: Style,
     live: bool,
     bar: Option<indicatif::ProgressBar>,
+    spinner: Option<indicatif::ProgressBar>,
 }
 
 impl TerminalUi {
@@ -209,6 +353,7 @@ impl TerminalUi {
             style,
             live: std::io::stdout().is_terminal(),
             bar: None,
+            spinner: None,
         }
     }
 
@@ -275,5 +420,39 @@ impl ops::ApplyUi for TerminalUi {
     fn show_mismatches(&mut self, rows: &[(String, String, String)]) {
         let mut out = std::io::stdout().lock();
         let _ = render::text::write_mismatches(&mut out, rows, self.style);
+    }
+
+    fn phase(&mut self, name: &str) {
+        self.line(&format!("\n{}", self.style.bold(&format!("==> {name}"))));
+    }
+
+    fn tool_line(&mut self, line: &str) {
+        if !self.live {
+            self.line(&format!("    {line}"));
+            return;
+        }
+        let spinner = self.spinner.get_or_insert_with(|| {
+            let s = indicatif::ProgressBar::new_spinner();
+            if let Ok(style) = indicatif::ProgressStyle::with_template("    {spinner} {wide_msg}") {
+                s.set_style(style);
+            }
+            s.enable_steady_tick(std::time::Duration::from_millis(120));
+            s
+        });
+        spinner.set_message(line.to_string());
+    }
+
+    fn tool_end(&mut self) {
+        if let Some(s) = self.spinner.take() {
+            s.finish_and_clear();
+        }
+    }
+
+    fn output(&mut self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        if !text.ends_with('\n') {
+            let _ = writeln!(out);
+        }
     }
 }

@@ -5,6 +5,12 @@
 
 mod cloudfront;
 mod iam;
+mod release;
+
+pub use release::{
+    asset_files, content_type, registry_login, upload_assets, AssetUpload, RegistryLogin,
+    ASSET_CACHE_CONTROL, UPLOAD_CONCURRENCY,
+};
 
 use crate::live::Clients;
 use aws_sdk_ecr::types::{ImageIdentifier, ImageTagMutability};
@@ -579,19 +585,6 @@ pub async fn repair(
                     ));
                 }
             }
-        }
-        "AWS::Lambda::Alias" if has("FunctionVersion") => {
-            let function = text(desired, "FunctionName").unwrap_or_default();
-            clients
-                .lambda
-                .update_alias()
-                .function_name(function)
-                .name(text(desired, "Name").unwrap_or("live"))
-                .set_function_version(text(desired, "FunctionVersion").map(str::to_string))
-                .send()
-                .await
-                .map_err(fail("Lambda", "UpdateAlias", physical_id))?;
-            done.push(("FunctionVersion".into(), Repair::Done("Lambda UpdateAlias")));
         }
         "AWS::CloudFront::Distribution" if has("DistributionConfig") => {
             let unknown = desired

@@ -33,7 +33,7 @@ pub enum HoverError {
     #[error("the stage `{stage}` has no image yet: nothing is deployed and no --image-tag was given (repository `{repository}`)")]
     #[diagnostic(
         code(hover::no_image),
-        help("pass --image-tag TAG naming an image pushed to the stage's ECR repository")
+        help("run `hover deploy {stage}` to build, push and deploy the application (or pass --image-tag TAG naming an image already in the stage's repository)")
     )]
     NoImage { stage: String, repository: String },
 
@@ -85,7 +85,7 @@ pub enum HoverError {
     ChangeSetFailed(String),
 
     #[error("the image `{repository}:{tag}` is not in the stage's repository")]
-    #[diagnostic(code(hover::image_missing), help("push the image first (a deploy builds and pushes it), or pass --image-tag with a tag that exists"))]
+    #[diagnostic(code(hover::image_missing), help("run `hover deploy <stage>` to build and push it, or pass --image-tag with a tag that exists"))]
     ImageMissing { repository: String, tag: String },
 
     #[error("deleted outside hover, still recorded by the stack: {0}")]
@@ -113,6 +113,79 @@ pub enum HoverError {
     #[error("{0}")]
     #[diagnostic(code(hover::interrupted))]
     Interrupted(String),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Image(#[from] crate::image::ImageError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Rollback(#[from] crate::release::RollbackRefusal),
+
+    #[error("the {phase} phase failed: {cause}")]
+    #[diagnostic(
+        code(hover::deploy::phase_failed),
+        help("traffic stays on the release that was live; fix the cause and run `hover deploy` again")
+    )]
+    PhaseFailed {
+        phase: &'static str,
+        cause: Box<HoverError>,
+    },
+
+    #[error("deploy command `{command}` {outcome}; traffic stays on the release that was live")]
+    #[diagnostic(
+        code(hover::deploy::command_failed),
+        help("the new versions are published but not live; fix the command and run `hover deploy` again")
+    )]
+    DeployCommandFailed { command: String, outcome: String },
+
+    #[error("`{command}` on {function} failed ({kind}): {message}")]
+    #[diagnostic(code(hover::command::function_error))]
+    FunctionFailed {
+        function: String,
+        command: String,
+        kind: String,
+        message: String,
+    },
+
+    #[error("moving `live` failed on {}{}{}", failed.join("; "), if reverted.is_empty() { String::new() } else { format!("; moved back: {}", reverted.join(", ")) }, if stuck.is_empty() { String::new() } else { format!("; COULD NOT MOVE BACK: {}", stuck.join(", ")) })]
+    #[diagnostic(
+        code(hover::switch_failed),
+        help("`hover releases <stage>` shows where every `live` points; `hover rollback <stage> --to BUILD_ID` moves them all")
+    )]
+    SwitchFailed {
+        failed: Vec<String>,
+        reverted: Vec<String>,
+        stuck: Vec<String>,
+    },
+
+    #[error("release `{build_id}` cannot be rolled back to: its image is gone from repository `{repository}`")]
+    #[diagnostic(
+        code(hover::rollback::image_gone),
+        help("its versions would fail to start; deploy it again with `hover deploy <stage> --build-id {build_id}`, or roll back to another release")
+    )]
+    ImageGone {
+        build_id: String,
+        repository: String,
+    },
+
+    #[error("no build of stage `{stage}` to deploy: nothing under .hover/out/ and the image is not in the repository")]
+    #[diagnostic(
+        code(hover::deploy::no_build),
+        help("run `hover build {stage}` first, or `hover deploy {stage}` without --skip-build")
+    )]
+    NoBuild { stage: String },
+
+    #[error("stage `{stage}` is rolled back: `live` runs release {live}, while the functions' latest code is {latest}; applying a change to a function now would put {latest} live again")]
+    #[diagnostic(
+        code(hover::rolled_back),
+        help("apply with `--image-tag {live}` to change the stage while keeping {live}, or deploy with `hover deploy`")
+    )]
+    RolledBack {
+        stage: String,
+        live: String,
+        latest: String,
+    },
 
     #[error("could not write output: {0}")]
     #[diagnostic(code(hover::io))]

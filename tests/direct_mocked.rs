@@ -584,7 +584,6 @@ async fn repairs_agree_with_the_plans_table() {
         "AWS::SQS::Queue",
         "AWS::Events::Rule",
         "AWS::Lambda::EventSourceMapping",
-        "AWS::Lambda::Alias",
         "AWS::CloudFront::Distribution",
         "AWS::IAM::Role",
     ] {

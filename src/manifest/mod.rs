@@ -6,7 +6,7 @@ mod parse;
 mod yaml;
 
 pub use error::{ManifestError, Problem, Problems};
-pub use parse::{load, parse, LOG_RETENTION_DAYS, REGIONS};
+pub use parse::{load, parse, strip_artisan, LOG_RETENTION_DAYS, REGIONS};
 
 use std::collections::BTreeMap;
 

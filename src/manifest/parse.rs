@@ -381,7 +381,8 @@ fn domain_problem(domain: &str) -> Option<(String, Option<String>)> {
 }
 
 /// The command without a leading `php artisan` (any spacing), trimmed.
-fn strip_artisan(command: &str) -> &str {
+/// The artisan command with a leading `php artisan` dropped (the runtime runs artisan itself).
+pub fn strip_artisan(command: &str) -> &str {
     let command = command.trim();
     let word = |s: &'_ str, w: &str| -> Option<usize> {
         let rest = s.strip_prefix(w)?;

@@ -55,6 +55,24 @@ pub trait ApplyUi {
     fn progress_end(&mut self);
     /// Where the plan and CloudFormation disagree, shown side by side.
     fn show_mismatches(&mut self, rows: &[(String, String, String)]);
+    /// A phase of a longer command starts (`Push`, `Publish`…).
+    fn phase(&mut self, name: &str) {
+        self.note(&format!("\n==> {name}"));
+    }
+    /// A phase ended well after `took`.
+    fn phase_done(&mut self, name: &str, took: Duration) {
+        self.note(&format!("    {name} done in {:.1}s", took.as_secs_f64()));
+    }
+    /// One line of a child tool's output (a build, a push).
+    fn tool_line(&mut self, line: &str) {
+        self.progress_line(&format!("    {line}"));
+    }
+    /// The child tool ended (finish any live display of its output).
+    fn tool_end(&mut self) {}
+    /// What a command run on the stage printed, shown as it is.
+    fn output(&mut self, text: &str) {
+        self.note(text.trim_end_matches('\n'));
+    }
 }
 
 /// How an apply ended well.
@@ -68,7 +86,8 @@ pub enum ApplyOutcome {
     },
 }
 
-/// Runs `hover apply`.
+/// Runs `hover apply`: plan, ask, carry out, then publish and switch `live` of every function whose
+/// configuration changed, so that what runs behind `live` is what the manifest says.
 pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOutcome, HoverError> {
     let (plan_opts, saved) = match &opts.target {
         ApplyTarget::Stage { stage, image_tag } => (
@@ -99,21 +118,75 @@ pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOut
     if !planned.plan.has_changes() {
         return Ok(ApplyOutcome::NoChanges);
     }
+    if plan_opts.image_tag.is_none() {
+        keep_rollback(&planned).await?;
+    }
+    let no_wait = opts.no_wait || saved.is_some();
+    let Some(create) =
+        ready_stack(&mut planned, &plan_opts, no_wait, !opts.auto_approve, ui).await?
+    else {
+        return Ok(ApplyOutcome::NoChanges);
+    };
+    if saved.is_none() && !opts.auto_approve {
+        approve(ui)?;
+    }
+    carry_out(&planned, create, ui).await?;
+    super::release::release_changed(&planned, ui).await?;
+    Ok(ApplyOutcome::Applied {
+        summary: planned.plan.summary(),
+        outputs: stage_outputs(&planned).await?,
+    })
+}
 
-    // The stack must be able to take a change set; wait for it, clear it, or say why not.
+/// A stage rolled back runs an older release than its functions' `$LATEST`: an apply that publishes
+/// a changed function would put the newer code live again. Refuse unless the image is named.
+async fn keep_rollback(planned: &PlannedStage) -> Result<(), HoverError> {
+    let functions_change = planned
+        .plan
+        .actions()
+        .any(|c| c.resource_type == FUNCTION_TYPE);
+    if !functions_change {
+        return Ok(());
+    }
+    let Some(live) = super::release::live_build(planned).await? else {
+        return Ok(());
+    };
+    if live != planned.desired.image_tag {
+        return Err(HoverError::RolledBack {
+            stage: planned.manifest.name.clone(),
+            live,
+            latest: planned.desired.image_tag.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// The type of the functions whose versions `live` points at.
+pub const FUNCTION_TYPE: &str = "AWS::Lambda::Function";
+
+/// Gets the stack ready to take a change set: waits for an operation in progress, clears a stack
+/// left in review, offers to delete a failed creation, planning again after each. `Ok(None)` when
+/// the plan made again has no changes; `Ok(Some(create))` when a change set can be made.
+pub(crate) async fn ready_stack(
+    planned: &mut PlannedStage,
+    plan_opts: &PlanOptions,
+    no_wait: bool,
+    can_ask: bool,
+    ui: &mut dyn ApplyUi,
+) -> Result<Option<bool>, HoverError> {
     let stack_name = planned.desired.name.clone();
     let mut rounds = 0;
-    let create = loop {
+    loop {
         rounds += 1;
         let step = stack_step(
             planned.plan.stack_status.as_deref(),
             &stack_name,
-            opts.no_wait || saved.is_some(),
-            !opts.auto_approve,
+            no_wait,
+            can_ask,
         );
         let cfn = &planned.clients.cloudformation;
         match step {
-            StackStep::Proceed { create } => break create,
+            StackStep::Proceed { create } => return Ok(Some(create)),
             StackStep::Refuse(err) => return Err(err),
             _ if rounds > 3 => {
                 return Err(HoverError::StackNeedsAttention {
@@ -150,32 +223,51 @@ pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOut
                 changeset::wait_stack_settled(cfn, &stack_name, |_| {}).await?;
             }
         }
-        planned = compute_plan(&plan_opts).await?;
+        *planned = compute_plan(plan_opts).await?;
         ui.note("The plan was made again:");
         ui.show_plan(&planned.plan);
         if !planned.plan.has_changes() {
-            return Ok(ApplyOutcome::NoChanges);
-        }
-    };
-
-    // Approval.
-    if saved.is_none() && !opts.auto_approve {
-        match ui.approve(
-            "Do you want to perform these actions?\n  hover will perform the actions described above.\n  Only 'yes' will be accepted to approve.",
-        ) {
-            Some(true) => {}
-            Some(false) => return Err(HoverError::Cancelled),
-            None => return Err(HoverError::NeedsApproval),
+            return Ok(None);
         }
     }
+}
 
+/// Asks whether to perform the plan: `yes` only; no terminal is an error.
+pub(crate) fn approve(ui: &mut dyn ApplyUi) -> Result<(), HoverError> {
+    match ui.approve(
+        "Do you want to perform these actions?\n  hover will perform the actions described above.\n  Only 'yes' will be accepted to approve.",
+    ) {
+        Some(true) => Ok(()),
+        Some(false) => Err(HoverError::Cancelled),
+        None => Err(HoverError::NeedsApproval),
+    }
+}
+
+/// The stage's stack outputs as they are now.
+pub(crate) async fn stage_outputs(
+    planned: &PlannedStage,
+) -> Result<BTreeMap<String, String>, HoverError> {
+    Ok(live::read_stack(&planned.clients, &planned.desired.name)
+        .await?
+        .map(|s| s.outputs)
+        .unwrap_or_default())
+}
+
+/// Carries out an approved plan: checks nothing was deleted outside hover and the image exists,
+/// makes the pre-stack resources through their APIs, runs the change set, and puts back drift a
+/// template diff cannot see.
+pub(crate) async fn carry_out(
+    planned: &PlannedStage,
+    create: bool,
+    ui: &mut dyn ApplyUi,
+) -> Result<(), HoverError> {
     let PlannedStage {
         clients,
         desired,
         observed,
         plan,
         ..
-    } = &planned;
+    } = planned;
     let missing: Vec<String> = plan
         .actions()
         .filter(|c| c.reason == Some(Reason::CreateBecauseDeletedOutside))
@@ -184,7 +276,6 @@ pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOut
     if !missing.is_empty() {
         return Err(HoverError::DeletedOutside(missing.join(", ")));
     }
-    let region = desired.region.clone();
     let resolved = plan::resolved_desired(desired, observed);
 
     // The image must exist before anything is touched.
@@ -195,34 +286,7 @@ pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOut
         });
     }
 
-    // Pre-stack resources, through their own APIs.
-    for c in plan
-        .actions()
-        .filter(|c| c.provisioner == Provisioner::Direct)
-    {
-        let started = Instant::now();
-        let (doing, done) = if c.action == Action::Create {
-            ("Creating...", "Creation complete")
-        } else {
-            ("Modifying...", "Modifications complete")
-        };
-        ui.progress_line(&format!("{}: {doing}", c.role));
-        let props = resolved.get(&c.logical_id).cloned().unwrap_or_default();
-        direct::ensure(
-            clients,
-            &c.resource_type,
-            &c.name,
-            &props,
-            c.action != Action::Create,
-            &region,
-        )
-        .await?;
-        ui.progress_line(&format!(
-            "{}: {done} after {}s",
-            c.role,
-            started.elapsed().as_secs()
-        ));
-    }
+    ensure_direct(planned, &resolved, ui).await?;
 
     // The stack, through a change set checked against the plan.
     let stack_work = plan.actions().any(|c| {
@@ -236,7 +300,7 @@ pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOut
         {
             ui.note("The CloudFront distribution changes: this usually takes several minutes.");
         }
-        run_change_set(&planned, create, ui).await?;
+        run_change_set(planned, create, ui).await?;
     }
 
     // Drift: put back through the services' APIs what a template diff cannot see.
@@ -271,15 +335,45 @@ pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOut
             }
         }
     }
+    Ok(())
+}
 
-    let outputs = live::read_stack(clients, &desired.name)
-        .await?
-        .map(|s| s.outputs)
-        .unwrap_or_default();
-    Ok(ApplyOutcome::Applied {
-        summary: plan.summary(),
-        outputs,
-    })
+/// Creates or updates the pre-stack resources (repository, bucket, key) the plan changes, through
+/// their own APIs.
+pub(crate) async fn ensure_direct(
+    planned: &PlannedStage,
+    resolved: &BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+    ui: &mut dyn ApplyUi,
+) -> Result<(), HoverError> {
+    for c in planned
+        .plan
+        .actions()
+        .filter(|c| c.provisioner == Provisioner::Direct)
+    {
+        let started = Instant::now();
+        let (doing, done) = if c.action == Action::Create {
+            ("Creating...", "Creation complete")
+        } else {
+            ("Modifying...", "Modifications complete")
+        };
+        ui.progress_line(&format!("{}: {doing}", c.role));
+        let props = resolved.get(&c.logical_id).cloned().unwrap_or_default();
+        direct::ensure(
+            &planned.clients,
+            &c.resource_type,
+            &c.name,
+            &props,
+            c.action != Action::Create,
+            &planned.desired.region,
+        )
+        .await?;
+        ui.progress_line(&format!(
+            "{}: {done} after {}s",
+            c.role,
+            started.elapsed().as_secs()
+        ));
+    }
+    Ok(())
 }
 
 /// What apply does about the stack's state before it creates a change set.

@@ -2,7 +2,10 @@
 //! printing: commands return what the CLI renders, or talk through the UI trait they are given.
 
 pub mod apply;
+pub mod build;
+pub mod deploy;
 pub mod plan;
+pub mod release;
 pub mod saved;
 pub mod template;
 

@@ -31,8 +31,7 @@ pub struct PlannedStage {
 /// stage and plans it.
 pub async fn compute_plan(opts: &PlanOptions) -> Result<PlannedStage, HoverError> {
     let manifest = manifest::load(&opts.dir, &opts.stage)?;
-    let config = live::load_config(manifest.aws_profile.as_deref(), &manifest.region).await;
-    let clients = Clients::new(&config);
+    let clients = stage_clients(&manifest).await;
     let (desired, observed) = read(&manifest, &clients, opts.image_tag.as_deref()).await?;
     let plan = plan::plan(&desired, &observed)?;
     Ok(PlannedStage {
@@ -44,12 +43,14 @@ pub async fn compute_plan(opts: &PlanOptions) -> Result<PlannedStage, HoverError
     })
 }
 
-/// Reads the stage and builds the desired stage with the image tag to use.
-pub async fn read(
-    manifest: &Manifest,
-    clients: &Clients,
-    image_tag: Option<&str>,
-) -> Result<(DesiredStage, ObservedStage), HoverError> {
+/// The clients of a stage, from its manifest's profile and region.
+pub async fn stage_clients(manifest: &Manifest) -> Clients {
+    let config = live::load_config(manifest.aws_profile.as_deref(), &manifest.region).await;
+    Clients::new(&config)
+}
+
+/// The account the credentials resolve to, refused when the manifest pins another one.
+pub async fn check_account(manifest: &Manifest, clients: &Clients) -> Result<String, HoverError> {
     let account = live::caller_account(clients).await?;
     if let Some(expected) = &manifest.account {
         if expected != &account {
@@ -60,6 +61,16 @@ pub async fn read(
             });
         }
     }
+    Ok(account)
+}
+
+/// Reads the stage and builds the desired stage with the image tag to use.
+pub async fn read(
+    manifest: &Manifest,
+    clients: &Clients,
+    image_tag: Option<&str>,
+) -> Result<(DesiredStage, ObservedStage), HoverError> {
+    let account = check_account(manifest, clients).await?;
     let stack = live::read_stack(clients, &manifest.name).await?;
     let provisional = stage::desired(manifest, image_tag.unwrap_or(""));
     let targets = stage::live_targets(&provisional, stack.as_ref(), &account);

@@ -212,7 +212,6 @@ const REPAIRABLE: &[(&str, &[&str])] = &[
         "AWS::Lambda::EventSourceMapping",
         &["BatchSize", "Enabled", "FunctionResponseTypes"],
     ),
-    ("AWS::Lambda::Alias", &["FunctionVersion"]),
     ("AWS::CloudFront::Distribution", &["DistributionConfig"]),
     (
         "AWS::IAM::Role",
@@ -563,6 +562,9 @@ fn decide(
 /// Whether two values of property `key` mean the same: [`diff::same`], with policy documents
 /// first brought to one shape ([`policy::canonical`]).
 fn same_property(resource_type: &str, key: &str, a: Option<&Value>, b: Option<&Value>) -> bool {
+    if resource_type == "AWS::Lambda::Alias" && key == "FunctionVersion" {
+        return same_alias_version(a, b);
+    }
     if policy::holds_policies(resource_type, key) {
         let a = a.map(|v| policy::canonical(key, v));
         let b = b.map(|v| policy::canonical(key, v));
@@ -570,6 +572,17 @@ fn same_property(resource_type: &str, key: &str, a: Option<&Value>, b: Option<&V
     } else {
         diff::same(a, b)
     }
+}
+
+/// `live`'s version is the release's, moved by deploy, apply and rollback outside the template
+/// (which keeps `$LATEST`): a published version number and `$LATEST` are the same to the plan.
+fn same_alias_version(a: Option<&Value>, b: Option<&Value>) -> bool {
+    let managed = |v: Option<&Value>| {
+        v.and_then(Value::as_str).is_some_and(|s| {
+            s == "$LATEST" || (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        })
+    };
+    (managed(a) && managed(b)) || diff::same(a, b)
 }
 
 /// The resource as it is: live values where readable (reduced to what hover manages, except
@@ -635,7 +648,30 @@ pub fn resolved_desired(
 
 #[cfg(test)]
 mod tests {
-    use super::repairable;
+    use super::{repairable, same_property};
+    use serde_json::json;
+
+    #[test]
+    fn the_release_behind_live_is_not_drift() {
+        let alias = |a: &str, b: &str| {
+            same_property(
+                "AWS::Lambda::Alias",
+                "FunctionVersion",
+                Some(&json!(a)),
+                Some(&json!(b)),
+            )
+        };
+        assert!(alias("$LATEST", "7"));
+        assert!(alias("12", "$LATEST"));
+        assert!(alias("3", "4"));
+        assert!(!alias("$LATEST", "blue"));
+        assert!(!same_property(
+            "AWS::Lambda::Function",
+            "FunctionVersion",
+            Some(&json!("$LATEST")),
+            Some(&json!("7"))
+        ));
+    }
 
     #[test]
     fn repairable_lists_the_properties_apply_puts_back() {
@@ -647,7 +683,6 @@ mod tests {
             ("AWS::SQS::Queue", "RedrivePolicy"),
             ("AWS::Events::Rule", "Targets"),
             ("AWS::Lambda::EventSourceMapping", "FunctionResponseTypes"),
-            ("AWS::Lambda::Alias", "FunctionVersion"),
             ("AWS::CloudFront::Distribution", "DistributionConfig"),
             ("AWS::IAM::Role", "Policies"),
             ("AWS::IAM::Role", "ManagedPolicyArns"),
@@ -660,6 +695,7 @@ mod tests {
             ("AWS::Lambda::Function", "PackageType"),
             ("AWS::SQS::Queue", "QueueName"),
             ("AWS::Lambda::Alias", "Name"),
+            ("AWS::Lambda::Alias", "FunctionVersion"),
             ("AWS::IAM::Role", "RoleName"),
             ("AWS::IAM::Role", "Path"),
             (

@@ -1,6 +1,7 @@
 //! Rendering: plans and runs as human text or JSON. No AWS; writes to the writer it is given.
 
 pub mod json;
+pub mod release;
 pub mod text;
 
 /// Whether output may carry ANSI colour (a terminal, and neither `--no-color` nor `NO_COLOR`).

@@ -1,0 +1,205 @@
+//! Lambda calls of releases: list published versions, read and move `live`, publish a version,
+//! invoke a function. SDK types stop here; every function takes the client and plain data.
+
+use super::{PublishedVersion, ALIAS};
+use crate::direct::DirectError;
+use aws_config::retry::RetryConfig;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::Client;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use std::time::Duration;
+
+const SERVICE: &str = "Lambda";
+
+fn fail<'a, E: std::error::Error + 'static>(
+    operation: &'static str,
+    resource: &'a str,
+) -> impl FnOnce(E) -> DirectError + 'a {
+    move |e| DirectError {
+        service: SERVICE,
+        operation,
+        resource: resource.to_string(),
+        message: DisplayErrorContext(&e).to_string(),
+    }
+}
+
+/// Every published version of `function` (all pages; `$LATEST` left out). A missing function has none.
+pub async fn versions(
+    lambda: &Client,
+    function: &str,
+) -> Result<Vec<PublishedVersion>, DirectError> {
+    let mut out = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = match lambda
+            .list_versions_by_function()
+            .function_name(function)
+            .set_marker(marker.clone())
+            .send()
+            .await
+        {
+            Ok(page) => page,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                return Ok(out)
+            }
+            Err(e) => return Err(fail("ListVersionsByFunction", function)(e)),
+        };
+        for v in page.versions() {
+            let Some(version) = v.version().and_then(|n| n.parse::<u64>().ok()) else {
+                continue;
+            };
+            out.push(PublishedVersion {
+                version,
+                description: v.description().unwrap_or_default().to_string(),
+                last_modified: v.last_modified().unwrap_or_default().to_string(),
+            });
+        }
+        match page.next_marker() {
+            Some(next) if !next.is_empty() && marker.as_deref() != Some(next) => {
+                marker = Some(next.to_string())
+            }
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+/// The version `live` points at: `Some(n)` for a published version, `None` for `$LATEST` or when
+/// the function or its alias does not exist.
+pub async fn live_version(lambda: &Client, function: &str) -> Result<Option<u64>, DirectError> {
+    match lambda
+        .get_alias()
+        .function_name(function)
+        .name(ALIAS)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.function_version().and_then(|v| v.parse().ok())),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(fail("GetAlias", function)(e)),
+    }
+}
+
+/// Publishes `$LATEST` of `function` as a new version described by `build_id`; returns its number.
+/// Waits out an update still in progress (Lambda answers a conflict until it is done).
+pub async fn publish(lambda: &Client, function: &str, build_id: &str) -> Result<u64, DirectError> {
+    let mut delay = Duration::from_millis(250);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match lambda
+            .publish_version()
+            .function_name(function)
+            .description(build_id)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                return out
+                    .version()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| DirectError {
+                        service: SERVICE,
+                        operation: "PublishVersion",
+                        resource: function.to_string(),
+                        message: "Lambda answered without a version number".into(),
+                    })
+            }
+            Err(e)
+                if attempt < 40
+                    && e.as_service_error()
+                        .is_some_and(|s| s.is_resource_conflict_exception()) =>
+            {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(3));
+            }
+            Err(e) => return Err(fail("PublishVersion", function)(e)),
+        }
+    }
+}
+
+/// Points `live` of `function` at `version` (a number, or `$LATEST`).
+pub async fn point_live(lambda: &Client, function: &str, version: &str) -> Result<(), DirectError> {
+    lambda
+        .update_alias()
+        .function_name(function)
+        .name(ALIAS)
+        .function_version(version)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(fail("UpdateAlias", function))
+}
+
+/// What an invocation answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invocation {
+    /// Lambda's `FunctionError` (`Unhandled`…) when the function failed.
+    pub function_error: Option<String>,
+    pub payload: Vec<u8>,
+}
+
+/// Invokes `function:qualifier` synchronously with `payload`, once: a command is never sent twice
+/// (no retry of a call that may have run).
+pub async fn invoke(
+    lambda: &Client,
+    function: &str,
+    qualifier: &str,
+    payload: Vec<u8>,
+) -> Result<Invocation, DirectError> {
+    let label = format!("{function}:{qualifier}");
+    let out = lambda
+        .invoke()
+        .function_name(function)
+        .qualifier(qualifier)
+        .payload(Blob::new(payload))
+        .customize()
+        .config_override(
+            aws_sdk_lambda::config::Builder::default().retry_config(RetryConfig::disabled()),
+        )
+        .send()
+        .await
+        .map_err(fail("Invoke", &label))?;
+    Ok(Invocation {
+        function_error: out.function_error().map(str::to_string),
+        payload: out
+            .payload()
+            .map(|b| b.as_ref().to_vec())
+            .unwrap_or_default(),
+    })
+}
+
+/// The version behind `live` and its description (the build it was published for): `None` when
+/// `live` points at `$LATEST` or the function or alias does not exist.
+pub async fn live_release(
+    lambda: &Client,
+    function: &str,
+) -> Result<Option<(u64, String)>, DirectError> {
+    match lambda
+        .get_function_configuration()
+        .function_name(function)
+        .qualifier(ALIAS)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out
+            .version()
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(|v| (v, out.description().unwrap_or_default().to_string()))),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(fail("GetFunctionConfiguration", function)(e)),
+    }
+}
