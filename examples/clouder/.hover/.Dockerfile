@@ -34,4 +34,8 @@ FROM base AS final
 ARG ASSET_URL
 ENV ASSET_URL=${ASSET_URL} LAMBDA_TASK_ROOT=/var/task
 COPY lambda/bootstrap /opt/bootstrap
+# the stage's encrypted secrets (`hover secret encrypt`), staged by `hover build`
+# (an empty file when the stage has none); the runtime decrypts them at cold start
+ARG HOVER_BUILD_ID
+COPY .hover/out/${HOVER_BUILD_ID}/secrets.env /var/task/.hover/secrets.env
 CMD ["/opt/bootstrap"]
