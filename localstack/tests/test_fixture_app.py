@@ -12,6 +12,18 @@ DOCKERFILE = APP / ".hover" / ".Dockerfile"
 ASSETS = {"css/app.css", "js/app.js", "favicon.ico", "robots.txt", "images/logo.svg", "fonts/figtree.woff2"}
 
 
+@pytest.fixture
+def staged_app(tmp_path):
+    """A copy of the application with what `hover build` stages for build `x`: its secrets file."""
+    import shutil
+
+    app = tmp_path / "app"
+    shutil.copytree(APP, app, ignore=shutil.ignore_patterns("out"))
+    (app / ".hover" / "out" / "x").mkdir(parents=True)
+    (app / ".hover" / "out" / "x" / "secrets.env").write_text("v1.sealed-secrets\n")
+    return app
+
+
 def test_dockerfile_has_hover_stages():
     text = DOCKERFILE.read_text()
     stages = [line.split()[-1] for line in text.splitlines() if line.upper().startswith("FROM ")]
@@ -32,7 +44,7 @@ def test_assets_stage_exports_public(buildah, tmp_path):
     assert (out / "public" / "css" / "app.css").read_bytes() == (APP / "public" / "css" / "app.css").read_bytes()
 
 
-def test_final_image_builds_and_pushes(aws, registry_address, buildah):
+def test_final_image_builds_and_pushes(aws, registry_address, buildah, staged_app):
     ecr = aws("ecr")
     name = f"clouder-{uuid.uuid4().hex[:8]}"
     ecr.create_repository(repositoryName=name)
@@ -42,7 +54,7 @@ def test_final_image_builds_and_pushes(aws, registry_address, buildah):
         host = data["proxyEndpoint"].split("://", 1)[1]
         image = f"{host}/{name}:b42"
         buildah("bud", "--isolation", "chroot", "--target", "final", "-f", str(DOCKERFILE),
-                "--build-arg", "ASSET_URL=assets/b42", "-t", image, str(APP))
+                "--build-arg", "ASSET_URL=assets/b42", "--build-arg", "HOVER_BUILD_ID=x", "-t", image, str(staged_app))
         config = json.loads(buildah("inspect", "--type", "image", image).stdout)["OCIv1"]["config"]
         assert config["Cmd"] == ["/opt/bootstrap"]
         assert "ASSET_URL=assets/b42" in config["Env"]
@@ -54,16 +66,17 @@ def test_final_image_builds_and_pushes(aws, registry_address, buildah):
         ecr.delete_repository(repositoryName=name, force=True)
 
 
-def test_final_image_holds_the_app(buildah):
+def test_final_image_holds_the_app(buildah, staged_app):
     image = f"localhost/clouder-check:{uuid.uuid4().hex[:8]}"
     buildah("bud", "--isolation", "chroot", "--target", "final", "-f", str(DOCKERFILE),
-            "--build-arg", "ASSET_URL=assets/x", "-t", image, str(APP))
+            "--build-arg", "ASSET_URL=assets/x", "--build-arg", "HOVER_BUILD_ID=x", "-t", image, str(staged_app))
     container = buildah("from", image).stdout.decode().strip()
     try:
         root = Path(buildah("mount", container).stdout.decode().strip())
         for path in ("opt/bootstrap", "var/task/artisan", "var/task/public/index.php", "var/task/routes/web.php",
                      "var/task/bootstrap/app.php", "var/task/app/Http/Controllers/HomeController.php"):
             assert (root / path).is_file(), path
+        assert (root / "var/task/.hover/secrets.env").read_text() == "v1.sealed-secrets\n"
         assert not (root / "var/task/public/css").exists(), "assets are served from the bucket, not the image"
     finally:
         buildah("rm", container, check=False)

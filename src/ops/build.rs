@@ -156,7 +156,6 @@ pub async fn build_stage(
         build_args: vec![
             ("ASSET_URL".into(), format!("assets/{build_id}")),
             ("HOVER_BUILD_ID".into(), build_id.clone()),
-            ("HOVER_STAGE".into(), opts.stage.clone()),
         ],
         target: stages.iter().any(|s| s == "final").then(|| "final".into()),
     };

@@ -181,71 +181,14 @@ pub async fn deploy(
     let functions = function_names(&manifest);
     let clients = &planned.clients;
 
-    // 5. Publish.
-    let t = phases.start("Publish");
-    let before = live_versions(clients, &functions)
-        .await
-        .map_err(in_phase("publish"))?;
-    let versions = publish_all(clients, &functions, &build_id)
-        .await
-        .map_err(in_phase("publish"))?;
-    for (f, v) in &versions {
-        phases.ui.progress_line(&format!("    {f}: version {v}"));
-    }
-    phases.end("Publish", t);
-
-    // 6. Warm.
-    let http = http_function(&manifest);
-    if manifest.http.warm > 0 {
-        let t = phases.start("Warm");
-        if let Some(v) = versions.get(&http) {
-            let failures = warm(clients, &http, *v, manifest.http.warm).await;
-            for f in &failures {
-                phases
-                    .ui
-                    .note(&format!("    Warning: a warm-up ping failed: {f}"));
-            }
-            phases.ui.note(&format!(
-                "    {} of {} containers warmed on version {v}",
-                manifest.http.warm as usize - failures.len(),
-                manifest.http.warm
-            ));
-        }
-        phases.end("Warm", t);
-    }
-
-    // 7. Deploy commands, on the new CLI version.
-    if !manifest.deploy_commands.is_empty() {
-        let t = phases.start("Deploy commands");
-        let cli = cli_function(&manifest);
-        let version = versions.get(&cli).map(u64::to_string).unwrap_or_default();
-        for command in &manifest.deploy_commands {
-            phases.ui.note(&format!("    $ php artisan {command}"));
-            let result = run_command(clients, &cli, &version, command)
-                .await
-                .map_err(in_phase("deploy commands"))?;
-            match result {
-                CommandResult::Ran { output, exit_code } => {
-                    if !output.is_empty() {
-                        phases.ui.output(&output);
-                    }
-                    if exit_code != 0 {
-                        return Err(HoverError::DeployCommandFailed {
-                            command: command.clone(),
-                            outcome: format!("exited with {exit_code}"),
-                        });
-                    }
-                }
-                CommandResult::FunctionError { kind, message } => {
-                    return Err(HoverError::DeployCommandFailed {
-                        command: command.clone(),
-                        outcome: format!("the function failed ({kind}): {message}"),
-                    })
-                }
-            }
-        }
-        phases.end("Deploy commands", t);
-    }
+    // 5–7. Publish, warm, deploy commands. Ctrl-C stops here with traffic where it was.
+    let prepared = tokio::select! {
+        r = release_phases(&manifest, &functions, &build_id, clients, &mut phases) => r,
+        _ = tokio::signal::ctrl_c() => Err(HoverError::Interrupted(
+            "interrupted before the switch: traffic stays on the release that was live; the new versions are published but not live".into(),
+        )),
+    };
+    let (versions, before) = prepared?;
 
     // 8. Switch every `live` at once.
     let t = phases.start("Switch");
@@ -395,4 +338,83 @@ async fn pin_latest(planned: &PlannedStage, ui: &mut dyn ApplyUi) -> Result<(), 
         pins.len()
     ));
     Ok(())
+}
+
+/// Publishes a version of every function, warms the new HTTP version and runs the deploy commands
+/// on the new CLI version. Returns the new versions and where `live` pointed before.
+#[allow(clippy::type_complexity)]
+async fn release_phases(
+    manifest: &crate::manifest::Manifest,
+    functions: &[String],
+    build_id: &str,
+    clients: &crate::live::Clients,
+    phases: &mut Phases<'_>,
+) -> Result<(BTreeMap<String, u64>, BTreeMap<String, Option<u64>>), HoverError> {
+    // 5. Publish.
+    let t = phases.start("Publish");
+    let before = live_versions(clients, functions)
+        .await
+        .map_err(in_phase("publish"))?;
+    let versions = publish_all(clients, functions, build_id)
+        .await
+        .map_err(in_phase("publish"))?;
+    for (f, v) in &versions {
+        phases.ui.progress_line(&format!("    {f}: version {v}"));
+    }
+    phases.end("Publish", t);
+
+    // 6. Warm.
+    let http = http_function(&manifest);
+    if manifest.http.warm > 0 {
+        let t = phases.start("Warm");
+        if let Some(v) = versions.get(&http) {
+            let failures = warm(clients, &http, *v, manifest.http.warm).await;
+            for f in &failures {
+                phases
+                    .ui
+                    .note(&format!("    Warning: a warm-up ping failed: {f}"));
+            }
+            phases.ui.note(&format!(
+                "    {} of {} containers warmed on version {v}",
+                manifest.http.warm as usize - failures.len(),
+                manifest.http.warm
+            ));
+        }
+        phases.end("Warm", t);
+    }
+
+    // 7. Deploy commands, on the new CLI version.
+    if !manifest.deploy_commands.is_empty() {
+        let t = phases.start("Deploy commands");
+        let cli = cli_function(&manifest);
+        let version = versions.get(&cli).map(u64::to_string).unwrap_or_default();
+        for command in &manifest.deploy_commands {
+            phases.ui.note(&format!("    $ php artisan {command}"));
+            let result = run_command(clients, &cli, &version, command)
+                .await
+                .map_err(in_phase("deploy commands"))?;
+            match result {
+                CommandResult::Ran { output, exit_code } => {
+                    if !output.is_empty() {
+                        phases.ui.output(&output);
+                    }
+                    if exit_code != 0 {
+                        return Err(HoverError::DeployCommandFailed {
+                            command: command.clone(),
+                            outcome: format!("exited with {exit_code}"),
+                        });
+                    }
+                }
+                CommandResult::FunctionError { kind, message } => {
+                    return Err(HoverError::DeployCommandFailed {
+                        command: command.clone(),
+                        outcome: format!("the function failed ({kind}): {message}"),
+                    })
+                }
+            }
+        }
+        phases.end("Deploy commands", t);
+    }
+
+    Ok((versions, before))
 }
