@@ -71,9 +71,15 @@ pub fn write_releases(
         .max()
         .unwrap_or(0)
         .max(8);
+    let at_width = releases
+        .iter()
+        .map(|r| r.published.len())
+        .max()
+        .unwrap_or(0)
+        .max(9);
     writeln!(
         out,
-        "  {:<id_width$}  {:<28}  versions",
+        "  {:<id_width$}  {:<at_width$}  versions",
         "build", "published"
     )?;
     for r in releases {
@@ -85,7 +91,7 @@ pub fn write_releases(
             .chain(r.missing.iter().map(|f| format!("{f}:(gone)")))
             .collect();
         let line = format!(
-            "{mark} {:<id_width$}  {:<28}  {}",
+            "{mark} {:<id_width$}  {:<at_width$}  {}",
             r.build_id,
             r.published,
             versions.join(" ")
