@@ -13,7 +13,7 @@ pub enum HoverError {
 
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Live(#[from] crate::live::LiveError),
+    Live(Box<crate::live::LiveError>),
 
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -190,4 +190,11 @@ pub enum HoverError {
     #[error("could not write output: {0}")]
     #[diagnostic(code(hover::io))]
     Io(#[from] std::io::Error),
+}
+
+impl From<crate::live::LiveError> for HoverError {
+    /// Boxed: a live-read error is large and rare, and `Result<_, HoverError>` is everywhere.
+    fn from(e: crate::live::LiveError) -> Self {
+        HoverError::Live(Box::new(e))
+    }
 }

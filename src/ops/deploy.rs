@@ -364,7 +364,7 @@ async fn release_phases(
     phases.end("Publish", t);
 
     // 6. Warm.
-    let http = http_function(&manifest);
+    let http = http_function(manifest);
     if manifest.http.warm > 0 {
         let t = phases.start("Warm");
         if let Some(v) = versions.get(&http) {
@@ -386,7 +386,7 @@ async fn release_phases(
     // 7. Deploy commands, on the new CLI version.
     if !manifest.deploy_commands.is_empty() {
         let t = phases.start("Deploy commands");
-        let cli = cli_function(&manifest);
+        let cli = cli_function(manifest);
         let version = versions.get(&cli).map(u64::to_string).unwrap_or_default();
         for command in &manifest.deploy_commands {
             phases.ui.note(&format!("    $ php artisan {command}"));
