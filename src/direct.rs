@@ -283,6 +283,19 @@ pub async fn upload_template(
     Ok(format!("https://{bucket}.s3.{region}.amazonaws.com/{key}"))
 }
 
+/// Deletes one object (an uploaded template once CloudFormation has read it).
+pub async fn delete_object(clients: &Clients, bucket: &str, key: &str) -> Result<(), DirectError> {
+    clients
+        .s3
+        .delete_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(fail("S3", "DeleteObject", key))
+}
+
 /// How a drifted property was put back.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Repair {

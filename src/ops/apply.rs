@@ -433,6 +433,7 @@ async fn run_change_set(
     let cfn = &clients.cloudformation;
     let stack_name = desired.name.clone();
     let body = template::to_text(&template::build(desired));
+    let mut uploaded: Option<(String, String)> = None;
     let source = if body.len() > template::INLINE_LIMIT {
         let key = format!(
             "hover/templates/{}-{}.json",
@@ -440,10 +441,10 @@ async fn run_change_set(
             &plan.observed_digest[..12.min(plan.observed_digest.len())]
         );
         let bucket = format!("{}-assets", desired.name);
-        ui.note(&format!("The template is {} bytes, over CloudFormation's inline limit; uploading it to s3://{bucket}/{key}.", body.len()));
-        TemplateSource::Url(
-            direct::upload_template(clients, &bucket, &key, &body, &desired.region).await?,
-        )
+        ui.note(&format!("The template is {} bytes, over CloudFormation's inline limit; uploading it to s3://{bucket}/{key} until the change set is made.", body.len()));
+        let url = direct::upload_template(clients, &bucket, &key, &body, &desired.region).await?;
+        uploaded = Some((bucket, key));
+        TemplateSource::Url(url)
     } else {
         TemplateSource::Body(body)
     };
@@ -466,7 +467,14 @@ async fn run_change_set(
             desired.image_tag
         ),
     };
-    let created = changeset::create(cfn, &request).await?;
+    let created = changeset::create(cfn, &request).await;
+    let created = match created {
+        Ok(c) => c,
+        Err(e) => {
+            forget_template(planned, uploaded.as_ref(), ui).await;
+            return Err(e.into());
+        }
+    };
     let arn = created.arn.clone();
 
     // Until execution, Ctrl-C deletes the change set and changes nothing.
@@ -474,9 +482,12 @@ async fn run_change_set(
         r = prepare(cfn, &arn, plan, ui) => r,
         _ = tokio::signal::ctrl_c() => {
             let _ = changeset::delete(cfn, &arn).await;
+            forget_template(planned, uploaded.as_ref(), ui).await;
             return Err(HoverError::Interrupted("interrupted before execution: the change set was deleted and nothing changed".into()));
         }
     };
+    // CloudFormation has read the template once the change set is made: it is not kept.
+    forget_template(planned, uploaded.as_ref(), ui).await;
     match prepared {
         Ok(true) => {}
         Ok(false) => return Ok(()),
@@ -510,6 +521,23 @@ async fn run_change_set(
         ));
     }
     watched.map(|_| ())
+}
+
+/// Deletes an uploaded template (it holds the stage's environment); a failure is a warning naming
+/// the object to delete by hand.
+async fn forget_template(
+    planned: &PlannedStage,
+    uploaded: Option<&(String, String)>,
+    ui: &mut dyn ApplyUi,
+) {
+    let Some((bucket, key)) = uploaded else {
+        return;
+    };
+    if let Err(e) = direct::delete_object(&planned.clients, bucket, key).await {
+        ui.note(&format!(
+            "Warning: the uploaded template s3://{bucket}/{key} could not be deleted ({e}); delete it by hand"
+        ));
+    }
 }
 
 /// Waits for the change set and checks it against the plan. `Ok(false)`: nothing to execute.
