@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// Marks a saved-plan file and its version.
-pub const FORMAT: &str = "hover-saved-plan/1";
+pub const FORMAT: &str = "hover-saved-plan/2";
 
 /// A saved plan.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -20,24 +20,22 @@ pub struct SavedPlan {
     pub dir: PathBuf,
     pub stage: String,
     pub image_tag: String,
-    /// SHA-256 of the manifest file's bytes when the plan was made.
-    pub manifest_sha256: String,
+    /// SHA-256 of the manifest as it was read when the plan was made, secret values masked: a
+    /// digest that cannot be used to test guesses of a secret.
+    pub manifest_digest: String,
     /// The plan itself (masked).
     pub plan: Plan,
 }
 
-fn manifest_path(dir: &Path, stage: &str) -> PathBuf {
-    let yml = dir.join(".hover").join(format!("{stage}.yml"));
-    if yml.exists() {
-        yml
-    } else {
-        dir.join(".hover").join(format!("{stage}.yaml"))
+/// Digest of the stage's manifest as loaded, with every secret-looking environment value masked.
+fn manifest_digest(dir: &Path, stage: &str) -> Result<String, HoverError> {
+    let mut manifest = crate::manifest::load(dir, stage)?;
+    for (key, value) in manifest.environment.iter_mut() {
+        if crate::plan::mask::is_secret_key(key) || crate::plan::mask::has_credentials(value) {
+            *value = crate::plan::mask::SENSITIVE.to_string();
+        }
     }
-}
-
-fn digest_file(path: &Path) -> Result<String, HoverError> {
-    let bytes = std::fs::read(path)?;
-    Ok(Sha256::digest(&bytes)
+    Ok(Sha256::digest(format!("{manifest:?}").as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect())
@@ -53,7 +51,7 @@ pub fn save(
     let dir = std::fs::canonicalize(dir)?;
     let saved = SavedPlan {
         format: FORMAT.into(),
-        manifest_sha256: digest_file(&manifest_path(&dir, stage))?,
+        manifest_digest: manifest_digest(&dir, stage)?,
         dir,
         stage: stage.to_string(),
         image_tag: planned.desired.image_tag.clone(),
@@ -84,8 +82,8 @@ pub fn load(file: &Path) -> Result<SavedPlan, HoverError> {
 
 /// Refuses a saved plan when the manifest or the stage changed since it was made.
 pub fn check_fresh(saved: &SavedPlan, now: &PlannedStage) -> Result<(), HoverError> {
-    let digest = digest_file(&manifest_path(&saved.dir, &saved.stage))?;
-    if digest != saved.manifest_sha256 {
+    let digest = manifest_digest(&saved.dir, &saved.stage)?;
+    if digest != saved.manifest_digest {
         return Err(HoverError::StalePlan(format!(
             "the manifest .hover/{}.yml changed after the plan was made",
             saved.stage

@@ -235,9 +235,18 @@ pub enum PlanError {
     Cycle(Vec<String>),
 }
 
-/// Digest of an observed state (stable across runs for the same state).
+/// Digest of an observed state (stable across runs for the same state), over the state with secret
+/// values masked: it is printed in the JSON plan and saved with plans, so it must not let anyone
+/// test guesses of a secret.
 pub fn observed_digest(observed: &ObservedStage) -> String {
-    let text = serde_json::to_string(observed).unwrap_or_default();
+    let mut masked = observed.clone();
+    for r in masked.resources.values_mut() {
+        mask::mask_properties(&mut r.properties);
+    }
+    if let Some(t) = masked.stack.as_mut().and_then(|s| s.template.as_mut()) {
+        *t = template::masked(t);
+    }
+    let text = serde_json::to_string(&masked).unwrap_or_default();
     let digest = Sha256::digest(text.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
