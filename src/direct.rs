@@ -5,7 +5,10 @@
 
 mod cloudfront;
 mod iam;
+mod lock;
 mod release;
+
+pub use lock::{read_lock, write_lock, LockWrite};
 
 pub use release::{
     asset_files, content_type, registry_login, upload_assets, AssetUpload, RegistryLogin,

@@ -187,6 +187,18 @@ pub enum HoverError {
         latest: String,
     },
 
+    #[error("stage `{stage}` is locked by {holder}, since {age}s ago")]
+    #[diagnostic(
+        code(hover::stage_locked),
+        help("wait for that run to end; a lock whose run died is reclaimed after an hour (at once when it ran on this machine), or delete {lock}")
+    )]
+    StageLocked {
+        stage: String,
+        holder: String,
+        age: u64,
+        lock: String,
+    },
+
     #[error("could not write output: {0}")]
     #[diagnostic(code(hover::io))]
     Io(#[from] std::io::Error),

@@ -11,7 +11,7 @@ use crate::error::HoverError;
 use crate::live;
 use crate::model::Provisioner;
 use crate::ops::plan::{compute_plan, PlanOptions, PlannedStage};
-use crate::ops::saved;
+use crate::ops::{lock, saved};
 use crate::plan::{self, Action, Cause, Plan, Reason, Summary};
 use crate::template;
 use std::collections::BTreeMap;
@@ -130,11 +130,27 @@ pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOut
     if saved.is_none() && !opts.auto_approve {
         approve(ui)?;
     }
-    carry_out(&planned, create, ui).await?;
-    super::release::release_changed(&planned, ui).await?;
+    preflight(&planned).await?;
+    let resolved = plan::resolved_desired(&planned.desired, &planned.observed);
+    ensure_direct(&planned, &resolved, ui).await?;
+    let lock = lock::acquire(&planned.clients, &planned.desired.name, "hover apply").await?;
+    let done = locked_apply(&planned, create, ui).await;
+    lock.release(ui).await;
+    done
+}
+
+/// The part of apply that runs under the stage lock.
+async fn locked_apply(
+    planned: &PlannedStage,
+    create: bool,
+    ui: &mut dyn ApplyUi,
+) -> Result<ApplyOutcome, HoverError> {
+    lock::ensure_unchanged(planned).await?;
+    carry_out(planned, create, ui).await?;
+    super::release::release_changed(planned, ui).await?;
     Ok(ApplyOutcome::Applied {
         summary: planned.plan.summary(),
-        outputs: stage_outputs(&planned).await?,
+        outputs: stage_outputs(planned).await?,
     })
 }
 
@@ -253,9 +269,34 @@ pub(crate) async fn stage_outputs(
         .unwrap_or_default())
 }
 
-/// Carries out an approved plan: checks nothing was deleted outside hover and the image exists,
-/// makes the pre-stack resources through their APIs, runs the change set, and puts back drift a
-/// template diff cannot see.
+/// Before anything is touched: nothing the stack records was deleted outside hover, and the image
+/// exists.
+pub(crate) async fn preflight(planned: &PlannedStage) -> Result<(), HoverError> {
+    let PlannedStage {
+        clients,
+        desired,
+        plan,
+        ..
+    } = planned;
+    let missing: Vec<String> = plan
+        .actions()
+        .filter(|c| c.reason == Some(Reason::CreateBecauseDeletedOutside))
+        .map(|c| format!("{} `{}`", c.role, c.name))
+        .collect();
+    if !missing.is_empty() {
+        return Err(HoverError::DeletedOutside(missing.join(", ")));
+    }
+    if !direct::image_exists(clients, &desired.name, &desired.image_tag).await? {
+        return Err(HoverError::ImageMissing {
+            repository: desired.name.clone(),
+            tag: desired.image_tag.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// Carries out an approved plan whose pre-stack resources exist: runs the change set, and puts
+/// back drift a template diff cannot see.
 pub(crate) async fn carry_out(
     planned: &PlannedStage,
     create: bool,
@@ -268,25 +309,7 @@ pub(crate) async fn carry_out(
         plan,
         ..
     } = planned;
-    let missing: Vec<String> = plan
-        .actions()
-        .filter(|c| c.reason == Some(Reason::CreateBecauseDeletedOutside))
-        .map(|c| format!("{} `{}`", c.role, c.name))
-        .collect();
-    if !missing.is_empty() {
-        return Err(HoverError::DeletedOutside(missing.join(", ")));
-    }
     let resolved = plan::resolved_desired(desired, observed);
-
-    // The image must exist before anything is touched.
-    if !direct::image_exists(clients, &desired.name, &desired.image_tag).await? {
-        return Err(HoverError::ImageMissing {
-            repository: desired.name.clone(),
-            tag: desired.image_tag.clone(),
-        });
-    }
-
-    ensure_direct(planned, &resolved, ui).await?;
 
     // The stack, through a change set checked against the plan.
     let stack_work = plan.actions().any(|c| {

@@ -6,8 +6,9 @@ use crate::direct;
 use crate::error::HoverError;
 use crate::image::{self, Builder};
 use crate::manifest;
-use crate::ops::apply::{approve, carry_out, ensure_direct, ready_stack, stage_outputs};
+use crate::ops::apply::{approve, carry_out, ensure_direct, preflight, ready_stack, stage_outputs};
 use crate::ops::build::{self, BuildOptions, BuildRecord};
+use crate::ops::lock;
 use crate::ops::plan::{compute_plan, PlanOptions, PlannedStage};
 use crate::ops::release::{
     cli_function, function_names, http_function, live_versions, moves, publish_all, run_command,
@@ -145,6 +146,32 @@ pub async fn deploy(
         .map_err(in_phase("repository, bucket and key"))?;
     phases.end("Repository, bucket and key", t);
 
+    // Everything after the pre-stack resources runs under the stage lock.
+    let lock = lock::acquire(&planned.clients, &manifest.name, "hover deploy").await?;
+    let done = locked_deploy(
+        &manifest,
+        opts,
+        &plan_opts,
+        planned,
+        record,
+        build_id,
+        &mut phases,
+    )
+    .await;
+    lock.release(phases.ui).await;
+    done
+}
+
+/// Phases 2 to 9 of a deploy, under the stage lock.
+async fn locked_deploy(
+    manifest: &crate::manifest::Manifest,
+    opts: &DeployOptions,
+    plan_opts: &PlanOptions,
+    planned: PlannedStage,
+    record: Option<BuildRecord>,
+    build_id: String,
+    phases: &mut Phases<'_>,
+) -> Result<DeploySummary, HoverError> {
     // 2. Push.
     let t = phases.start("Push");
     push(&planned, record.as_ref(), &build_id, opts, phases.ui)
@@ -173,17 +200,17 @@ pub async fn deploy(
 
     // 4. Apply with the new image.
     let t = phases.start("Apply");
-    let planned = apply_phase(&plan_opts, opts, phases.ui)
+    let planned = apply_phase(plan_opts, opts, phases.ui)
         .await
         .map_err(in_phase("apply"))?;
     phases.end("Apply", t);
 
-    let functions = function_names(&manifest);
+    let functions = function_names(manifest);
     let clients = &planned.clients;
 
     // 5–7. Publish, warm, deploy commands. Ctrl-C stops here with traffic where it was.
     let prepared = tokio::select! {
-        r = release_phases(&manifest, &functions, &build_id, clients, &mut phases) => r,
+        r = release_phases(manifest, &functions, &build_id, clients, phases) => r,
         _ = tokio::signal::ctrl_c() => Err(HoverError::Interrupted(
             "interrupted before the switch: traffic stays on the release that was live; the new versions are published but not live".into(),
         )),
@@ -208,7 +235,7 @@ pub async fn deploy(
         build_id,
         cdn_domain: outputs.get("CdnDomain").cloned(),
         domains: manifest.http.domains.clone(),
-        phases: phases.done,
+        phases: std::mem::take(&mut phases.done),
         moves,
     })
 }
@@ -298,6 +325,8 @@ async fn apply_phase(
     if !opts.auto_approve {
         approve(ui)?;
     }
+    preflight(&planned).await?;
+    lock::ensure_unchanged(&planned).await?;
     pin_latest(&planned, ui).await?;
     carry_out(&planned, create, ui).await?;
     Ok(planned)

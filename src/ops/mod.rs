@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod build;
 pub mod deploy;
+pub mod lock;
 pub mod plan;
 pub mod release;
 pub mod saved;

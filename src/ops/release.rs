@@ -273,7 +273,10 @@ pub async fn rollback(
             None => return Err(HoverError::NeedsApproval),
         }
     }
-    switch_all(&clients, &moves).await?;
+    let lock = crate::ops::lock::acquire(&clients, &manifest.name, "hover rollback").await?;
+    let switched = switch_all(&clients, &moves).await;
+    lock.release(ui).await;
+    switched?;
     Ok(RollbackOutcome {
         from,
         to: target.build_id.clone(),
