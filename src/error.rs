@@ -199,6 +199,13 @@ pub enum HoverError {
         lock: String,
     },
 
+    #[error("the change set was executed, but hover lost sight of stack `{stack}`: {cause}")]
+    #[diagnostic(
+        code(hover::watch_lost),
+        help("CloudFormation carries on with the stack, which may still be changing: `hover apply` again waits for it and applies what is left; `hover plan` shows where it ended")
+    )]
+    WatchLost { stack: String, cause: String },
+
     #[error("could not write output: {0}")]
     #[diagnostic(code(hover::io))]
     Io(#[from] std::io::Error),

@@ -88,7 +88,25 @@ pub async fn create(
         TemplateSource::Body(body) => call.template_body(body),
         TemplateSource::Url(url) => call.template_url(url),
     };
-    let out = call.send().await.map_err(|e| aws_error(OP, e))?;
+    // The change set's name doubles as the client token: a retried request names the same one.
+    call = call.client_token(&req.change_set_name);
+    let out = match call.send().await {
+        Ok(out) => out,
+        Err(e) => {
+            // The answer was lost, or a retry met the change set its first attempt made: when a
+            // change set of this name exists for the stack, it is this request's.
+            let maybe_made = !matches!(e, SdkError::ServiceError(_))
+                || e.code() == Some("AlreadyExistsException");
+            if maybe_made {
+                if let Some(made) =
+                    find_by_name(client, &req.stack_name, &req.change_set_name).await
+                {
+                    return Ok(made);
+                }
+            }
+            return Err(aws_error(OP, e));
+        }
+    };
     let arn = out.id().ok_or(ChangeSetError::Incomplete {
         operation: OP,
         field: "Id",
@@ -254,13 +272,90 @@ pub async fn delete(client: &Client, arn: &str) -> Result<(), ChangeSetError> {
 /// Executes a change set (by ARN). Returns as soon as CloudFormation accepted it; watch the stack
 /// with [`events_since`] and [`wait_stack_settled`].
 pub async fn execute(client: &Client, arn: &str) -> Result<(), ChangeSetError> {
-    client
-        .execute_change_set()
+    const OP: &str = "ExecuteChangeSet";
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let e = match client
+            .execute_change_set()
+            .change_set_name(arn)
+            .send()
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        // The call may have reached CloudFormation although its answer did not come back (or a
+        // retry found it executing): ask the change set before answering.
+        let unsure =
+            !matches!(e, SdkError::ServiceError(_)) || e.code() == Some("InvalidChangeSetStatus");
+        if !unsure {
+            return Err(aws_error(OP, e));
+        }
+        match execution_status(client, arn).await {
+            Ok(status) if executed(&status) => return Ok(()),
+            Ok(status) if status == "AVAILABLE" && attempt < 3 => continue,
+            Ok(status) => {
+                return Err(ChangeSetError::Aws {
+                    operation: OP,
+                    code: e.code().map(str::to_string),
+                    message: format!(
+                        "{} (the change set's execution status is {status})",
+                        DisplayErrorContext(&e)
+                    ),
+                    help: None,
+                })
+            }
+            Err(lookup) => {
+                return Err(ChangeSetError::Aws {
+                    operation: OP,
+                    code: e.code().map(str::to_string),
+                    message: format!(
+                        "{}; whether CloudFormation executed the change set is unknown: it could not be read back ({lookup})",
+                        DisplayErrorContext(&e)
+                    ),
+                    help: Some("`hover apply` again waits for any stack operation in progress and plans what is left".into()),
+                })
+            }
+        }
+    }
+}
+
+/// Whether an execution status means the change set was executed (or is executing).
+pub fn executed(execution_status: &str) -> bool {
+    matches!(
+        execution_status,
+        "EXECUTE_IN_PROGRESS" | "EXECUTE_COMPLETE" | "EXECUTE_FAILED" | "OBSOLETE"
+    )
+}
+
+/// The change set's `ExecutionStatus` (`AVAILABLE`, `EXECUTE_IN_PROGRESS`, ...).
+async fn execution_status(client: &Client, arn: &str) -> Result<String, ChangeSetError> {
+    let out = client
+        .describe_change_set()
         .change_set_name(arn)
         .send()
         .await
-        .map(|_| ())
-        .map_err(|e| aws_error("ExecuteChangeSet", e))
+        .map_err(|e| aws_error("DescribeChangeSet", e))?;
+    Ok(out
+        .execution_status()
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default())
+}
+
+/// The change set named `name` of `stack`, when there is one.
+async fn find_by_name(client: &Client, stack: &str, name: &str) -> Option<CreatedChangeSet> {
+    let out = client
+        .describe_change_set()
+        .stack_name(stack)
+        .change_set_name(name)
+        .send()
+        .await
+        .ok()?;
+    Some(CreatedChangeSet {
+        arn: out.change_set_id()?.to_string(),
+        stack_id: out.stack_id()?.to_string(),
+    })
 }
 
 /// The stack's status, or `None` when there is no such stack.

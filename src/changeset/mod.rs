@@ -17,8 +17,8 @@ mod reconcile;
 mod status;
 
 pub use aws::{
-    create, delete, delete_stack, events_since, execute, latest_event_id, list_change_sets,
-    stack_status, wait_and_describe, wait_and_describe_with, wait_stack_settled,
+    create, delete, delete_stack, events_since, execute, executed, latest_event_id,
+    list_change_sets, stack_status, wait_and_describe, wait_and_describe_with, wait_stack_settled,
     wait_stack_settled_with,
 };
 pub use progress::{format_elapsed, Progress};

@@ -146,6 +146,7 @@ async fn locked_apply(
     ui: &mut dyn ApplyUi,
 ) -> Result<ApplyOutcome, HoverError> {
     lock::ensure_unchanged(planned).await?;
+    clear_leftovers(planned, ui).await?;
     carry_out(planned, create, ui).await?;
     super::release::release_changed(planned, ui).await?;
     Ok(ApplyOutcome::Applied {
@@ -269,6 +270,25 @@ pub(crate) async fn stage_outputs(
         .unwrap_or_default())
 }
 
+/// Deletes change sets an earlier run made and never executed (it was interrupted or failed
+/// before it could delete them). Runs under the stage lock, so no other run's change set is touched.
+pub(crate) async fn clear_leftovers(
+    planned: &PlannedStage,
+    ui: &mut dyn ApplyUi,
+) -> Result<(), HoverError> {
+    let cfn = &planned.clients.cloudformation;
+    for cs in changeset::list_change_sets(cfn, &planned.desired.name).await? {
+        if cs.name.starts_with("hover-") && !changeset::executed(&cs.execution_status) {
+            changeset::delete(cfn, &cs.arn).await?;
+            ui.note(&format!(
+                "Deleted change set {}: it was left behind and never executed.",
+                cs.name
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Before anything is touched: nothing the stack records was deleted outside hover, and the image
 /// exists.
 pub(crate) async fn preflight(planned: &PlannedStage) -> Result<(), HoverError> {
@@ -323,7 +343,12 @@ pub(crate) async fn carry_out(
         {
             ui.note("The CloudFront distribution changes: this usually takes several minutes.");
         }
-        run_change_set(planned, create, ui).await?;
+        let ran = run_change_set(planned, create, ui).await;
+        // A retried CreateChangeSet may have left a twin behind: nothing unexecuted stays.
+        if !matches!(ran, Err(HoverError::Interrupted(_))) {
+            clear_leftovers(planned, ui).await?;
+        }
+        ran?;
     }
 
     // Drift: put back through the services' APIs what a template diff cannot see.
@@ -526,17 +551,32 @@ async fn run_change_set(
         request.change_set_name
     ));
     let started = Instant::now();
-    changeset::execute(cfn, &arn).await?;
+    tokio::select! {
+        r = changeset::execute(cfn, &arn) => r?,
+        _ = tokio::signal::ctrl_c() => {
+            return Err(HoverError::Interrupted(format!(
+                "interrupted while CloudFormation was asked to execute the change set: it may be executing; CloudFormation carries on with stack {stack_name} on its own; `hover apply` again waits for it, and `hover plan` shows where it ended"
+            )));
+        }
+    }
     let watched = tokio::select! {
         r = watch(cfn, &stack_name, last_event, plan, ui) => r,
         _ = tokio::signal::ctrl_c() => {
             ui.progress_end();
             return Err(HoverError::Interrupted(format!(
-                "interrupted: CloudFormation carries on with stack {stack_name}; `hover apply` again will wait for it"
+                "interrupted: the change set was executed and CloudFormation carries on with stack {stack_name}, which may still be changing; `hover apply` again waits for it, and `hover plan` shows where it ended"
             )));
         }
     };
     ui.progress_end();
+    // Lost sight of the stack after execution: the change was made; say so.
+    let watched = watched.map_err(|e| match e {
+        HoverError::ChangeSet(cause) => HoverError::WatchLost {
+            stack: stack_name.clone(),
+            cause: cause.to_string(),
+        },
+        other => other,
+    });
     if let Ok(status) = &watched {
         ui.note(&format!(
             "Stack {stack_name}: {status} after {}s",

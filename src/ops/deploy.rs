@@ -6,7 +6,9 @@ use crate::direct;
 use crate::error::HoverError;
 use crate::image::{self, Builder};
 use crate::manifest;
-use crate::ops::apply::{approve, carry_out, ensure_direct, preflight, ready_stack, stage_outputs};
+use crate::ops::apply::{
+    approve, carry_out, clear_leftovers, ensure_direct, preflight, ready_stack, stage_outputs,
+};
 use crate::ops::build::{self, BuildOptions, BuildRecord};
 use crate::ops::lock;
 use crate::ops::plan::{compute_plan, PlanOptions, PlannedStage};
@@ -327,6 +329,7 @@ async fn apply_phase(
     }
     preflight(&planned).await?;
     lock::ensure_unchanged(&planned).await?;
+    clear_leftovers(&planned, ui).await?;
     pin_latest(&planned, ui).await?;
     carry_out(&planned, create, ui).await?;
     Ok(planned)
