@@ -38,9 +38,9 @@ impl Problem {
             file: file.to_string(),
             line,
             column,
-            path: path.into(),
-            message: message.into(),
-            help,
+            path: printable(&path.into(), PATH_MAX),
+            message: printable(&message.into(), MESSAGE_MAX),
+            help: help.map(|h| printable(&h, MESSAGE_MAX)),
             span: SourceSpan::from(span),
         }
     }
@@ -106,6 +106,89 @@ impl fmt::Display for Problem {
     }
 }
 
+/// Longest key path shown; longer ones are shortened.
+const PATH_MAX: usize = 120;
+/// Longest message or help shown (a value quoted in it may be long); longer ones are shortened.
+const MESSAGE_MAX: usize = 400;
+/// Longest source line shown in a code frame: a problem on a longer line (or far to its right) is
+/// reported by its position alone.
+const FRAME_LINE_MAX: usize = 300;
+
+/// Whether `c` would act on a terminal instead of showing: control characters (C0 but tab and
+/// newline, DEL, C1) and the bidirectional controls that reorder what is shown.
+fn is_hidden_control(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+}
+
+/// `text` safe to print: control and bidirectional characters escaped (`\u{1b}`), and shortened
+/// to `max` characters with a note of how much was left out.
+pub(crate) fn printable(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    let total = text.chars().count();
+    for (i, c) in text.chars().enumerate() {
+        if i == max {
+            out.push_str(&format!("… ({} more characters)", total - max));
+            break;
+        }
+        if is_hidden_control(c) || (c == '\n' && max < MESSAGE_MAX) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The source as code frames show it: control and bidirectional characters replaced by a visible
+/// one of the same length in bytes (`?`, `¿`, `�`), and every secret value overwritten with `*`,
+/// so spans still point at the same bytes.
+fn shown_source(text: &str, secrets: &[String]) -> String {
+    let mut chars = text.chars().peekable();
+    let mut shown = String::with_capacity(text.len());
+    while let Some(c) = chars.next() {
+        // A carriage return ending a line (CRLF) is a line break; alone it would overwrite the line.
+        let line_break = c == '\r' && chars.peek() == Some(&'\n');
+        shown.push_str(&if is_hidden_control(c) && !line_break {
+            match c.len_utf8() {
+                1 => "?".to_string(),
+                2 => "¿".to_string(),
+                3 => "\u{fffd}".to_string(),
+                n => "?".repeat(n),
+            }
+        } else {
+            c.to_string()
+        });
+    }
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        if shown.contains(secret.as_str()) {
+            shown = shown.replace(secret.as_str(), &"*".repeat(secret.len()));
+        }
+    }
+    shown
+}
+
+/// Replaces every secret value in `text` with a marker.
+fn without_secrets(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), "(sensitive value)");
+        }
+    }
+    out
+}
+
+/// Whether a code frame around `span` stays readable: its line is short and the span near its start.
+fn frame_fits(text: &str, span: SourceSpan) -> bool {
+    let offset = span.offset().min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    text.get(start..end)
+        .is_some_and(|line| line.chars().count() <= FRAME_LINE_MAX)
+        && span.len() <= 4 * FRAME_LINE_MAX
+}
+
 /// A problem as miette renders it: headline above a code frame, help below it.
 #[derive(Debug)]
 struct Frame {
@@ -133,11 +216,12 @@ impl Diagnostic for Frame {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source)
+        frame_fits(self.source.inner(), self.problem.span)
+            .then_some(&self.source as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        if self.source.inner().is_empty() {
+        if self.source.inner().is_empty() || !frame_fits(self.source.inner(), self.problem.span) {
             return None;
         }
         let text = (self.problem.message.chars().count() <= LABEL_MAX)
@@ -156,8 +240,20 @@ pub struct Problems {
 }
 
 impl Problems {
-    /// Sorts `problems` by position, drops exact repeats and attaches the source text.
-    pub(crate) fn new(file: &str, text: &str, mut problems: Vec<Problem>) -> Self {
+    /// Sorts `problems` by position, drops exact repeats and attaches the source text. `secrets`
+    /// (the values of secret-looking environment keys) are never shown: not in a message, not in a
+    /// code frame.
+    pub(crate) fn new(
+        file: &str,
+        text: &str,
+        mut problems: Vec<Problem>,
+        secrets: &[String],
+    ) -> Self {
+        for p in &mut problems {
+            p.message = without_secrets(&p.message, secrets);
+            p.path = without_secrets(&p.path, secrets);
+            p.help = p.help.as_ref().map(|h| without_secrets(h, secrets));
+        }
         problems.sort_by(|a, b| {
             (a.span.offset(), a.line, a.column, &a.path, &a.message).cmp(&(
                 b.span.offset(),
@@ -168,7 +264,8 @@ impl Problems {
             ))
         });
         problems.dedup();
-        let source = NamedSource::new(file, Arc::new(text.to_string())).with_language("yaml");
+        let source =
+            NamedSource::new(file, Arc::new(shown_source(text, secrets))).with_language("yaml");
         let frames = problems
             .into_iter()
             .map(|problem| Frame {

@@ -128,11 +128,100 @@ pub fn load(dir: &Path, stage: &str) -> Result<Manifest, ManifestError> {
             })
         }
     };
-    let text = std::fs::read_to_string(&path).map_err(|source| ManifestError::Unreadable {
+    let file = path.display().to_string();
+    let size = std::fs::metadata(&path)
+        .map_err(|source| ManifestError::Unreadable {
+            path: path.clone(),
+            source,
+        })?
+        .len();
+    if size > MAX_FILE_BYTES as u64 {
+        return Err(too_large(&file, size));
+    }
+    let bytes = std::fs::read(&path).map_err(|source| ManifestError::Unreadable {
         path: path.clone(),
         source,
     })?;
-    parse(&path.display().to_string(), &text)
+    match String::from_utf8(bytes) {
+        Ok(text) => parse(&file, &text),
+        Err(e) => Err(not_utf8(&file, e.as_bytes(), e.utf8_error().valid_up_to())),
+    }
+}
+
+/// Largest stage file read: a stage file is a few kilobytes of settings.
+pub const MAX_FILE_BYTES: usize = 1 << 20;
+
+fn too_large(file: &str, size: u64) -> ManifestError {
+    let problem = Problem::new(
+        file,
+        (1, 1),
+        (0, 0),
+        "",
+        format!(
+            "the stage file is {size} bytes; a stage file is at most {} KiB",
+            MAX_FILE_BYTES >> 10
+        ),
+        Some("a stage file holds settings of a few kilobytes; is this the right file?".into()),
+    );
+    ManifestError::Invalid(Problems::new(file, "", vec![problem], &[]))
+}
+
+/// A file that is not UTF-8: located at its first invalid byte.
+fn not_utf8(file: &str, bytes: &[u8], valid_up_to: usize) -> ManifestError {
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    let (line, col) = yaml::locate(&text, valid_up_to);
+    let byte = bytes.get(valid_up_to).copied().unwrap_or_default();
+    let problem = Problem::new(
+        file,
+        (line, col),
+        (valid_up_to, '\u{fffd}'.len_utf8()),
+        "",
+        format!("the stage file is not UTF-8 text: byte 0x{byte:02x} cannot start or continue a character here"),
+        Some("save the file as UTF-8".into()),
+    );
+    ManifestError::Invalid(Problems::new(file, &text, vec![problem], &[]))
+}
+
+/// The values of secret-looking environment keys (and of values that embed credentials), which
+/// diagnostics must never show.
+fn secret_values(root: Option<&Node>, text: &str) -> Vec<String> {
+    // Line by line first, so that a file whose YAML is broken still hides its secrets.
+    let mut out: Vec<String> = text
+        .lines()
+        .filter_map(|line| {
+            let (key, value) = line.trim_start().split_once(':')?;
+            let key = key.trim().trim_matches(|c| c == '"' || c == '\'');
+            let mut value = value.trim();
+            if value.starts_with('&') {
+                value = value
+                    .split_once(char::is_whitespace)
+                    .map_or("", |(_, v)| v.trim());
+            }
+            let value = value.trim_matches(|c| c == '"' || c == '\'');
+            let secret =
+                crate::plan::mask::is_secret_key(key) || crate::plan::mask::has_credentials(value);
+            (secret && !value.is_empty()).then(|| value.to_string())
+        })
+        .collect();
+    let Some(Kind::Map(top)) = root.map(|r| &r.kind) else {
+        return out;
+    };
+    for (key, value) in top {
+        if key.scalar() != Some("environment") {
+            continue;
+        }
+        if let Kind::Map(vars) = &value.kind {
+            for (k, v) in vars {
+                if let (Some(k), Some(v)) = (k.scalar(), v.scalar()) {
+                    if crate::plan::mask::is_secret_key(k) || crate::plan::mask::has_credentials(v)
+                    {
+                        out.push(v.to_string());
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Stage names of the `.yml`/`.yaml` files in `hover_dir`, sorted and deduplicated.
@@ -161,6 +250,9 @@ fn existing_stages(hover_dir: &Path) -> Vec<String> {
 /// [`ManifestError::Invalid`] holding every problem found (YAML syntax, duplicate keys, unknown
 /// keys, wrong types, values AWS would refuse), sorted by position.
 pub fn parse(file: &str, text: &str) -> Result<Manifest, ManifestError> {
+    if text.len() > MAX_FILE_BYTES {
+        return Err(too_large(file, text.len() as u64));
+    }
     let doc = yaml::parse(text);
     let mut c = Checker {
         file,
@@ -196,7 +288,10 @@ pub fn parse(file: &str, text: &str) -> Result<Manifest, ManifestError> {
     match manifest {
         Some(m) if c.problems.is_empty() => Ok(m),
         _ => Err(ManifestError::Invalid(Problems::new(
-            file, text, c.problems,
+            file,
+            text,
+            c.problems,
+            &secret_values(doc.root.as_ref(), text),
         ))),
     }
 }

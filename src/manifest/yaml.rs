@@ -9,6 +9,10 @@ use std::collections::HashMap;
 /// Most nodes a document may expand to once aliases are resolved (guards against alias bombs).
 const NODE_BUDGET: usize = 100_000;
 
+/// Most bytes of scalar text a document may expand to once aliases are resolved: a stage file is
+/// a few kilobytes, and an alias of a long string must not multiply it.
+pub const BYTE_BUDGET: usize = 4 << 20;
+
 /// A byte range of the source text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Span {
@@ -210,6 +214,9 @@ struct Builder<'t> {
     root: Option<Node>,
     problems: Vec<YamlProblem>,
     nodes: usize,
+    bytes: usize,
+    /// Whether an alias was resolved (for the message when a budget is exceeded).
+    aliased: bool,
 }
 
 /// A problem that stops the parse.
@@ -255,18 +262,29 @@ impl<'t> Builder<'t> {
         path
     }
 
-    fn count(&mut self, n: usize, at: &Node) -> Result<(), Fatal> {
-        self.nodes += n;
-        if self.nodes > NODE_BUDGET {
-            self.problem(
-                at,
-                String::new(),
-                format!("aliases expand this document to more than {NODE_BUDGET} values"),
-                Some("write the values out instead of nesting aliases".into()),
-            );
-            return Err(Fatal);
-        }
-        Ok(())
+    fn count(&mut self, (n, bytes): (usize, usize), at: &Node) -> Result<(), Fatal> {
+        self.nodes = self.nodes.saturating_add(n);
+        self.bytes = self.bytes.saturating_add(bytes);
+        let over = if self.nodes > NODE_BUDGET {
+            format!("more than {NODE_BUDGET} values")
+        } else if self.bytes > BYTE_BUDGET {
+            format!("more than {} MiB of text", BYTE_BUDGET >> 20)
+        } else {
+            return Ok(());
+        };
+        let (message, help) = if self.aliased {
+            (
+                format!("aliases expand this document to {over}"),
+                "write the values out instead of repeating them through aliases",
+            )
+        } else {
+            (
+                format!("this document holds {over}"),
+                "a stage file is a few kilobytes of settings",
+            )
+        };
+        self.problem(at, String::new(), message, Some(help.into()));
+        Err(Fatal)
     }
 
     /// Places a finished node into the open collection (or as the document root).
@@ -384,14 +402,19 @@ impl<'t> Builder<'t> {
                         plain,
                     }
                 };
-                self.count(1, &node)?;
+                self.count(size(&node), &node)?;
                 self.complete(node, anchor)?;
             }
             Event::Alias(id) => {
                 let at = self.node(Kind::Null, span);
-                match self.anchors.get(&id).cloned() {
-                    Some(mut node) => {
-                        self.count(size(&node), &at)?;
+                let anchored = self.anchors.get(&id).map(size);
+                match anchored {
+                    Some(cost) => {
+                        self.aliased = true;
+                        self.count(cost, &at)?;
+                        let Some(mut node) = self.anchors.get(&id).cloned() else {
+                            return Err(Fatal);
+                        };
                         // The value is the anchored one; its position is where the alias is used.
                         node.span = at.span;
                         node.line = at.line;
@@ -415,7 +438,7 @@ impl<'t> Builder<'t> {
                 if let Some(tag) = tag.filter(|t| !(t.is_yaml_core_schema() && t.suffix == "seq")) {
                     self.tag_problem(&start, &tag);
                 }
-                self.count(1, &start)?;
+                self.count((1, 0), &start)?;
                 self.stack.push(Frame::Seq {
                     start,
                     anchor,
@@ -427,7 +450,7 @@ impl<'t> Builder<'t> {
                 if let Some(tag) = tag.filter(|t| !(t.is_yaml_core_schema() && t.suffix == "map")) {
                     self.tag_problem(&start, &tag);
                 }
-                self.count(1, &start)?;
+                self.count((1, 0), &start)?;
                 self.stack.push(Frame::Map {
                     start,
                     anchor,
@@ -530,17 +553,17 @@ impl<'t> Builder<'t> {
     }
 }
 
-/// Number of nodes in a tree.
-fn size(node: &Node) -> usize {
+/// Number of nodes in a tree and bytes of scalar text in it.
+fn size(node: &Node) -> (usize, usize) {
+    let add = |(a, b): (usize, usize), (c, d): (usize, usize)| (a + c, b.saturating_add(d));
     match &node.kind {
-        Kind::Null | Kind::Scalar { .. } => 1,
-        Kind::Seq(items) => 1 + items.iter().map(size).sum::<usize>(),
-        Kind::Map(entries) => {
-            1 + entries
-                .iter()
-                .map(|(k, v)| size(k) + size(v))
-                .sum::<usize>()
-        }
+        Kind::Null => (1, 0),
+        Kind::Scalar { value, .. } => (1, value.len()),
+        Kind::Seq(items) => items.iter().map(size).fold((1, 0), add),
+        Kind::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| add(size(k), size(v)))
+            .fold((1, 0), add),
     }
 }
 
@@ -554,6 +577,8 @@ pub fn parse(text: &str) -> Document {
         root: None,
         problems: Vec::new(),
         nodes: 0,
+        bytes: 0,
+        aliased: false,
     };
     for event in Parser::new_from_str(text) {
         match event {
