@@ -98,6 +98,15 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
     };
     let stdout = std::io::stdout();
     let style = Style::detect(cli.no_color, stdout.is_terminal());
+    let stage = match &cli.command {
+        Command::Plan(a) => Some(a.stage.as_str()),
+        Command::Apply(a) if !std::path::Path::new(&a.target).is_file() => Some(a.target.as_str()),
+        Command::Template(a) => Some(a.stage.as_str()),
+        _ => None,
+    };
+    if let Some(stage) = stage {
+        warn_manifest(&dir, stage);
+    }
     match cli.command {
         Command::Plan(args) => {
             let opts = ops::PlanOptions {
@@ -191,6 +200,16 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
                 crate::template::to_text(&crate::template::masked(&template)).as_bytes(),
             )?;
             Ok(0)
+        }
+    }
+}
+
+/// Shows the stage file's warnings on stderr, before the command runs. A file that does not load
+/// shows nothing here: the command itself reports why.
+fn warn_manifest(dir: &std::path::Path, stage: &str) {
+    if let Ok(manifest) = crate::manifest::load(dir, stage) {
+        for w in manifest.warnings {
+            eprintln!("{:?}", miette::Report::new(crate::manifest::Warning(w)));
         }
     }
 }

@@ -40,6 +40,9 @@ pub struct DesiredStage {
     /// Tag of the image every function runs.
     pub image_tag: String,
     pub stack_role: Option<String>,
+    /// Which logical ids the stage uses: hover's, or the original Hover's for a stage it deployed.
+    #[serde(default)]
+    pub ids: crate::stage::Scheme,
     pub resources: BTreeMap<String, Resource>,
     pub outputs: BTreeMap<String, Value>,
 }

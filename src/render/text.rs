@@ -12,6 +12,16 @@ use std::io::{self, Write};
 
 /// Writes the full human plan.
 pub fn write_plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
+    if plan.takeover {
+        writeln!(
+            out,
+            "{} the stack `{}` was deployed by the original Hover. hover takes it over in place: \
+             it keeps the stack's logical ids, so its functions, queues (and their messages), \
+             API and distribution (and its domain) stay; what the original lacked is added.\n",
+            style.bold("Take-over:"),
+            plan.stage
+        )?;
+    }
     for w in &plan.warnings {
         writeln!(out, "{} {w}\n", style.yellow(&style.bold("Warning:")))?;
     }
@@ -511,6 +521,7 @@ mod tests {
             before: None,
             after: None,
             depends_on: vec![],
+            template_only: vec![],
         }
     }
 
@@ -525,6 +536,7 @@ mod tests {
             resource_changes: changes,
             warnings: vec![],
             observed_digest: String::new(),
+            takeover: false,
         }
     }
 
