@@ -32,6 +32,24 @@ pub enum Command {
     /// Print the stage as read from AWS (JSON), as the planner sees it.
     #[command(hide = true)]
     Observe(TemplateArgs),
+    /// Encrypt or decrypt the stage's secrets file with the stage's KMS key.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// `.hover/<stage>-secrets.plain.env` → `.hover/<stage>-secrets.env`; removes the plain file.
+    Encrypt(SecretArgs),
+    /// `.hover/<stage>-secrets.env` (hover's or the original Hover's format) → the plain file.
+    Decrypt(SecretArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SecretArgs {
+    /// Stage name: reads `.hover/<STAGE>.yml`.
+    #[arg(long, short = 's')]
+    pub stage: String,
 }
 
 #[derive(Debug, Args)]
@@ -102,6 +120,9 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
         Command::Plan(a) => Some(a.stage.as_str()),
         Command::Apply(a) if !std::path::Path::new(&a.target).is_file() => Some(a.target.as_str()),
         Command::Template(a) => Some(a.stage.as_str()),
+        Command::Secret(SecretCommand::Encrypt(a) | SecretCommand::Decrypt(a)) => {
+            Some(a.stage.as_str())
+        }
         _ => None,
     };
     if let Some(stage) = stage {
@@ -190,6 +211,44 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
             serde_json::to_writer_pretty(&mut out, &observed)
                 .map_err(|e| HoverError::Usage(e.to_string()))?;
             writeln!(out)?;
+            Ok(0)
+        }
+        Command::Secret(command) => {
+            let (outcome, verb) = match &command {
+                SecretCommand::Encrypt(a) => {
+                    (ops::secret::encrypt(&dir, &a.stage).await?, "Encrypted")
+                }
+                SecretCommand::Decrypt(a) => {
+                    (ops::secret::decrypt(&dir, &a.stage).await?, "Decrypted")
+                }
+            };
+            let shown =
+                |p: &std::path::Path| p.strip_prefix(&dir).unwrap_or(p).display().to_string();
+            let mut out = stdout.lock();
+            if let Some(alias) = &outcome.key_created {
+                writeln!(out, "Created the stage's key {alias} (yearly rotation on).")?;
+            }
+            match (&command, &outcome.removed) {
+                (SecretCommand::Encrypt(_), Some(plain)) => writeln!(
+                    out,
+                    "{verb} {} into {} ({}) and removed the plain file.",
+                    shown(plain),
+                    shown(&outcome.written),
+                    crate::secrets::HEADER
+                )?,
+                (SecretCommand::Decrypt(a), _) => writeln!(
+                    out,
+                    "{verb} {} ({}) into {}; edit it, then `hover secret encrypt --stage {}`.",
+                    shown(&ops::secret::encrypted_path(&dir, &a.stage)),
+                    outcome.read_format.unwrap_or(crate::secrets::HEADER),
+                    shown(&outcome.written),
+                    a.stage
+                )?,
+                _ => {}
+            }
+            if outcome.gitignore_updated {
+                writeln!(out, "Listed `*-secrets.plain.env` in .hover/.gitignore.")?;
+            }
             Ok(0)
         }
         Command::Template(args) => {

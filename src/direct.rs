@@ -5,6 +5,7 @@
 
 mod cloudfront;
 mod iam;
+pub mod kms;
 
 use crate::live::Clients;
 use aws_sdk_ecr::types::{ImageIdentifier, ImageTagMutability};

@@ -114,6 +114,21 @@ pub enum HoverError {
     #[diagnostic(code(hover::interrupted))]
     Interrupted(String),
 
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Secrets(#[from] crate::secrets::SecretsError),
+
+    #[error("{path} does not exist")]
+    #[diagnostic(code(hover::secrets::missing), help("{hint}"))]
+    SecretsFileMissing { path: String, hint: String },
+
+    #[error("{path} exists already: decrypting would overwrite it")]
+    #[diagnostic(
+        code(hover::secrets::plain_exists),
+        help("encrypt it first (`hover secret encrypt`), or remove it if the encrypted file is newer")
+    )]
+    PlainSecretsExist { path: String },
+
     #[error("could not write output: {0}")]
     #[diagnostic(code(hover::io))]
     Io(#[from] std::io::Error),

@@ -12,7 +12,10 @@
 //! - [`plan`]      — the only place actions are decided: diff, reasons, dependency order.
 //! - [`render`]    — plans and runs as human text or JSON; no AWS, writes to the writer it is given.
 //! - [`changeset`] — the CloudFormation change-set lifecycle (SDK types stop here too).
-//! - [`direct`]    — writes through service APIs: pre-stack resources, drift repairs (SDK types stop here).
+//! - [`direct`]    — writes through service APIs: pre-stack resources, drift repairs, the secrets
+//!   key (SDK types stop here).
+//! - [`secrets`]   — the stage's secrets file: envelope encryption and its format (pure).
+//! - [`project`]   — the files of a new stage (`hover stage new`): manifest, Dockerfile, ignores.
 //! - [`ops`]       — one function per command, wiring the layers above.
 //! - [`cli`]       — argument parsing and exit codes only.
 //! - [`error`]     — the typed errors shown as diagnostics at the edge.
@@ -28,5 +31,6 @@ pub mod ops;
 pub mod plan;
 pub mod render;
 pub mod schema;
+pub mod secrets;
 pub mod stage;
 pub mod template;
