@@ -35,6 +35,31 @@ pub enum Command {
     /// Encrypt or decrypt the stage's secrets file with the stage's KMS key.
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// Create a stage's files.
+    #[command(subcommand)]
+    Stage(StageCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StageCommand {
+    /// Write `.hover/<STAGE>.yml` (every default spelled out), `.hover/.gitignore`,
+    /// `.hover/.Dockerfile` and an empty `.hover/<STAGE>-secrets.plain.env`; never overwrites.
+    New(StageNewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StageNewArgs {
+    /// Stage name: the file `.hover/<STAGE>.yml`.
+    pub stage: String,
+    /// Prefix of every AWS name (default: `<project directory>-<STAGE>`; asked on a terminal).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// AWS region (asked on a terminal; required otherwise).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Shared-config profile (asked on a terminal; none otherwise).
+    #[arg(long)]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -251,6 +276,31 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
             }
             Ok(0)
         }
+        Command::Stage(StageCommand::New(args)) => {
+            let opts = ops::stage_new::NewStageOptions {
+                dir: dir.clone(),
+                stage: args.stage.clone(),
+                name: args.name.clone(),
+                region: args.region.clone(),
+                profile: args.profile.clone(),
+            };
+            let outcome = ops::stage_new::stage_new(&opts, &mut TerminalAsk)?;
+            let shown =
+                |p: &std::path::Path| p.strip_prefix(&dir).unwrap_or(p).display().to_string();
+            let mut out = stdout.lock();
+            for p in &outcome.written {
+                writeln!(out, "  wrote {}", shown(p))?;
+            }
+            for p in &outcome.kept {
+                writeln!(out, "  kept  {} (exists)", shown(p))?;
+            }
+            writeln!(
+                out,
+                "\nStage `{s}` created. Next: `hover plan {s} --image-tag <tag>` once an image is pushed.",
+                s = outcome.stage
+            )?;
+            Ok(0)
+        }
         Command::Template(args) => {
             let template =
                 ops::template::stage_template(&dir, &args.stage, args.image_tag.as_deref()).await?;
@@ -270,6 +320,30 @@ fn warn_manifest(dir: &std::path::Path, stage: &str) {
         for w in manifest.warnings {
             eprintln!("{:?}", miette::Report::new(crate::manifest::Warning(w)));
         }
+    }
+}
+
+/// Questions of `hover stage new`, asked only when stdin is a terminal.
+struct TerminalAsk;
+
+impl ops::stage_new::Ask for TerminalAsk {
+    fn ask(&mut self, question: &str, default: Option<&str>) -> Option<String> {
+        if !std::io::stdin().is_terminal() {
+            return None;
+        }
+        match default {
+            Some(d) => print!("{question} [{d}]: "),
+            None => print!("{question}: "),
+        }
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).ok()?;
+        let answer = answer.trim();
+        Some(if answer.is_empty() {
+            default.unwrap_or("").to_string()
+        } else {
+            answer.to_string()
+        })
     }
 }
 

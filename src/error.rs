@@ -129,6 +129,20 @@ pub enum HoverError {
     )]
     PlainSecretsExist { path: String },
 
+    #[error("the stage already exists: {path}")]
+    #[diagnostic(
+        code(hover::stage_exists),
+        help("hover never overwrites a stage file; choose another stage name, or edit that file")
+    )]
+    StageExists { path: String },
+
+    #[error("{what} is needed, and there is no terminal to ask on")]
+    #[diagnostic(code(hover::needs_flag), help("pass {flag}"))]
+    NeedsFlag {
+        flag: &'static str,
+        what: &'static str,
+    },
+
     #[error("could not write output: {0}")]
     #[diagnostic(code(hover::io))]
     Io(#[from] std::io::Error),

@@ -29,6 +29,7 @@ pub mod manifest;
 pub mod model;
 pub mod ops;
 pub mod plan;
+pub mod project;
 pub mod render;
 pub mod schema;
 pub mod secrets;

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod plan;
 pub mod saved;
 pub mod secret;
+pub mod stage_new;
 pub mod template;
 
 pub use apply::{apply, ApplyOptions, ApplyOutcome, ApplyTarget, ApplyUi};
