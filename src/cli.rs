@@ -38,6 +38,17 @@ pub enum Command {
     /// Create a stage's files.
     #[command(subcommand)]
     Stage(StageCommand),
+    /// Delete everything of a stage in AWS (the manifest stays), after the stage's name is typed.
+    Destroy(DestroyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// Stage name: reads `.hover/<STAGE>.yml`.
+    pub stage: String,
+    /// Destroy without asking for the stage's name to be typed.
+    #[arg(long)]
+    pub auto_approve: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,6 +156,7 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
         Command::Plan(a) => Some(a.stage.as_str()),
         Command::Apply(a) if !std::path::Path::new(&a.target).is_file() => Some(a.target.as_str()),
         Command::Template(a) => Some(a.stage.as_str()),
+        Command::Destroy(a) => Some(a.stage.as_str()),
         Command::Secret(SecretCommand::Encrypt(a) | SecretCommand::Decrypt(a)) => {
             Some(a.stage.as_str())
         }
@@ -276,6 +288,24 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
             }
             Ok(0)
         }
+        Command::Destroy(args) => {
+            let opts = ops::destroy::DestroyOptions {
+                dir,
+                stage: args.stage.clone(),
+                auto_approve: args.auto_approve,
+            };
+            let mut ui = TerminalUi::new(style);
+            match ops::destroy::destroy(&opts, &mut ui).await? {
+                ops::destroy::DestroyOutcome::NothingLeft => {}
+                ops::destroy::DestroyOutcome::Destroyed { steps } => {
+                    println!(
+                        "\n{} {steps} steps carried out.",
+                        style.green(&style.bold("Destroy complete!"))
+                    );
+                }
+            }
+            Ok(0)
+        }
         Command::Stage(StageCommand::New(args)) => {
             let opts = ops::stage_new::NewStageOptions {
                 dir: dir.clone(),
@@ -320,6 +350,42 @@ fn warn_manifest(dir: &std::path::Path, stage: &str) {
         for w in manifest.warnings {
             eprintln!("{:?}", miette::Report::new(crate::manifest::Warning(w)));
         }
+    }
+}
+
+impl ops::destroy::DestroyUi for TerminalUi {
+    fn show_plan(&mut self, plan: &crate::plan::destroy::DestroyPlan, manifest: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = render::destroy::write_destroy_plan(&mut out, plan, manifest, self.style);
+        let _ = writeln!(out);
+    }
+
+    /// On a terminal, a prompt; otherwise the first line of stdin, if any (`echo NAME | hover
+    /// destroy STAGE`): the name must still be given.
+    fn confirm(&mut self, name: &str) -> Option<String> {
+        let terminal = std::io::stdin().is_terminal();
+        if terminal {
+            print!(
+                "{}\n  Only the stage's name is accepted: `{name}`.\n\n  Enter a value: ",
+                self.style
+                    .bold("Do you really want to destroy every resource of this stage?")
+            );
+            let _ = std::io::stdout().flush();
+        }
+        let mut answer = String::new();
+        match std::io::stdin().read_line(&mut answer) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => {
+                if terminal {
+                    println!();
+                }
+                Some(answer)
+            }
+        }
+    }
+
+    fn progress_line(&mut self, line: &str) {
+        self.line(line);
     }
 }
 

@@ -6,6 +6,7 @@
 mod cloudfront;
 mod iam;
 pub mod kms;
+pub mod teardown;
 
 use crate::live::Clients;
 use aws_sdk_ecr::types::{ImageIdentifier, ImageTagMutability};

@@ -143,6 +143,17 @@ pub enum HoverError {
         what: &'static str,
     },
 
+    #[error("destroying needs the stage's name `{0}` typed, and nothing was typed")]
+    #[diagnostic(
+        code(hover::destroy_needs_name),
+        help("run it in a terminal and type the name, pipe the name on stdin, or pass --auto-approve; nothing was deleted")
+    )]
+    DestroyNeedsName(String),
+
+    #[error("Destroy cancelled: the name typed is not `{0}`. Nothing was deleted.")]
+    #[diagnostic(code(hover::destroy_cancelled))]
+    DestroyCancelled(String),
+
     #[error("could not write output: {0}")]
     #[diagnostic(code(hover::io))]
     Io(#[from] std::io::Error),

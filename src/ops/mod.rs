@@ -2,6 +2,7 @@
 //! printing: commands return what the CLI renders, or talk through the UI trait they are given.
 
 pub mod apply;
+pub mod destroy;
 pub mod plan;
 pub mod saved;
 pub mod secret;

@@ -3,6 +3,7 @@
 //! delete, nothing) with property-level before → after, their causes, and a dependency order.
 //! Pure: no AWS, no printing.
 
+pub mod destroy;
 pub mod diff;
 pub mod graph;
 pub mod mask;
