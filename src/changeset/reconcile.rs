@@ -274,6 +274,27 @@ mod tests {
     }
 
     #[test]
+    fn a_template_only_rewrite_is_a_modify_without_replacement() {
+        let mut rewritten = rc("MappingJobs", Action::NoOp, &[]);
+        rewritten.template_only = vec!["FunctionName".to_string()];
+        let p = plan(vec![rewritten, rc("Logs", Action::NoOp, &[])]);
+        // Expected where the plan knows only the expression changes.
+        let r = reconcile(
+            &p,
+            &[cfn("MappingJobs", "Modify", Some("False"), &["Static"])],
+        );
+        assert!(r.agrees(), "{r:?}");
+        // Never a replacement, and never on a resource whose template does not change.
+        let r = reconcile(
+            &p,
+            &[cfn("MappingJobs", "Modify", Some("True"), &["Static"])],
+        );
+        assert_eq!(r.mismatches.len(), 1);
+        let r = reconcile(&p, &[cfn("Logs", "Modify", Some("False"), &["Static"])]);
+        assert_eq!(r.mismatches.len(), 1);
+    }
+
+    #[test]
     fn replacement_where_the_plan_said_update_is_a_mismatch() {
         let p = plan(vec![rc("HttpFunction", Action::Update, &[Cause::Manifest])]);
         let r = reconcile(

@@ -1158,6 +1158,17 @@ impl<'a> Checker<'a> {
         if !matches!(node.kind, Kind::Map(_)) {
             return None;
         }
+        // Both lists empty: no VPC, as the original Hover read it (it always wrote a VpcConfig).
+        let empty = |n: Option<(&Node, &Node)>| {
+            n.is_some_and(|(_, v)| match &v.kind {
+                Kind::Seq(items) => items.is_empty(),
+                Kind::Null => true,
+                _ => false,
+            })
+        };
+        if empty(f.get("subnets")) && empty(f.get("security-groups")) {
+            return None;
+        }
         let subnets = self.ids(
             key,
             f.get("subnets").map(|(_, v)| v),
@@ -1868,6 +1879,15 @@ queue:
             Ok(_) => vec![],
             Err(e) => e.problems().iter().map(|p| p.to_string()).collect(),
         }
+    }
+
+    #[test]
+    fn empty_vpc_lists_mean_no_vpc_as_in_the_original() {
+        let m = minimal("vpc:\n  subnets: []\n  security-groups: []\n");
+        assert_eq!(m.vpc, None);
+        let p = problems("name: shop\nregion: us-east-1\nvpc:\n  subnets: []\n  security-groups: [sg-0123456789abcdef0]\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].contains("vpc.subnets: must not be empty"), "{}", p[0]);
     }
 
     #[test]
