@@ -54,6 +54,20 @@ impl DesiredStage {
             .values()
             .filter(|r| r.provisioner == Provisioner::Stack)
     }
+
+    /// The logical id of the `live` alias of the function `function_id`, whichever scheme of
+    /// logical ids the stage uses (`HttpFunction` → `HttpAlias`, `HTTPLambda` →
+    /// `HTTPLambdaLiveAlias`).
+    pub fn alias_of(&self, function_id: &str) -> Option<&str> {
+        let by_ref = serde_json::json!({ "Ref": function_id });
+        self.resources
+            .values()
+            .find(|r| {
+                r.resource_type == "AWS::Lambda::Alias"
+                    && r.properties.get("FunctionName") == Some(&by_ref)
+            })
+            .map(|r| r.logical_id.as_str())
+    }
 }
 
 /// What AWS has for a stage, as read by `live`. Absent things are absent, not errors.

@@ -986,6 +986,61 @@ mod tests {
     }
 
     #[test]
+    fn a_stage_taken_over_keeps_the_original_ids_and_finds_its_aliases() {
+        let m = parse(
+            ".hover/t.yml",
+            "name: shop\nregion: us-east-1\nqueue:\n  default:\n    queues: [default, mail-out]\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let s = desired_with(&m, "v1", Scheme::Original);
+        for id in [
+            "HTTPLambda",
+            "HTTPLambdaLiveAlias",
+            "CliLambdaLogGroup",
+            "defaultQueueLambda",
+            "defaultLambdaLiveAlias",
+            "defaultQueue",
+            "defaultQueueQueueSourceMapping",
+            "QueueDefaultDeadLetter",
+            "QueueMailOut",
+            "QueueMailOutMapping",
+            "WarmerEventRule",
+            "SchedulerEventRuleInvokePermission",
+            "ApiGatewayLambdaIntegration",
+            "CFDistribution",
+            "AssetsOriginAccessControl",
+        ] {
+            assert!(s.resources.contains_key(id), "{id}");
+        }
+        assert_eq!(s.ids, Scheme::Original);
+        assert_eq!(s.alias_of("HTTPLambda"), Some("HTTPLambdaLiveAlias"));
+        assert_eq!(
+            s.alias_of("defaultQueueLambda"),
+            Some("defaultLambdaLiveAlias")
+        );
+        assert_eq!(
+            stage("name: shop\nregion: us-east-1\n").alias_of("HttpFunction"),
+            Some("HttpAlias")
+        );
+        // The permissions name the function as the original wrote it: they cannot change in place.
+        assert_eq!(
+            s.resources["ApiGatewayInvokePermission"].properties["FunctionName"],
+            serde_json::json!({"Fn::Join": [":", [{"Ref": "HTTPLambda"}, "live"]]})
+        );
+        let nodes = s.resources.keys().cloned().collect();
+        let edges: Vec<(String, String)> = s
+            .resources
+            .values()
+            .flat_map(|r| {
+                r.depends_on
+                    .iter()
+                    .map(move |d| (d.clone(), r.logical_id.clone()))
+            })
+            .collect();
+        assert!(crate::plan::graph::order(&nodes, &edges).is_ok());
+    }
+
+    #[test]
     fn inputs_are_json_not_concatenated_strings() {
         let s = stage("name: shop\nregion: us-east-1\nhttp:\n  warm: 3\n");
         let input = s.resources["WarmerRule"].properties["Targets"][0]["Input"]
