@@ -21,6 +21,19 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<
             style.bold("Take-over:"),
             plan.stage
         )?;
+        let rewritten: Vec<&str> = plan
+            .resource_changes
+            .iter()
+            .filter(|c| c.action == Action::NoOp && !c.template_only.is_empty())
+            .map(|c| c.logical_id.as_str())
+            .collect();
+        if !rewritten.is_empty() {
+            writeln!(
+                out,
+                "CloudFormation will also show as modified, with no change to them, what the original wrote in another form: {}.\n",
+                rewritten.join(", ")
+            )?;
+        }
     }
     for w in &plan.warnings {
         writeln!(out, "{} {w}\n", style.yellow(&style.bold("Warning:")))?;
