@@ -138,9 +138,9 @@ pub fn gitignore(current: Option<&str>) -> Option<String> {
 /// `.hover/.Dockerfile`: the four targets `hover build` uses.
 pub const DOCKERFILE: &str = r#"# The image of every function of this project, in four targets (`hover build`):
 #   base    PHP runtime, extensions and `composer install`
-#   assets  the front end, built with ASSET_URL=assets/<build-id>; its /public is uploaded
-#           to the stage's assets bucket under assets/<build-id>/
-#   tests   base plus the test suite (`vendor/bin/phpunit`), run when asked
+#   assets  the front end, built with ASSET_URL=assets/<build-id>; its filesystem is exactly
+#           /public, uploaded to the stage's assets bucket under assets/<build-id>/
+#   tests   base plus the development dependencies and the test suite (`vendor/bin/phpunit`)
 #   final   the image deployed
 # hover passes --build-arg ASSET_URL=assets/<build-id> --build-arg HOVER_BUILD_ID=<build-id>.
 
@@ -158,20 +158,27 @@ FROM ${PHP_RUNTIME} AS base
 WORKDIR /var/task
 COPY --from=vendor /app /var/task
 
-FROM node:20-alpine AS assets
+FROM node:20-alpine AS assets-build
 ARG ASSET_URL
 ENV ASSET_URL=${ASSET_URL}
 WORKDIR /app
 COPY package.json package-lock.json* ./
 RUN npm ci
 COPY . .
-RUN npm run build && mkdir -p /out && cp -r public /out/public
+RUN npm run build
 
-FROM composer:2 AS tests
+FROM scratch AS assets
+COPY --from=assets-build /app/public /public
+
+FROM composer:2 AS vendor-dev
 WORKDIR /app
 COPY composer.json composer.lock ./
-RUN composer install --prefer-dist --no-interaction
+RUN composer install --no-scripts --no-autoloader --prefer-dist --no-interaction
 COPY . .
+RUN composer dump-autoload
+
+FROM base AS tests
+COPY --from=vendor-dev /app /var/task
 RUN vendor/bin/phpunit
 
 FROM base AS final
