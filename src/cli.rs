@@ -43,6 +43,60 @@ pub enum Command {
     /// Print the stage as read from AWS (JSON), as the planner sees it.
     #[command(hide = true)]
     Observe(TemplateArgs),
+    /// Encrypt or decrypt the stage's secrets file with the stage's KMS key.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+    /// Create a stage's files.
+    #[command(subcommand)]
+    Stage(StageCommand),
+    /// Delete everything of a stage in AWS (the manifest stays), after the stage's name is typed.
+    Destroy(DestroyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// Stage name: reads `.hover/<STAGE>.yml`.
+    pub stage: String,
+    /// Destroy without asking for the stage's name to be typed.
+    #[arg(long)]
+    pub auto_approve: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StageCommand {
+    /// Write `.hover/<STAGE>.yml` (every default spelled out), `.hover/.gitignore`,
+    /// `.hover/.Dockerfile` and an empty `.hover/<STAGE>-secrets.plain.env`; never overwrites.
+    New(StageNewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StageNewArgs {
+    /// Stage name: the file `.hover/<STAGE>.yml`.
+    pub stage: String,
+    /// Prefix of every AWS name (default: `<project directory>-<STAGE>`; asked on a terminal).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// AWS region (asked on a terminal; required otherwise).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Shared-config profile (asked on a terminal; none otherwise).
+    #[arg(long)]
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// `.hover/<stage>-secrets.plain.env` → `.hover/<stage>-secrets.env`; removes the plain file.
+    Encrypt(SecretArgs),
+    /// `.hover/<stage>-secrets.env` (hover's or the original Hover's format) → the plain file.
+    Decrypt(SecretArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SecretArgs {
+    /// Stage name: reads `.hover/<STAGE>.yml`.
+    #[arg(long, short = 's')]
+    pub stage: String,
 }
 
 #[derive(Debug, Args)]
@@ -175,6 +229,19 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
     };
     let stdout = std::io::stdout();
     let style = Style::detect(cli.no_color, stdout.is_terminal());
+    let stage = match &cli.command {
+        Command::Plan(a) => Some(a.stage.as_str()),
+        Command::Apply(a) if !std::path::Path::new(&a.target).is_file() => Some(a.target.as_str()),
+        Command::Template(a) => Some(a.stage.as_str()),
+        Command::Destroy(a) => Some(a.stage.as_str()),
+        Command::Secret(SecretCommand::Encrypt(a) | SecretCommand::Decrypt(a)) => {
+            Some(a.stage.as_str())
+        }
+        _ => None,
+    };
+    if let Some(stage) = stage {
+        warn_manifest(&dir, stage);
+    }
     match cli.command {
         Command::Plan(args) => {
             let opts = ops::PlanOptions {
@@ -326,6 +393,87 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
             out.flush()?;
             Ok(i32::try_from(exit_code.clamp(0, 255)).unwrap_or(1))
         }
+        Command::Secret(command) => {
+            let (outcome, verb) = match &command {
+                SecretCommand::Encrypt(a) => {
+                    (ops::secret::encrypt(&dir, &a.stage).await?, "Encrypted")
+                }
+                SecretCommand::Decrypt(a) => {
+                    (ops::secret::decrypt(&dir, &a.stage).await?, "Decrypted")
+                }
+            };
+            let shown =
+                |p: &std::path::Path| p.strip_prefix(&dir).unwrap_or(p).display().to_string();
+            let mut out = stdout.lock();
+            if let Some(alias) = &outcome.key_created {
+                writeln!(out, "Created the stage's key {alias} (yearly rotation on).")?;
+            }
+            match (&command, &outcome.removed) {
+                (SecretCommand::Encrypt(_), Some(plain)) => writeln!(
+                    out,
+                    "{verb} {} into {} ({}) and removed the plain file.",
+                    shown(plain),
+                    shown(&outcome.written),
+                    crate::secrets::HEADER
+                )?,
+                (SecretCommand::Decrypt(a), _) => writeln!(
+                    out,
+                    "{verb} {} ({}) into {}; edit it, then `hover secret encrypt --stage {}`.",
+                    shown(&ops::secret::encrypted_path(&dir, &a.stage)),
+                    outcome.read_format.unwrap_or(crate::secrets::HEADER),
+                    shown(&outcome.written),
+                    a.stage
+                )?,
+                _ => {}
+            }
+            if outcome.gitignore_updated {
+                writeln!(out, "Listed `*-secrets.plain.env` in .hover/.gitignore.")?;
+            }
+            Ok(0)
+        }
+        Command::Destroy(args) => {
+            let opts = ops::destroy::DestroyOptions {
+                dir,
+                stage: args.stage.clone(),
+                auto_approve: args.auto_approve,
+            };
+            let mut ui = TerminalUi::new(style);
+            match ops::destroy::destroy(&opts, &mut ui).await? {
+                ops::destroy::DestroyOutcome::NothingLeft => {}
+                ops::destroy::DestroyOutcome::Destroyed { steps } => {
+                    println!(
+                        "\n{} {steps} steps carried out.",
+                        style.green(&style.bold("Destroy complete!"))
+                    );
+                }
+            }
+            Ok(0)
+        }
+        Command::Stage(StageCommand::New(args)) => {
+            let opts = ops::stage_new::NewStageOptions {
+                dir: dir.clone(),
+                stage: args.stage.clone(),
+                name: args.name.clone(),
+                region: args.region.clone(),
+                profile: args.profile.clone(),
+            };
+            let outcome = ops::stage_new::stage_new(&opts, &mut TerminalAsk)?;
+            let shown =
+                |p: &std::path::Path| p.strip_prefix(&dir).unwrap_or(p).display().to_string();
+            let mut out = stdout.lock();
+            for p in &outcome.written {
+                writeln!(out, "  wrote {}", shown(p))?;
+            }
+            for p in &outcome.kept {
+                writeln!(out, "  kept  {} (exists)", shown(p))?;
+            }
+            writeln!(
+                out,
+                "\nStage `{s}` created. Next: `hover plan {s} --image-tag <tag>` once an image is pushed.",
+                s = outcome.stage
+            )?;
+            Ok(0)
+        }
         Command::Template(args) => {
             let template =
                 ops::template::stage_template(&dir, &args.stage, args.image_tag.as_deref()).await?;
@@ -335,6 +483,76 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
             )?;
             Ok(0)
         }
+    }
+}
+
+/// Shows the stage file's warnings on stderr, before the command runs. A file that does not load
+/// shows nothing here: the command itself reports why.
+fn warn_manifest(dir: &std::path::Path, stage: &str) {
+    if let Ok(manifest) = crate::manifest::load(dir, stage) {
+        for w in manifest.warnings {
+            eprintln!("{:?}", miette::Report::new(crate::manifest::Warning(w)));
+        }
+    }
+}
+
+impl ops::destroy::DestroyUi for TerminalUi {
+    fn show_plan(&mut self, plan: &crate::plan::destroy::DestroyPlan, manifest: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = render::destroy::write_destroy_plan(&mut out, plan, manifest, self.style);
+        let _ = writeln!(out);
+    }
+
+    /// On a terminal, a prompt; otherwise the first line of stdin, if any (`echo NAME | hover
+    /// destroy STAGE`): the name must still be given.
+    fn confirm(&mut self, name: &str) -> Option<String> {
+        let terminal = std::io::stdin().is_terminal();
+        if terminal {
+            print!(
+                "{}\n  Only the stage's name is accepted: `{name}`.\n\n  Enter a value: ",
+                self.style
+                    .bold("Do you really want to destroy every resource of this stage?")
+            );
+            let _ = std::io::stdout().flush();
+        }
+        let mut answer = String::new();
+        match std::io::stdin().read_line(&mut answer) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => {
+                if terminal {
+                    println!();
+                }
+                Some(answer)
+            }
+        }
+    }
+
+    fn progress_line(&mut self, line: &str) {
+        self.line(line);
+    }
+}
+
+/// Questions of `hover stage new`, asked only when stdin is a terminal.
+struct TerminalAsk;
+
+impl ops::stage_new::Ask for TerminalAsk {
+    fn ask(&mut self, question: &str, default: Option<&str>) -> Option<String> {
+        if !std::io::stdin().is_terminal() {
+            return None;
+        }
+        match default {
+            Some(d) => print!("{question} [{d}]: "),
+            None => print!("{question}: "),
+        }
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).ok()?;
+        let answer = answer.trim();
+        Some(if answer.is_empty() {
+            default.unwrap_or("").to_string()
+        } else {
+            answer.to_string()
+        })
     }
 }
 

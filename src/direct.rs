@@ -5,11 +5,12 @@
 
 mod cloudfront;
 mod iam;
+pub mod kms;
 mod lock;
 mod release;
+pub mod teardown;
 
 pub use lock::{read_lock, write_lock, LockWrite};
-
 pub use release::{
     asset_files, content_type, registry_login, upload_assets, AssetUpload, RegistryLogin,
     ASSET_CACHE_CONTROL, UPLOAD_CONCURRENCY,

@@ -206,6 +206,46 @@ pub enum HoverError {
     )]
     WatchLost { stack: String, cause: String },
 
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Secrets(#[from] crate::secrets::SecretsError),
+
+    #[error("{path} does not exist")]
+    #[diagnostic(code(hover::secrets::missing), help("{hint}"))]
+    SecretsFileMissing { path: String, hint: String },
+
+    #[error("{path} exists already: decrypting would overwrite it")]
+    #[diagnostic(
+        code(hover::secrets::plain_exists),
+        help("encrypt it first (`hover secret encrypt`), or remove it if the encrypted file is newer")
+    )]
+    PlainSecretsExist { path: String },
+
+    #[error("the stage already exists: {path}")]
+    #[diagnostic(
+        code(hover::stage_exists),
+        help("hover never overwrites a stage file; choose another stage name, or edit that file")
+    )]
+    StageExists { path: String },
+
+    #[error("{what} is needed, and there is no terminal to ask on")]
+    #[diagnostic(code(hover::needs_flag), help("pass {flag}"))]
+    NeedsFlag {
+        flag: &'static str,
+        what: &'static str,
+    },
+
+    #[error("destroying needs the stage's name `{0}` typed, and nothing was typed")]
+    #[diagnostic(
+        code(hover::destroy_needs_name),
+        help("run it in a terminal and type the name, pipe the name on stdin, or pass --auto-approve; nothing was deleted")
+    )]
+    DestroyNeedsName(String),
+
+    #[error("Destroy cancelled: the name typed is not `{0}`. Nothing was deleted.")]
+    #[diagnostic(code(hover::destroy_cancelled))]
+    DestroyCancelled(String),
+
     #[error("could not write output: {0}")]
     #[diagnostic(code(hover::io))]
     Io(#[from] std::io::Error),

@@ -12,11 +12,13 @@
 //! - [`plan`]      — the only place actions are decided: diff, reasons, dependency order.
 //! - [`render`]    — plans and runs as human text or JSON; no AWS, writes to the writer it is given.
 //! - [`changeset`] — the CloudFormation change-set lifecycle (SDK types stop here too).
-//! - [`direct`]    — writes through service APIs: pre-stack resources, drift repairs, registry login,
-//!   asset uploads (SDK types stop here).
+//! - [`direct`]    — writes through service APIs: pre-stack resources, drift repairs, the secrets
+//!   key, registry login, asset uploads, the stage lock, teardown (SDK types stop here).
 //! - [`release`]   — build ids, releases from published versions, rollback targets, the runtime's
 //!   CLI payloads; its `aws` half publishes, moves `live` and invokes (SDK types stop there).
 //! - [`image`]     — the container tool (docker, podman, buildah): build, export assets, log in, push.
+//! - [`secrets`]   — the stage's secrets file: envelope encryption and its format (pure).
+//! - [`project`]   — the files of a new stage (`hover stage new`): manifest, Dockerfile, ignores.
 //! - [`ops`]       — one function per command, wiring the layers above.
 //! - [`cli`]       — argument parsing and exit codes only.
 //! - [`error`]     — the typed errors shown as diagnostics at the edge.
@@ -31,8 +33,10 @@ pub mod manifest;
 pub mod model;
 pub mod ops;
 pub mod plan;
+pub mod project;
 pub mod release;
 pub mod render;
 pub mod schema;
+pub mod secrets;
 pub mod stage;
 pub mod template;

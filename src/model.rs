@@ -40,6 +40,9 @@ pub struct DesiredStage {
     /// Tag of the image every function runs.
     pub image_tag: String,
     pub stack_role: Option<String>,
+    /// Which logical ids the stage uses: hover's, or the original Hover's for a stage it deployed.
+    #[serde(default)]
+    pub ids: crate::stage::Scheme,
     pub resources: BTreeMap<String, Resource>,
     pub outputs: BTreeMap<String, Value>,
 }
@@ -50,6 +53,20 @@ impl DesiredStage {
         self.resources
             .values()
             .filter(|r| r.provisioner == Provisioner::Stack)
+    }
+
+    /// The logical id of the `live` alias of the function `function_id`, whichever scheme of
+    /// logical ids the stage uses (`HttpFunction` → `HttpAlias`, `HTTPLambda` →
+    /// `HTTPLambdaLiveAlias`).
+    pub fn alias_of(&self, function_id: &str) -> Option<&str> {
+        let by_ref = serde_json::json!({ "Ref": function_id });
+        self.resources
+            .values()
+            .find(|r| {
+                r.resource_type == "AWS::Lambda::Alias"
+                    && r.properties.get("FunctionName") == Some(&by_ref)
+            })
+            .map(|r| r.logical_id.as_str())
     }
 }
 

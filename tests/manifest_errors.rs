@@ -114,11 +114,19 @@ fn cases() -> Vec<Case> {
             "at most 30 seconds").help("API Gateway"),
         case("cli timeout over Lambda's limit", h("cli:\n  timeout: 901\n"), (4, 12), "cli.timeout", "901 is out of range")
             .help("allowed: 1–900"),
-        case("zero timeout", h("queue:\n  default:\n    timeout: 0\n"), (5, 14), "queue.default.timeout", "out of range"),
+        case("zero timeout (the original's Lambda default)", h("queue:\n  default:\n    timeout: 0\n"), (5, 14), "queue.default.timeout",
+            "`0` meant Lambda's default timeout of 3 seconds in the original Hover").help("write `timeout: 3` to keep what runs now"),
+        case("negative timeout", h("queue:\n  default:\n    timeout: -1\n"), (5, 14), "queue.default.timeout", "out of range"),
         case("too many warm containers", h("http:\n  warm: 101\n"), (4, 9), "http.warm", "out of range")
             .help("allowed: 0–100"),
-        case("zero tries", h("queue:\n  default:\n    tries: 0\n"), (5, 12), "queue.default.tries", "0 is out of range")
+        case("zero tries (the original's unlimited)", h("queue:\n  default:\n    tries: 0\n"), (5, 12), "queue.default.tries",
+            "`0` meant unlimited retries in the original Hover").help("dead-letter queue"),
+        case("too many tries", h("queue:\n  default:\n    tries: 1001\n"), (5, 12), "queue.default.tries", "1001 is out of range")
             .help("allowed: 1–1000"),
+        case("zero memory (the original's Lambda default)", h("cli:\n  memory: 0\n"), (4, 11), "cli.memory",
+            "`0` meant Lambda's default of 128 MB in the original Hover").help("write `memory: 128`"),
+        case("reserved Lambda variable", h("environment:\n  AWS_DEFAULT_REGION: eu-west-1\n"), (4, 3), "environment.AWS_DEFAULT_REGION",
+            "is reserved by Lambda").help("stage's region"),
         case("visibility timeout shorter than timeout", h("queue:\n  default:\n    timeout: 120\n    visibility-timeout: 60\n"),
             (6, 25), "queue.default.visibility-timeout", "shorter than the worker's timeout 120"),
         case("visibility timeout over SQS's limit", h("queue:\n  default:\n    visibility-timeout: 50000\n"), (5, 25),
@@ -341,7 +349,7 @@ fn report_renders_a_code_frame_at_the_problem() {
 fn report_of_many_problems_frames_each_one() {
     let err = parse(
         ".hover/dev.yml",
-        &h("http:\n  memroy: 512\ncli:\n  timeout: 0\n"),
+        &h("http:\n  memroy: 512\ncli:\n  timeout: 901\n"),
     )
     .expect_err("two problems");
     let out = render(&err);

@@ -64,7 +64,9 @@ fn run_case(dir: &Path) -> Outputs {
         .map(|t| t.trim().to_string())
         .or_else(|| live_image_tag(&observed))
         .unwrap_or_else(|| panic!("{}: no image-tag file and no live image", dir.display()));
-    let desired = hover::stage::desired(&manifest, &tag);
+    // A stack the original Hover deployed keeps its logical ids, as `hover plan` decides.
+    let scheme = hover::stage::Scheme::of_stack(observed.stack.as_ref());
+    let desired = hover::stage::desired_with(&manifest, &tag, scheme);
     let plan =
         hover::plan::plan(&desired, &observed).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let mut text = Vec::new();
@@ -126,4 +128,53 @@ fn first_difference(expected: &str, actual: &str) -> String {
         expected.lines().count(),
         actual.lines().count()
     )
+}
+
+/// The recorded original-Hover stage: the plan takes it over with in-place updates and additions
+/// only, says so once, and keeps the original's logical ids.
+#[test]
+fn original_stage_is_taken_over_without_replacing_or_deleting() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("plans/takeover-original");
+    let manifest = hover::manifest::load(&dir, "dev").expect("manifest");
+    let observed: ObservedStage = serde_json::from_str(
+        &fs::read_to_string(dir.join("observed.json")).expect("observed.json"),
+    )
+    .expect("observed");
+    let scheme = hover::stage::Scheme::of_stack(observed.stack.as_ref());
+    assert_eq!(scheme, hover::stage::Scheme::Original);
+    let tag = live_image_tag(&observed).expect("live tag");
+    let desired = hover::stage::desired_with(&manifest, &tag, scheme);
+    let plan = hover::plan::plan(&desired, &observed).expect("plan");
+    assert!(plan.takeover);
+    for c in &plan.resource_changes {
+        assert!(
+            matches!(
+                c.action,
+                hover::plan::Action::NoOp
+                    | hover::plan::Action::Update
+                    | hover::plan::Action::Create
+            ),
+            "{} {:?}",
+            c.logical_id,
+            c.action
+        );
+        if c.action == hover::plan::Action::Create {
+            assert!(
+                !observed
+                    .stack
+                    .as_ref()
+                    .is_some_and(|s| s.resources.contains_key(&c.logical_id)),
+                "{} is in the stack",
+                c.logical_id
+            );
+        }
+    }
+    for kept in ["HTTPLambda", "defaultQueue", "CFDistribution", "ApiGateway"] {
+        assert!(desired.resources.contains_key(kept), "{kept}");
+    }
+    let mut text = Vec::new();
+    render::text::write_plan(&mut text, &plan, Style::PLAIN).expect("render");
+    let text = String::from_utf8(text).expect("utf-8");
+    assert_eq!(text.matches("Take-over:").count(), 1);
+    assert!(!text.contains("changed outside of hover"), "{text}");
 }

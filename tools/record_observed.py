@@ -6,6 +6,9 @@ what `hover observe` reads to a file. Run through the emulator wrapper:
 
     localstack/run "$HOVER_EMULATOR_PYTHON" tools/record_observed.py \
         --manifest plans/no-changes/.hover/dev.yml --tag v1 --out /tmp/observed.json [--drift]
+
+With --original the stage is deployed as the original Hover did (tests/e2e/original_hover.py:
+its template, created directly), for the take-over cases.
 """
 import argparse
 import os
@@ -18,6 +21,7 @@ import boto3
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 import push_image  # noqa: E402
 
 
@@ -27,6 +31,7 @@ def main():
     p.add_argument("--tag", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--drift", action="store_true", help="change settings outside hover after applying")
+    p.add_argument("--original", action="store_true", help="deploy with the original Hover's template instead")
     a = p.parse_args()
     hover = os.environ.get("HOVER_BIN") or os.path.join(
         os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/hover/target")), "debug", "hover"
@@ -43,8 +48,21 @@ def main():
         region = "us-east-1"
         sys.argv = ["push_image", "--region", region, "--repository", name, "--tag", a.tag]
         push_image.main()
-        subprocess.run([hover, "--dir", project, "apply", stage, "--image-tag", a.tag, "--auto-approve", "--no-color"],
-                       check=True, stdout=subprocess.DEVNULL)
+        if a.original:
+            import yaml
+            import original_hover
+            from conftest import Aws
+
+            with open(a.manifest) as f:
+                m = yaml.safe_load(f)
+            aws = Aws(os.environ["AWS_ENDPOINT_URL"], region)
+            role = (m.get("auth") or {}).get("lambda-role", "")
+            if role:
+                original_hover.lambda_role(aws, role.rsplit("/", 1)[-1].removesuffix("-lambda"))
+            original_hover.deploy(aws, m, a.tag)
+        else:
+            subprocess.run([hover, "--dir", project, "apply", stage, "--image-tag", a.tag, "--auto-approve", "--no-color"],
+                           check=True, stdout=subprocess.DEVNULL)
         if a.drift:
             boto3.client("lambda", region_name=region).update_function_configuration(
                 FunctionName=f"{name}-http", MemorySize=2048)

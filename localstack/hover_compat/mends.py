@@ -149,6 +149,39 @@ _FUNCTION_CREATE_PROPS = (
 
 
 @mend
+def mend_kms_disabled_key_refused() -> None:
+    """moto: Encrypt, Decrypt and GenerateDataKey succeed with a disabled key or one pending
+    deletion; AWS refuses them (``DisabledException`` / ``KMSInvalidStateException``), which is
+    what hover's secrets commands must report without writing anything."""
+    from moto.core.exceptions import JsonRESTError
+    from moto.kms.models import KmsBackend
+
+    if getattr(KmsBackend.encrypt, "_hover_mended", False):
+        return
+    encrypt = KmsBackend.encrypt
+    decrypt = KmsBackend.decrypt
+
+    def refuse(key: Any) -> None:
+        if key.key_state == "Disabled":
+            raise JsonRESTError("DisabledException", f"{key.arn} is disabled.")
+        if key.key_state == "PendingDeletion":
+            raise JsonRESTError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
+
+    def mended_encrypt(self, key_id: str, plaintext: bytes, encryption_context: dict):
+        refuse(self.keys[self.any_id_to_key_id(key_id)])
+        return encrypt(self, key_id, plaintext, encryption_context)
+
+    def mended_decrypt(self, ciphertext_blob: bytes, encryption_context: dict, key_id=None):
+        plaintext, arn = decrypt(self, ciphertext_blob, encryption_context, key_id)
+        refuse(self.keys[self.any_id_to_key_id(arn)])
+        return plaintext, arn
+
+    mended_encrypt._hover_mended = True  # type: ignore[attr-defined]
+    KmsBackend.encrypt = mended_encrypt
+    KmsBackend.decrypt = mended_decrypt
+
+
+@mend
 def mend_lambda_image_package_type() -> None:
     """Image functions created through CloudFormation keep ``PackageType: Image``.
 

@@ -101,6 +101,25 @@ def check_kms_key_policy_object(aws, name):
         assert kms.encrypt(KeyId=key_id, Plaintext=b"x")["CiphertextBlob"]
 
 
+def check_kms_disabled_key_refused(aws, name):
+    kms = aws("kms")
+    key_id = kms.create_key(Description=name)["KeyMetadata"]["KeyId"]
+    blob = kms.encrypt(KeyId=key_id, Plaintext=b"x")["CiphertextBlob"]
+    kms.disable_key(KeyId=key_id)
+    for call in (
+        lambda: kms.generate_data_key(KeyId=key_id, KeySpec="AES_256"),
+        lambda: kms.encrypt(KeyId=key_id, Plaintext=b"x"),
+        lambda: kms.decrypt(CiphertextBlob=blob),
+    ):
+        try:
+            call()
+        except kms.exceptions.DisabledException:
+            continue
+        raise AssertionError("a disabled key was used")
+    kms.enable_key(KeyId=key_id)
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"x"
+
+
 def check_lambda_image_package_type(aws, name):
     fname = f"img-{_uid()}"
     tpl = {"Resources": {"Role": ROLE, "Fn": _fn(fname)}}
@@ -564,6 +583,7 @@ def check_cloudfront_s3_origin_config(aws, name):
 CHECKS = {
     "change_set_outputs": (check_change_set_outputs, True),
     "kms_key_policy_object": (check_kms_key_policy_object, True),
+    "kms_disabled_key_refused": (check_kms_disabled_key_refused, True),
     "lambda_image_package_type": (check_lambda_image_package_type, True),
     "lambda_function_update": (check_lambda_function_update, True),
     "lambda_permission_lifecycle": (check_lambda_permission_lifecycle, True),

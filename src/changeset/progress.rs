@@ -527,6 +527,7 @@ mod tests {
                 before: None,
                 after: None,
                 depends_on: vec![],
+                template_only: vec![],
             };
         let plan = Plan {
             format_version: crate::plan::FORMAT_VERSION.to_string(),
@@ -559,6 +560,7 @@ mod tests {
             ],
             warnings: vec![],
             observed_digest: String::new(),
+            takeover: false,
         };
         let mut p = Progress::for_plan("hover-prod", &plan);
         assert_eq!(

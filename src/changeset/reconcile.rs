@@ -104,7 +104,8 @@ fn agrees(action: Action, change: &CfnChange) -> bool {
 ///
 /// - Add ↔ create; Remove ↔ destroy; Modify with `Replacement: True` ↔ replace, `False` ↔ update
 ///   in place, `Conditional` or no replacement field ↔ either.
-/// - A change on a resource the plan leaves alone is a mismatch unless every detail is `Dynamic`.
+/// - A change on a resource the plan leaves alone is a mismatch unless every detail is `Dynamic`,
+///   or the plan knows only its template expression changes (a Modify without replacement).
 /// - A planned change missing from the change set is a mismatch, unless it comes only from changes
 ///   made outside hover (then it is listed in `unconfirmed_drift`).
 /// - A change the plan does not have at all (or on a resource hover provisions directly) is a mismatch.
@@ -132,7 +133,10 @@ pub fn reconcile(plan: &Plan, changes: &[CfnChange]) -> Reconciliation {
                 }
             }
             Some(c) if rc.action == Action::NoOp => {
-                only_dynamic(c) && c.action != "Add" && c.action != "Remove"
+                (only_dynamic(c) && c.action != "Add" && c.action != "Remove")
+                    || (!rc.template_only.is_empty()
+                        && c.action == "Modify"
+                        && c.replacement.as_deref() != Some("True"))
             }
             Some(c) => agrees(rc.action, c),
         };
@@ -206,6 +210,7 @@ mod tests {
             before: None,
             after: None,
             depends_on: vec![],
+            template_only: vec![],
         }
     }
 
@@ -220,6 +225,7 @@ mod tests {
             resource_changes: changes,
             warnings: vec![],
             observed_digest: String::new(),
+            takeover: false,
         }
     }
 
@@ -265,6 +271,27 @@ mod tests {
         );
         assert_eq!(r, Reconciliation::default());
         assert!(r.agrees());
+    }
+
+    #[test]
+    fn a_template_only_rewrite_is_a_modify_without_replacement() {
+        let mut rewritten = rc("MappingJobs", Action::NoOp, &[]);
+        rewritten.template_only = vec!["FunctionName".to_string()];
+        let p = plan(vec![rewritten, rc("Logs", Action::NoOp, &[])]);
+        // Expected where the plan knows only the expression changes.
+        let r = reconcile(
+            &p,
+            &[cfn("MappingJobs", "Modify", Some("False"), &["Static"])],
+        );
+        assert!(r.agrees(), "{r:?}");
+        // Never a replacement, and never on a resource whose template does not change.
+        let r = reconcile(
+            &p,
+            &[cfn("MappingJobs", "Modify", Some("True"), &["Static"])],
+        );
+        assert_eq!(r.mismatches.len(), 1);
+        let r = reconcile(&p, &[cfn("Logs", "Modify", Some("False"), &["Static"])]);
+        assert_eq!(r.mismatches.len(), 1);
     }
 
     #[test]

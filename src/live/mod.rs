@@ -12,6 +12,7 @@ mod ecr;
 pub mod error;
 mod events;
 mod iam;
+pub mod inventory;
 mod json;
 mod kms;
 mod lambda;

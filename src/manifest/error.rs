@@ -189,6 +189,36 @@ fn frame_fits(text: &str, span: SourceSpan) -> bool {
         && span.len() <= 4 * FRAME_LINE_MAX
 }
 
+/// A located warning as miette renders it (severity warning): the headline carries
+/// file:line:column and key path, the help says what to do.
+#[derive(Debug)]
+pub struct Warning(pub Problem);
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.headline())
+    }
+}
+
+impl std::error::Error for Warning {}
+
+impl Diagnostic for Warning {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new("hover::manifest::warning"))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Warning)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.0
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+}
+
 /// A problem as miette renders it: headline above a code frame, help below it.
 #[derive(Debug)]
 struct Frame {

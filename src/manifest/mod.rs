@@ -5,7 +5,7 @@ mod error;
 mod parse;
 mod yaml;
 
-pub use error::{ManifestError, Problem, Problems};
+pub use error::{ManifestError, Problem, Problems, Warning};
 pub use parse::{load, parse, strip_artisan, LOG_RETENTION_DAYS, REGIONS};
 
 use std::collections::BTreeMap;
@@ -24,6 +24,8 @@ pub mod defaults {
     pub const VISIBILITY_MARGIN: u32 = 10;
     pub const LOG_RETENTION_DAYS: u32 = 14;
     pub const DOCKERFILE: &str = ".Dockerfile";
+    /// Lambda's limit on a function's environment variables, keys and values together (bytes).
+    pub const ENVIRONMENT_LIMIT: usize = 4096;
 }
 
 /// A validated stage manifest. Every value is within what AWS accepts; every omitted number carries
@@ -50,6 +52,9 @@ pub struct Manifest {
     pub cli: Cli,
     /// Queue workers by their manifest key (sorted).
     pub queue: BTreeMap<String, Worker>,
+    /// Things worth knowing that do not stop the stage (a secret-looking key in `environment`),
+    /// located like problems, sorted by position.
+    pub warnings: Vec<Problem>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

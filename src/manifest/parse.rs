@@ -258,6 +258,7 @@ pub fn parse(file: &str, text: &str) -> Result<Manifest, ManifestError> {
         file,
         text,
         problems: Vec::new(),
+        warnings: Vec::new(),
     };
     for p in &doc.problems {
         c.at(
@@ -286,7 +287,12 @@ pub fn parse(file: &str, text: &str) -> Result<Manifest, ManifestError> {
         }
     };
     match manifest {
-        Some(m) if c.problems.is_empty() => Ok(m),
+        Some(mut m) if c.problems.is_empty() => {
+            c.warnings
+                .sort_by_key(|w| (w.line(), w.column(), w.path().to_string()));
+            m.warnings = c.warnings;
+            Ok(m)
+        }
         _ => Err(ManifestError::Invalid(Problems::new(
             file,
             text,
@@ -301,6 +307,55 @@ struct Checker<'a> {
     file: &'a str,
     text: &'a str,
     problems: Vec<Problem>,
+    warnings: Vec<Problem>,
+}
+
+/// Environment variables Lambda reserves: a function configuration that sets one is refused.
+const LAMBDA_RESERVED: &[&str] = &[
+    "_HANDLER",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+];
+
+/// Variables hover sets on every function (queue workers add `QUEUE_TRIES` and `QUEUE_BACKOFF`).
+pub const HOVER_VARIABLES: &[&str] = &[
+    "SQS_PREFIX",
+    "SQS_SUFFIX",
+    "ASSET_URL",
+    "CACHE_PREFIX",
+    "APP_CONFIG_CACHE",
+    "QUEUE_TRIES",
+    "QUEUE_BACKOFF",
+];
+
+/// Longest image tag ECR accepts: the `ASSET_URL` budget, whatever the build id.
+const MAX_TAG: usize = 128;
+
+/// Why Lambda refuses `name` as a variable, if it does, with what to do instead.
+fn reserved_variable(name: &str) -> Option<(String, String)> {
+    if !(LAMBDA_RESERVED.contains(&name) || name.starts_with("AWS_LAMBDA_")) {
+        return None;
+    }
+    let help = match name {
+        "AWS_ACCESS_KEY" | "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" | "AWS_SESSION_TOKEN" => {
+            "the functions get credentials from their execution role; give the role the permissions instead (`auth.lambda-role`)"
+        }
+        "AWS_REGION" | "AWS_DEFAULT_REGION" => {
+            "Lambda sets it to the stage's region; remove it"
+        }
+        _ => "Lambda sets it itself; remove it",
+    };
+    Some((
+        format!("`{name}` is reserved by Lambda: a function that sets it is refused"),
+        help.to_string(),
+    ))
 }
 
 /// The known entries of one mapping, by key.
@@ -523,6 +578,25 @@ impl<'a> Checker<'a> {
 
     fn report(&mut self, node: &Node, path: &str, message: &str, help: Option<String>) {
         self.at(node.span.offset, node.span.len, path, message, help);
+    }
+
+    /// The stage name: the file's name without its extension.
+    fn stage(&self) -> String {
+        Path::new(self.file)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "<stage>".into())
+    }
+
+    /// Records a warning at `node` (located like a problem; it does not stop the stage).
+    fn warn(&mut self, node: &Node, path: &str, message: &str, help: Option<String>) {
+        let before = self.problems.len();
+        self.report(node, path, message, help);
+        if let Some(w) = self.problems.pop() {
+            if self.problems.len() == before {
+                self.warnings.push(w);
+            }
+        }
     }
 
     /// The known entries of a mapping; unknown keys and non-mappings are reported. A null value
@@ -754,6 +828,11 @@ impl<'a> Checker<'a> {
             .get("queue")
             .map(|(_, v)| self.queue(v, name.as_deref()))
             .unwrap_or_default();
+        if let (Some((key, _)), Some(name), Some(region)) =
+            (top.get("environment"), name.as_deref(), region.as_deref())
+        {
+            self.environment_size(key, &environment, name, region, &queue);
+        }
 
         Manifest {
             name: name.unwrap_or_default(),
@@ -770,6 +849,7 @@ impl<'a> Checker<'a> {
             http,
             cli,
             queue,
+            warnings: Vec::new(),
         }
     }
 
@@ -913,9 +993,33 @@ impl<'a> Checker<'a> {
                 );
                 continue;
             }
+            if let Some((message, help)) = reserved_variable(name) {
+                self.report(key, &path, &message, Some(help));
+                continue;
+            }
+            if HOVER_VARIABLES.contains(&name) {
+                self.report(
+                    key,
+                    &path,
+                    &format!("`{name}` is set by hover on every function"),
+                    Some(format!(
+                        "hover's {} would replace it; remove it, or use another name",
+                        HOVER_VARIABLES.join(", ")
+                    )),
+                );
+                continue;
+            }
             match &value.kind {
-                Kind::Scalar { value, .. } => {
-                    env.insert(name.to_string(), value.clone());
+                Kind::Scalar { value: text, .. } => {
+                    if crate::plan::mask::looks_secret(name, text) {
+                        self.warn(
+                            key,
+                            &path,
+                            &format!("`{name}` looks like a secret: the manifest is committed, and every function's configuration shows it"),
+                            Some(format!("move it to `.hover/{stage}-secrets.plain.env` and run `hover secret encrypt --stage {stage}`: the image then carries it encrypted", stage = self.stage())),
+                        );
+                    }
+                    env.insert(name.to_string(), text.clone());
                 }
                 Kind::Null => {
                     env.insert(name.to_string(), String::new());
@@ -932,6 +1036,70 @@ impl<'a> Checker<'a> {
             }
         }
         env
+    }
+
+    /// Lambda refuses a function whose variables (keys and values) exceed 4 KB: the manifest's
+    /// and hover's own together, for the function that carries the most (a queue worker with the
+    /// longest backoff), counting the image tag at ECR's longest.
+    fn environment_size(
+        &mut self,
+        key: &Node,
+        env: &BTreeMap<String, String>,
+        name: &str,
+        region: &str,
+        workers: &BTreeMap<String, Worker>,
+    ) {
+        let own: usize = env.iter().map(|(k, v)| k.len() + v.len()).sum();
+        let sqs_prefix = format!("https://sqs.{region}.amazonaws.com/123456789012");
+        let base = [
+            ("SQS_PREFIX", sqs_prefix.len()),
+            ("SQS_SUFFIX", name.len() + 1),
+            ("ASSET_URL", "/assets/".len() + MAX_TAG),
+            ("CACHE_PREFIX", name.len()),
+            (
+                "APP_CONFIG_CACHE",
+                "/tmp/storage/bootstrap/cache/config.php".len(),
+            ),
+        ]
+        .iter()
+        .map(|(k, v)| k.len() + v)
+        .sum::<usize>();
+        let worker = workers
+            .values()
+            .map(|w| {
+                let backoff: Vec<String> = w.backoff.iter().map(u32::to_string).collect();
+                "QUEUE_TRIES".len()
+                    + w.tries.to_string().len()
+                    + "QUEUE_BACKOFF".len()
+                    + backoff.join(",").len()
+            })
+            .max()
+            .unwrap_or(0);
+        let hover = base + worker;
+        let limit = defaults::ENVIRONMENT_LIMIT;
+        if own + hover > limit {
+            let mut largest: Vec<(&String, usize)> =
+                env.iter().map(|(k, v)| (k, k.len() + v.len())).collect();
+            largest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            let top: Vec<String> = largest
+                .iter()
+                .take(3)
+                .map(|(k, n)| format!("{k} ({n} bytes)"))
+                .collect();
+            self.report(
+                key,
+                "environment",
+                &format!(
+                    "the functions' variables would take {} bytes ({own} from the manifest, up to {hover} set by hover), Lambda allows {limit}",
+                    own + hover
+                ),
+                Some(format!(
+                    "shorten or remove {} bytes; the largest: {}; long values and secrets belong in the stage's encrypted secrets file (`hover secret`)",
+                    own + hover - limit,
+                    top.join(", ")
+                )),
+            );
+        }
     }
 
     fn deploy_commands(&mut self, node: &Node) -> Vec<String> {
@@ -1086,6 +1254,17 @@ impl<'a> Checker<'a> {
         if !matches!(node.kind, Kind::Map(_)) {
             return None;
         }
+        // Both lists empty: no VPC, as the original Hover read it (it always wrote a VpcConfig).
+        let empty = |n: Option<(&Node, &Node)>| {
+            n.is_some_and(|(_, v)| match &v.kind {
+                Kind::Seq(items) => items.is_empty(),
+                Kind::Null => true,
+                _ => false,
+            })
+        };
+        if empty(f.get("subnets")) && empty(f.get("security-groups")) {
+            return None;
+        }
         let subnets = self.ids(
             key,
             f.get("subnets").map(|(_, v)| v),
@@ -1108,20 +1287,58 @@ impl<'a> Checker<'a> {
 
     fn memory(&mut self, f: &Fields<'_>, path: &str, default: u32) -> u32 {
         f.get("memory")
-            .and_then(|(_, v)| self.ranged(v, &join(path, "memory"), 128, 10_240, "memory (MB)"))
+            .and_then(|(_, v)| {
+                let p = join(path, "memory");
+                if self.original_zero(v, &p, "Lambda's default of 128 MB", format!("write `memory: 128` to keep what runs now, or remove the key for hover's default of {default} MB")) {
+                    return None;
+                }
+                self.ranged(v, &p, 128, 10_240, "memory (MB)")
+            })
             .unwrap_or(default)
     }
 
+    /// A function timeout in seconds, 1..=`max`.
+    fn timeout(&mut self, node: &Node, path: &str, max: i64, default: u32) -> Option<u32> {
+        if self.original_zero(
+            node,
+            path,
+            "Lambda's default timeout of 3 seconds",
+            format!("write `timeout: 3` to keep what runs now, or remove the key for hover's default of {default} s"),
+        ) {
+            return None;
+        }
+        self.ranged(node, path, 1, max, "timeout (seconds)")
+    }
+
+    /// Reserved concurrency; `0` means none, as it did in the original Hover (a reservation of
+    /// zero would stop the function).
     fn concurrency(&mut self, f: &Fields<'_>, path: &str) -> Option<u32> {
-        f.get("concurrency").and_then(|(_, v)| {
-            self.ranged(
-                v,
-                &join(path, "concurrency"),
-                0,
-                1000,
-                "reserved concurrency",
-            )
-        })
+        f.get("concurrency")
+            .and_then(|(_, v)| {
+                self.ranged(
+                    v,
+                    &join(path, "concurrency"),
+                    0,
+                    1000,
+                    "reserved concurrency",
+                )
+            })
+            .filter(|c| *c > 0)
+    }
+
+    /// `0`, which the original Hover read as "leave it to Lambda": a located error saying what
+    /// changed. True when reported.
+    fn original_zero(&mut self, node: &Node, path: &str, meant: &str, help: String) -> bool {
+        if !matches!(&node.kind, Kind::Scalar { value, plain: true } if value == "0") {
+            return false;
+        }
+        self.report(
+            node,
+            path,
+            &format!("`0` meant {meant} in the original Hover; hover does not read it that way"),
+            Some(help),
+        );
+        true
     }
 
     fn http(&mut self, entry: Option<(&Node, &Node)>, account: Option<&str>) -> Http {
@@ -1137,6 +1354,14 @@ impl<'a> Checker<'a> {
         let timeout = f
             .get("timeout")
             .and_then(|(_, v)| {
+                if self.original_zero(
+                    v,
+                    "http.timeout",
+                    "Lambda's default timeout of 3 seconds",
+                    format!("write `timeout: 3` to keep what runs now, or remove the key for hover's default of {} s", defaults::HTTP_TIMEOUT),
+                ) {
+                    return None;
+                }
                 let n = self.int(v, "http.timeout")?;
                 if n > 30 {
                     self.report(
@@ -1332,7 +1557,7 @@ impl<'a> Checker<'a> {
             memory: self.memory(&f, "cli", defaults::CLI_MEMORY),
             timeout: f
                 .get("timeout")
-                .and_then(|(_, v)| self.ranged(v, "cli.timeout", 1, 900, "timeout (seconds)"))
+                .and_then(|(_, v)| self.timeout(v, "cli.timeout", 900, defaults::CLI_TIMEOUT))
                 .unwrap_or(defaults::CLI_TIMEOUT),
             concurrency: self.concurrency(&f, "cli"),
         }
@@ -1459,14 +1684,20 @@ impl<'a> Checker<'a> {
 
             let f = self.fields(value, &path, WORKER_KEYS);
             let memory = self.memory(&f, &path, defaults::QUEUE_MEMORY);
-            let timeout_set = f
-                .get("timeout")
-                .map(|(_, v)| self.ranged(v, &join(&path, "timeout"), 1, 900, "timeout (seconds)"));
+            let timeout_set = f.get("timeout").map(|(_, v)| {
+                self.timeout(v, &join(&path, "timeout"), 900, defaults::QUEUE_TIMEOUT)
+            });
             let timeout = timeout_set.flatten().unwrap_or(defaults::QUEUE_TIMEOUT);
             let concurrency = self.concurrency(&f, &path);
             let tries = f
                 .get("tries")
-                .and_then(|(_, v)| self.ranged(v, &join(&path, "tries"), 1, 1000, "tries"))
+                .and_then(|(_, v)| {
+                    let p = join(&path, "tries");
+                    if self.original_zero(v, &p, "unlimited retries", format!("hover never retries forever: after `tries` receives a message moves to the dead-letter queue; write the attempts you want (1–1000), or remove the key for {}", defaults::QUEUE_TRIES)) {
+                        return None;
+                    }
+                    self.ranged(v, &p, 1, 1000, "tries")
+                })
                 .unwrap_or(defaults::QUEUE_TRIES);
             let backoff = f
                 .get("backoff")
@@ -1734,8 +1965,121 @@ queue:
                     },
                 ),
             ]),
+            warnings: vec![],
         };
         assert_eq!(m, expected);
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        match parse(".hover/dev.yml", text) {
+            Ok(_) => vec![],
+            Err(e) => e.problems().iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn empty_vpc_lists_mean_no_vpc_as_in_the_original() {
+        let m = minimal("vpc:\n  subnets: []\n  security-groups: []\n");
+        assert_eq!(m.vpc, None);
+        let p = problems("name: shop\nregion: us-east-1\nvpc:\n  subnets: []\n  security-groups: [sg-0123456789abcdef0]\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].contains("vpc.subnets: must not be empty"), "{}", p[0]);
+    }
+
+    #[test]
+    fn zero_concurrency_means_no_reservation_as_in_the_original() {
+        let m = minimal("http:\n  concurrency: 0\ncli:\n  concurrency: 0\nqueue:\n  default:\n    concurrency: 0\n");
+        assert_eq!(m.http.concurrency, None);
+        assert_eq!(m.cli.concurrency, None);
+        assert_eq!(m.queue["default"].concurrency, None);
+        assert_eq!(
+            minimal("http:\n  concurrency: 3\n").http.concurrency,
+            Some(3)
+        );
+    }
+
+    #[test]
+    fn zeros_the_original_read_as_lambda_defaults_are_located_errors_saying_what_changed() {
+        let p = problems("name: shop\nregion: us-east-1\nhttp:\n  memory: 0\n  timeout: 0\ncli:\n  timeout: 0\nqueue:\n  default:\n    tries: 0\n");
+        assert_eq!(p.len(), 4, "{p:?}");
+        assert!(p[0].starts_with(".hover/dev.yml:4:11: http.memory: `0` meant Lambda's default of 128 MB in the original Hover"), "{}", p[0]);
+        assert!(
+            p[0].contains("help: write `memory: 128` to keep what runs now"),
+            "{}",
+            p[0]
+        );
+        assert!(p[1].starts_with(".hover/dev.yml:5:12: http.timeout: `0` meant Lambda's default timeout of 3 seconds"), "{}", p[1]);
+        assert!(
+            p[2].starts_with(".hover/dev.yml:7:12: cli.timeout:"),
+            "{}",
+            p[2]
+        );
+        assert!(
+            p[3].starts_with(
+                ".hover/dev.yml:10:12: queue.default.tries: `0` meant unlimited retries"
+            ),
+            "{}",
+            p[3]
+        );
+    }
+
+    #[test]
+    fn environment_keys_lambda_refuses_or_hover_sets_are_located_errors() {
+        let p = problems("name: shop\nregion: us-east-1\nenvironment:\n  AWS_REGION: eu-west-1\n  AWS_SECRET_ACCESS_KEY: x\n  AWS_LAMBDA_FUNCTION_NAME: f\n  SQS_PREFIX: y\n  AWS_BUCKET: ok\n");
+        assert_eq!(p.len(), 4, "{p:?}");
+        assert!(
+            p[0].starts_with(
+                ".hover/dev.yml:4:3: environment.AWS_REGION: `AWS_REGION` is reserved by Lambda"
+            ),
+            "{}",
+            p[0]
+        );
+        assert!(p[1].contains("execution role"), "{}", p[1]);
+        assert!(p[2].contains("AWS_LAMBDA_FUNCTION_NAME"), "{}", p[2]);
+        assert!(p[3].contains("`SQS_PREFIX` is set by hover"), "{}", p[3]);
+    }
+
+    #[test]
+    fn environment_over_lambdas_4_kb_is_a_located_error() {
+        let big = "x".repeat(1000);
+        let text = format!("name: shop\nregion: us-east-1\nenvironment:\n  A: {big}\n  B: {big}\n  C: {big}\n  D: {big}\n");
+        let p = problems(&text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with(
+                ".hover/dev.yml:3:1: environment: the functions' variables would take"
+            ),
+            "{}",
+            p[0]
+        );
+        assert!(p[0].contains("Lambda allows 4096"), "{}", p[0]);
+        // Just under the limit with hover's own variables: accepted.
+        let fits = format!(
+            "name: shop\nregion: us-east-1\nenvironment:\n  A: {}\n",
+            "x".repeat(3700)
+        );
+        assert!(problems(&fits).is_empty());
+    }
+
+    #[test]
+    fn a_secret_looking_variable_is_a_located_warning_pointing_at_hover_secret() {
+        let m = minimal("environment:\n  APP_ENV: dev\n  DB_PASSWORD: hunter2\n  SESSION_DRIVER: cookie\n  STRIPE_KEY: sk\n");
+        let w: Vec<String> = m.warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w[0].starts_with(
+                ".hover/dev.yml:5:3: environment.DB_PASSWORD: `DB_PASSWORD` looks like a secret"
+            ),
+            "{}",
+            w[0]
+        );
+        assert!(
+            w[0].contains("hover secret encrypt --stage dev"),
+            "{}",
+            w[0]
+        );
+        assert!(w[1].contains("STRIPE_KEY"), "{}", w[1]);
+        assert_eq!(m.environment["DB_PASSWORD"], "hunter2");
     }
 
     #[test]

@@ -343,12 +343,11 @@ async fn pin_latest(planned: &PlannedStage, ui: &mut dyn ApplyUi) -> Result<(), 
         .values()
         .filter(|r| r.resource_type == crate::ops::apply::FUNCTION_TYPE)
         .filter(|r| {
-            let alias = r
-                .logical_id
-                .strip_suffix("Function")
-                .map(|prefix| format!("{prefix}Alias"));
             planned.observed.resources.contains_key(&r.logical_id)
-                && alias.is_some_and(|a| planned.observed.resources.contains_key(&a))
+                && planned
+                    .desired
+                    .alias_of(&r.logical_id)
+                    .is_some_and(|a| planned.observed.resources.contains_key(a))
         })
         .map(|r| r.name.clone())
         .collect();

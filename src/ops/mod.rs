@@ -4,10 +4,13 @@
 pub mod apply;
 pub mod build;
 pub mod deploy;
+pub mod destroy;
 pub mod lock;
 pub mod plan;
 pub mod release;
 pub mod saved;
+pub mod secret;
+pub mod stage_new;
 pub mod template;
 
 pub use apply::{apply, ApplyOptions, ApplyOutcome, ApplyTarget, ApplyUi};

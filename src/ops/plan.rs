@@ -72,7 +72,9 @@ pub async fn read(
 ) -> Result<(DesiredStage, ObservedStage), HoverError> {
     let account = check_account(manifest, clients).await?;
     let stack = live::read_stack(clients, &manifest.name).await?;
-    let provisional = stage::desired(manifest, image_tag.unwrap_or(""));
+    // A stack the original Hover deployed keeps its logical ids (see `stage::ids`).
+    let scheme = stage::Scheme::of_stack(stack.as_ref());
+    let provisional = stage::desired_with(manifest, image_tag.unwrap_or(""), scheme);
     let targets = stage::live_targets(&provisional, stack.as_ref(), &account);
     let observed = live::read_resources(clients, Some(account), stack, &targets).await?;
     let tag = match image_tag {
@@ -82,14 +84,15 @@ pub async fn read(
             repository: manifest.name.clone(),
         })?,
     };
-    Ok((stage::desired(manifest, &tag), observed))
+    Ok((stage::desired_with(manifest, &tag, scheme), observed))
 }
 
-/// The tag the stage's HTTP function runs now, if any.
+/// The tag the stage's HTTP function runs now, if any (under either scheme's logical id).
 pub fn live_image_tag(observed: &ObservedStage) -> Option<String> {
-    let uri = observed
-        .resources
-        .get("HttpFunction")?
+    let http = stage::ids::Part::Http;
+    let uri = [stage::Scheme::Hover, stage::Scheme::Original]
+        .iter()
+        .find_map(|s| observed.resources.get(&s.function(http)))?
         .properties
         .get("Code")?
         .get("ImageUri")?

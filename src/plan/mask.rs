@@ -41,6 +41,42 @@ pub fn is_secret_key(key: &str) -> bool {
             .any(|w| SECRET_WORDS.contains(&w))
 }
 
+/// Words that make a variable name look secret enough to warn about: the masking words without
+/// those common in Laravel's non-secret settings (`SESSION_DRIVER`, `AUTH_GUARD`, `COOKIE_*`).
+const WARN_WORDS: &[&str] = &[
+    "KEY",
+    "SECRET",
+    "SECRETS",
+    "PASSWORD",
+    "PASSWD",
+    "PASS",
+    "PWD",
+    "TOKEN",
+    "TOKENS",
+    "PRIVATE",
+    "CREDENTIAL",
+    "CREDENTIALS",
+    "DSN",
+    "SALT",
+    "APIKEY",
+];
+
+/// Whether a non-empty environment variable looks like a secret that belongs in the stage's
+/// encrypted secrets file rather than in the manifest.
+pub fn looks_secret(key: &str, value: &str) -> bool {
+    if value.trim().is_empty() {
+        return false;
+    }
+    let upper = key.to_ascii_uppercase();
+    upper.contains("SECRET")
+        || upper.contains("PASSWORD")
+        || upper.contains("TOKEN")
+        || upper
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| WARN_WORDS.contains(&w))
+        || has_credentials(value)
+}
+
 /// Whether a value embeds credentials (`scheme://user:password@host`).
 pub fn has_credentials(value: &str) -> bool {
     value

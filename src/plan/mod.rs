@@ -3,6 +3,7 @@
 //! delete, nothing) with property-level before → after, their causes, and a dependency order.
 //! Pure: no AWS, no printing.
 
+pub mod destroy;
 pub mod diff;
 pub mod graph;
 pub mod mask;
@@ -115,6 +116,11 @@ pub struct ResourceChange {
     /// The resource as it will be (resolved, masked), `None` when deleted.
     pub after: Option<Map<String, Value>>,
     pub depends_on: Vec<String>,
+    /// Properties whose template expression changes while their value does not (the original
+    /// Hover's `Fn::Join` rewritten as hover writes it, or a value already set outside hover):
+    /// CloudFormation reports the resource as modified, and nothing about it changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub template_only: Vec<String>,
 }
 
 /// A stage's plan: plain data, ordered, deterministic, free of secret values.
@@ -132,6 +138,10 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// Digest of the observed state the plan was computed from (saved plans refuse a stale one).
     pub observed_digest: String,
+    /// The stack is still as the original Hover deployed it: this plan takes it over in place,
+    /// keeping the original's logical ids.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub takeover: bool,
 }
 
 /// Counts for `Plan: N to add, N to change, N to destroy.` (replacements count as add and destroy).
@@ -262,6 +272,9 @@ pub fn plan(desired: &DesiredStage, observed: &ObservedStage) -> Result<Plan, Pl
         .filter(|s| s.status != "REVIEW_IN_PROGRESS")
         .and_then(|s| s.template.as_ref());
     let in_stack = |id: &str| stack.is_some_and(|s| s.resources.contains_key(id));
+    // The original Hover's template is not what hover last applied: where live differs from it,
+    // nobody changed anything outside hover (AWS filled in what the original left unsaid).
+    let takeover = crate::stage::Scheme::awaiting_takeover(stack);
 
     let live_attrs: Attributes = observed
         .resources
@@ -341,6 +354,7 @@ pub fn plan(desired: &DesiredStage, observed: &ObservedStage) -> Result<Plan, Pl
                 last_props.get(r.logical_id.as_str()),
                 observed.resources.get(&r.logical_id),
                 in_stack(&r.logical_id),
+                takeover,
                 &mut warnings,
             );
             changes.insert(r.logical_id.clone(), change);
@@ -367,6 +381,7 @@ pub fn plan(desired: &DesiredStage, observed: &ObservedStage) -> Result<Plan, Pl
                     last_props.get(id.as_str()),
                     observed.resources.get(id),
                     true,
+                    takeover,
                     &mut warnings,
                 );
                 changes.insert(id.clone(), change);
@@ -441,6 +456,7 @@ pub fn plan(desired: &DesiredStage, observed: &ObservedStage) -> Result<Plan, Pl
         resource_changes,
         warnings,
         observed_digest: observed_digest(observed),
+        takeover,
     })
 }
 
@@ -456,6 +472,7 @@ fn decide(
     l: Option<&Map<String, Value>>,
     r: Option<&LiveResource>,
     in_stack: bool,
+    takeover: bool,
     warnings: &mut Vec<String>,
 ) -> ResourceChange {
     let mut change = ResourceChange {
@@ -473,6 +490,7 @@ fn decide(
         before: None,
         after: None,
         depends_on: res.depends_on.iter().cloned().collect(),
+        template_only: vec![],
     };
     match (d, r) {
         (None, None) => {}
@@ -520,6 +538,9 @@ fn decide(
                 };
                 if same(now, after) {
                     change.unchanged += usize::from(after.is_some_and(|v| !v.is_null()));
+                    if l.is_some() && res.provisioner == Provisioner::Stack && !same(last, after) {
+                        change.template_only.push(key.clone());
+                    }
                 } else {
                     let cause = match l {
                         Some(_) if !same(last, after) => Cause::Manifest,
@@ -539,7 +560,7 @@ fn decide(
                         forces_replacement: forces,
                     });
                 }
-                if readable && l.is_some() && !same(now, last) {
+                if readable && l.is_some() && !takeover && !same(now, last) {
                     let (last_applied, live) = mask::mask_pair(key, last.cloned(), now.cloned());
                     change.drift.push(Drift {
                         name: key.clone(),

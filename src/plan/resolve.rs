@@ -1,5 +1,7 @@
-//! Resolution of CloudFormation intrinsics (`Ref`, `Fn::GetAtt`, `Fn::Sub`, pseudo parameters)
-//! to concrete values, or to the known-after-apply marker when a value cannot be known yet.
+//! Resolution of CloudFormation intrinsics (`Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::Join`,
+//! `Fn::Select`, `Fn::Split`, pseudo parameters) to concrete values, or to the known-after-apply
+//! marker when a value cannot be known yet. hover writes only the first three; the others appear
+//! in templates the original Hover applied, which the plan reads as what was last applied.
 
 use crate::model::{Resource, UNKNOWN};
 use crate::stage::{is_pseudo, sub_variables};
@@ -52,6 +54,10 @@ impl Resolver<'_> {
                         _ => Value::String(UNKNOWN.into()),
                     },
                     ("Fn::Sub", Value::String(text)) => self.known(self.substitute(text)),
+                    ("Fn::Sub", Value::Array(parts)) => self.sub_with_variables(parts),
+                    ("Fn::Join", Value::Array(parts)) => self.join(parts),
+                    ("Fn::Select", Value::Array(parts)) => self.select(parts),
+                    ("Fn::Split", Value::Array(parts)) => self.split(parts),
                     _ => {
                         let mut out = Map::new();
                         out.insert(key.clone(), self.resolve(inner));
@@ -79,6 +85,84 @@ impl Resolver<'_> {
 
     fn known(&self, v: Option<String>) -> Value {
         Value::String(v.unwrap_or_else(|| UNKNOWN.to_string()))
+    }
+
+    /// A resolved value as text, when it is a known string or number.
+    fn text_of(value: &Value) -> Option<String> {
+        match value {
+            Value::String(s) if s != UNKNOWN => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// `Fn::Join: [delimiter, [items]]`.
+    fn join(&self, parts: &[Value]) -> Value {
+        let (Some(Value::String(delimiter)), Some(items)) = (parts.first(), parts.get(1)) else {
+            return Value::String(UNKNOWN.into());
+        };
+        let joined = match self.resolve(items) {
+            Value::Array(items) => items
+                .iter()
+                .map(Self::text_of)
+                .collect::<Option<Vec<_>>>()
+                .map(|texts| texts.join(delimiter)),
+            _ => None,
+        };
+        self.known(joined)
+    }
+
+    /// `Fn::Select: [index, [items]]`.
+    fn select(&self, parts: &[Value]) -> Value {
+        let index = parts
+            .first()
+            .map(|i| self.resolve(i))
+            .and_then(|i| Self::text_of(&i))
+            .and_then(|i| i.parse::<usize>().ok());
+        match (index, parts.get(1).map(|items| self.resolve(items))) {
+            (Some(i), Some(Value::Array(items))) => items
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| Value::String(UNKNOWN.into())),
+            _ => Value::String(UNKNOWN.into()),
+        }
+    }
+
+    /// `Fn::Split: [delimiter, text]`.
+    fn split(&self, parts: &[Value]) -> Value {
+        let (Some(Value::String(delimiter)), Some(text)) = (parts.first(), parts.get(1)) else {
+            return Value::String(UNKNOWN.into());
+        };
+        match Self::text_of(&self.resolve(text)) {
+            Some(text) if !delimiter.is_empty() => Value::Array(
+                text.split(delimiter.as_str())
+                    .map(|s| Value::String(s.to_string()))
+                    .collect(),
+            ),
+            _ => Value::String(UNKNOWN.into()),
+        }
+    }
+
+    /// `Fn::Sub: [text, {name: value}]`: the named values first, then references.
+    fn sub_with_variables(&self, parts: &[Value]) -> Value {
+        let Some(Value::String(text)) = parts.first() else {
+            return Value::String(UNKNOWN.into());
+        };
+        let mut text = text.clone();
+        if let Some(Value::Object(vars)) = parts.get(1) {
+            for (name, value) in vars {
+                let placeholder = format!("${{{name}}}");
+                if !text.contains(&placeholder) {
+                    continue;
+                }
+                match Self::text_of(&self.resolve(value)) {
+                    Some(v) => text = text.replace(&placeholder, &v),
+                    None => return Value::String(UNKNOWN.into()),
+                }
+            }
+        }
+        self.known(self.substitute(&text))
     }
 
     fn substitute(&self, text: &str) -> Option<String> {
@@ -261,6 +345,46 @@ mod tests {
         assert_eq!(
             r.resolve(&json!({"Fn::Sub": "a${!Literal}"})),
             json!("a${Literal}")
+        );
+    }
+
+    #[test]
+    fn resolves_the_original_tools_join_select_split_and_sub_with_variables() {
+        let attributes = Attributes::from([(
+            "Api".to_string(),
+            BTreeMap::from([
+                ("Ref".to_string(), "abc123".to_string()),
+                (
+                    "ApiEndpoint".to_string(),
+                    "https://abc123.execute-api.eu-west-1.amazonaws.com".to_string(),
+                ),
+            ]),
+        )]);
+        let r = Resolver {
+            account: Some("123456789012"),
+            region: "eu-west-1",
+            stack_name: "s",
+            attributes: &attributes,
+        };
+        assert_eq!(
+            r.resolve(&json!({"Fn::Join": [":", [{"Ref": "Api"}, "live"]]})),
+            json!("abc123:live")
+        );
+        assert_eq!(
+            r.resolve(&json!({"Fn::Join": ["", ["a", {"Ref": "Missing"}]]})),
+            json!(UNKNOWN)
+        );
+        assert_eq!(
+            r.resolve(&json!({"Fn::Select": ["1", {"Fn::Split": ["//", {"Fn::GetAtt": ["Api", "ApiEndpoint"]}]}]})),
+            json!("abc123.execute-api.eu-west-1.amazonaws.com")
+        );
+        assert_eq!(
+            r.resolve(&json!({"Fn::Sub": ["x/${v}:live/${AWS::Region}", {"v": {"Ref": "Api"}}]})),
+            json!("x/abc123:live/eu-west-1")
+        );
+        assert_eq!(
+            r.resolve(&json!({"Fn::Select": ["5", ["a"]]})),
+            json!(UNKNOWN)
         );
     }
 

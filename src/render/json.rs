@@ -18,7 +18,7 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
 /// The JSON document of a plan.
 pub fn to_value(plan: &Plan) -> Value {
     let s = plan.summary();
-    json!({
+    let mut doc = json!({
         "format_version": plan.format_version,
         "hover_version": env!("CARGO_PKG_VERSION"),
         "stage": plan.stage,
@@ -31,7 +31,11 @@ pub fn to_value(plan: &Plan) -> Value {
         "summary": { "add": s.add, "change": s.change, "destroy": s.destroy },
         "warnings": plan.warnings,
         "observed_digest": plan.observed_digest,
-    })
+    });
+    if plan.takeover {
+        doc["takeover"] = json!({ "from": "original-hover" });
+    }
+    doc
 }
 
 fn change(c: &ResourceChange) -> Value {

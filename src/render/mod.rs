@@ -1,5 +1,6 @@
 //! Rendering: plans and runs as human text or JSON. No AWS; writes to the writer it is given.
 
+pub mod destroy;
 pub mod json;
 pub mod release;
 pub mod text;

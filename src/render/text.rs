@@ -12,6 +12,29 @@ use std::io::{self, Write};
 
 /// Writes the full human plan.
 pub fn write_plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
+    if plan.takeover {
+        writeln!(
+            out,
+            "{} the stack `{}` was deployed by the original Hover. hover takes it over in place: \
+             it keeps the stack's logical ids, so its functions, queues (and their messages), \
+             API and distribution (and its domain) stay; what the original lacked is added.\n",
+            style.bold("Take-over:"),
+            plan.stage
+        )?;
+        let rewritten: Vec<&str> = plan
+            .resource_changes
+            .iter()
+            .filter(|c| c.action == Action::NoOp && !c.template_only.is_empty())
+            .map(|c| c.logical_id.as_str())
+            .collect();
+        if !rewritten.is_empty() {
+            writeln!(
+                out,
+                "CloudFormation will also show as modified, with no change to them, what the original wrote in another form: {}.\n",
+                rewritten.join(", ")
+            )?;
+        }
+    }
     for w in &plan.warnings {
         writeln!(out, "{} {w}\n", style.yellow(&style.bold("Warning:")))?;
     }
@@ -511,6 +534,7 @@ mod tests {
             before: None,
             after: None,
             depends_on: vec![],
+            template_only: vec![],
         }
     }
 
@@ -525,6 +549,7 @@ mod tests {
             resource_changes: changes,
             warnings: vec![],
             observed_digest: String::new(),
+            takeover: false,
         }
     }
 

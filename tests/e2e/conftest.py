@@ -99,7 +99,7 @@ class Result:
         )
 
 
-def run_hover(hover_bin, args, cwd=None, env=None, stdin=subprocess.DEVNULL):
+def run_hover(hover_bin, args, cwd=None, env=None, stdin=subprocess.DEVNULL, stdin_text=None):
     full_env = dict(os.environ)
     full_env["NO_COLOR"] = "1"
     full_env.pop("AWS_PROFILE", None)
@@ -109,7 +109,8 @@ def run_hover(hover_bin, args, cwd=None, env=None, stdin=subprocess.DEVNULL):
         [hover_bin, "--no-color", *args],
         cwd=cwd,
         env=full_env,
-        stdin=stdin,
+        stdin=None if stdin_text is not None else stdin,
+        input=stdin_text,
         capture_output=True,
         text=True,
         timeout=HOVER_TIMEOUT,
@@ -196,8 +197,9 @@ class Stage:
         register_image(self.aws, self.name, self.image_tag)
         return self.image_tag
 
-    def hover(self, *args, env=None, stdin=subprocess.DEVNULL):
-        return run_hover(self.hover_bin, ["--dir", str(self.dir), *args], env=env, stdin=stdin)
+    def hover(self, *args, env=None, stdin=subprocess.DEVNULL, stdin_text=None):
+        return run_hover(self.hover_bin, ["--dir", str(self.dir), *args], env=env, stdin=stdin,
+                         stdin_text=stdin_text)
 
     def _tag_args(self, image_tag):
         tag = image_tag if image_tag is not None else self.image_tag

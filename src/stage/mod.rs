@@ -1,6 +1,10 @@
 //! The desired stage: a validated manifest turned into typed resources with the original Hover
 //! names, stable logical ids, dependencies and stack outputs. Pure; no AWS.
 
+pub mod ids;
+
+pub use ids::{pascal, queue_key, Scheme};
+
 use crate::manifest::Manifest;
 use crate::model::{DesiredStage, LiveTarget, Provisioner, Resource, StackState};
 use serde_json::{json, Map, Value};
@@ -34,25 +38,9 @@ pub fn sub(text: &str) -> Value {
     json!({ "Fn::Sub": text })
 }
 
-/// A worker key or queue name as a logical-id fragment: letters and digits, PascalCased
-/// (`mail-sender` and `mail_sender` both give `MailSender`; the manifest rejects such pairs).
-pub fn pascal(key: &str) -> String {
-    key.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            let mut chars = s.chars();
-            chars
-                .next()
-                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
 /// One Lambda function of the stage and the names derived from it.
 struct Function<'a> {
-    /// Logical-id prefix: `Http`, `Cli`, `WorkerDefault`.
-    prefix: String,
+    part: ids::Part<'a>,
     /// Human role prefix: `http`, `cli`, `worker default`.
     role: String,
     name: String,
@@ -78,15 +66,19 @@ pub fn queue_names(stage: &str, queue: &str) -> (String, String, bool) {
     }
 }
 
-/// Logical-id fragment of a manifest queue (`.fifo` does not count).
-pub fn queue_key(queue: &str) -> String {
-    pascal(queue.strip_suffix(".fifo").unwrap_or(queue))
+/// Builds the desired stage for `manifest`, every function running `image_tag`, with hover's
+/// logical ids.
+pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
+    desired_with(manifest, image_tag, Scheme::Hover)
 }
 
-/// Builds the desired stage for `manifest`, every function running `image_tag`.
-pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
+/// Builds the desired stage with the logical ids of `scheme` (the original's for a stage the
+/// original Hover deployed: see [`ids`]).
+pub fn desired_with(manifest: &Manifest, image_tag: &str, scheme: Scheme) -> DesiredStage {
+    use ids::{Part, Rule};
     let mut b = Builder {
         n: manifest.name.clone(),
+        ids: scheme,
         resources: BTreeMap::new(),
     };
     let n = b.n.clone();
@@ -132,8 +124,8 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
     for (worker, settings) in &manifest.queue {
         for queue in &settings.queues {
             let (qname, dlq_name, fifo) = queue_names(&n, queue);
-            let id = format!("Queue{}", queue_key(queue));
-            let dlq_id = format!("{id}DeadLetter");
+            let id = scheme.queue(queue);
+            let dlq_id = scheme.dead_letter(queue);
             let mut dlq = json!({
                 "QueueName": dlq_name,
                 "MessageRetentionPeriod": DLQ_RETENTION_SECONDS,
@@ -179,7 +171,7 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
 
     let mut functions = vec![
         Function {
-            prefix: "Http".into(),
+            part: Part::Http,
             role: "http".into(),
             name: format!("{n}-http"),
             memory: manifest.http.memory,
@@ -188,7 +180,7 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
             extra_env: vec![],
         },
         Function {
-            prefix: "Cli".into(),
+            part: Part::Cli,
             role: "cli".into(),
             name: format!("{n}-cli"),
             memory: manifest.cli.memory,
@@ -200,7 +192,7 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
     for (worker, settings) in &manifest.queue {
         let backoff: Vec<String> = settings.backoff.iter().map(u32::to_string).collect();
         functions.push(Function {
-            prefix: format!("Worker{}", pascal(worker)),
+            part: Part::Worker(worker),
             role: format!("worker {worker}"),
             name: format!("{n}-{worker}-queue"),
             memory: settings.memory,
@@ -218,11 +210,11 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
 
     // Queue → worker mappings.
     for (worker, settings) in &manifest.queue {
-        let alias = format!("Worker{}Alias", pascal(worker));
+        let alias = scheme.alias(Part::Worker(worker));
         for queue in &settings.queues {
-            let id = format!("Queue{}", queue_key(queue));
+            let id = scheme.queue(queue);
             b.stack(
-                &format!("{id}Mapping"),
+                &scheme.mapping(queue),
                 &format!("mapping {queue} -> worker {worker}"),
                 "AWS::Lambda::EventSourceMapping",
                 &format!("{} -> {n}-{worker}-queue:{ALIAS}", queue_names(&n, queue).0),
@@ -240,11 +232,11 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
     // Scheduler and warmer rules.
     let schedule_input = json!({ "command": "schedule:run" }).to_string();
     b.rule(
-        "Scheduler",
+        Rule::Scheduler,
         "scheduler",
         &format!("{n}-scheduler"),
         "rate(1 minute)",
-        "CliAlias",
+        Part::Cli,
         "cli",
         &schedule_input,
         &n,
@@ -252,11 +244,11 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
     if manifest.http.warm > 0 {
         let warm_input = json!({ "warmer": true, "containers": manifest.http.warm }).to_string();
         b.rule(
-            "Warmer",
+            Rule::Warmer,
             "warmer",
             &format!("{n}-warmer"),
             "rate(5 minutes)",
-            "HttpAlias",
+            Part::Http,
             "http",
             &warm_input,
             &n,
@@ -264,52 +256,65 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
     }
 
     // HTTP API.
+    let api = scheme.api();
+    let integration = scheme.api_integration();
+    let http_alias = scheme.alias(Part::Http);
+    let distribution = scheme.distribution();
     b.stack(
-        "HttpApi",
+        &api,
         "http api",
         "AWS::ApiGatewayV2::Api",
         &format!("{n}-api"),
         json!({ "Name": format!("{n}-api"), "ProtocolType": "HTTP" }),
     );
     b.stack(
-        "HttpApiIntegration",
+        &integration,
         "http api integration",
         "AWS::ApiGatewayV2::Integration",
         &format!("{n}-api -> {n}-http:{ALIAS}"),
         json!({
-            "ApiId": reference("HttpApi"),
+            "ApiId": reference(&api),
             "IntegrationType": "AWS_PROXY",
-            "IntegrationUri": reference("HttpAlias"),
+            "IntegrationUri": reference(&http_alias),
             "PayloadFormatVersion": "2.0",
             "TimeoutInMillis": (manifest.http.timeout * 1000).min(30_000),
         }),
     );
     b.stack(
-        "HttpApiRoute",
+        &scheme.api_route(),
         "http api route",
         "AWS::ApiGatewayV2::Route",
         "$default",
         json!({
-            "ApiId": reference("HttpApi"),
+            "ApiId": reference(&api),
             "RouteKey": "$default",
-            "Target": sub("integrations/${HttpApiIntegration}"),
+            "Target": sub(&format!("integrations/${{{integration}}}")),
         }),
     );
     b.stack(
-        "HttpApiStage",
+        &scheme.api_stage(),
         "http api stage",
         "AWS::ApiGatewayV2::Stage",
         "$default",
-        json!({ "ApiId": reference("HttpApi"), "StageName": "$default", "AutoDeploy": true }),
+        json!({ "ApiId": reference(&api), "StageName": "$default", "AutoDeploy": true }),
     );
-    b.stack("HttpApiPermission", "http api permission", "AWS::Lambda::Permission",
+    let permission = scheme.api_permission();
+    b.stack(&permission, "http api permission", "AWS::Lambda::Permission",
         &format!("apigateway -> {n}-http:{ALIAS}"),
         json!({
             "Action": "lambda:InvokeFunction",
-            "FunctionName": reference("HttpAlias"),
+            "FunctionName": b.permission_target(Part::Http),
             "Principal": "apigateway.amazonaws.com",
-            "SourceArn": sub("arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*"),
+            "SourceArn": match scheme {
+                Scheme::Hover => sub(&format!("arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{api}}}/*")),
+                // As the original wrote it: a permission cannot change in place.
+                Scheme::Original => json!({ "Fn::Join": ["", [
+                    "arn:aws:execute-api:", reference("AWS::Region"), ":", reference("AWS::AccountId"), ":",
+                    reference(&api), "/*",
+                ]] }),
+            },
         }));
+    b.depend(&permission, &http_alias);
 
     // CDN: the app through the API, /assets/* from the private bucket through an origin access control.
     b.stack(
@@ -333,7 +338,7 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
         "Origins": [
             {
                 "Id": "app",
-                "DomainName": sub("${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"),
+                "DomainName": sub(&format!("${{{api}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}")),
                 "CustomOriginConfig": {
                     "OriginProtocolPolicy": "https-only",
                     "HTTPSPort": 443,
@@ -384,7 +389,7 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
         config["ViewerCertificate"] = json!({ "CloudFrontDefaultCertificate": true });
     }
     b.stack(
-        "Distribution",
+        &distribution,
         "cdn distribution",
         "AWS::CloudFront::Distribution",
         &n,
@@ -403,7 +408,7 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
                     "Resource": format!("arn:aws:s3:::{bucket}/assets/*"),
                     "Condition": {
                         "StringEquals": {
-                            "AWS:SourceArn": sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"),
+                            "AWS:SourceArn": sub(&format!("arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{distribution}}}")),
                         }
                     },
                 }],
@@ -412,10 +417,10 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
     b.depend("AssetsBucketPolicy", "AssetsBucket");
 
     let outputs = BTreeMap::from([
-        ("ApiEndpoint".to_string(), get_att("HttpApi", "ApiEndpoint")),
+        ("ApiEndpoint".to_string(), get_att(&api, "ApiEndpoint")),
         (
             "CdnDomain".to_string(),
-            get_att("Distribution", "DomainName"),
+            get_att(&distribution, "DomainName"),
         ),
     ]);
     DesiredStage {
@@ -423,6 +428,7 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
         region: manifest.region.clone(),
         image_tag: image_tag.to_string(),
         stack_role: manifest.auth.stack_role.clone(),
+        ids: scheme,
         resources: b.resources,
         outputs,
     }
@@ -430,6 +436,7 @@ pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
 
 struct Builder {
     n: String,
+    ids: Scheme,
     resources: BTreeMap<String, Resource>,
 }
 
@@ -471,6 +478,18 @@ impl Builder {
 
     fn direct(&mut self, id: &str, role: &str, ty: &str, name: &str, props: Value) {
         self.add(id, role, ty, name, Provisioner::Direct, props)
+    }
+
+    /// What a permission names as its function: the `live` alias by `Ref` (its ARN) in hover's
+    /// scheme; `<function>:live` in the original's, as it wrote it (a permission's function
+    /// cannot change in place).
+    fn permission_target(&self, part: ids::Part<'_>) -> Value {
+        match self.ids {
+            Scheme::Hover => reference(&self.ids.alias(part)),
+            Scheme::Original => {
+                json!({ "Fn::Join": [":", [reference(&self.ids.function(part)), ALIAS]] })
+            }
+        }
     }
 
     fn depend(&mut self, id: &str, on: &str) {
@@ -544,15 +563,21 @@ impl Builder {
 
     fn function(&mut self, manifest: &Manifest, f: &Function<'_>, role: &Value, image_tag: &str) {
         let n = self.n.clone();
-        let log_id = format!("{}LogGroup", f.prefix);
-        let fn_id = format!("{}Function", f.prefix);
+        let log_id = self.ids.log_group(f.part);
+        let fn_id = self.ids.function(f.part);
         let log_name = format!("/aws/lambda/{}", f.name);
+        // The original named the log group after its function's `Ref`; the same expression
+        // keeps CloudFormation from seeing a change of a name that cannot change in place.
+        let log_value = match self.ids {
+            Scheme::Hover => json!(log_name),
+            Scheme::Original => json!({ "Fn::Join": ["/", ["/aws/lambda", reference(&fn_id)]] }),
+        };
         self.stack(
             &log_id,
             &format!("{} log group", f.role),
             "AWS::Logs::LogGroup",
             &log_name,
-            json!({ "LogGroupName": log_name, "RetentionInDays": manifest.log_retention_days }),
+            json!({ "LogGroupName": log_value, "RetentionInDays": manifest.log_retention_days }),
         );
 
         let mut env: BTreeMap<String, Value> = manifest
@@ -605,9 +630,11 @@ impl Builder {
             &f.name,
             props,
         );
-        self.depend(&fn_id, &log_id);
+        if self.ids == Scheme::Hover {
+            self.depend(&fn_id, &log_id);
+        }
         self.depend(&fn_id, "EcrRepository");
-        self.stack(&format!("{}Alias", f.prefix), &format!("{} alias", f.role), "AWS::Lambda::Alias",
+        self.stack(&self.ids.alias(f.part), &format!("{} alias", f.role), "AWS::Lambda::Alias",
             &format!("{}:{ALIAS}", f.name),
             json!({ "FunctionName": reference(&fn_id), "Name": ALIAS, "FunctionVersion": "$LATEST" }));
     }
@@ -615,16 +642,18 @@ impl Builder {
     #[allow(clippy::too_many_arguments)]
     fn rule(
         &mut self,
-        prefix: &str,
+        rule: ids::Rule,
         role: &str,
         name: &str,
         schedule: &str,
-        alias: &str,
+        part: ids::Part<'_>,
         target: &str,
         input: &str,
         n: &str,
     ) {
-        let rule_id = format!("{prefix}Rule");
+        let rule_id = self.ids.rule(rule);
+        let alias = self.ids.alias(part);
+        let permission = self.ids.rule_permission(rule);
         self.stack(
             &rule_id,
             &format!("{role} rule"),
@@ -634,21 +663,27 @@ impl Builder {
                 "Name": name,
                 "ScheduleExpression": schedule,
                 "State": "ENABLED",
-                "Targets": [{ "Id": target, "Arn": reference(alias), "Input": input }],
+                "Targets": [{ "Id": target, "Arn": reference(&alias), "Input": input }],
             }),
         );
+        let function = self.permission_target(part);
         self.stack(
-            &format!("{prefix}Permission"),
+            &permission,
             &format!("{role} permission"),
             "AWS::Lambda::Permission",
             &format!("events -> {n}-{target}:{ALIAS}"),
             json!({
                 "Action": "lambda:InvokeFunction",
-                "FunctionName": reference(alias),
+                "FunctionName": function,
                 "Principal": "events.amazonaws.com",
                 "SourceArn": get_att(&rule_id, "Arn"),
             }),
         );
+        // The original made its warmer permission (not its scheduler's) wait for the alias; the
+        // same dependencies leave the permission unchanged.
+        if self.ids == Scheme::Hover || rule == ids::Rule::Warmer {
+            self.depend(&permission, &alias);
+        }
     }
 }
 
@@ -948,6 +983,61 @@ mod tests {
             r.physical_id.clear();
         }
         assert_eq!(role(Some(&stack)).and_then(|t| t.name), None);
+    }
+
+    #[test]
+    fn a_stage_taken_over_keeps_the_original_ids_and_finds_its_aliases() {
+        let m = parse(
+            ".hover/t.yml",
+            "name: shop\nregion: us-east-1\nqueue:\n  default:\n    queues: [default, mail-out]\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let s = desired_with(&m, "v1", Scheme::Original);
+        for id in [
+            "HTTPLambda",
+            "HTTPLambdaLiveAlias",
+            "CliLambdaLogGroup",
+            "defaultQueueLambda",
+            "defaultLambdaLiveAlias",
+            "defaultQueue",
+            "defaultQueueQueueSourceMapping",
+            "QueueDefaultDeadLetter",
+            "QueueMailOut",
+            "QueueMailOutMapping",
+            "WarmerEventRule",
+            "SchedulerEventRuleInvokePermission",
+            "ApiGatewayLambdaIntegration",
+            "CFDistribution",
+            "AssetsOriginAccessControl",
+        ] {
+            assert!(s.resources.contains_key(id), "{id}");
+        }
+        assert_eq!(s.ids, Scheme::Original);
+        assert_eq!(s.alias_of("HTTPLambda"), Some("HTTPLambdaLiveAlias"));
+        assert_eq!(
+            s.alias_of("defaultQueueLambda"),
+            Some("defaultLambdaLiveAlias")
+        );
+        assert_eq!(
+            stage("name: shop\nregion: us-east-1\n").alias_of("HttpFunction"),
+            Some("HttpAlias")
+        );
+        // The permissions name the function as the original wrote it: they cannot change in place.
+        assert_eq!(
+            s.resources["ApiGatewayInvokePermission"].properties["FunctionName"],
+            serde_json::json!({"Fn::Join": [":", [{"Ref": "HTTPLambda"}, "live"]]})
+        );
+        let nodes = s.resources.keys().cloned().collect();
+        let edges: Vec<(String, String)> = s
+            .resources
+            .values()
+            .flat_map(|r| {
+                r.depends_on
+                    .iter()
+                    .map(move |d| (d.clone(), r.logical_id.clone()))
+            })
+            .collect();
+        assert!(crate::plan::graph::order(&nodes, &edges).is_ok());
     }
 
     #[test]

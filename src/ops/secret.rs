@@ -1,0 +1,196 @@
+//! `hover secret encrypt|decrypt --stage S`: the stage's secrets between
+//! `.hover/<stage>-secrets.plain.env` and `.hover/<stage>-secrets.env`, under a data key from the
+//! stage's KMS key (created on first use, rotation on). Every AWS call and every check comes
+//! before the first write, so a refusal writes and removes nothing.
+
+use crate::direct::{self, kms};
+use crate::error::HoverError;
+use crate::live::{self, Clients};
+use crate::manifest::{self, Manifest};
+use crate::secrets;
+use crate::stage;
+use std::path::{Path, PathBuf};
+
+/// What a secrets command did, for the CLI to report. Holds no secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretOutcome {
+    /// The file written.
+    pub written: PathBuf,
+    /// The file removed (the plain file, after encrypting).
+    pub removed: Option<PathBuf>,
+    /// The stage's key, when this run created it.
+    pub key_created: Option<String>,
+    /// The format read (`hover-secrets/1` or `original Hover`), for decrypt.
+    pub read_format: Option<&'static str>,
+    /// Whether `.hover/.gitignore` gained the plain file's pattern.
+    pub gitignore_updated: bool,
+}
+
+/// `.hover/<stage>-secrets.plain.env`.
+pub fn plain_path(dir: &Path, stage: &str) -> PathBuf {
+    dir.join(".hover")
+        .join(format!("{stage}-secrets.plain.env"))
+}
+
+/// `.hover/<stage>-secrets.env`.
+pub fn encrypted_path(dir: &Path, stage: &str) -> PathBuf {
+    dir.join(".hover").join(format!("{stage}-secrets.env"))
+}
+
+fn key_alias(manifest: &Manifest) -> String {
+    format!("alias/{}-secrets-key", manifest.name)
+}
+
+async fn clients(manifest: &Manifest) -> Clients {
+    let config = live::load_config(manifest.aws_profile.as_deref(), &manifest.region).await;
+    Clients::new(&config)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory, then renames it, so
+/// the file is whole or absent. `private` makes it readable by the owner only.
+fn write_whole(path: &Path, bytes: &[u8], private: bool) -> Result<(), HoverError> {
+    let tmp = path.with_extension("tmp-hover");
+    {
+        use std::io::Write;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        if private {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        #[cfg(not(unix))]
+        let _ = private;
+        let mut f = options.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })?;
+    Ok(())
+}
+
+/// Makes sure `.hover/.gitignore` lists `*-secrets.plain.env`; true when it was added.
+pub fn ensure_gitignore(dir: &Path) -> Result<bool, HoverError> {
+    let path = dir.join(".hover").join(".gitignore");
+    let current = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e.into()),
+    };
+    match secrets::gitignore_with_plain(current.as_deref()) {
+        Some(text) => {
+            write_whole(&path, text.as_bytes(), false)?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// Encrypts the plain file into the encrypted one and removes the plain file.
+pub async fn encrypt(dir: &Path, stage_name: &str) -> Result<SecretOutcome, HoverError> {
+    let manifest = manifest::load(dir, stage_name)?;
+    let plain_file = plain_path(dir, stage_name);
+    let plain = match std::fs::read(&plain_file) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(HoverError::SecretsFileMissing {
+                path: plain_file.display().to_string(),
+                hint: format!("write the stage's secrets there, one `NAME=value` a line, or run `hover secret decrypt --stage {stage_name}` to edit the current ones"),
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let clients = clients(&manifest).await;
+    let alias = key_alias(&manifest);
+    let key_created = if kms::key_exists(&clients, &alias).await? {
+        None
+    } else {
+        // The same key `hover apply` makes: rotation on.
+        let desired = stage::desired(&manifest, "");
+        let props = desired
+            .resources
+            .get("SecretsKey")
+            .map(|r| r.properties.clone())
+            .unwrap_or_default();
+        direct::ensure(
+            &clients,
+            "AWS::KMS::Key",
+            &alias,
+            &props,
+            false,
+            &manifest.region,
+        )
+        .await?;
+        Some(alias.clone())
+    };
+    let (data_key, blob) = kms::generate_data_key(&clients, &alias).await?;
+    let out_file = encrypted_path(dir, stage_name);
+    let text = secrets::seal(
+        &plain,
+        &data_key,
+        &blob,
+        &manifest.name,
+        &out_file.display().to_string(),
+    )?;
+    write_whole(&out_file, text.as_bytes(), false)?;
+    let gitignore_updated = ensure_gitignore(dir)?;
+    std::fs::remove_file(&plain_file)?;
+    Ok(SecretOutcome {
+        written: out_file,
+        removed: Some(plain_file),
+        key_created,
+        read_format: None,
+        gitignore_updated,
+    })
+}
+
+/// Decrypts the encrypted file (hover's format or the original's) into the plain file.
+pub async fn decrypt(dir: &Path, stage_name: &str) -> Result<SecretOutcome, HoverError> {
+    let manifest = manifest::load(dir, stage_name)?;
+    let in_file = encrypted_path(dir, stage_name);
+    let shown = in_file.display().to_string();
+    let text = match std::fs::read_to_string(&in_file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(HoverError::SecretsFileMissing {
+                path: shown,
+                hint: format!("the stage has no encrypted secrets yet: write `.hover/{stage_name}-secrets.plain.env` and run `hover secret encrypt --stage {stage_name}`"),
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let plain_file = plain_path(dir, stage_name);
+    if plain_file.exists() {
+        return Err(HoverError::PlainSecretsExist {
+            path: plain_file.display().to_string(),
+        });
+    }
+    let envelope = secrets::parse(&text, &shown)?;
+    if let secrets::Envelope::V1 { stage: found, .. } = &envelope {
+        if found != &manifest.name {
+            return Err(secrets::SecretsError::OtherStage {
+                file: shown,
+                expected: manifest.name.clone(),
+                found: found.clone(),
+            }
+            .into());
+        }
+    }
+    let clients = clients(&manifest).await;
+    let data_key = kms::decrypt_data_key(&clients, envelope.key_blob(), &shown).await?;
+    let plain = secrets::open(&envelope, &data_key, &manifest.name, &shown)?;
+    write_whole(&plain_file, &plain, true)?;
+    let gitignore_updated = ensure_gitignore(dir)?;
+    Ok(SecretOutcome {
+        written: plain_file,
+        removed: None,
+        key_created: None,
+        read_format: Some(match envelope {
+            secrets::Envelope::V1 { .. } => secrets::HEADER,
+            secrets::Envelope::Original { .. } => "the original Hover's format",
+        }),
+        gitignore_updated,
+    })
+}
