@@ -67,6 +67,21 @@ pub enum StageCommand {
     /// Write `.hover/<STAGE>.yml` (every default spelled out), `.hover/.gitignore`,
     /// `.hover/.Dockerfile` and an empty `.hover/<STAGE>-secrets.plain.env`; never overwrites.
     New(StageNewArgs),
+    /// Delete images, `assets/<build-id>/` prefixes and function versions beyond the newest N
+    /// builds, never the live release or the rollback target.
+    Purge(StagePurgeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StagePurgeArgs {
+    /// Stage name: reads `.hover/<STAGE>.yml`.
+    pub stage: String,
+    /// How many of the newest builds to keep.
+    #[arg(long, default_value_t = ops::purge::DEFAULT_KEEP, value_name = "N")]
+    pub keep: usize,
+    /// Delete without asking.
+    #[arg(long)]
+    pub auto_approve: bool,
 }
 
 #[derive(Debug, Args)]
@@ -446,6 +461,29 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
                         style.green(&style.bold("Destroy complete!"))
                     );
                 }
+            }
+            Ok(0)
+        }
+        Command::Stage(StageCommand::Purge(args)) => {
+            let opts = ops::purge::PurgeOptions {
+                dir,
+                stage: args.stage,
+                keep: args.keep,
+                auto_approve: args.auto_approve,
+            };
+            let mut ui = TerminalUi::new(style);
+            let outcome = ops::purge::purge(&opts, &mut ui).await?;
+            if !outcome.builds.is_empty() {
+                let mut out = stdout.lock();
+                writeln!(
+                    out,
+                    "\n{} {} build(s) deleted: {} image(s), {} asset object(s), {} function version(s).",
+                    style.green(&style.bold("Purge complete!")),
+                    outcome.builds.len(),
+                    outcome.images,
+                    outcome.objects,
+                    outcome.versions
+                )?;
             }
             Ok(0)
         }

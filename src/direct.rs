@@ -7,6 +7,7 @@ mod cloudfront;
 mod iam;
 pub mod kms;
 mod lock;
+pub mod purge;
 mod release;
 pub mod teardown;
 

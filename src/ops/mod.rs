@@ -7,6 +7,7 @@ pub mod deploy;
 pub mod destroy;
 pub mod lock;
 pub mod plan;
+pub mod purge;
 pub mod release;
 pub mod saved;
 pub mod secret;

@@ -195,6 +195,22 @@ pub async fn read_releases(
     clients: &Clients,
     functions: &[String],
 ) -> Result<Vec<Release>, HoverError> {
+    let (versions, live) = read_versions(clients, functions).await?;
+    Ok(release::releases(&versions, &live))
+}
+
+/// Every published version of every function, and where each `live` points.
+#[allow(clippy::type_complexity)]
+pub async fn read_versions(
+    clients: &Clients,
+    functions: &[String],
+) -> Result<
+    (
+        BTreeMap<String, Vec<release::PublishedVersion>>,
+        BTreeMap<String, Option<u64>>,
+    ),
+    HoverError,
+> {
     let lambda = &clients.lambda;
     let listed = join_all(
         functions
@@ -207,7 +223,7 @@ pub async fn read_releases(
         versions.insert(f, r?);
     }
     let live = live_versions(clients, functions).await?;
-    Ok(release::releases(&versions, &live))
+    Ok((versions, live))
 }
 
 /// Settings of `hover releases`, `hover rollback` and `hover command run`.

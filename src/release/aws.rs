@@ -203,3 +203,28 @@ pub async fn live_release(
         Err(e) => Err(fail("GetFunctionConfiguration", function)(e)),
     }
 }
+
+/// Deletes published version `version` of `function` (Lambda refuses while an alias points at it).
+pub async fn delete_version(
+    lambda: &Client,
+    function: &str,
+    version: u64,
+) -> Result<(), DirectError> {
+    let label = format!("{function}:{version}");
+    match lambda
+        .delete_function()
+        .function_name(function)
+        .qualifier(version.to_string())
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(fail("DeleteFunction", &label)(e)),
+    }
+}

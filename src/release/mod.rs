@@ -218,6 +218,50 @@ pub fn rollback_target<'a>(
         })
 }
 
+/// What `hover stage purge` keeps and deletes: builds (by id) newest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PurgeChoice {
+    /// Kept, each with why (`newest 14`, `live`, `rollback target`).
+    pub keep: Vec<(String, String)>,
+    pub delete: Vec<String>,
+}
+
+/// Chooses the builds to delete: all but the newest `keep` (`builds` is `(build id, when)`, when
+/// as an ISO 8601 time or empty), never the live release or the one a rollback would go to.
+pub fn purge_choice(builds: &[(String, String)], releases: &[Release], keep: usize) -> PurgeChoice {
+    let mut ordered: Vec<&(String, String)> = builds.iter().collect();
+    ordered.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
+    ordered.dedup_by(|a, b| a.0 == b.0);
+    let live: Vec<&str> = releases
+        .iter()
+        .filter(|r| r.live)
+        .map(|r| r.build_id.as_str())
+        .collect();
+    let rollback = rollback_target(releases, None)
+        .ok()
+        .map(|r| r.build_id.as_str());
+    let mut choice = PurgeChoice {
+        keep: Vec::new(),
+        delete: Vec::new(),
+    };
+    for (i, (id, _)) in ordered.into_iter().enumerate() {
+        let why = if live.contains(&id.as_str()) {
+            Some("live")
+        } else if rollback == Some(id.as_str()) {
+            Some("rollback target")
+        } else if i < keep {
+            Some("among the newest")
+        } else {
+            None
+        };
+        match why {
+            Some(why) => choice.keep.push((id.clone(), why.to_string())),
+            None => choice.delete.push(id.clone()),
+        }
+    }
+    choice
+}
+
 /// The artisan command as the runtime expects it: a leading `php artisan` dropped.
 pub fn artisan_command(command: &str) -> String {
     crate::manifest::strip_artisan(command).to_string()
@@ -419,6 +463,44 @@ mod tests {
             rollback_target(&rs, None),
             Err(RollbackRefusal::NoLiveRelease)
         );
+    }
+
+    #[test]
+    fn purge_keeps_the_newest_the_live_and_the_rollback_target() {
+        let (versions, _) = stage();
+        // b1 is live (a rollback happened): b1 kept as live; no release before it.
+        let live_b1 = BTreeMap::from([
+            ("s-http".to_string(), Some(1)),
+            ("s-cli".to_string(), Some(1)),
+        ]);
+        let rs = releases(&versions, &live_b1);
+        let builds: Vec<(String, String)> = [
+            ("b0", "2026-10-01T00:00:00"),
+            ("b1", "2026-11-01T10:00:00"),
+            ("b2", "2026-11-02T11:00:00"),
+            ("b3", "2026-11-03T10:00:00"),
+            ("b4", "2026-11-04T10:00:00"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        let c = purge_choice(&builds, &rs, 1);
+        assert_eq!(c.delete, ["b3", "b2", "b0"]);
+        assert_eq!(
+            c.keep,
+            [
+                ("b4".to_string(), "among the newest".to_string()),
+                ("b1".to_string(), "live".to_string())
+            ]
+        );
+        // b3 live: b2 is its rollback target, kept however small `keep` is.
+        let (versions, live) = stage();
+        let rs = releases(&versions, &live);
+        let c = purge_choice(&builds, &rs, 0);
+        assert_eq!(c.delete, ["b4", "b1", "b0"]);
+        let kept: Vec<&str> = c.keep.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(kept, ["b3", "b2"]);
+        assert_eq!(purge_choice(&builds, &rs, 10).delete, Vec::<String>::new());
     }
 
     #[test]

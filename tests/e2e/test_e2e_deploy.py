@@ -340,3 +340,44 @@ def test_a_missing_builder_is_named(app):
     r = s.hover("build", s.key, env=env)
     assert r.code == 1, r
     assert "podman" in r.stderr and "HOVER_BUILDER" in r.stderr, r
+
+
+def test_purge_keeps_the_newest_the_live_and_the_rollback_target(app):
+    s = app(deploy_commands=())
+    for b in ("p1", "p2", "p3", "p4"):
+        deploy(s, "--build-id", b)
+    r = s.hover("rollback", s.key, "--auto-approve")
+    assert r.code == 0 and "release p3 is live" in r.stdout, r
+    bucket = f"{s.name}-assets"
+
+    def tags():
+        return sorted(t for i in s.aws.ecr.describe_images(repositoryName=s.name)["imageDetails"] for t in i.get("imageTags", []))
+
+    def asset_builds():
+        keys = [o["Key"] for o in s.aws.s3.list_objects_v2(Bucket=bucket, Prefix="assets/").get("Contents", [])]
+        return sorted({k.split("/")[1] for k in keys})
+
+    def described_versions():
+        fn = f"{s.name}-http"
+        out = s.aws.lambda_.list_versions_by_function(FunctionName=fn)["Versions"]
+        return sorted(v["Description"] for v in out if v["Version"] != "$LATEST")
+
+    assert tags() == ["p1", "p2", "p3", "p4"]
+    r = s.hover("stage", "purge", s.key, "--keep", "1")
+    assert r.code == 1 and "approval" in r.stderr, r
+    assert tags() == ["p1", "p2", "p3", "p4"], "nothing is deleted without approval"
+
+    # Keep 1: p4 is the newest, p3 is live, p2 is where a rollback would go; p1 goes.
+    r = s.hover("stage", "purge", s.key, "--keep", "1", "--auto-approve")
+    assert r.code == 0, r
+    assert "p3 (live)" in r.stdout and "p2 (rollback target)" in r.stdout and "p4 (among the newest)" in r.stdout, r
+    assert "Purge complete! 1 build(s) deleted" in r.stdout, r
+    assert tags() == ["p2", "p3", "p4"]
+    assert asset_builds() == ["p2", "p3", "p4"]
+    assert described_versions() == ["p2", "p3", "p4"]
+    s.assert_no_changes()
+    r = s.hover("rollback", s.key, "--auto-approve")
+    assert r.code == 0 and "release p2 is live" in r.stdout, r
+
+    r = s.hover("stage", "purge", s.key, "--keep", "3", "--auto-approve")
+    assert r.code == 0 and "Nothing to purge" in r.stdout, r
