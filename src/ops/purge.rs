@@ -110,7 +110,7 @@ pub async fn purge(opts: &PurgeOptions, ui: &mut dyn ApplyUi) -> Result<PurgeOut
     ui.note(&format!("Deleting {}:", choice.delete.len()));
     for id in &choice.delete {
         let has_image = image_tags.iter().any(|t| t == id);
-        let has_assets = asset_ids.iter().any(|a| *a == id);
+        let has_assets = asset_ids.contains(&id);
         let n_versions = version_list
             .iter()
             .filter(|(f, v)| {
