@@ -219,18 +219,34 @@ pub async fn ensure(
                 }
                 id
             } else {
-                let created = clients
-                    .kms
-                    .create_key()
-                    .description(description)
-                    .key_usage(KeyUsageType::EncryptDecrypt)
-                    .send()
-                    .await
-                    .map_err(fail("KMS", "CreateKey", name))?;
-                let id = created
-                    .key_metadata()
-                    .map(|m| m.key_id().to_string())
-                    .ok_or_else(|| err("KMS", "CreateKey", name, "no key id in the answer"))?;
+                // A run stopped between CreateKey and CreateAlias left a key without its alias:
+                // the key carries its alias name as a tag, and is adopted instead of made twice.
+                let id = match kms::orphan_key(clients, name).await? {
+                    Some(id) => id,
+                    None => {
+                        let created = clients
+                            .kms
+                            .create_key()
+                            .description(description)
+                            .key_usage(KeyUsageType::EncryptDecrypt)
+                            .tags(
+                                aws_sdk_kms::types::Tag::builder()
+                                    .tag_key(kms::ALIAS_TAG)
+                                    .tag_value(name)
+                                    .build()
+                                    .map_err(|e| err("KMS", "CreateKey", name, e.to_string()))?,
+                            )
+                            .send()
+                            .await
+                            .map_err(fail("KMS", "CreateKey", name))?;
+                        created
+                            .key_metadata()
+                            .map(|m| m.key_id().to_string())
+                            .ok_or_else(|| {
+                                err("KMS", "CreateKey", name, "no key id in the answer")
+                            })?
+                    }
+                };
                 clients
                     .kms
                     .create_alias()

@@ -61,3 +61,65 @@ pub async fn decrypt_data_key(
         .map(|p| p.as_ref().to_vec())
         .ok_or_else(|| err("KMS", "Decrypt", file, "the answer holds no plaintext"))
 }
+
+/// The tag a stage's key carries: the alias it was made for.
+pub const ALIAS_TAG: &str = "hover:alias";
+
+/// A key made for `alias` (tagged [`ALIAS_TAG`]) that no alias points at and that is not pending
+/// deletion: what a run stopped between CreateKey and CreateAlias left behind.
+pub async fn orphan_key(clients: &Clients, alias: &str) -> Result<Option<String>, DirectError> {
+    let mut marker: Option<String> = None;
+    loop {
+        let page = clients
+            .kms
+            .list_keys()
+            .set_marker(marker.take())
+            .send()
+            .await
+            .map_err(fail("KMS", "ListKeys", alias))?;
+        for key in page.keys() {
+            let Some(id) = key.key_id() else { continue };
+            // Keys this identity may not read the tags of (AWS-managed ones) are not the stage's.
+            let Ok(tags) = clients.kms.list_resource_tags().key_id(id).send().await else {
+                continue;
+            };
+            let made_for = tags
+                .tags()
+                .iter()
+                .any(|t| t.tag_key() == ALIAS_TAG && t.tag_value() == alias);
+            if !made_for {
+                continue;
+            }
+            let usable = clients
+                .kms
+                .describe_key()
+                .key_id(id)
+                .send()
+                .await
+                .ok()
+                .and_then(|d| d.key_metadata().and_then(|m| m.key_state().cloned()))
+                .is_some_and(|s| {
+                    matches!(
+                        s,
+                        aws_sdk_kms::types::KeyState::Enabled
+                            | aws_sdk_kms::types::KeyState::Disabled
+                    )
+                });
+            let aliased = clients
+                .kms
+                .list_aliases()
+                .key_id(id)
+                .send()
+                .await
+                .map(|a| !a.aliases().is_empty())
+                .unwrap_or(true);
+            if usable && !aliased {
+                return Ok(Some(id.to_string()));
+            }
+        }
+        match page.next_marker() {
+            Some(next) if page.truncated() => marker = Some(next.to_string()),
+            _ => return Ok(None),
+        }
+    }
+}

@@ -83,3 +83,32 @@ def test_losing_sight_of_the_stack_after_execution_is_said(stage, proxy):
     assert "the change set was executed" in r.stderr and "lost sight" in r.stderr, r
     assert "Apply complete!" not in r.stdout, r
     assert memory(s) == 1024, "the change was made, as the message says"
+
+
+def test_a_key_left_without_its_alias_is_adopted_not_made_twice(stage, proxy):
+    s = stage(stages.concept())
+    s.register_image()
+    kms = s.aws.kms
+
+    def stage_keys():
+        out = []
+        for k in kms.list_keys()["Keys"]:
+            tags = kms.list_resource_tags(KeyId=k["KeyId"]).get("Tags", [])
+            if {"TagKey": "hover:alias", "TagValue": f"alias/{s.name}-secrets-key"} in tags:
+                out.append(k["KeyId"])
+        return out
+
+    # The first apply stops between CreateKey and CreateAlias (every attempt of the alias fails).
+    proxy.fail("CreateAlias", "reset_before", times=50)
+    r = apply_through(s, proxy)
+    assert r.code == 1, r
+    assert "CreateAlias" in r.stderr, r
+    assert len(stage_keys()) == 1
+    proxy.clear()
+
+    s.apply()
+    keys = stage_keys()
+    assert len(keys) == 1, f"a second key was made: {keys}"
+    target = kms.describe_key(KeyId=f"alias/{s.name}-secrets-key")["KeyMetadata"]["KeyId"]
+    assert target == keys[0]
+    s.assert_no_changes()
