@@ -137,8 +137,11 @@ pub struct PlanArgs {
     #[arg(long, value_name = "TAG")]
     pub image_tag: Option<String>,
     /// Print the plan as versioned JSON.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "markdown")]
     pub json: bool,
+    /// Print the plan as GitHub-flavoured markdown (for a pull-request comment).
+    #[arg(long)]
+    pub markdown: bool,
     /// Exit 0 with no changes, 1 on error, 2 with changes.
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -271,11 +274,13 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
             let mut out = stdout.lock();
             if args.json {
                 render::json::write_plan(&mut out, &planned.plan)?;
+            } else if args.markdown {
+                render::markdown::write_plan(&mut out, &planned.plan)?;
             } else {
                 render::text::write_plan(&mut out, &planned.plan, style)?;
             }
             if let Some(file) = &args.out {
-                if !args.json {
+                if !args.json && !args.markdown {
                     writeln!(
                         out,
                         "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n    hover apply {}",

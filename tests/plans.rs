@@ -1,6 +1,6 @@
 //! Golden plan cases: each directory under `plans/` holds a manifest (`.hover/<stage>.yml`), the
 //! recorded live state (`observed.json`), optionally `image-tag`, and the expected `plan.txt`,
-//! `plan.json` and `template.json`. Any difference fails; `HOVER_BLESS=1 cargo test --test plans`
+//! `plan.json`, `plan.md` and `template.json`. Any difference fails; `HOVER_BLESS=1 cargo test --test plans`
 //! rewrites the expected files.
 
 use hover::model::ObservedStage;
@@ -44,6 +44,7 @@ fn stage_of(dir: &Path) -> String {
 struct Outputs {
     text: String,
     json: String,
+    markdown: String,
     template: String,
 }
 
@@ -73,9 +74,12 @@ fn run_case(dir: &Path) -> Outputs {
     render::text::write_plan(&mut text, &plan, Style::PLAIN).expect("render text");
     let mut json = Vec::new();
     render::json::write_plan(&mut json, &plan).expect("render json");
+    let mut markdown = Vec::new();
+    render::markdown::write_plan(&mut markdown, &plan).expect("render markdown");
     Outputs {
         text: String::from_utf8(text).expect("utf-8"),
         json: String::from_utf8(json).expect("utf-8"),
+        markdown: String::from_utf8(markdown).expect("utf-8"),
         template: hover::template::to_text(&hover::template::masked(&hover::template::build(
             &desired,
         ))),
@@ -97,6 +101,7 @@ fn golden_plans() {
         for (file, actual) in [
             ("plan.txt", &out.text),
             ("plan.json", &out.json),
+            ("plan.md", &out.markdown),
             ("template.json", &out.template),
         ] {
             let path = dir.join(file);

@@ -2,6 +2,7 @@
 
 pub mod destroy;
 pub mod json;
+pub mod markdown;
 pub mod release;
 pub mod text;
 

@@ -1,0 +1,170 @@
+//! Plans as GitHub-flavoured markdown for a pull-request comment: the summary line, a table of the
+//! resources that change with their action and why, and per resource a collapsible block with its
+//! property diff (the text renderer's, without colour). Secrets stay masked, as in every output.
+
+use super::text;
+use super::Style;
+use crate::plan::{Action, Cause, Plan, Reason, ResourceChange};
+use std::io::{self, Write};
+
+/// A table cell: pipes escaped, on one line.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+fn action_words(action: Action) -> &'static str {
+    match action {
+        Action::NoOp => "no change",
+        Action::Create => "create",
+        Action::Update => "update in place",
+        Action::CreateThenDelete => "replace",
+        Action::Delete => "destroy",
+    }
+}
+
+fn symbol(action: Action) -> &'static str {
+    match action {
+        Action::NoOp => " ",
+        Action::Create => "+",
+        Action::Update => "~",
+        Action::CreateThenDelete => "+/-",
+        Action::Delete => "-",
+    }
+}
+
+/// Why the resource changes, in a few words.
+fn why(c: &ResourceChange) -> String {
+    match c.reason {
+        Some(Reason::ReplaceBecauseCannotUpdate) => {
+            format!("`{}` cannot change in place", c.replace_paths.join("`, `"))
+        }
+        Some(Reason::DeleteBecauseNotInManifest) => "no longer in the manifest".into(),
+        Some(Reason::CreateBecauseDeletedOutside) => "deleted outside hover".into(),
+        Some(Reason::UpdateBecauseChangedOutside) => "changed outside hover (put back)".into(),
+        None if c.action == Action::Create => "new in the manifest".into(),
+        None => {
+            let mut names: Vec<String> = c
+                .changes
+                .iter()
+                .map(|a| match a.cause {
+                    Cause::Manifest => format!("`{}`", a.name),
+                    Cause::OutsideHover => format!("`{}` (changed outside hover)", a.name),
+                })
+                .collect();
+            names.dedup();
+            names.join(", ")
+        }
+    }
+}
+
+/// Writes `plan` as markdown.
+pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    let account = plan.account.as_deref().unwrap_or("unknown account");
+    writeln!(
+        out,
+        "### hover plan: stage `{}` ({}, {account})\n",
+        cell(&plan.stage),
+        plan.region
+    )?;
+    if plan.takeover {
+        writeln!(
+            out,
+            "> **Take-over:** the stack was deployed by the original Hover; hover takes it over in place, keeping its logical ids.\n"
+        )?;
+    }
+    for w in &plan.warnings {
+        writeln!(out, "> **Warning:** {}\n", cell(w))?;
+    }
+    let s = plan.summary();
+    if !plan.has_changes() {
+        return writeln!(
+            out,
+            "**No changes.** The stage matches its manifest (image `{}`).",
+            plan.image_tag
+        );
+    }
+    writeln!(
+        out,
+        "**Plan: {} to add, {} to change, {} to destroy.** Image `{}`.\n",
+        s.add, s.change, s.destroy, plan.image_tag
+    )?;
+    writeln!(out, "| | resource | type | name | action | why |")?;
+    writeln!(out, "|---|---|---|---|---|---|")?;
+    for c in plan.actions() {
+        writeln!(
+            out,
+            "| `{}` | `{}` | `{}` | `{}` | {} | {} |",
+            symbol(c.action),
+            cell(&c.logical_id),
+            cell(&c.resource_type),
+            cell(&c.name),
+            action_words(c.action),
+            cell(&why(c))
+        )?;
+    }
+    writeln!(out)?;
+    for c in plan.actions() {
+        let mut diff = Vec::new();
+        text::write_change(&mut diff, c, Style::PLAIN)?;
+        let diff = String::from_utf8_lossy(&diff);
+        writeln!(
+            out,
+            "<details><summary><code>{} {}</code> {} ({})</summary>\n",
+            symbol(c.action),
+            html(&c.logical_id),
+            html(&c.role),
+            action_words(c.action)
+        )?;
+        writeln!(out, "```diff")?;
+        for line in diff.lines().filter(|l| !l.trim().is_empty()) {
+            writeln!(out, "{}", diff_line(line).replace("```", "'''"))?;
+        }
+        writeln!(out, "```\n\n</details>\n")?;
+    }
+    Ok(())
+}
+
+/// A line of the text diff with its change marker moved to the first column, where a `diff` fence
+/// colours `+` and `-` (the indentation is kept).
+fn diff_line(line: &str) -> String {
+    let indent = line.len() - line.trim_start().len();
+    let rest = &line[indent..];
+    for marker in ["+/-", "-/+", "+", "-", "~"] {
+        if let Some(after) = rest.strip_prefix(marker) {
+            if after.starts_with(' ') {
+                let lead = marker.chars().next().unwrap_or(' ');
+                let pad = " ".repeat(indent + marker.len() - 1);
+                return format!("{lead}{pad}{after}");
+            }
+        }
+    }
+    line.to_string()
+}
+
+/// Text inside HTML (the `<summary>` line).
+fn html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_move_to_the_first_column() {
+        assert_eq!(diff_line("      + Foo = 1"), "+       Foo = 1");
+        assert_eq!(diff_line("  - Bar {"), "-   Bar {");
+        assert_eq!(diff_line("  +/- Q {"), "+     Q {");
+        assert_eq!(
+            diff_line("        # (7 unchanged attributes hidden)"),
+            "        # (7 unchanged attributes hidden)"
+        );
+        assert_eq!(
+            diff_line("    ~ MemorySize = 512 -> 1024"),
+            "~     MemorySize = 512 -> 1024"
+        );
+        assert_eq!(cell("a|b\nc"), "a\\|b c");
+    }
+}
