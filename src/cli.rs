@@ -329,9 +329,7 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
         }
         Command::Observe(args) => {
             let manifest = crate::manifest::load(&dir, &args.stage)?;
-            let config =
-                crate::live::load_config(manifest.aws_profile.as_deref(), &manifest.region).await;
-            let clients = crate::live::Clients::new(&config);
+            let clients = ops::plan::stage_clients(&manifest).await?;
             let (_, mut observed) =
                 ops::plan::read(&manifest, &clients, args.image_tag.as_deref()).await?;
             // Shown to people: secret values masked, as in every output.

@@ -560,6 +560,7 @@ mod tests {
             ],
             warnings: vec![],
             observed_digest: String::new(),
+            profile: None,
             takeover: false,
         };
         let mut p = Progress::for_plan("hover-prod", &plan);

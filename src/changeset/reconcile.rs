@@ -225,6 +225,7 @@ mod tests {
             resource_changes: changes,
             warnings: vec![],
             observed_digest: String::new(),
+            profile: None,
             takeover: false,
         }
     }

@@ -27,6 +27,13 @@ pub enum LiveError {
         #[help]
         help: Option<String>,
     },
+    /// The manifest names a profile that no shared config file defines.
+    #[error("the profile `{profile}` named by the stage's `aws-profile` does not exist (looked in {searched})")]
+    #[diagnostic(
+        code(hover::live::profile_missing),
+        help("add it (`aws configure --profile {profile}`), or fix `aws-profile` in the stage file; hover never falls back to other credentials for a stage that names its profile")
+    )]
+    ProfileMissing { profile: String, searched: String },
     /// The call succeeded but its answer lacks something every valid answer has.
     #[error("{service}:{operation} for {resource} answered without {missing}")]
     #[diagnostic(code(hover::live::incomplete_response))]
@@ -64,7 +71,7 @@ impl LiveError {
             | LiveError::Incomplete {
                 service, operation, ..
             } => Some(format!("{service}:{operation}")),
-            LiveError::MissingKey { .. } => None,
+            LiveError::MissingKey { .. } | LiveError::ProfileMissing { .. } => None,
         }
     }
 }

@@ -22,7 +22,6 @@ mod sqs;
 pub mod stack;
 
 use crate::model::{LiveResource, LiveTarget, ObservedStage, StackState};
-use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
 use aws_config::BehaviorVersion;
 use aws_types::region::Region;
@@ -92,27 +91,113 @@ impl Clients {
     }
 }
 
-/// Loads the SDK config. `profile` and `region` come from the manifest; the standard AWS
-/// environment overrides both (`AWS_PROFILE`, `AWS_REGION` / `AWS_DEFAULT_REGION`), and
-/// `AWS_ENDPOINT_URL` and environment credentials are honoured as the SDK always does. Calls use
-/// the standard retry mode with [`MAX_ATTEMPTS`] attempts, so throttling is retried with backoff.
-pub async fn load_config(profile: Option<&str>, region: &str) -> SdkConfig {
-    let env_set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
-    // AWS_REGION, then AWS_DEFAULT_REGION, override the manifest; an empty one does not count.
-    let from_env = ["AWS_REGION", "AWS_DEFAULT_REGION"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()));
-    let region_chain = RegionProviderChain::first_try(from_env.map(Region::new))
-        .or_else(Region::new(region.to_owned()));
+/// Loads the SDK config of a stage. The region is the manifest's, always, for every client (an
+/// `AWS_REGION` that disagrees is ignored and said, see [`environment_notes`]). A profile the
+/// manifest names must exist, and its credentials are used even when environment credentials or
+/// `AWS_PROFILE` are set; without one, the standard AWS environment decides. `AWS_ENDPOINT_URL` is
+/// honoured as the SDK always does. Calls use the standard retry mode with [`MAX_ATTEMPTS`]
+/// attempts, so throttling is retried with backoff.
+pub async fn load_config(profile: Option<&str>, region: &str) -> Result<SdkConfig, LiveError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(region_chain)
+        .region(Region::new(region.to_owned()))
         .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
     if let Some(profile) = profile.filter(|p| !p.is_empty()) {
-        if !env_set("AWS_PROFILE") {
-            loader = loader.profile_name(profile);
+        let searched = profile_files();
+        if !profile_defined(profile, &searched) {
+            return Err(LiveError::ProfileMissing {
+                profile: profile.to_string(),
+                searched: searched
+                    .iter()
+                    .map(|(p, _)| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+            });
+        }
+        loader = loader.profile_name(profile).credentials_provider(
+            aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(profile)
+                .build(),
+        );
+    }
+    Ok(loader.load().await)
+}
+
+/// What of the environment hover ignores for a stage, each said once: a region other than the
+/// manifest's, and, when the manifest names a profile, another `AWS_PROFILE` or environment
+/// credentials.
+pub fn environment_notes(profile: Option<&str>, region: &str) -> Vec<String> {
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let mut notes = Vec::new();
+    for name in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+        if let Some(v) = env(name).filter(|v| v != region) {
+            notes.push(format!(
+                "{name}={v} is ignored: the stage lives in {region} (its manifest's `region`), and every call and name uses it"
+            ));
+            break;
         }
     }
-    loader.load().await
+    if let Some(profile) = profile.filter(|p| !p.is_empty()) {
+        if let Some(v) = env("AWS_PROFILE").filter(|v| v != profile) {
+            notes.push(format!(
+                "AWS_PROFILE={v} is ignored: the stage names the profile `{profile}` (its manifest's `aws-profile`)"
+            ));
+        }
+        if env("AWS_ACCESS_KEY_ID").is_some() {
+            notes.push(format!(
+                "the credentials in the environment (AWS_ACCESS_KEY_ID) are ignored: the stage names the profile `{profile}`"
+            ));
+        }
+    }
+    notes
+}
+
+/// The shared config and credentials files (`AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`, or
+/// their defaults under `~/.aws`), each with whether it is the config file.
+fn profile_files() -> Vec<(std::path::PathBuf, bool)> {
+    let home = std::env::var_os("HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_default();
+    let pick = |var: &str, default: &str| {
+        std::env::var_os(var)
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| home.join(".aws").join(default))
+    };
+    vec![
+        (pick("AWS_CONFIG_FILE", "config"), true),
+        (pick("AWS_SHARED_CREDENTIALS_FILE", "credentials"), false),
+    ]
+}
+
+/// Whether `profile` has a section in one of `files`: `[profile NAME]` (or `[default]`) in the
+/// config file, `[NAME]` in the credentials file.
+fn profile_defined(profile: &str, files: &[(std::path::PathBuf, bool)]) -> bool {
+    files.iter().any(|(path, is_config)| {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return false;
+        };
+        text.lines().any(|line| {
+            let Some(inner) = line
+                .trim()
+                .strip_prefix('[')
+                .and_then(|l| l.strip_suffix(']'))
+            else {
+                return false;
+            };
+            let words: Vec<&str> = inner.split_whitespace().collect();
+            match (is_config, words.as_slice()) {
+                (true, ["profile", name]) => *name == profile,
+                (true, [name]) => *name == "default" && profile == "default",
+                (false, [name]) => *name == profile,
+                _ => false,
+            }
+        })
+    })
 }
 
 /// The account the credentials resolve to (STS GetCallerIdentity).
@@ -285,4 +370,36 @@ fn from_stack(ctx: &ReadContext<'_>, target: &LiveTarget) -> Option<LiveResource
         attributes,
         properties: Map::new(),
     })
+}
+
+#[cfg(test)]
+mod profile_tests {
+    use super::profile_defined;
+
+    #[test]
+    fn profiles_are_found_in_either_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        let creds = dir.path().join("credentials");
+        std::fs::write(
+            &config,
+            "[default]\nregion = x\n[profile  shop-prod ]\nregion = y\n[sso-session s]\n",
+        )
+        .unwrap();
+        std::fs::write(&creds, "[ci]\naws_access_key_id = a\n").unwrap();
+        let files = vec![(config, true), (creds, false)];
+        assert!(profile_defined("shop-prod", &files));
+        assert!(profile_defined("default", &files));
+        assert!(profile_defined("ci", &files));
+        assert!(
+            !profile_defined("s", &files),
+            "an sso-session is not a profile"
+        );
+        assert!(!profile_defined("shop", &files));
+        assert!(
+            !profile_defined("ci", &files[..1]),
+            "[ci] in the config file is not `profile ci`"
+        );
+        assert!(!profile_defined("x", &[(dir.path().join("none"), true)]));
+    }
 }

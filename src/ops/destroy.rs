@@ -43,8 +43,7 @@ pub async fn destroy(
     ui: &mut dyn DestroyUi,
 ) -> Result<DestroyOutcome, HoverError> {
     let manifest = manifest::load(&opts.dir, &opts.stage)?;
-    let config = live::load_config(manifest.aws_profile.as_deref(), &manifest.region).await;
-    let clients = Clients::new(&config);
+    let clients = super::plan::stage_clients(&manifest).await?;
     let account = live::caller_account(&clients).await?;
     if let Some(expected) = manifest.account.as_ref().filter(|e| **e != account) {
         return Err(HoverError::WrongAccount {

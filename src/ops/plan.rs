@@ -31,9 +31,14 @@ pub struct PlannedStage {
 /// stage and plans it.
 pub async fn compute_plan(opts: &PlanOptions) -> Result<PlannedStage, HoverError> {
     let manifest = manifest::load(&opts.dir, &opts.stage)?;
-    let clients = stage_clients(&manifest).await;
+    let clients = stage_clients(&manifest).await?;
     let (desired, observed) = read(&manifest, &clients, opts.image_tag.as_deref()).await?;
-    let plan = plan::plan(&desired, &observed)?;
+    let mut plan = plan::plan(&desired, &observed)?;
+    plan.profile = manifest.aws_profile.clone();
+    plan.warnings.extend(live::environment_notes(
+        manifest.aws_profile.as_deref(),
+        &manifest.region,
+    ));
     Ok(PlannedStage {
         manifest,
         clients,
@@ -44,9 +49,9 @@ pub async fn compute_plan(opts: &PlanOptions) -> Result<PlannedStage, HoverError
 }
 
 /// The clients of a stage, from its manifest's profile and region.
-pub async fn stage_clients(manifest: &Manifest) -> Clients {
-    let config = live::load_config(manifest.aws_profile.as_deref(), &manifest.region).await;
-    Clients::new(&config)
+pub async fn stage_clients(manifest: &Manifest) -> Result<Clients, HoverError> {
+    let config = live::load_config(manifest.aws_profile.as_deref(), &manifest.region).await?;
+    Ok(Clients::new(&config))
 }
 
 /// The account the credentials resolve to, refused when the manifest pins another one.

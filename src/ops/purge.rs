@@ -36,7 +36,7 @@ pub struct PurgeOutcome {
 /// Runs `hover stage purge`.
 pub async fn purge(opts: &PurgeOptions, ui: &mut dyn ApplyUi) -> Result<PurgeOutcome, HoverError> {
     let manifest = manifest::load(&opts.dir, &opts.stage)?;
-    let clients = stage_clients(&manifest).await;
+    let clients = stage_clients(&manifest).await?;
     check_account(&manifest, &clients).await?;
     let functions = function_names(&manifest);
     let bucket = format!("{}-assets", manifest.name);

@@ -236,7 +236,7 @@ pub struct StageOptions {
 /// Runs `hover releases`.
 pub async fn releases(opts: &StageOptions) -> Result<Vec<Release>, HoverError> {
     let manifest = manifest::load(&opts.dir, &opts.stage)?;
-    let clients = stage_clients(&manifest).await;
+    let clients = stage_clients(&manifest).await?;
     check_account(&manifest, &clients).await?;
     read_releases(&clients, &function_names(&manifest)).await
 }
@@ -259,7 +259,7 @@ pub async fn rollback(
     ui: &mut dyn ApplyUi,
 ) -> Result<RollbackOutcome, HoverError> {
     let manifest = manifest::load(&opts.dir, &opts.stage)?;
-    let clients = stage_clients(&manifest).await;
+    let clients = stage_clients(&manifest).await?;
     check_account(&manifest, &clients).await?;
     let functions = function_names(&manifest);
     let all = read_releases(&clients, &functions).await?;
@@ -323,7 +323,7 @@ pub async fn run_command(
 /// Runs `hover command run`: the command on the CLI function's `live`; its output and exit code.
 pub async fn command_run(opts: &StageOptions, command: &str) -> Result<(String, i64), HoverError> {
     let manifest = manifest::load(&opts.dir, &opts.stage)?;
-    let clients = stage_clients(&manifest).await;
+    let clients = stage_clients(&manifest).await?;
     check_account(&manifest, &clients).await?;
     let cli = cli_function(&manifest);
     match run_command(&clients, &cli, release::ALIAS, command).await? {

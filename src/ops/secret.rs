@@ -5,7 +5,7 @@
 
 use crate::direct::{self, kms};
 use crate::error::HoverError;
-use crate::live::{self, Clients};
+use crate::live::Clients;
 use crate::manifest::{self, Manifest};
 use crate::secrets;
 use crate::stage;
@@ -41,9 +41,8 @@ fn key_alias(manifest: &Manifest) -> String {
     format!("alias/{}-secrets-key", manifest.name)
 }
 
-async fn clients(manifest: &Manifest) -> Clients {
-    let config = live::load_config(manifest.aws_profile.as_deref(), &manifest.region).await;
-    Clients::new(&config)
+async fn clients(manifest: &Manifest) -> Result<Clients, HoverError> {
+    super::plan::stage_clients(manifest).await
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, then renames it, so
@@ -102,7 +101,7 @@ pub async fn encrypt(dir: &Path, stage_name: &str) -> Result<SecretOutcome, Hove
         }
         Err(e) => return Err(e.into()),
     };
-    let clients = clients(&manifest).await;
+    let clients = clients(&manifest).await?;
     let alias = key_alias(&manifest);
     let key_created = if kms::key_exists(&clients, &alias).await? {
         None
@@ -178,7 +177,7 @@ pub async fn decrypt(dir: &Path, stage_name: &str) -> Result<SecretOutcome, Hove
             .into());
         }
     }
-    let clients = clients(&manifest).await;
+    let clients = clients(&manifest).await?;
     let data_key = kms::decrypt_data_key(&clients, envelope.key_blob(), &shown).await?;
     let plain = secrets::open(&envelope, &data_key, &manifest.name, &shown)?;
     write_whole(&plain_file, &plain, true)?;

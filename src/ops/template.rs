@@ -1,7 +1,6 @@
 //! `hover template`: the stage's CloudFormation template, built in memory.
 
 use crate::error::HoverError;
-use crate::live::{self, Clients};
 use crate::manifest;
 use crate::template;
 use serde_json::Value;
@@ -18,8 +17,7 @@ pub async fn stage_template(
     let desired = match image_tag {
         Some(tag) => crate::stage::desired(&manifest, tag),
         None => {
-            let config = live::load_config(manifest.aws_profile.as_deref(), &manifest.region).await;
-            let clients = Clients::new(&config);
+            let clients = super::plan::stage_clients(&manifest).await?;
             super::plan::read(&manifest, &clients, None).await?.0
         }
     };

@@ -138,6 +138,9 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// Digest of the observed state the plan was computed from (saved plans refuse a stale one).
     pub observed_digest: String,
+    /// The shared-config profile the stage names (`None`: the standard AWS environment decides).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     /// The stack is still as the original Hover deployed it: this plan takes it over in place,
     /// keeping the original's logical ids.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -456,6 +459,7 @@ pub fn plan(desired: &DesiredStage, observed: &ObservedStage) -> Result<Plan, Pl
         resource_changes,
         warnings,
         observed_digest: observed_digest(observed),
+        profile: None,
         takeover,
     })
 }

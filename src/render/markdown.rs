@@ -59,13 +59,7 @@ fn why(c: &ResourceChange) -> String {
 
 /// Writes `plan` as markdown.
 pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
-    let account = plan.account.as_deref().unwrap_or("unknown account");
-    writeln!(
-        out,
-        "### hover plan: stage `{}` ({}, {account})\n",
-        cell(&plan.stage),
-        plan.region
-    )?;
+    writeln!(out, "### hover plan\n\n{}\n", cell(&text::header(plan)))?;
     if plan.takeover {
         writeln!(
             out,

@@ -12,6 +12,7 @@ use std::io::{self, Write};
 
 /// Writes the full human plan.
 pub fn write_plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
+    writeln!(out, "{}\n", header(plan))?;
     if plan.takeover {
         writeln!(
             out,
@@ -184,6 +185,20 @@ fn symbol(action: Action, style: Style) -> String {
 }
 
 /// Writes one resource's block.
+/// Where the plan was made: stage, account, region and profile.
+pub fn header(plan: &Plan) -> String {
+    format!(
+        "Stage {}: account {}, region {}, {}",
+        plan.stage,
+        plan.account.as_deref().unwrap_or("unknown"),
+        plan.region,
+        match &plan.profile {
+            Some(p) => format!("profile {p}"),
+            None => "credentials from the environment".to_string(),
+        }
+    )
+}
+
 pub fn write_change(out: &mut dyn Write, c: &ResourceChange, style: Style) -> io::Result<()> {
     let verb = match c.action {
         Action::Create => "will be created",
@@ -549,6 +564,7 @@ mod tests {
             resource_changes: changes,
             warnings: vec![],
             observed_digest: String::new(),
+            profile: None,
             takeover: false,
         }
     }
