@@ -42,7 +42,8 @@ pub struct DirectError {
     pub message: String,
 }
 
-fn fail<'a, E: std::error::Error + 'static>(
+/// Turns an SDK error of `service` `operation` on `resource` into a [`DirectError`].
+pub(crate) fn fail<'a, E: std::error::Error + 'static>(
     service: &'static str,
     operation: &'static str,
     resource: &'a str,

@@ -1,17 +1,15 @@
 //! What old builds leave in AWS and their deletion: images in the stage's repository and
 //! `assets/<build-id>/` prefixes in its bucket, deleted in batches within the APIs' limits
-//! (BatchDeleteImage: 100 images, DeleteObjects: 1,000 keys).
+//! (BatchDeleteImage: 100 images, DeleteObjects: 1,000 keys, shared with teardown).
 
 use super::{fail, DirectError};
 use crate::live::Clients;
 use aws_sdk_ecr::types::ImageIdentifier;
-use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use aws_sdk_s3::types::ObjectIdentifier;
 use aws_smithy_types::date_time::Format;
 
 /// Images per BatchDeleteImage call.
 pub const IMAGE_BATCH: usize = 100;
-/// Keys per DeleteObjects call.
-pub const OBJECT_BATCH: usize = 1000;
 
 /// Every tagged image of `repository`: (tag, when it was pushed, ISO 8601). A missing repository
 /// has none.
@@ -120,7 +118,8 @@ pub async fn delete_images(
     Ok(deleted)
 }
 
-/// Deletes every object under `prefix` in `bucket`, [`OBJECT_BATCH`] at a time; returns how many.
+/// Deletes every object under `prefix` in `bucket`, a listing page (at most
+/// [`super::teardown::DELETE_BATCH`] keys) at a time; returns how many.
 pub async fn delete_prefix(
     clients: &Clients,
     bucket: &str,
@@ -133,7 +132,7 @@ pub async fn delete_prefix(
             .list_objects_v2()
             .bucket(bucket)
             .prefix(prefix)
-            .max_keys(OBJECT_BATCH as i32)
+            .max_keys(super::teardown::DELETE_BATCH as i32)
             .send()
             .await
             .map_err(fail("S3", "ListObjectsV2", prefix))?;
@@ -146,20 +145,6 @@ pub async fn delete_prefix(
         if keys.is_empty() {
             return Ok(deleted);
         }
-        let n = keys.len();
-        let delete = Delete::builder()
-            .set_objects(Some(keys))
-            .quiet(true)
-            .build()
-            .map_err(|e| super::err("S3", "DeleteObjects", prefix, e.to_string()))?;
-        clients
-            .s3
-            .delete_objects()
-            .bucket(bucket)
-            .delete(delete)
-            .send()
-            .await
-            .map_err(fail("S3", "DeleteObjects", prefix))?;
-        deleted += n;
+        deleted += super::teardown::delete_objects(clients, bucket, &keys).await? as usize;
     }
 }

@@ -9,7 +9,7 @@ use crate::live::Clients;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
 /// S3's limit of keys per DeleteObjects call.
-const DELETE_BATCH: usize = 1000;
+pub const DELETE_BATCH: usize = 1000;
 
 /// Deletes every object (and object version) of `bucket`, then the bucket. Returns the number of
 /// objects deleted.
@@ -53,41 +53,53 @@ pub async fn empty_and_delete_bucket(clients: &Clients, bucket: &str) -> Result<
         if ids.is_empty() {
             break;
         }
-        for batch in ids.chunks(DELETE_BATCH) {
-            let delete = Delete::builder()
-                .set_objects(Some(batch.to_vec()))
-                .quiet(true)
-                .build()
-                .map_err(fail("S3", "DeleteObjects", bucket))?;
-            let out = clients
-                .s3
-                .delete_objects()
-                .bucket(bucket)
-                .delete(delete)
-                .send()
-                .await
-                .map_err(fail("S3", "DeleteObjects", bucket))?;
-            if let Some(first) = out.errors().first() {
-                return Err(super::err(
-                    "S3",
-                    "DeleteObjects",
-                    bucket,
-                    format!(
-                        "{} objects could not be deleted, e.g. `{}`: {}",
-                        out.errors().len(),
-                        first.key().unwrap_or_default(),
-                        first.message().unwrap_or_default()
-                    ),
-                ));
-            }
-            deleted += batch.len() as u64;
-        }
+        deleted += delete_objects(clients, bucket, &ids).await?;
     }
     match clients.s3.delete_bucket().bucket(bucket).send().await {
         Ok(_) => Ok(deleted),
         Err(e) if is_not_found(&e) => Ok(deleted),
         Err(e) => Err(fail("S3", "DeleteBucket", bucket)(e)),
     }
+}
+
+/// Deletes `ids` from `bucket`, [`DELETE_BATCH`] at a time; any key S3 could not delete is an
+/// error naming it. Returns how many were deleted.
+pub async fn delete_objects(
+    clients: &Clients,
+    bucket: &str,
+    ids: &[ObjectIdentifier],
+) -> Result<u64, DirectError> {
+    let mut deleted = 0;
+    for batch in ids.chunks(DELETE_BATCH) {
+        let delete = Delete::builder()
+            .set_objects(Some(batch.to_vec()))
+            .quiet(true)
+            .build()
+            .map_err(fail("S3", "DeleteObjects", bucket))?;
+        let out = clients
+            .s3
+            .delete_objects()
+            .bucket(bucket)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(fail("S3", "DeleteObjects", bucket))?;
+        if let Some(first) = out.errors().first() {
+            return Err(super::err(
+                "S3",
+                "DeleteObjects",
+                bucket,
+                format!(
+                    "{} objects could not be deleted, e.g. `{}`: {}",
+                    out.errors().len(),
+                    first.key().unwrap_or_default(),
+                    first.message().unwrap_or_default()
+                ),
+            ));
+        }
+        deleted += batch.len() as u64;
+    }
+    Ok(deleted)
 }
 
 /// Deletes the repository and every image in it.

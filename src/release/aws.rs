@@ -6,7 +6,6 @@ use crate::direct::DirectError;
 use aws_config::retry::RetryConfig;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::Client;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use std::time::Duration;
 
 const SERVICE: &str = "Lambda";
@@ -15,12 +14,7 @@ fn fail<'a, E: std::error::Error + 'static>(
     operation: &'static str,
     resource: &'a str,
 ) -> impl FnOnce(E) -> DirectError + 'a {
-    move |e| DirectError {
-        service: SERVICE,
-        operation,
-        resource: resource.to_string(),
-        message: DisplayErrorContext(&e).to_string(),
-    }
+    crate::direct::fail(SERVICE, operation, resource)
 }
 
 /// Every published version of `function` (all pages; `$LATEST` left out). A missing function has none.

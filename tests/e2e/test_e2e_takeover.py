@@ -62,7 +62,9 @@ def test_original_stage_is_taken_over_in_place(stage):
     # The plan: the take-over said once at the top; only in-place updates and additions.
     text = s.plan_text()
     assert text.count("Take-over:") == 1, text
-    assert text.startswith("Take-over:"), text
+    # At the top: right after the line naming the stage, account, region and profile.
+    assert text.startswith(f"Stage {s.name}: account"), text
+    assert text.split("\n\n", 1)[1].startswith("Take-over:"), text
     plan = s.plan_json()
     assert plan["takeover"] == {"from": "original-hover"}
     by_id = {rc["address"]: rc for rc in plan["resource_changes"]}
