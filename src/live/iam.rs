@@ -3,6 +3,7 @@
 
 use super::error::{aws_error, is_not_found};
 use super::json::{object, resource, sorted_strings_or_null};
+use super::quota::acquire;
 use super::{LiveError, ReadContext};
 use crate::model::LiveResource;
 use serde_json::{json, Value};
@@ -18,6 +19,7 @@ pub async fn read_role(
     name: &str,
 ) -> Result<Option<LiveResource>, LiveError> {
     let iam = &ctx.clients.iam;
+    acquire(SERVICE, "GetRole").await;
     let out = match iam.get_role().role_name(name).send().await {
         Ok(out) => out,
         Err(e) if is_not_found(&e) => return Ok(None),
@@ -40,6 +42,7 @@ pub async fn read_role(
     };
     let mut policies = Vec::with_capacity(names.len());
     for policy in names {
+        acquire(SERVICE, "GetRolePolicy").await;
         match iam
             .get_role_policy()
             .role_name(name)
@@ -104,20 +107,28 @@ async fn inline_policy_names(
     ctx: &ReadContext<'_>,
     role: &str,
 ) -> Result<Option<Vec<String>>, LiveError> {
-    let listed = ctx
-        .clients
-        .iam
-        .list_role_policies()
-        .role_name(role)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<String>, _>>()
-        .await;
-    match listed {
-        Ok(names) => Ok(Some(names)),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(aws_error(SERVICE, "ListRolePolicies", role, e)),
+    let mut names = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        acquire(SERVICE, "ListRolePolicies").await;
+        let listed = ctx
+            .clients
+            .iam
+            .list_role_policies()
+            .role_name(role)
+            .set_marker(marker.clone())
+            .send()
+            .await;
+        let out = match listed {
+            Ok(out) => out,
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(aws_error(SERVICE, "ListRolePolicies", role, e)),
+        };
+        names.extend(out.policy_names().iter().cloned());
+        match next_marker(out.is_truncated(), out.marker(), marker.as_deref()) {
+            Some(next) => marker = Some(next),
+            None => return Ok(Some(names)),
+        }
     }
 }
 
@@ -126,27 +137,41 @@ async fn attached_policy_arns(
     ctx: &ReadContext<'_>,
     role: &str,
 ) -> Result<Option<Vec<String>>, LiveError> {
-    let listed = ctx
-        .clients
-        .iam
-        .list_attached_role_policies()
-        .role_name(role)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await;
-    match listed {
-        Ok(attached) => Ok(Some(
-            attached
+    let mut arns = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        acquire(SERVICE, "ListAttachedRolePolicies").await;
+        let listed = ctx
+            .clients
+            .iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .set_marker(marker.clone())
+            .send()
+            .await;
+        let out = match listed {
+            Ok(out) => out,
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(aws_error(SERVICE, "ListAttachedRolePolicies", role, e)),
+        };
+        arns.extend(
+            out.attached_policies()
                 .iter()
                 .filter_map(|p| p.policy_arn())
-                .map(str::to_owned)
-                .collect(),
-        )),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(aws_error(SERVICE, "ListAttachedRolePolicies", role, e)),
+                .map(str::to_owned),
+        );
+        match next_marker(out.is_truncated(), out.marker(), marker.as_deref()) {
+            Some(next) => marker = Some(next),
+            None => return Ok(Some(arns)),
+        }
     }
+}
+
+/// The marker of the next page of an IAM listing: none when the answer is not truncated, has no
+/// marker, or repeats the one just used.
+fn next_marker(truncated: bool, next: Option<&str>, used: Option<&str>) -> Option<String> {
+    next.filter(|n| truncated && !n.is_empty() && Some(*n) != used)
+        .map(str::to_owned)
 }
 
 /// A policy document as IAM answers it (URL-encoded JSON), as JSON. Leniently: JSON that is not
