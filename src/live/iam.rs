@@ -13,7 +13,7 @@ const SERVICE: &str = "iam";
 /// `AWS::IAM::Role` by name: GetRole (NoSuchEntity: absent) for the trust policy,
 /// ListRolePolicies (all pages) and GetRolePolicy for each inline policy (sorted by name, `null`
 /// when none), ListAttachedRolePolicies (all pages) for the managed policy ARNs (sorted, `null`
-/// when none). A role deleted while it is read is absent.
+/// when none; the two listings at the same time). A role deleted while it is read is absent.
 pub async fn read_role(
     ctx: &ReadContext<'_>,
     name: &str,
@@ -37,7 +37,12 @@ pub async fn read_role(
         .assume_role_policy_document()
         .map_or(Value::Null, policy_document);
 
-    let Some(names) = inline_policy_names(ctx, name).await? else {
+    // The two listings are independent: read them at the same time.
+    let (names, managed) = futures::try_join!(
+        inline_policy_names(ctx, name),
+        attached_policy_arns(ctx, name)
+    )?;
+    let (Some(names), Some(managed)) = (names, managed) else {
         return Ok(None);
     };
     let mut policies = Vec::with_capacity(names.len());
@@ -74,10 +79,6 @@ pub async fn read_role(
                 .map(|(n, doc)| json!({"PolicyName": n, "PolicyDocument": doc}))
                 .collect(),
         )
-    };
-
-    let Some(managed) = attached_policy_arns(ctx, name).await? else {
-        return Ok(None);
     };
 
     let properties = object([

@@ -63,6 +63,8 @@ pub async fn read(
     let stack = live::read_stack(clients, &manifest.name).await?;
     let provisional = stage::desired(manifest, image_tag.unwrap_or(""));
     let targets = stage::live_targets(&provisional, stack.as_ref(), &account);
+    // Only the targets are needed from it: free it before the stage is read.
+    drop(provisional);
     let observed = live::read_resources(clients, Some(account), stack, &targets).await?;
     let tag = match image_tag {
         Some(t) => t.to_string(),
