@@ -22,11 +22,13 @@ client does after a given answer.
 When it is ready it prints ``quota proxy listening on http://127.0.0.1:P`` on standard output.
 """
 import argparse
+import http
 import http.client
 import http.server
 import json
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -192,6 +194,8 @@ def make_handler(upstream: str, buckets: Buckets):
     def connection() -> http.client.HTTPConnection:
         if getattr(local, "conn", None) is None:
             local.conn = http.client.HTTPConnection(parsed.hostname, parsed.port or 80, timeout=120)
+            local.conn.connect()
+            local.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return local.conn
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -214,14 +218,19 @@ def make_handler(upstream: str, buckets: Buckets):
             length = int(self.headers.get("Content-Length") or 0)
             return self.rfile.read(length) if length > 0 else b""
 
+        def setup(self) -> None:
+            super().setup()
+            # Answers go out whole at once: no Nagle delay between a header and a body segment.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
         def _send(self, status: int, headers: dict, body: bytes) -> None:
-            self.send_response(status)
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
+            reason = http.HTTPStatus(status).phrase if status in http.HTTPStatus._value2member_map_ else ""
+            lines = [f"HTTP/1.1 {status} {reason}"]
+            lines += [f"{k}: {v}" for k, v in headers.items()]
+            lines.append(f"Content-Length: {len(body)}")
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+            self.wfile.write(head if self.command == "HEAD" else head + body)
+            self.wfile.flush()
 
         def _handle(self) -> None:
             start = time.time()
