@@ -238,21 +238,8 @@ pub enum PlanError {
 
 /// Digest of an observed state (stable across runs for the same state).
 pub fn observed_digest(observed: &ObservedStage) -> String {
-    /// Feeds the JSON text to the hash as it is written, so it is never held whole in memory.
-    struct Hashing(Sha256);
-    impl std::io::Write for Hashing {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.update(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut hashing = Hashing(Sha256::new());
-    // Serializing plain data into a writer that never fails cannot fail.
-    let _ = serde_json::to_writer(&mut hashing, observed);
-    let digest = hashing.0.finalize();
+    let text = serde_json::to_string(observed).unwrap_or_default();
+    let digest = Sha256::digest(text.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
