@@ -439,7 +439,7 @@ mod tests {
     }
 
     #[test]
-    fn every_operation_the_live_readers_call_is_in_the_table() {
+    fn every_call_of_the_live_readers_waits_for_a_token_of_its_family() {
         let sources = [
             include_str!("apigateway.rs"),
             include_str!("cloudfront.rs"),
@@ -456,6 +456,15 @@ mod tests {
         ];
         let mut checked = 0;
         for source in sources {
+            // Every call waits for its token: as many `acquire(` as `.send()`.
+            let (sends, acquires) = (
+                source.matches(".send()").count(),
+                source.matches("acquire(").count(),
+            );
+            assert_eq!(
+                sends, acquires,
+                "a live reader calls AWS without acquiring a token"
+            );
             let service = source
                 .split("const SERVICE: &str = \"")
                 .nth(1)
