@@ -15,9 +15,9 @@ import pytest
 from test_e2e_noop import counter
 
 ROOT = Path(__file__).resolve().parents[2]
-# A tenth of every quota: a 20-worker stage then needs several seconds at the allowed rates, so a
-# plan that did not pace itself would certainly be throttled.
-SCALE = 0.1
+# A fifth of every quota: a 20-worker stage then needs seconds at the allowed rates, so a plan that
+# did not pace itself would certainly be throttled; every family still holds two calls or more.
+SCALE = 0.2
 
 
 def workers_manifest(n):
@@ -104,7 +104,7 @@ def test_a_large_plan_stays_within_the_quotas(stage, quota_proxy):
 
 
 def test_the_simulator_throttles_a_client_that_does_not_pace_itself(stage, quota_proxy):
-    """The simulator's own check: the same plan with hover's limiters allowing ten times the
+    """The simulator's own check: the same plan with hover's limiters allowing five times the
     simulated quotas is throttled."""
     s = stage(workers_manifest(20))
     s.register_image()
