@@ -73,8 +73,8 @@ struct Mocks {
     kms: Vec<Rule>,
     s3: Vec<Rule>,
     sts: Vec<Rule>,
-    /// HTTP client for the logs service instead of the mock one (concurrency test).
-    logs_http: Option<SharedHttpClient>,
+    /// HTTP client for the SQS service instead of the mock one (concurrency test).
+    sqs_http: Option<SharedHttpClient>,
 }
 
 impl Mocks {
@@ -95,16 +95,16 @@ impl Mocks {
         Clients {
             cloudformation: client!(aws_sdk_cloudformation, self.cloudformation, http()),
             lambda: client!(aws_sdk_lambda, self.lambda, http()),
-            sqs: client!(aws_sdk_sqs, self.sqs, http()),
+            sqs: client!(
+                aws_sdk_sqs,
+                self.sqs,
+                self.sqs_http.clone().unwrap_or_else(http)
+            ),
             eventbridge: client!(aws_sdk_eventbridge, self.eventbridge, http()),
             iam: client!(aws_sdk_iam, self.iam, http()),
             apigatewayv2: client!(aws_sdk_apigatewayv2, self.apigatewayv2, http()),
             cloudfront: client!(aws_sdk_cloudfront, self.cloudfront, http()),
-            logs: client!(
-                aws_sdk_cloudwatchlogs,
-                self.logs,
-                self.logs_http.clone().unwrap_or_else(http)
-            ),
+            logs: client!(aws_sdk_cloudwatchlogs, self.logs, http()),
             ecr: client!(aws_sdk_ecr, self.ecr, http()),
             kms: client!(aws_sdk_kms, self.kms, http()),
             s3: client!(aws_sdk_s3, self.s3, http()),
@@ -404,9 +404,8 @@ async fn stack_that_does_not_exist_is_none_not_an_error() {
 #[tokio::test]
 async fn function_properties_are_in_cloudformation_shape() {
     use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
-    use aws_sdk_lambda::operation::get_function_concurrency::GetFunctionConcurrencyOutput;
     use aws_sdk_lambda::types::{
-        EnvironmentResponse, FunctionCodeLocation, FunctionConfiguration, PackageType,
+        Concurrency, EnvironmentResponse, FunctionCodeLocation, FunctionConfiguration, PackageType,
         VpcConfigResponse,
     };
     let get_function = mock!(aws_sdk_lambda::Client::get_function)
@@ -443,15 +442,15 @@ async fn function_properties_are_in_cloudformation_shape() {
                         .repository_type("ECR")
                         .build(),
                 )
+                .concurrency(
+                    Concurrency::builder()
+                        .reserved_concurrent_executions(5)
+                        .build(),
+                )
                 .build()
         });
-    let concurrency = mock!(aws_sdk_lambda::Client::get_function_concurrency).then_output(|| {
-        GetFunctionConcurrencyOutput::builder()
-            .reserved_concurrent_executions(5)
-            .build()
-    });
     let clients = Mocks {
-        lambda: vec![get_function, concurrency],
+        lambda: vec![get_function.clone()],
         ..Default::default()
     }
     .build();
@@ -500,35 +499,30 @@ async fn function_properties_are_in_cloudformation_shape() {
         vars.keys().collect::<Vec<_>>(),
         vec!["APP_DEBUG", "APP_ENV"]
     );
+    // One call: GetFunction's answer carries the reserved concurrency.
+    assert_eq!(get_function.num_calls(), 1);
 }
 
 #[tokio::test]
 async fn function_without_image_env_vpc_or_concurrency_reads_nulls() {
     use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
-    use aws_sdk_lambda::operation::get_function_concurrency::GetFunctionConcurrencyOutput;
     use aws_sdk_lambda::types::{FunctionConfiguration, PackageType, VpcConfigResponse};
     let clients = Mocks {
-        lambda: vec![
-            mock!(aws_sdk_lambda::Client::get_function).then_output(|| {
-                GetFunctionOutput::builder()
-                    .configuration(
-                        FunctionConfiguration::builder()
-                            .function_name("app-dev-cli")
-                            .function_arn(
-                                "arn:aws:lambda:eu-west-1:123456789012:function:app-dev-cli",
-                            )
-                            .package_type(PackageType::Zip)
-                            .role("arn:aws:iam::123456789012:role/r")
-                            .memory_size(512)
-                            .timeout(900)
-                            .vpc_config(VpcConfigResponse::builder().vpc_id("").build())
-                            .build(),
-                    )
-                    .build()
-            }),
-            mock!(aws_sdk_lambda::Client::get_function_concurrency)
-                .then_output(|| GetFunctionConcurrencyOutput::builder().build()),
-        ],
+        lambda: vec![mock!(aws_sdk_lambda::Client::get_function).then_output(|| {
+            GetFunctionOutput::builder()
+                .configuration(
+                    FunctionConfiguration::builder()
+                        .function_name("app-dev-cli")
+                        .function_arn("arn:aws:lambda:eu-west-1:123456789012:function:app-dev-cli")
+                        .package_type(PackageType::Zip)
+                        .role("arn:aws:iam::123456789012:role/r")
+                        .memory_size(512)
+                        .timeout(900)
+                        .vpc_config(VpcConfigResponse::builder().vpc_id("").build())
+                        .build(),
+                )
+                .build()
+        })],
         ..Default::default()
     }
     .build();
@@ -1147,7 +1141,7 @@ async fn api_listing_is_paginated_and_shared_by_api_integration_route_and_stage(
 // Event source mappings
 
 #[tokio::test]
-async fn event_source_mapping_is_found_across_pages_by_queue_and_function() {
+async fn event_source_mapping_is_found_across_pages_of_one_listing() {
     use aws_sdk_lambda::operation::list_event_source_mappings::ListEventSourceMappingsOutput;
     use aws_sdk_lambda::types::{EventSourceMappingConfiguration, FunctionResponseType};
     let queue_arn = "arn:aws:sqs:eu-west-1:123456789012:app-dev-emails";
@@ -1162,7 +1156,9 @@ async fn event_source_mapping_is_found_across_pages_by_queue_and_function() {
             .build()
     };
     let page_1 = mock!(aws_sdk_lambda::Client::list_event_source_mappings)
-        .match_requests(move |r| r.event_source_arn() == Some(queue_arn) && r.marker().is_none())
+        .match_requests(|r| {
+            r.event_source_arn().is_none() && r.function_name().is_none() && r.marker().is_none()
+        })
         .then_output(move || {
             ListEventSourceMappingsOutput::builder()
                 .event_source_mappings(mapping(
@@ -1227,6 +1223,159 @@ async fn event_source_mapping_is_found_across_pages_by_queue_and_function() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Calls per resource: listings shared by a read, answers already in hand
+
+#[tokio::test]
+async fn alias_is_read_through_get_function_qualified_by_the_alias() {
+    use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
+    use aws_sdk_lambda::types::FunctionConfiguration;
+    let qualified = mock!(aws_sdk_lambda::Client::get_function)
+        .match_requests(|r| {
+            r.function_name() == Some("app-dev-http") && r.qualifier() == Some("live")
+        })
+        .then_output(|| {
+            GetFunctionOutput::builder()
+                .configuration(
+                    FunctionConfiguration::builder()
+                        .function_name("app-dev-http")
+                        .function_arn(
+                            "arn:aws:lambda:eu-west-1:123456789012:function:app-dev-http:live",
+                        )
+                        .version("7")
+                        .build(),
+                )
+                .build()
+        });
+    let clients = Mocks {
+        lambda: vec![qualified.clone()],
+        ..Default::default()
+    }
+    .build();
+    let found = read_one(
+        &clients,
+        with_keys(
+            target("HttpAlias", "AWS::Lambda::Alias", Some("live")),
+            &[("function", "app-dev-http")],
+        ),
+    )
+    .await
+    .expect("alias found");
+    let arn = "arn:aws:lambda:eu-west-1:123456789012:function:app-dev-http:live";
+    assert_eq!(
+        found,
+        LiveResource {
+            resource_type: "AWS::Lambda::Alias".to_owned(),
+            physical_id: arn.to_owned(),
+            attributes: attrs(&[("Ref", arn), ("AliasArn", arn)]),
+            properties: props(json!({
+                "FunctionName": "app-dev-http",
+                "Name": "live",
+                "FunctionVersion": "7",
+            })),
+        }
+    );
+    assert_eq!(qualified.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn log_groups_of_a_read_come_from_one_listing_by_their_common_prefix() {
+    use aws_sdk_cloudwatchlogs::operation::describe_log_groups::DescribeLogGroupsOutput;
+    use aws_sdk_cloudwatchlogs::types::LogGroup;
+    let group = |name: &str, days: i32| {
+        LogGroup::builder()
+            .log_group_name(name)
+            .arn(format!(
+                "arn:aws:logs:eu-west-1:123456789012:log-group:{name}:*"
+            ))
+            .retention_in_days(days)
+            .build()
+    };
+    let page_1 = mock!(aws_sdk_cloudwatchlogs::Client::describe_log_groups)
+        .match_requests(|r| {
+            r.log_group_name_prefix() == Some("/aws/lambda/app-dev-") && r.next_token().is_none()
+        })
+        .then_output(move || {
+            DescribeLogGroupsOutput::builder()
+                .log_groups(group("/aws/lambda/app-dev-cli", 14))
+                .log_groups(group("/aws/lambda/app-dev-http-old", 1))
+                .next_token("p2")
+                .build()
+        });
+    let page_2 = mock!(aws_sdk_cloudwatchlogs::Client::describe_log_groups)
+        .match_requests(|r| r.next_token() == Some("p2"))
+        .then_output(move || {
+            DescribeLogGroupsOutput::builder()
+                .log_groups(group("/aws/lambda/app-dev-http", 30))
+                .build()
+        });
+    let clients = Mocks {
+        logs: vec![page_1.clone(), page_2.clone()],
+        ..Default::default()
+    }
+    .build();
+    let targets: Vec<LiveTarget> = ["http", "cli", "mail-queue"]
+        .iter()
+        .map(|f| {
+            target(
+                &format!("Logs{f}"),
+                "AWS::Logs::LogGroup",
+                Some(&format!("/aws/lambda/app-dev-{f}")),
+            )
+        })
+        .collect();
+    let stage = live::read_stage(&clients, "app-dev", &targets)
+        .await
+        .expect("read succeeds");
+    assert_eq!((page_1.num_calls(), page_2.num_calls()), (1, 1));
+    let http = &stage.resources["Logshttp"];
+    assert_eq!(
+        Value::Object(http.properties.clone()),
+        json!({"LogGroupName": "/aws/lambda/app-dev-http", "RetentionInDays": 30})
+    );
+    assert_eq!(
+        http.attributes["Arn"],
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/app-dev-http"
+    );
+    assert_eq!(
+        stage.resources["Logscli"].properties["RetentionInDays"],
+        json!(14)
+    );
+    // Exact names only: a group that merely shares the prefix is not the worker's.
+    assert!(!stage.resources.contains_key("Logsmail-queue"));
+}
+
+#[tokio::test]
+async fn queue_recorded_by_the_stack_is_read_by_its_url_in_one_call() {
+    use aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesOutput;
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let url = "https://sqs.eu-west-1.amazonaws.com/123456789012/emails-app-dev";
+    let get_url = mock!(aws_sdk_sqs::Client::get_queue_url)
+        .then_http_response(|| json_error("AccessDenied", "GetQueueUrl must not be called"));
+    let attributes = mock!(aws_sdk_sqs::Client::get_queue_attributes)
+        .match_requests(move |r| r.queue_url() == Some(url))
+        .then_output(|| {
+            GetQueueAttributesOutput::builder()
+                .attributes(
+                    A::QueueArn,
+                    "arn:aws:sqs:eu-west-1:123456789012:emails-app-dev",
+                )
+                .attributes(A::VisibilityTimeout, "70")
+                .build()
+        });
+    let clients = Mocks {
+        sqs: vec![attributes.clone(), get_url.clone()],
+        ..Default::default()
+    }
+    .build();
+    let mut queue = target("QueueEmails", "AWS::SQS::Queue", Some("emails-app-dev"));
+    queue.physical_id = Some(url.to_owned());
+    let found = read_one(&clients, queue).await.expect("queue found");
+    assert_eq!(found.physical_id, url);
+    assert_eq!(found.properties["VisibilityTimeout"], json!(70));
+    assert_eq!((attributes.num_calls(), get_url.num_calls()), (1, 0));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Absence
 
 /// Every service answers "not found" (in its own wire format) or lists nothing.
@@ -1240,9 +1389,6 @@ fn nothing_exists() -> Mocks {
         lambda: vec![
             mock!(aws_sdk_lambda::Client::get_function).then_http_response(|| {
                 rest_json_error(404, "ResourceNotFoundException", "Function not found")
-            }),
-            mock!(aws_sdk_lambda::Client::get_alias).then_http_response(|| {
-                rest_json_error(404, "ResourceNotFoundException", "Alias not found")
             }),
             mock!(aws_sdk_lambda::Client::list_event_source_mappings)
                 .then_output(|| ListEventSourceMappingsOutput::builder().build()),
@@ -1812,7 +1958,6 @@ async fn bucket_repository_policy_and_pending_deletion_key() {
 #[tokio::test]
 async fn throttling_is_retried_until_success() {
     use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
-    use aws_sdk_lambda::operation::get_function_concurrency::GetFunctionConcurrencyOutput;
     use aws_sdk_lambda::types::FunctionConfiguration;
     let mut cfn = stack_rules(r#"{"Resources":{}}"#);
     let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks)
@@ -1837,11 +1982,7 @@ async fn throttling_is_retried_until_success() {
         .build();
     let clients = Mocks {
         cloudformation: cfn,
-        lambda: vec![
-            get_function.clone(),
-            mock!(aws_sdk_lambda::Client::get_function_concurrency)
-                .then_output(|| GetFunctionConcurrencyOutput::builder().build()),
-        ],
+        lambda: vec![get_function.clone()],
         ..Default::default()
     }
     .build();
@@ -1947,16 +2088,16 @@ async fn invalid_credentials_get_a_help_line() {
 // ---------------------------------------------------------------------------------------------
 // Concurrency bound
 
-/// An HTTP client that answers every DescribeLogGroups call with an empty page after a short
+/// An HTTP client that answers every GetQueueAttributes call with no attributes after a short
 /// sleep, counting how many calls are in flight at once.
 #[derive(Clone, Debug, Default)]
-struct SlowLogs {
+struct SlowSqs {
     in_flight: Arc<AtomicUsize>,
     max_in_flight: Arc<AtomicUsize>,
     calls: Arc<AtomicUsize>,
 }
 
-impl HttpConnector for SlowLogs {
+impl HttpConnector for SlowSqs {
     fn call(&self, _request: HttpRequest) -> HttpConnectorFuture {
         let me = self.clone();
         HttpConnectorFuture::new(async move {
@@ -1967,14 +2108,14 @@ impl HttpConnector for SlowLogs {
             me.in_flight.fetch_sub(1, Ordering::SeqCst);
             Ok(http(
                 200,
-                &[("content-type", "application/x-amz-json-1.1")],
-                r#"{"logGroups":[]}"#,
+                &[("content-type", "application/x-amz-json-1.0")],
+                r#"{"Attributes":{}}"#,
             ))
         })
     }
 }
 
-impl HttpClient for SlowLogs {
+impl HttpClient for SlowSqs {
     fn http_connector(
         &self,
         _settings: &HttpConnectorSettings,
@@ -1986,25 +2127,26 @@ impl HttpClient for SlowLogs {
 
 #[tokio::test]
 async fn reads_run_concurrently_but_never_beyond_the_bound() {
-    let slow = SlowLogs::default();
+    let slow = SlowSqs::default();
     let clients = Mocks {
-        logs_http: Some(SharedHttpClient::new(slow.clone())),
+        sqs_http: Some(SharedHttpClient::new(slow.clone())),
         ..Default::default()
     }
     .build();
     let targets: Vec<LiveTarget> = (0..40)
         .map(|i| {
-            target(
-                &format!("Logs{i:02}"),
-                "AWS::Logs::LogGroup",
-                Some(&format!("/aws/lambda/fn-{i}")),
-            )
+            let name = format!("jobs{i}-app-dev");
+            let mut t = target(&format!("Queue{i:02}"), "AWS::SQS::Queue", Some(&name));
+            t.physical_id = Some(format!(
+                "https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+            ));
+            t
         })
         .collect();
     let stage = live::read_stage(&clients, "app-dev", &targets)
         .await
         .expect("read succeeds");
-    assert!(stage.resources.is_empty());
+    assert_eq!(stage.resources.len(), 40);
     assert_eq!(slow.calls.load(Ordering::SeqCst), 40);
     let max = slow.max_in_flight.load(Ordering::SeqCst);
     assert!(max <= live::READ_CONCURRENCY, "{max} calls in flight");

@@ -3,6 +3,7 @@
 
 use super::error::{aws_error, is_not_found};
 use super::json::{number, object, resource, string};
+use super::quota::acquire;
 use super::{key, LiveError, ReadContext};
 use crate::model::{LiveResource, LiveTarget};
 use serde_json::Value;
@@ -29,6 +30,7 @@ async fn list_apis(ctx: &ReadContext<'_>, label: &str) -> Result<Vec<ApiInfo>, L
     let mut apis = Vec::new();
     let mut token: Option<String> = None;
     loop {
+        acquire(SERVICE, "GetApis").await;
         let out = ctx
             .clients
             .apigatewayv2
@@ -97,6 +99,7 @@ macro_rules! all_pages {
         let mut items = Vec::new();
         let mut token: Option<String> = None;
         loop {
+            acquire(SERVICE, $op_name).await;
             let result = $ctx
                 .clients
                 .apigatewayv2

@@ -3,6 +3,7 @@
 
 use super::error::{aws_error, is_not_found};
 use super::json::{object, resource, sorted_strings, sorted_strings_or_null, string};
+use super::quota::acquire;
 use super::{LiveError, ReadContext};
 use crate::model::{LiveResource, LiveTarget};
 use aws_sdk_cloudfront::types::{
@@ -203,6 +204,7 @@ pub async fn read_distribution(
     let mut found: Option<(String, String)> = None;
     let mut marker: Option<String> = None;
     loop {
+        acquire(SERVICE, "ListDistributions").await;
         let out = cloudfront
             .list_distributions()
             .set_marker(marker.clone())
@@ -229,6 +231,7 @@ pub async fn read_distribution(
     let Some((id, domain)) = found else {
         return Ok(None);
     };
+    acquire(SERVICE, "GetDistributionConfig").await;
     let out = match cloudfront.get_distribution_config().id(&id).send().await {
         Ok(out) => out,
         Err(e) if is_not_found(&e) => return Ok(None),
@@ -262,6 +265,7 @@ pub async fn read_origin_access_control(
 ) -> Result<Option<LiveResource>, LiveError> {
     let mut marker: Option<String> = None;
     loop {
+        acquire(SERVICE, "ListOriginAccessControls").await;
         let out = ctx
             .clients
             .cloudfront

@@ -2,6 +2,7 @@
 
 use super::error::{aws_error, is_not_found};
 use super::json::{object, resource, string};
+use super::quota::acquire;
 use super::{LiveError, ReadContext};
 use crate::model::LiveResource;
 use serde_json::Value;
@@ -13,6 +14,7 @@ pub async fn read_repository(
     ctx: &ReadContext<'_>,
     name: &str,
 ) -> Result<Option<LiveResource>, LiveError> {
+    acquire(SERVICE, "DescribeRepositories").await;
     let out = match ctx
         .clients
         .ecr

@@ -2,6 +2,7 @@
 
 use super::error::{aws_error, is_not_found};
 use super::json::{object, resource, string};
+use super::quota::acquire;
 use super::{LiveError, ReadContext};
 use crate::model::LiveResource;
 use serde_json::{Map, Value};
@@ -15,6 +16,7 @@ pub async fn read_rule(
     name: &str,
 ) -> Result<Option<LiveResource>, LiveError> {
     let events = &ctx.clients.eventbridge;
+    acquire(SERVICE, "DescribeRule").await;
     let rule = match events.describe_rule().name(name).send().await {
         Ok(out) => out,
         Err(e) if is_not_found(&e) => return Ok(None),
@@ -23,6 +25,7 @@ pub async fn read_rule(
     let mut targets = Vec::new();
     let mut token: Option<String> = None;
     loop {
+        acquire(SERVICE, "ListTargetsByRule").await;
         let out = match events
             .list_targets_by_rule()
             .rule(name)

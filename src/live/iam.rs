@@ -3,6 +3,7 @@
 
 use super::error::{aws_error, is_not_found};
 use super::json::{object, resource, sorted_strings_or_null};
+use super::quota::acquire;
 use super::{LiveError, ReadContext};
 use crate::model::LiveResource;
 use serde_json::{json, Value};
@@ -12,12 +13,13 @@ const SERVICE: &str = "iam";
 /// `AWS::IAM::Role` by name: GetRole (NoSuchEntity: absent) for the trust policy,
 /// ListRolePolicies (all pages) and GetRolePolicy for each inline policy (sorted by name, `null`
 /// when none), ListAttachedRolePolicies (all pages) for the managed policy ARNs (sorted, `null`
-/// when none). A role deleted while it is read is absent.
+/// when none; the two listings at the same time). A role deleted while it is read is absent.
 pub async fn read_role(
     ctx: &ReadContext<'_>,
     name: &str,
 ) -> Result<Option<LiveResource>, LiveError> {
     let iam = &ctx.clients.iam;
+    acquire(SERVICE, "GetRole").await;
     let out = match iam.get_role().role_name(name).send().await {
         Ok(out) => out,
         Err(e) if is_not_found(&e) => return Ok(None),
@@ -35,11 +37,17 @@ pub async fn read_role(
         .assume_role_policy_document()
         .map_or(Value::Null, policy_document);
 
-    let Some(names) = inline_policy_names(ctx, name).await? else {
+    // The two listings are independent: read them at the same time.
+    let (names, managed) = futures::try_join!(
+        inline_policy_names(ctx, name),
+        attached_policy_arns(ctx, name)
+    )?;
+    let (Some(names), Some(managed)) = (names, managed) else {
         return Ok(None);
     };
     let mut policies = Vec::with_capacity(names.len());
     for policy in names {
+        acquire(SERVICE, "GetRolePolicy").await;
         match iam
             .get_role_policy()
             .role_name(name)
@@ -73,10 +81,6 @@ pub async fn read_role(
         )
     };
 
-    let Some(managed) = attached_policy_arns(ctx, name).await? else {
-        return Ok(None);
-    };
-
     let properties = object([
         ("AssumeRolePolicyDocument", trust),
         ("Policies", policies),
@@ -104,20 +108,28 @@ async fn inline_policy_names(
     ctx: &ReadContext<'_>,
     role: &str,
 ) -> Result<Option<Vec<String>>, LiveError> {
-    let listed = ctx
-        .clients
-        .iam
-        .list_role_policies()
-        .role_name(role)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<String>, _>>()
-        .await;
-    match listed {
-        Ok(names) => Ok(Some(names)),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(aws_error(SERVICE, "ListRolePolicies", role, e)),
+    let mut names = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        acquire(SERVICE, "ListRolePolicies").await;
+        let listed = ctx
+            .clients
+            .iam
+            .list_role_policies()
+            .role_name(role)
+            .set_marker(marker.clone())
+            .send()
+            .await;
+        let out = match listed {
+            Ok(out) => out,
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(aws_error(SERVICE, "ListRolePolicies", role, e)),
+        };
+        names.extend(out.policy_names().iter().cloned());
+        match next_marker(out.is_truncated(), out.marker(), marker.as_deref()) {
+            Some(next) => marker = Some(next),
+            None => return Ok(Some(names)),
+        }
     }
 }
 
@@ -126,27 +138,41 @@ async fn attached_policy_arns(
     ctx: &ReadContext<'_>,
     role: &str,
 ) -> Result<Option<Vec<String>>, LiveError> {
-    let listed = ctx
-        .clients
-        .iam
-        .list_attached_role_policies()
-        .role_name(role)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await;
-    match listed {
-        Ok(attached) => Ok(Some(
-            attached
+    let mut arns = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        acquire(SERVICE, "ListAttachedRolePolicies").await;
+        let listed = ctx
+            .clients
+            .iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .set_marker(marker.clone())
+            .send()
+            .await;
+        let out = match listed {
+            Ok(out) => out,
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(aws_error(SERVICE, "ListAttachedRolePolicies", role, e)),
+        };
+        arns.extend(
+            out.attached_policies()
                 .iter()
                 .filter_map(|p| p.policy_arn())
-                .map(str::to_owned)
-                .collect(),
-        )),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(aws_error(SERVICE, "ListAttachedRolePolicies", role, e)),
+                .map(str::to_owned),
+        );
+        match next_marker(out.is_truncated(), out.marker(), marker.as_deref()) {
+            Some(next) => marker = Some(next),
+            None => return Ok(Some(arns)),
+        }
     }
+}
+
+/// The marker of the next page of an IAM listing: none when the answer is not truncated, has no
+/// marker, or repeats the one just used.
+fn next_marker(truncated: bool, next: Option<&str>, used: Option<&str>) -> Option<String> {
+    next.filter(|n| truncated && !n.is_empty() && Some(*n) != used)
+        .map(str::to_owned)
 }
 
 /// A policy document as IAM answers it (URL-encoded JSON), as JSON. Leniently: JSON that is not

@@ -43,6 +43,7 @@ pub async fn read(
 
 /// Messages waiting, in flight and delayed in the queue at `url`; `None` when it is gone.
 async fn messages(clients: &Clients, url: &str) -> Result<Option<u64>, LiveError> {
+    super::quota::acquire("sqs", "GetQueueAttributes").await;
     let out = match clients
         .sqs
         .get_queue_attributes()
@@ -77,7 +78,10 @@ async fn objects(clients: &Clients, bucket: &str) -> Result<Option<u64>, LiveErr
         .bucket(bucket)
         .into_paginator()
         .send();
-    while let Some(page) = pages.next().await {
+    while let Some(page) = {
+        super::quota::acquire("s3", "ListObjectsV2").await;
+        pages.next().await
+    } {
         match page {
             Ok(p) => count += p.contents().len() as u64,
             Err(e) if is_not_found(&e) => return Ok(None),
@@ -96,7 +100,10 @@ async fn images(clients: &Clients, repository: &str) -> Result<Option<u64>, Live
         .repository_name(repository)
         .into_paginator()
         .send();
-    while let Some(page) = pages.next().await {
+    while let Some(page) = {
+        super::quota::acquire("ecr", "ListImages").await;
+        pages.next().await
+    } {
         match page {
             Ok(p) => count += p.image_ids().len() as u64,
             Err(e) if is_not_found(&e) => return Ok(None),
@@ -108,6 +115,7 @@ async fn images(clients: &Clients, repository: &str) -> Result<Option<u64>, Live
 
 /// The key behind `alias`; `None` when there is none.
 async fn key(clients: &Clients, alias: &str) -> Result<Option<KeyInfo>, LiveError> {
+    super::quota::acquire("kms", "DescribeKey").await;
     let out = match clients.kms.describe_key().key_id(alias).send().await {
         Ok(out) => out,
         Err(e) if is_not_found(&e) => return Ok(None),

@@ -2,6 +2,7 @@
 
 use super::error::{aws_error, is_not_found};
 use super::json::{object, resource, string};
+use super::quota::acquire;
 use super::{LiveError, ReadContext};
 use crate::model::LiveResource;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -17,6 +18,7 @@ pub async fn read_key(
     alias: &str,
 ) -> Result<Option<LiveResource>, LiveError> {
     let kms = &ctx.clients.kms;
+    acquire(SERVICE, "DescribeKey").await;
     let out = match kms.describe_key().key_id(alias).send().await {
         Ok(out) => out,
         Err(e) if is_not_found(&e) => return Ok(None),
@@ -32,6 +34,7 @@ pub async fn read_key(
     };
     let key_id = meta.key_id();
     let state = meta.key_state().map(|s| s.as_str());
+    acquire(SERVICE, "GetKeyRotationStatus").await;
     let rotation = match kms.get_key_rotation_status().key_id(key_id).send().await {
         Ok(out) => Value::Bool(out.key_rotation_enabled()),
         Err(e) if e.code() == Some("KMSInvalidStateException") => Value::Null,

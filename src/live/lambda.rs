@@ -1,8 +1,15 @@
 //! Lambda readers: functions (configuration, image, reserved concurrency), aliases and SQS event
 //! source mappings, in CloudFormation's property shapes.
+//!
+//! Two calls per function, both under Lambda's `GetFunction` quota (100 a second) rather than its
+//! control-plane one (15 a second): `GetFunction` (its answer carries the reserved concurrency)
+//! and `GetFunction` qualified by the alias (its answer is the version the alias points to).
+//! Event source mappings come from one listing of the region's mappings, shared by every mapping
+//! of the read.
 
 use super::error::{aws_error, is_not_found};
 use super::json::{number, object, resource, sorted_strings_or_null, string};
+use super::quota::acquire;
 use super::{key, LiveError, ReadContext};
 use crate::model::{LiveResource, LiveTarget};
 use aws_sdk_lambda::types::EventSourceMappingConfiguration;
@@ -11,12 +18,14 @@ use std::collections::BTreeMap;
 
 const SERVICE: &str = "lambda";
 
-/// `AWS::Lambda::Function` by function name: GetFunction + GetFunctionConcurrency.
+/// `AWS::Lambda::Function` by function name: GetFunction (configuration, image and reserved
+/// concurrency in one answer).
 pub async fn read_function(
     ctx: &ReadContext<'_>,
     name: &str,
 ) -> Result<Option<LiveResource>, LiveError> {
     let lambda = &ctx.clients.lambda;
+    acquire(SERVICE, "GetFunction").await;
     let out = match lambda.get_function().function_name(name).send().await {
         Ok(out) => out,
         Err(e) if is_not_found(&e) => return Ok(None),
@@ -30,16 +39,9 @@ pub async fn read_function(
             missing: "a function configuration",
         });
     };
-    let concurrency = match lambda
-        .get_function_concurrency()
-        .function_name(name)
-        .send()
-        .await
-    {
-        Ok(out) => out.reserved_concurrent_executions(),
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(aws_error(SERVICE, "GetFunctionConcurrency", name, e)),
-    };
+    let concurrency = out
+        .concurrency()
+        .and_then(|c| c.reserved_concurrent_executions());
 
     let code = match out.code().and_then(|c| c.image_uri()) {
         Some(uri) => Value::Object(object([("ImageUri", Value::from(uri))])),
@@ -95,7 +97,9 @@ pub async fn read_function(
     )))
 }
 
-/// `AWS::Lambda::Alias` (name = alias name, `keys.function` = function name): GetAlias.
+/// `AWS::Lambda::Alias` (name = alias name, `keys.function` = function name): GetFunction
+/// qualified by the alias, whose configuration is that of the version the alias points to
+/// (`$LATEST` or a published version). The alias ARN is the function's ARN qualified by the alias.
 pub async fn read_alias(
     ctx: &ReadContext<'_>,
     target: &LiveTarget,
@@ -103,31 +107,57 @@ pub async fn read_alias(
 ) -> Result<Option<LiveResource>, LiveError> {
     let function = key(target, "function")?;
     let resource_label = format!("{function}:{name}");
+    acquire(SERVICE, "GetFunction").await;
     let out = match ctx
         .clients
         .lambda
-        .get_alias()
+        .get_function()
         .function_name(function)
-        .name(name)
+        .qualifier(name)
         .send()
         .await
     {
         Ok(out) => out,
         Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(aws_error(SERVICE, "GetAlias", resource_label, e)),
+        Err(e) => return Err(aws_error(SERVICE, "GetFunction", resource_label, e)),
     };
-    let alias_arn = out.alias_arn().unwrap_or_default();
+    let Some(config) = out.configuration() else {
+        return Err(LiveError::Incomplete {
+            service: SERVICE,
+            operation: "GetFunction",
+            resource: resource_label,
+            missing: "a function configuration",
+        });
+    };
+    let alias_arn = qualified_arn(config.function_arn().unwrap_or_default(), name);
     let properties = object([
         ("FunctionName", Value::from(function)),
-        ("Name", Value::from(out.name().unwrap_or(name))),
-        ("FunctionVersion", string(out.function_version())),
+        ("Name", Value::from(name)),
+        ("FunctionVersion", string(config.version())),
     ]);
     Ok(Some(resource(
         "AWS::Lambda::Alias",
-        alias_arn,
-        [("Ref", alias_arn), ("AliasArn", alias_arn)],
+        &alias_arn,
+        [
+            ("Ref", alias_arn.as_str()),
+            ("AliasArn", alias_arn.as_str()),
+        ],
         properties,
     )))
+}
+
+/// A function ARN (qualified or not) qualified by `qualifier`; empty when there is no ARN.
+fn qualified_arn(function_arn: &str, qualifier: &str) -> String {
+    if function_arn.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<&str> = function_arn.split(':').collect();
+    let unqualified = if parts.len() > 7 {
+        parts[..7].join(":")
+    } else {
+        function_arn.to_owned()
+    };
+    format!("{unqualified}:{qualifier}")
 }
 
 /// How well a mapping's function ARN matches the wanted function and qualifier: 2 exact,
@@ -154,29 +184,51 @@ fn function_match(function_arn: &str, function: &str, qualifier: Option<&str>) -
     }
 }
 
-/// Lists event source mappings (all pages) filtered by queue ARN or by function name.
-async fn list_mappings(
+/// The mapping from `queue_arn` to `function`: with the wanted qualifier if there is one, else
+/// with another; the first by UUID among equals.
+fn best_mapping<'m>(
+    mappings: &'m [EventSourceMappingConfiguration],
+    queue_arn: &str,
+    function: &str,
+    qualifier: Option<&str>,
+) -> Option<&'m EventSourceMappingConfiguration> {
+    mappings
+        .iter()
+        .filter(|m| m.event_source_arn() == Some(queue_arn))
+        .filter_map(|m| {
+            let score = function_match(m.function_arn().unwrap_or_default(), function, qualifier);
+            (score > 0).then_some((score, m))
+        })
+        .min_by(|(sa, a), (sb, b)| sb.cmp(sa).then_with(|| a.uuid().cmp(&b.uuid())))
+        .map(|(_, m)| m)
+}
+
+/// Every event source mapping of the region (ListEventSourceMappings, all pages), sorted by UUID.
+pub(crate) async fn list_mappings(
     ctx: &ReadContext<'_>,
-    by_queue: Option<&str>,
-    by_function: Option<&str>,
-    label: &str,
 ) -> Result<Vec<EventSourceMappingConfiguration>, LiveError> {
     let mut all = Vec::new();
     let mut marker: Option<String> = None;
     loop {
+        acquire(SERVICE, "ListEventSourceMappings").await;
         let result = ctx
             .clients
             .lambda
             .list_event_source_mappings()
-            .set_event_source_arn(by_queue.map(str::to_owned))
-            .set_function_name(by_function.map(str::to_owned))
             .set_marker(marker.clone())
             .send()
             .await;
         let out = match result {
             Ok(out) => out,
-            Err(e) if is_not_found(&e) => return Ok(all),
-            Err(e) => return Err(aws_error(SERVICE, "ListEventSourceMappings", label, e)),
+            Err(e) if is_not_found(&e) => break,
+            Err(e) => {
+                return Err(aws_error(
+                    SERVICE,
+                    "ListEventSourceMappings",
+                    "the event source mappings of the region",
+                    e,
+                ))
+            }
         };
         all.extend(out.event_source_mappings().iter().cloned());
         match out.next_marker() {
@@ -186,12 +238,13 @@ async fn list_mappings(
             _ => break,
         }
     }
+    all.sort_by(|a, b| a.uuid().cmp(&b.uuid()));
     Ok(all)
 }
 
-/// `AWS::Lambda::EventSourceMapping` (`keys.function`, `keys.qualifier`, `keys.queue_arn`):
-/// listed by the queue's ARN, then (when none matches) by the qualified function name; the
-/// mapping from that queue to that function (and qualifier, preferably) is the one.
+/// `AWS::Lambda::EventSourceMapping` (`keys.function`, `keys.qualifier`, `keys.queue_arn`): the
+/// mapping from that queue to that function (and qualifier, preferably; the first by UUID among
+/// equals), found in the region's listing (read once per stage read).
 pub async fn read_event_source_mapping(
     ctx: &ReadContext<'_>,
     target: &LiveTarget,
@@ -203,30 +256,8 @@ pub async fn read_event_source_mapping(
         .get("qualifier")
         .map(String::as_str)
         .filter(|q| !q.is_empty());
-    let label = format!("{queue_arn} -> {function}");
-
-    let best = |mappings: Vec<EventSourceMappingConfiguration>| {
-        mappings
-            .into_iter()
-            .filter(|m| m.event_source_arn() == Some(queue_arn))
-            .filter_map(|m| {
-                let score =
-                    function_match(m.function_arn().unwrap_or_default(), function, qualifier);
-                (score > 0).then_some((score, m))
-            })
-            .min_by(|(sa, a), (sb, b)| sb.cmp(sa).then_with(|| a.uuid().cmp(&b.uuid())))
-            .map(|(_, m)| m)
-    };
-
-    let mut found = best(list_mappings(ctx, Some(queue_arn), None, &label).await?);
-    if found.is_none() {
-        let qualified = match qualifier {
-            Some(q) => format!("{function}:{q}"),
-            None => function.to_owned(),
-        };
-        found = best(list_mappings(ctx, None, Some(&qualified), &label).await?);
-    }
-    let Some(mapping) = found else {
+    let mappings = ctx.mappings.get_or_try_init(|| list_mappings(ctx)).await?;
+    let Some(mapping) = best_mapping(mappings, queue_arn, function, qualifier) else {
         return Ok(None);
     };
 
@@ -255,7 +286,18 @@ pub async fn read_event_source_mapping(
 
 #[cfg(test)]
 mod tests {
-    use super::function_match;
+    use super::{function_match, qualified_arn};
+
+    #[test]
+    fn alias_arns_qualify_the_function_arn() {
+        let arn = "arn:aws:lambda:eu-west-1:123456789012:function:app-dev-http";
+        assert_eq!(qualified_arn(arn, "live"), format!("{arn}:live"));
+        assert_eq!(
+            qualified_arn(&format!("{arn}:7"), "live"),
+            format!("{arn}:live")
+        );
+        assert_eq!(qualified_arn("", "live"), "");
+    }
 
     #[test]
     fn function_arns_match_by_name_and_qualifier() {

@@ -4,7 +4,13 @@
 //! Submodules, one per service family, each turn one resource type into CloudFormation's property
 //! shape: [`stack`] (CloudFormation), `lambda` (functions, aliases, event source mappings),
 //! `sqs`, `logs`, `events`, `apigateway`, `cloudfront`, `s3`, `ecr`, `kms`, `iam` (roles);
-//! [`error`] holds [`LiveError`] and the predicates that classify SDK errors.
+//! [`error`] holds [`LiveError`] and the predicates that classify SDK errors; [`quota`] the
+//! request-rate quota of every API hover calls and the limiters every read goes through.
+//!
+//! A read costs a constant number of calls for the stage plus two per function and one per queue
+//! the stack records: listings shared by every reader of one read (log groups by their common
+//! prefix, event source mappings, HTTP APIs) and answers already in hand (the queue URLs the
+//! stack records, the reserved concurrency GetFunction returns) replace calls per resource.
 
 mod apigateway;
 mod cloudfront;
@@ -17,6 +23,7 @@ mod json;
 mod kms;
 mod lambda;
 mod logs;
+pub mod quota;
 mod s3;
 mod sqs;
 pub mod stack;
@@ -29,6 +36,7 @@ use aws_types::SdkConfig;
 use futures::StreamExt;
 use serde_json::Map;
 use std::collections::BTreeMap;
+use tokio::sync::OnceCell;
 
 pub use error::{
     aws_error, is_access_denied, is_credentials_problem, is_not_found, is_stack_missing,
@@ -202,6 +210,7 @@ fn profile_defined(profile: &str, files: &[(std::path::PathBuf, bool)]) -> bool 
 
 /// The account the credentials resolve to (STS GetCallerIdentity).
 pub async fn caller_account(clients: &Clients) -> Result<String, LiveError> {
+    quota::acquire("sts", "GetCallerIdentity").await;
     let out = clients
         .sts
         .get_caller_identity()
@@ -242,10 +251,16 @@ pub async fn read_resources(
     stack: Option<StackState>,
     targets: &[LiveTarget],
 ) -> Result<ObservedStage, LiveError> {
-    let ctx = ReadContext::new(
+    let mut ctx = ReadContext::new(
         clients,
         account.clone(),
         clients.region().unwrap_or_default(),
+    );
+    ctx.log_group_prefix = logs::common_prefix(
+        targets
+            .iter()
+            .filter(|t| t.resource_type == "AWS::Logs::LogGroup")
+            .filter_map(|t| t.name.as_deref()),
     );
 
     let results: Vec<(&LiveTarget, Result<Option<LiveResource>, LiveError>)> =
@@ -282,12 +297,18 @@ pub async fn read_resources(
 }
 
 /// What every reader may need besides its target: the clients, the account and region (for
-/// ARNs and domain names), and lookups shared between readers of one read.
+/// ARNs and domain names), and listings shared between readers of one read (each made once, by
+/// the first reader that needs it).
 pub(crate) struct ReadContext<'a> {
     pub clients: &'a Clients,
     pub account: Option<String>,
     pub region: String,
     pub apis: apigateway::ApiCache,
+    /// The region's event source mappings.
+    pub mappings: OnceCell<Vec<aws_sdk_lambda::types::EventSourceMappingConfiguration>>,
+    /// The prefix every log group of the read shares, and the log groups listed by it.
+    pub log_group_prefix: Option<String>,
+    pub log_groups: OnceCell<BTreeMap<String, logs::LogGroupInfo>>,
 }
 
 impl<'a> ReadContext<'a> {
@@ -297,6 +318,9 @@ impl<'a> ReadContext<'a> {
             account,
             region,
             apis: apigateway::ApiCache::default(),
+            mappings: OnceCell::new(),
+            log_group_prefix: None,
+            log_groups: OnceCell::new(),
         }
     }
 }
@@ -330,7 +354,7 @@ async fn read_target(
         "AWS::Lambda::Alias" => lambda::read_alias(ctx, target, name).await,
         "AWS::Lambda::EventSourceMapping" => lambda::read_event_source_mapping(ctx, target).await,
         "AWS::Logs::LogGroup" => logs::read_log_group(ctx, name).await,
-        "AWS::SQS::Queue" => sqs::read_queue(ctx, name).await,
+        "AWS::SQS::Queue" => sqs::read_queue(ctx, target, name).await,
         "AWS::Events::Rule" => events::read_rule(ctx, name).await,
         "AWS::ApiGatewayV2::Api" => apigateway::read_api(ctx, name).await,
         "AWS::ApiGatewayV2::Integration" => apigateway::read_integration(ctx, target).await,

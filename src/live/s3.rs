@@ -2,6 +2,7 @@
 
 use super::error::{aws_error, is_not_found};
 use super::json::{object, resource};
+use super::quota::acquire;
 use super::{LiveError, ReadContext};
 use crate::model::{LiveResource, LiveTarget};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -16,11 +17,13 @@ pub async fn read_bucket(
     name: &str,
 ) -> Result<Option<LiveResource>, LiveError> {
     let s3 = &ctx.clients.s3;
+    acquire(SERVICE, "HeadBucket").await;
     let head = match s3.head_bucket().bucket(name).send().await {
         Ok(out) => out,
         Err(e) if is_not_found(&e) => return Ok(None),
         Err(e) => return Err(aws_error(SERVICE, "HeadBucket", name, e)),
     };
+    acquire(SERVICE, "GetPublicAccessBlock").await;
     let block = match s3.get_public_access_block().bucket(name).send().await {
         Ok(out) => match out.public_access_block_configuration() {
             Some(c) => Value::Object(object([
@@ -81,6 +84,7 @@ pub async fn read_bucket_policy(
         .get("bucket")
         .map(String::as_str)
         .unwrap_or(name);
+    acquire(SERVICE, "GetBucketPolicy").await;
     let out = match ctx
         .clients
         .s3

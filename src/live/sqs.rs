@@ -1,9 +1,12 @@
-//! SQS reader: queues by name (URL, then every attribute), in CloudFormation's shape.
+//! SQS reader: queues by name, in CloudFormation's shape. One call per queue when the stack
+//! records the queue's URL (its physical id): GetQueueAttributes on it; GetQueueUrl first only for
+//! a queue the stack does not record.
 
 use super::error::{aws_error, is_not_found};
 use super::json::{object, resource};
+use super::quota::acquire;
 use super::{LiveError, ReadContext};
-use crate::model::LiveResource;
+use crate::model::{LiveResource, LiveTarget};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 
@@ -44,18 +47,35 @@ fn redrive_policy(raw: Option<&String>) -> Value {
     ]))
 }
 
-/// `AWS::SQS::Queue` by queue name: GetQueueUrl (QueueDoesNotExist: absent) and
-/// GetQueueAttributes(All).
+/// The queue URL the stack records for the target, when it is the URL of a queue named `name`
+/// (its last path segment); a stack that still records another queue (a renamed queue about to
+/// be replaced) does not count.
+fn recorded_url<'t>(target: &'t LiveTarget, name: &str) -> Option<&'t str> {
+    let url = target.physical_id.as_deref()?;
+    let is_url = url.starts_with("https://") || url.starts_with("http://");
+    (is_url && url.trim_end_matches('/').rsplit('/').next() == Some(name)).then_some(url)
+}
+
+/// `AWS::SQS::Queue` by queue name: GetQueueAttributes(All) on the URL the stack records, or on
+/// the one GetQueueUrl answers (QueueDoesNotExist: absent).
 pub async fn read_queue(
     ctx: &ReadContext<'_>,
+    target: &LiveTarget,
     name: &str,
 ) -> Result<Option<LiveResource>, LiveError> {
     let sqs = &ctx.clients.sqs;
-    let url = match sqs.get_queue_url().queue_name(name).send().await {
-        Ok(out) => out.queue_url().unwrap_or_default().to_owned(),
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(aws_error(SERVICE, "GetQueueUrl", name, e)),
+    let url = match recorded_url(target, name) {
+        Some(url) => url.to_owned(),
+        None => {
+            acquire(SERVICE, "GetQueueUrl").await;
+            match sqs.get_queue_url().queue_name(name).send().await {
+                Ok(out) => out.queue_url().unwrap_or_default().to_owned(),
+                Err(e) if is_not_found(&e) => return Ok(None),
+                Err(e) => return Err(aws_error(SERVICE, "GetQueueUrl", name, e)),
+            }
+        }
     };
+    acquire(SERVICE, "GetQueueAttributes").await;
     let out = match sqs
         .get_queue_attributes()
         .queue_url(&url)
@@ -106,8 +126,26 @@ pub async fn read_queue(
 
 #[cfg(test)]
 mod tests {
-    use super::redrive_policy;
+    use super::{recorded_url, redrive_policy};
+    use crate::model::LiveTarget;
     use serde_json::json;
+
+    #[test]
+    fn the_recorded_url_counts_only_for_a_queue_of_that_name() {
+        let target = |physical: Option<&str>| LiveTarget {
+            logical_id: "Q".to_owned(),
+            resource_type: "AWS::SQS::Queue".to_owned(),
+            name: Some("jobs-app".to_owned()),
+            physical_id: physical.map(str::to_owned),
+            keys: Default::default(),
+        };
+        let url = "https://sqs.eu-west-1.amazonaws.com/123456789012/jobs-app";
+        assert_eq!(recorded_url(&target(Some(url)), "jobs-app"), Some(url));
+        assert_eq!(recorded_url(&target(Some(url)), "renamed-app"), None);
+        assert_eq!(recorded_url(&target(Some("")), "jobs-app"), None);
+        assert_eq!(recorded_url(&target(Some("jobs-app")), "jobs-app"), None);
+        assert_eq!(recorded_url(&target(None), "jobs-app"), None);
+    }
 
     #[test]
     fn redrive_policy_count_becomes_a_number() {

@@ -2,6 +2,7 @@
 //! body), resources and outputs.
 
 use super::error::{aws_error, is_stack_missing};
+use super::quota::acquire;
 use super::{Clients, LiveError};
 use crate::model::{StackResource, StackState};
 use aws_sdk_cloudformation::types::TemplateStage;
@@ -17,6 +18,7 @@ pub async fn read_stack(
     stack_name: &str,
 ) -> Result<Option<StackState>, LiveError> {
     let cfn = &clients.cloudformation;
+    acquire(SERVICE, "DescribeStacks").await;
     let described = match cfn.describe_stacks().stack_name(stack_name).send().await {
         Ok(out) => out,
         Err(e) if is_stack_missing(&e) => return Ok(None),
@@ -62,6 +64,7 @@ pub async fn read_stack(
 /// GetTemplate (original stage) parsed as JSON. A stack still under review may have no template
 /// yet (`ValidationError`): then `None`.
 async fn read_template(clients: &Clients, stack_name: &str) -> Result<Option<Value>, LiveError> {
+    acquire(SERVICE, "GetTemplate").await;
     let out = match clients
         .cloudformation
         .get_template()
@@ -104,6 +107,7 @@ async fn read_resources(
     let mut resources = BTreeMap::new();
     let mut token: Option<String> = None;
     loop {
+        acquire(SERVICE, "ListStackResources").await;
         let out = clients
             .cloudformation
             .list_stack_resources()

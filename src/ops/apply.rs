@@ -655,7 +655,11 @@ async fn watch(
             .unwrap_or_default()
     };
     let mut all_events = Vec::new();
-    let mut delay = Duration::from_millis(200);
+    let poll = changeset::Poll {
+        max: Duration::from_secs(3),
+        ..changeset::Poll::default()
+    };
+    let mut delays = poll.delays();
     let waited = Instant::now();
     loop {
         let events = changeset::events_since(cfn, stack_name, last.as_deref()).await?;
@@ -688,8 +692,7 @@ async fn watch(
         if !status.ends_with("_IN_PROGRESS") {
             return settled(stack_name, status, &all_events);
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay.mul_f64(1.5)).min(Duration::from_secs(3));
+        tokio::time::sleep(delays.next().unwrap_or(poll.max)).await;
     }
 }
 

@@ -81,6 +81,8 @@ pub async fn read(
     let scheme = stage::Scheme::of_stack(stack.as_ref());
     let provisional = stage::desired_with(manifest, image_tag.unwrap_or(""), scheme);
     let targets = stage::live_targets(&provisional, stack.as_ref(), &account);
+    // Only the targets are needed from it: free it before the stage is read.
+    drop(provisional);
     let observed = live::read_resources(clients, Some(account), stack, &targets).await?;
     let tag = match image_tag {
         Some(t) => t.to_string(),

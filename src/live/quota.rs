@@ -1,0 +1,586 @@
+//! The request-rate quotas of every AWS API hover calls (as AWS publishes them, or hover's own
+//! conservative limit where AWS publishes none), and the token-bucket limiters, one per quota
+//! family, that keep hover's own calls within them.
+//!
+//! AWS counts calls per account and region in token buckets: a family's bucket holds up to
+//! `burst` calls and refills at `per_second`. Several operations may share one bucket (Lambda's
+//! control plane: every operation but invocation, `GetFunction` and `GetPolicy` shares 15 calls a
+//! second). [`acquire`] waits until the family of an operation has a token, so hover alone never
+//! exceeds a quota; throttling that other clients of the account cause is left to the SDK's retries
+//! (standard mode, see [`super::MAX_ATTEMPTS`]).
+//!
+//! hover keeps a little below each quota, so that the delay of the network between hover and AWS
+//! cannot make calls that left in time arrive too close together: its bucket holds [`SPARE`]
+//! calls fewer than AWS's (at least one) and refills at [`MARGIN`] of the rate. `HOVER_API_RATE_SHARE` (a
+//! number in `(0, 1]`, default 1) scales every quota down, for accounts whose quotas other tools
+//! use at the same time.
+
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Where a family's figure comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// AWS publishes this rate: the documentation page and the entry that states it.
+    Published {
+        page: &'static str,
+        entry: &'static str,
+    },
+    /// AWS publishes no rate for these operations (the page that lists the service's quotas says
+    /// nothing of them): hover's own conservative limit.
+    Unpublished { page: &'static str },
+}
+
+/// One token bucket of AWS's (per account and region), shared by the operations that name it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Family {
+    /// `service:Name`, e.g. `lambda:control-plane`.
+    pub name: &'static str,
+    /// Sustained rate, calls per second.
+    pub per_second: f64,
+    /// Calls that may be made at once from a full bucket. AWS states a burst for few APIs; where
+    /// it states none, one second's worth of calls.
+    pub burst: f64,
+    pub source: Source,
+}
+
+/// One operation hover calls, by its IAM service prefix (the SigV4 signing name) and API name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Operation {
+    pub service: &'static str,
+    pub operation: &'static str,
+    /// The [`Family`] whose bucket the operation draws from.
+    pub family: &'static str,
+}
+
+/// The share of the rate hover allows itself, so that network jitter cannot push calls over.
+pub const MARGIN: f64 = 0.9;
+
+/// How many calls fewer than AWS's bucket hover's bucket holds (it always holds at least one).
+pub const SPARE: f64 = 2.0;
+
+const LAMBDA: &str = "Lambda quotas (Lambda Developer Guide), \"API request rate quotas\"";
+const LOGS: &str = "CloudWatch Logs quotas (Amazon CloudWatch Logs User Guide)";
+const EVENTS: &str = "Amazon EventBridge quotas (EventBridge User Guide)";
+const APIGW: &str = "Amazon API Gateway quotas (API Gateway Developer Guide), \"API Gateway quotas for creating, deploying and managing an API\"";
+const KMS: &str = "AWS KMS quotas (AWS KMS Developer Guide), \"Request quotas\"";
+const S3: &str =
+    "Best practices design patterns: optimizing Amazon S3 performance (Amazon S3 User Guide)";
+const STS: &str = "IAM and AWS STS quotas (IAM User Guide), \"AWS STS request quotas\"";
+const SQS: &str = "Amazon SQS quotas (Amazon SQS Developer Guide)";
+const CFN: &str = "AWS CloudFormation quotas (CloudFormation User Guide)";
+const CLOUDFRONT: &str = "Quotas (Amazon CloudFront Developer Guide)";
+const IAM: &str = "IAM and AWS STS quotas (IAM User Guide)";
+const ECR: &str = "Amazon ECR service quotas (Amazon ECR User Guide)";
+
+const fn published(
+    name: &'static str,
+    per_second: f64,
+    burst: f64,
+    page: &'static str,
+    entry: &'static str,
+) -> Family {
+    Family {
+        name,
+        per_second,
+        burst,
+        source: Source::Published { page, entry },
+    }
+}
+
+const fn own(name: &'static str, per_second: f64, burst: f64, page: &'static str) -> Family {
+    Family {
+        name,
+        per_second,
+        burst,
+        source: Source::Unpublished { page },
+    }
+}
+
+/// Every quota family, sorted by name.
+pub const FAMILIES: &[Family] = &[
+    published("apigateway:control-plane", 10.0, 40.0, APIGW, "Total operations per account: 10 requests per second, burst 40"),
+    own("cloudformation:control-plane", 10.0, 20.0, CFN),
+    own("cloudfront:control-plane", 5.0, 10.0, CLOUDFRONT),
+    own("ecr:control-plane", 10.0, 10.0, ECR),
+    published("events:control-plane", 50.0, 50.0, EVENTS, "API requests: 50 requests per second for every operation but PutEvents"),
+    own("iam:control-plane", 10.0, 20.0, IAM),
+    published("kms:CreateAlias", 5.0, 5.0, KMS, "CreateAlias: 5 requests per second"),
+    published("kms:CreateKey", 5.0, 5.0, KMS, "CreateKey: 5 requests per second"),
+    published("kms:DescribeKey", 2000.0, 2000.0, KMS, "DescribeKey: 2,000 requests per second"),
+    published("kms:EnableKey", 5.0, 5.0, KMS, "EnableKey: 5 requests per second"),
+    published("kms:EnableKeyRotation", 5.0, 5.0, KMS, "EnableKeyRotation: 5 requests per second"),
+    published("kms:GetKeyRotationStatus", 1000.0, 1000.0, KMS, "GetKeyRotationStatus: 1,000 requests per second"),
+    published("kms:UpdateKeyDescription", 5.0, 5.0, KMS, "UpdateKeyDescription: 5 requests per second"),
+    published("lambda:GetFunction", 100.0, 100.0, LAMBDA, "GetFunction API requests: 100 requests per second"),
+    published("lambda:control-plane", 15.0, 15.0, LAMBDA, "Remainder of the control plane API requests (excludes invocation, GetFunction, and GetPolicy requests): 15 requests per second"),
+    published("logs:DeleteRetentionPolicy", 5.0, 5.0, LOGS, "DeleteRetentionPolicy: 5 transactions per second"),
+    published("logs:DescribeLogGroups", 10.0, 10.0, LOGS, "DescribeLogGroups: 10 transactions per second"),
+    published("logs:PutRetentionPolicy", 5.0, 5.0, LOGS, "PutRetentionPolicy: 5 transactions per second"),
+    published("s3:read", 5500.0, 5500.0, S3, "5,500 GET/HEAD requests per second per prefix"),
+    published("s3:write", 3500.0, 3500.0, S3, "3,500 PUT/COPY/POST/DELETE requests per second per prefix"),
+    own("sqs:control-plane", 100.0, 100.0, SQS),
+    published("sts:requests", 600.0, 600.0, STS, "600 requests per second per account and Region"),
+];
+
+const fn op(service: &'static str, operation: &'static str, family: &'static str) -> Operation {
+    Operation {
+        service,
+        operation,
+        family,
+    }
+}
+
+/// Every operation hover calls, sorted by service then operation.
+pub const OPERATIONS: &[Operation] = &[
+    op("apigateway", "GetApis", "apigateway:control-plane"),
+    op("apigateway", "GetIntegrations", "apigateway:control-plane"),
+    op("apigateway", "GetRoutes", "apigateway:control-plane"),
+    op("apigateway", "GetStages", "apigateway:control-plane"),
+    op(
+        "cloudformation",
+        "CreateChangeSet",
+        "cloudformation:control-plane",
+    ),
+    op(
+        "cloudformation",
+        "DeleteChangeSet",
+        "cloudformation:control-plane",
+    ),
+    op(
+        "cloudformation",
+        "DeleteStack",
+        "cloudformation:control-plane",
+    ),
+    op(
+        "cloudformation",
+        "DescribeChangeSet",
+        "cloudformation:control-plane",
+    ),
+    op(
+        "cloudformation",
+        "DescribeStackEvents",
+        "cloudformation:control-plane",
+    ),
+    op(
+        "cloudformation",
+        "DescribeStacks",
+        "cloudformation:control-plane",
+    ),
+    op(
+        "cloudformation",
+        "ExecuteChangeSet",
+        "cloudformation:control-plane",
+    ),
+    op(
+        "cloudformation",
+        "GetTemplate",
+        "cloudformation:control-plane",
+    ),
+    op(
+        "cloudformation",
+        "ListChangeSets",
+        "cloudformation:control-plane",
+    ),
+    op(
+        "cloudformation",
+        "ListStackResources",
+        "cloudformation:control-plane",
+    ),
+    op(
+        "cloudfront",
+        "GetDistributionConfig",
+        "cloudfront:control-plane",
+    ),
+    op(
+        "cloudfront",
+        "ListDistributions",
+        "cloudfront:control-plane",
+    ),
+    op(
+        "cloudfront",
+        "ListOriginAccessControls",
+        "cloudfront:control-plane",
+    ),
+    op(
+        "cloudfront",
+        "UpdateDistribution",
+        "cloudfront:control-plane",
+    ),
+    op("ecr", "CreateRepository", "ecr:control-plane"),
+    op("ecr", "DescribeImages", "ecr:control-plane"),
+    op("ecr", "DescribeRepositories", "ecr:control-plane"),
+    op("ecr", "ListImages", "ecr:control-plane"),
+    op("ecr", "PutImageTagMutability", "ecr:control-plane"),
+    op("events", "DescribeRule", "events:control-plane"),
+    op("events", "ListTargetsByRule", "events:control-plane"),
+    op("events", "PutRule", "events:control-plane"),
+    op("events", "PutTargets", "events:control-plane"),
+    op("iam", "AttachRolePolicy", "iam:control-plane"),
+    op("iam", "DeleteRolePolicy", "iam:control-plane"),
+    op("iam", "DetachRolePolicy", "iam:control-plane"),
+    op("iam", "GetRole", "iam:control-plane"),
+    op("iam", "GetRolePolicy", "iam:control-plane"),
+    op("iam", "ListAttachedRolePolicies", "iam:control-plane"),
+    op("iam", "ListRolePolicies", "iam:control-plane"),
+    op("iam", "PutRolePolicy", "iam:control-plane"),
+    op("iam", "UpdateAssumeRolePolicy", "iam:control-plane"),
+    op("kms", "CreateAlias", "kms:CreateAlias"),
+    op("kms", "CreateKey", "kms:CreateKey"),
+    op("kms", "DescribeKey", "kms:DescribeKey"),
+    op("kms", "EnableKey", "kms:EnableKey"),
+    op("kms", "EnableKeyRotation", "kms:EnableKeyRotation"),
+    op("kms", "GetKeyRotationStatus", "kms:GetKeyRotationStatus"),
+    op("kms", "UpdateKeyDescription", "kms:UpdateKeyDescription"),
+    op(
+        "lambda",
+        "DeleteFunctionConcurrency",
+        "lambda:control-plane",
+    ),
+    op("lambda", "GetFunction", "lambda:GetFunction"),
+    op("lambda", "ListEventSourceMappings", "lambda:control-plane"),
+    op("lambda", "PutFunctionConcurrency", "lambda:control-plane"),
+    op("lambda", "UpdateAlias", "lambda:control-plane"),
+    op("lambda", "UpdateEventSourceMapping", "lambda:control-plane"),
+    op("lambda", "UpdateFunctionCode", "lambda:control-plane"),
+    op(
+        "lambda",
+        "UpdateFunctionConfiguration",
+        "lambda:control-plane",
+    ),
+    op(
+        "logs",
+        "DeleteRetentionPolicy",
+        "logs:DeleteRetentionPolicy",
+    ),
+    op("logs", "DescribeLogGroups", "logs:DescribeLogGroups"),
+    op("logs", "PutRetentionPolicy", "logs:PutRetentionPolicy"),
+    op("s3", "CreateBucket", "s3:write"),
+    op("s3", "GetBucketPolicy", "s3:read"),
+    op("s3", "GetPublicAccessBlock", "s3:read"),
+    op("s3", "HeadBucket", "s3:read"),
+    op("s3", "ListObjectsV2", "s3:read"),
+    op("s3", "PutObject", "s3:write"),
+    op("s3", "PutPublicAccessBlock", "s3:write"),
+    op("sqs", "GetQueueAttributes", "sqs:control-plane"),
+    op("sqs", "GetQueueUrl", "sqs:control-plane"),
+    op("sqs", "SetQueueAttributes", "sqs:control-plane"),
+    op("sts", "GetCallerIdentity", "sts:requests"),
+];
+
+/// The family of `service:operation`, when the table has it.
+pub fn family_of(service: &str, operation: &str) -> Option<&'static Family> {
+    let entry = OPERATIONS
+        .iter()
+        .find(|o| o.service == service && o.operation == operation)?;
+    FAMILIES.iter().find(|f| f.name == entry.family)
+}
+
+/// The table as JSON, for the quota simulator of the tests (which enforces AWS's figures, not
+/// hover's margin): `{"families": {name: {per_second, burst, published, page, entry}},
+/// "operations": {"service:Operation": family}}`, keys sorted.
+pub fn table_json() -> Value {
+    let families: Map<String, Value> = FAMILIES
+        .iter()
+        .map(|f| {
+            let (published, page, entry) = match f.source {
+                Source::Published { page, entry } => (true, page, Some(entry)),
+                Source::Unpublished { page } => (false, page, None),
+            };
+            (
+                f.name.to_owned(),
+                json!({"per_second": f.per_second, "burst": f.burst, "published": published,
+                       "page": page, "entry": entry}),
+            )
+        })
+        .collect();
+    let operations: BTreeMap<String, &str> = OPERATIONS
+        .iter()
+        .map(|o| (format!("{}:{}", o.service, o.operation), o.family))
+        .collect();
+    json!({"families": families, "operations": operations})
+}
+
+/// One token bucket. Calls reserve a token at once (the count may go below zero) and wait until
+/// it is theirs, so waiting calls are served in the order they came.
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    capacity: f64,
+    per_second: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    /// hover's bucket for `family`: [`SPARE`] calls fewer than AWS's (at least one), [`MARGIN`]
+    /// of the rate, both scaled by `share`.
+    fn for_family(family: &Family, share: f64, now: Instant) -> Self {
+        let capacity = (family.burst * share - SPARE).floor().max(1.0);
+        Bucket {
+            tokens: capacity,
+            capacity,
+            per_second: family.per_second * share * MARGIN,
+            last: now,
+        }
+    }
+
+    /// Takes a token and says how long to wait before using it.
+    fn reserve(&mut self, now: Instant) -> Duration {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = self.last.max(now);
+        self.tokens = (self.tokens + elapsed * self.per_second).min(self.capacity) - 1.0;
+        if self.tokens >= 0.0 || self.per_second <= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(-self.tokens / self.per_second)
+        }
+    }
+}
+
+/// hover's limiters, one bucket per family, for the whole process (the quotas are the account's,
+/// not one client's).
+#[derive(Debug)]
+pub struct Limiters {
+    buckets: BTreeMap<&'static str, Mutex<Bucket>>,
+}
+
+impl Limiters {
+    /// Limiters at `share` of every quota (clamped to `(0, 1]`; anything else means 1).
+    pub fn new(share: f64) -> Self {
+        let share = if share.is_finite() && share > 0.0 && share <= 1.0 {
+            share
+        } else {
+            1.0
+        };
+        let now = Instant::now();
+        Limiters {
+            buckets: FAMILIES
+                .iter()
+                .map(|f| (f.name, Mutex::new(Bucket::for_family(f, share, now))))
+                .collect(),
+        }
+    }
+
+    /// How long a call of `service:operation` made now must wait (zero for an operation the table
+    /// does not have). The token is taken.
+    pub fn reserve(&self, service: &str, operation: &str) -> Duration {
+        let Some(family) = family_of(service, operation) else {
+            return Duration::ZERO;
+        };
+        match self.buckets.get(family.name) {
+            Some(bucket) => {
+                // A poisoned lock only means another call panicked mid-update: the count is
+                // still a number.
+                let mut bucket = bucket.lock().unwrap_or_else(|e| e.into_inner());
+                bucket.reserve(Instant::now())
+            }
+            None => Duration::ZERO,
+        }
+    }
+
+    /// Waits until a call of `service:operation` is within its quota.
+    pub async fn acquire(&self, service: &str, operation: &str) {
+        let wait = self.reserve(service, operation);
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// The share of every quota hover uses: `HOVER_API_RATE_SHARE`, default 1.
+fn share_from_env() -> f64 {
+    std::env::var("HOVER_API_RATE_SHARE")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or(1.0)
+}
+
+/// The process's limiters.
+pub fn limiters() -> &'static Limiters {
+    static LIMITERS: OnceLock<Limiters> = OnceLock::new();
+    LIMITERS.get_or_init(|| Limiters::new(share_from_env()))
+}
+
+/// Waits until a call of `service:operation` is within its quota (see [`Limiters::acquire`]).
+pub async fn acquire(service: &str, operation: &str) {
+    limiters().acquire(service, operation).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_are_sorted_and_every_operation_names_a_family() {
+        assert!(FAMILIES.windows(2).all(|w| w[0].name < w[1].name));
+        assert!(OPERATIONS
+            .windows(2)
+            .all(|w| (w[0].service, w[0].operation) < (w[1].service, w[1].operation)));
+        for o in OPERATIONS {
+            let f = family_of(o.service, o.operation).unwrap_or_else(|| panic!("{o:?}"));
+            assert!(f.name.starts_with(&format!("{}:", o.service)), "{o:?}");
+        }
+        for f in FAMILIES {
+            assert!(f.per_second > 0.0 && f.burst >= 1.0, "{f:?}");
+            assert!(
+                OPERATIONS.iter().any(|o| o.family == f.name),
+                "{f:?} unused"
+            );
+        }
+    }
+
+    #[test]
+    fn lambda_get_function_and_control_plane_are_separate_buckets() {
+        assert_eq!(
+            family_of("lambda", "GetFunction").map(|f| f.per_second),
+            Some(100.0)
+        );
+        assert_eq!(
+            family_of("lambda", "ListEventSourceMappings").map(|f| (f.name, f.per_second)),
+            Some(("lambda:control-plane", 15.0))
+        );
+    }
+
+    #[test]
+    fn every_call_of_the_live_readers_waits_for_a_token_of_its_family() {
+        let sources = [
+            include_str!("apigateway.rs"),
+            include_str!("cloudfront.rs"),
+            include_str!("ecr.rs"),
+            include_str!("events.rs"),
+            include_str!("iam.rs"),
+            include_str!("inventory.rs"),
+            include_str!("kms.rs"),
+            include_str!("lambda.rs"),
+            include_str!("logs.rs"),
+            include_str!("mod.rs"),
+            include_str!("s3.rs"),
+            include_str!("sqs.rs"),
+            include_str!("stack.rs"),
+        ];
+        let mut checked = 0;
+        for source in sources {
+            // Every call waits for its token: as many `acquire(` as `.send()`.
+            let (sends, acquires) = (
+                source.matches(".send()").count(),
+                source.matches("acquire(").count(),
+            );
+            assert_eq!(
+                sends, acquires,
+                "a live reader calls AWS without acquiring a token"
+            );
+            let service = source
+                .split("const SERVICE: &str = \"")
+                .nth(1)
+                .and_then(|s| s.split('"').next());
+            for call in source.split("acquire(").skip(1) {
+                let args: Vec<&str> = call
+                    .split(')')
+                    .next()
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(|a| a.trim().trim_matches('"'))
+                    .collect();
+                let [svc, operation] = args[..] else {
+                    continue;
+                };
+                if operation.starts_with('$') {
+                    continue; // a macro's parameter
+                }
+                let svc = if svc == "SERVICE" {
+                    service.unwrap_or_default()
+                } else {
+                    svc
+                };
+                assert!(
+                    family_of(svc, operation).is_some(),
+                    "{svc}:{operation} is not in the quota table"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 25, "only {checked} calls found");
+    }
+
+    #[test]
+    fn a_bucket_lets_its_burst_through_then_paces_at_the_rate() {
+        let family = published("x:y", 10.0, 5.0, "p", "e");
+        let start = Instant::now();
+        let mut bucket = Bucket::for_family(&family, 1.0, start);
+        // Two calls fewer than AWS's burst at once...
+        for _ in 0..3 {
+            assert_eq!(bucket.reserve(start), Duration::ZERO);
+        }
+        // ...then one every 1 / (10 × MARGIN) s, in order.
+        let step = 1.0 / (10.0 * MARGIN);
+        for k in 1..=3 {
+            let wait = bucket.reserve(start).as_secs_f64();
+            assert!((wait - k as f64 * step).abs() < 1e-6, "{k}: {wait}");
+        }
+        // Time refills it, never beyond its capacity.
+        let later = start + Duration::from_secs(60);
+        for _ in 0..3 {
+            assert_eq!(bucket.reserve(later), Duration::ZERO);
+        }
+        assert!(bucket.reserve(later) > Duration::ZERO);
+    }
+
+    #[test]
+    fn calls_never_exceed_the_quota_over_any_window() {
+        // Simulated clock: 200 calls as fast as the bucket allows stay within AWS's bucket
+        // (burst 15, 15 a second), checked with AWS's own accounting.
+        let family = published("lambda:control-plane", 15.0, 15.0, "p", "e");
+        let start = Instant::now();
+        let mut bucket = Bucket::for_family(&family, 1.0, start);
+        let mut send_times = Vec::new();
+        let mut now = start;
+        for _ in 0..200 {
+            now += bucket.reserve(now);
+            send_times.push(now);
+        }
+        let mut aws_tokens = family.burst;
+        let mut last = start;
+        for t in send_times {
+            aws_tokens = (aws_tokens + t.duration_since(last).as_secs_f64() * family.per_second)
+                .min(family.burst);
+            last = t;
+            aws_tokens -= 1.0;
+            assert!(aws_tokens >= -1e-9, "throttled at {:?}", t - start);
+        }
+        // And not needlessly slow: within 20% of the least time the quota allows.
+        let least = (200.0 - family.burst) / family.per_second;
+        let took = (now - start).as_secs_f64();
+        assert!(took <= least * 1.2, "{took} s for {least} s");
+    }
+
+    #[test]
+    fn a_share_scales_every_bucket_down() {
+        let limiters = Limiters::new(0.1);
+        // lambda:control-plane at 10%: 1.5 a second, a bucket of one.
+        assert_eq!(limiters.reserve("lambda", "UpdateAlias"), Duration::ZERO);
+        let wait = limiters.reserve("lambda", "UpdateAlias").as_secs_f64();
+        assert!((wait - 1.0 / (1.5 * MARGIN)).abs() < 0.01, "{wait}");
+        // Unknown operations are not limited.
+        assert_eq!(limiters.reserve("lambda", "Nothing"), Duration::ZERO);
+        assert_eq!(
+            Limiters::new(7.0).reserve("sts", "GetCallerIdentity"),
+            Duration::ZERO
+        );
+    }
+
+    #[test]
+    fn the_simulator_table_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/localstack/quota_table.json");
+        let expected = serde_json::to_string_pretty(&table_json()).unwrap_or_default() + "\n";
+        if std::env::var("HOVER_WRITE_QUOTA_TABLE").is_ok() {
+            std::fs::write(path, &expected).unwrap_or_else(|e| panic!("{path}: {e}"));
+        }
+        let found = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            found == expected,
+            "{path} differs from the quota table: rerun with HOVER_WRITE_QUOTA_TABLE=1"
+        );
+    }
+}
