@@ -127,6 +127,9 @@ pub struct ApplyArgs {
     /// Refuse instead of waiting when the stack is busy with another operation.
     #[arg(long)]
     pub no_wait: bool,
+    /// Carry out deletions and replacements that destroy data (messages in a queue).
+    #[arg(long)]
+    pub allow_data_loss: bool,
 }
 
 #[derive(Debug, Args)]
@@ -178,6 +181,9 @@ pub struct DeployArgs {
     /// Container tool: docker, podman or buildah (default: HOVER_BUILDER, else the first on PATH).
     #[arg(long, value_name = "NAME")]
     pub builder: Option<String>,
+    /// Carry out deletions and replacements that destroy data (messages in a queue).
+    #[arg(long)]
+    pub allow_data_loss: bool,
 }
 
 #[derive(Debug, Args)]
@@ -316,6 +322,7 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
                 target,
                 auto_approve: args.auto_approve,
                 no_wait: args.no_wait,
+                allow_data_loss: args.allow_data_loss,
             };
             let mut ui = TerminalUi::new(style);
             match ops::apply(&opts, &mut ui).await? {
@@ -366,6 +373,7 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
                 build_id: args.build_id,
                 skip_build: args.skip_build,
                 builder: args.builder,
+                allow_data_loss: args.allow_data_loss,
             };
             let mut ui = TerminalUi::new(style);
             let summary = ops::deploy::deploy(&opts, &mut ui).await?;

@@ -246,6 +246,13 @@ pub enum HoverError {
     #[diagnostic(code(hover::destroy_cancelled))]
     DestroyCancelled(String),
 
+    #[error("the plan destroys data: {}", .0.join("; "))]
+    #[diagnostic(
+        code(hover::data_loss),
+        help("nothing was changed. Drain or move the messages first, or apply with --allow-data-loss to accept losing them")
+    )]
+    DataLoss(Vec<String>),
+
     #[error("could not write output: {0}")]
     #[diagnostic(code(hover::io))]
     Io(#[from] std::io::Error),

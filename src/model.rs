@@ -70,6 +70,10 @@ impl DesiredStage {
     }
 }
 
+/// Attribute of a live queue with the messages it holds (visible, in flight and delayed): what
+/// deleting or replacing it destroys. A count of the moment, left out of the observed digest.
+pub const MESSAGES_HELD: &str = "MessagesHeld";
+
 /// What AWS has for a stage, as read by `live`. Absent things are absent, not errors.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ObservedStage {

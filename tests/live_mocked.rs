@@ -572,7 +572,8 @@ async fn queue_with_redrive_policy_is_in_cloudformation_shape() {
                             A::RedrivePolicy,
                             r#"{"deadLetterTargetArn":"arn:aws:sqs:eu-west-1:123456789012:app-dev-emails-dlq","maxReceiveCount":3}"#,
                         )
-                        .attributes(A::ApproximateNumberOfMessages, "0")
+                        .attributes(A::ApproximateNumberOfMessages, "5")
+                        .attributes(A::ApproximateNumberOfMessagesNotVisible, "2")
                         .build()
                 }),
         ],
@@ -594,6 +595,8 @@ async fn queue_with_redrive_policy_is_in_cloudformation_shape() {
                 ("Ref", url),
                 ("Arn", "arn:aws:sqs:eu-west-1:123456789012:app-dev-emails"),
                 ("QueueName", "app-dev-emails"),
+                // Messages waiting and in flight: what deleting the queue destroys.
+                ("MessagesHeld", "7"),
             ]),
             properties: props(json!({
                 "QueueName": "app-dev-emails",

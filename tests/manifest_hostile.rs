@@ -33,7 +33,7 @@ fn check_rendering(e: &ManifestError, what: &str) {
             out.len()
         );
         for c in out.chars() {
-            let hidden = (c.is_control() && c != '\n')
+            let hidden = (c.is_control() && c != '\n' && c != '\t')
                 || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
             assert!(!hidden, "{what}: {:?} printed raw in:\n{out}", c);
         }
@@ -192,8 +192,28 @@ fn fragment() -> impl Strategy<Value = String> {
     ]
 }
 
+/// 300 cases from a fixed seed, so every run checks the same documents; `HOVER_FUZZ_CASES=N`
+/// with `HOVER_FUZZ_RANDOM=1` explores further (cases that fail go to the corpus).
+fn fuzz_config() -> ProptestConfig {
+    let cases = std::env::var("HOVER_FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300);
+    let rng_seed = if std::env::var_os("HOVER_FUZZ_RANDOM").is_some() {
+        proptest::test_runner::RngSeed::Random
+    } else {
+        proptest::test_runner::RngSeed::Fixed(0x5eed_4d0c)
+    };
+    ProptestConfig {
+        cases,
+        rng_seed,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, .. ProptestConfig::default() })]
+    #![proptest_config(fuzz_config())]
 
     #[test]
     fn any_document_is_reported_safely(parts in proptest::collection::vec(fragment(), 0..40)) {

@@ -528,6 +528,7 @@ mod tests {
                 after: None,
                 depends_on: vec![],
                 template_only: vec![],
+                destroys_messages: None,
             };
         let plan = Plan {
             format_version: crate::plan::FORMAT_VERSION.to_string(),

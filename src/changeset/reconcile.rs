@@ -211,6 +211,7 @@ mod tests {
             after: None,
             depends_on: vec![],
             template_only: vec![],
+            destroys_messages: None,
         }
     }
 

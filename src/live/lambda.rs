@@ -257,7 +257,15 @@ pub async fn read_event_source_mapping(
         .map(String::as_str)
         .filter(|q| !q.is_empty());
     let mappings = ctx.mappings.get_or_try_init(|| list_mappings(ctx)).await?;
-    let Some(mapping) = best_mapping(mappings, queue_arn, function, qualifier) else {
+    // The mapping the stack records, when it still exists (its queue may have been renamed, so
+    // that it is replaced); else the one from this queue to this function.
+    let recorded = target
+        .physical_id
+        .as_deref()
+        .filter(|id| !id.is_empty())
+        .and_then(|id| mappings.iter().find(|m| m.uuid() == Some(id)));
+    let Some(mapping) = recorded.or_else(|| best_mapping(mappings, queue_arn, function, qualifier))
+    else {
         return Ok(None);
     };
 

@@ -347,6 +347,12 @@ async fn read_target(
     target: &LiveTarget,
 ) -> Result<Option<LiveResource>, LiveError> {
     let Some(name) = target.name.as_deref() else {
+        // A queue the manifest no longer has is read for the messages its deletion destroys.
+        if target.resource_type == "AWS::SQS::Queue" {
+            if let Some(queue) = sqs::read_queue(ctx, target, "").await? {
+                return Ok(Some(queue));
+            }
+        }
         return Ok(from_stack(ctx, target));
     };
     match target.resource_type.as_str() {

@@ -6,7 +6,7 @@ use super::error::{aws_error, is_not_found};
 use super::json::{object, resource};
 use super::quota::acquire;
 use super::{LiveError, ReadContext};
-use crate::model::{LiveResource, LiveTarget};
+use crate::model::{LiveResource, LiveTarget, MESSAGES_HELD};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 
@@ -50,10 +50,13 @@ fn redrive_policy(raw: Option<&String>) -> Value {
 /// The queue URL the stack records for the target, when it is the URL of a queue named `name`
 /// (its last path segment); a stack that still records another queue (a renamed queue about to
 /// be replaced) does not count.
-fn recorded_url<'t>(target: &'t LiveTarget, name: &str) -> Option<&'t str> {
+/// The URL the stack records for the queue, and the queue name in it. A name other than the
+/// manifest's is a renamed queue: the stack's queue is the one that exists (and is replaced).
+fn recorded_url(target: &LiveTarget) -> Option<(&str, &str)> {
     let url = target.physical_id.as_deref()?;
     let is_url = url.starts_with("https://") || url.starts_with("http://");
-    (is_url && url.trim_end_matches('/').rsplit('/').next() == Some(name)).then_some(url)
+    let name = url.trim_end_matches('/').rsplit('/').next()?;
+    (is_url && !name.is_empty()).then_some((url, name))
 }
 
 /// `AWS::SQS::Queue` by queue name: GetQueueAttributes(All) on the URL the stack records, or on
@@ -64,12 +67,12 @@ pub async fn read_queue(
     name: &str,
 ) -> Result<Option<LiveResource>, LiveError> {
     let sqs = &ctx.clients.sqs;
-    let url = match recorded_url(target, name) {
-        Some(url) => url.to_owned(),
+    let (url, name) = match recorded_url(target) {
+        Some((url, recorded)) => (url.to_owned(), recorded),
         None => {
             acquire(SERVICE, "GetQueueUrl").await;
             match sqs.get_queue_url().queue_name(name).send().await {
-                Ok(out) => out.queue_url().unwrap_or_default().to_owned(),
+                Ok(out) => (out.queue_url().unwrap_or_default().to_owned(), name),
                 Err(e) if is_not_found(&e) => return Ok(None),
                 Err(e) => return Err(aws_error(SERVICE, "GetQueueUrl", name, e)),
             }
@@ -116,12 +119,27 @@ pub async fn read_queue(
             let account = ctx.account.as_deref().unwrap_or_default();
             format!("arn:aws:sqs:{}:{account}:{name}", ctx.region)
         });
-    Ok(Some(resource(
+    let counts: Vec<u64> = [
+        QueueAttributeName::ApproximateNumberOfMessages,
+        QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+        QueueAttributeName::ApproximateNumberOfMessagesDelayed,
+    ]
+    .into_iter()
+    .filter_map(|a| get(a).and_then(|v| v.trim().parse::<u64>().ok()))
+    .collect();
+    let mut queue = resource(
         "AWS::SQS::Queue",
         &url,
         [("Ref", url.as_str()), ("Arn", &arn), ("QueueName", name)],
         properties,
-    )))
+    );
+    if !counts.is_empty() {
+        let held: u64 = counts.iter().sum();
+        queue
+            .attributes
+            .insert(MESSAGES_HELD.to_owned(), held.to_string());
+    }
+    Ok(Some(queue))
 }
 
 #[cfg(test)]
@@ -131,7 +149,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn the_recorded_url_counts_only_for_a_queue_of_that_name() {
+    fn the_recorded_url_names_the_queue_the_stack_holds() {
         let target = |physical: Option<&str>| LiveTarget {
             logical_id: "Q".to_owned(),
             resource_type: "AWS::SQS::Queue".to_owned(),
@@ -140,11 +158,10 @@ mod tests {
             keys: Default::default(),
         };
         let url = "https://sqs.eu-west-1.amazonaws.com/123456789012/jobs-app";
-        assert_eq!(recorded_url(&target(Some(url)), "jobs-app"), Some(url));
-        assert_eq!(recorded_url(&target(Some(url)), "renamed-app"), None);
-        assert_eq!(recorded_url(&target(Some("")), "jobs-app"), None);
-        assert_eq!(recorded_url(&target(Some("jobs-app")), "jobs-app"), None);
-        assert_eq!(recorded_url(&target(None), "jobs-app"), None);
+        assert_eq!(recorded_url(&target(Some(url))), Some((url, "jobs-app")));
+        assert_eq!(recorded_url(&target(Some(""))), None);
+        assert_eq!(recorded_url(&target(Some("jobs-app"))), None);
+        assert_eq!(recorded_url(&target(None)), None);
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub struct ApplyOptions {
     pub auto_approve: bool,
     /// Refuse instead of waiting for a stack busy with another operation.
     pub no_wait: bool,
+    /// Carry out deletions and replacements that destroy data (messages in a queue).
+    pub allow_data_loss: bool,
 }
 
 /// What apply shows and asks along the way; the CLI implements it (text, prompts, progress bars).
@@ -118,6 +120,7 @@ pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOut
     if !planned.plan.has_changes() {
         return Ok(ApplyOutcome::NoChanges);
     }
+    refuse_data_loss(&planned.plan, opts.allow_data_loss)?;
     if plan_opts.image_tag.is_none() {
         keep_rollback(&planned).await?;
     }
@@ -153,6 +156,16 @@ async fn locked_apply(
         summary: planned.plan.summary(),
         outputs: stage_outputs(planned).await?,
     })
+}
+
+/// Stops before any change when the plan destroys data, unless that is allowed.
+pub(crate) fn refuse_data_loss(plan: &Plan, allowed: bool) -> Result<(), HoverError> {
+    let lost = plan.data_loss();
+    if lost.is_empty() || allowed {
+        Ok(())
+    } else {
+        Err(HoverError::DataLoss(lost))
+    }
 }
 
 /// A stage rolled back runs an older release than its functions' `$LATEST`: an apply that publishes

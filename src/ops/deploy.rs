@@ -7,7 +7,8 @@ use crate::error::HoverError;
 use crate::image::{self, Builder};
 use crate::manifest;
 use crate::ops::apply::{
-    approve, carry_out, clear_leftovers, ensure_direct, preflight, ready_stack, stage_outputs,
+    approve, carry_out, clear_leftovers, ensure_direct, preflight, ready_stack, refuse_data_loss,
+    stage_outputs,
 };
 use crate::ops::build::{self, BuildOptions, BuildRecord};
 use crate::ops::lock;
@@ -35,6 +36,8 @@ pub struct DeployOptions {
     pub skip_build: bool,
     /// `--builder`: the container tool.
     pub builder: Option<String>,
+    /// Carry out deletions and replacements that destroy data (messages in a queue).
+    pub allow_data_loss: bool,
 }
 
 /// What a deploy did, for its summary.
@@ -320,6 +323,7 @@ async fn apply_phase(
         ui.note("    the stack already runs this build");
         return Ok(planned);
     }
+    refuse_data_loss(&planned.plan, opts.allow_data_loss)?;
     let Some(create) = ready_stack(&mut planned, plan_opts, false, !opts.auto_approve, ui).await?
     else {
         return Ok(planned);

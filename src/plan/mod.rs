@@ -121,6 +121,9 @@ pub struct ResourceChange {
     /// CloudFormation reports the resource as modified, and nothing about it changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub template_only: Vec<String>,
+    /// Messages a delete or replacement of this queue destroys (`None` when it holds none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destroys_messages: Option<u64>,
 }
 
 /// A stage's plan: plain data, ordered, deterministic, free of secret values.
@@ -185,6 +188,22 @@ impl Plan {
         self.resource_changes
             .iter()
             .filter(|c| c.action != Action::NoOp)
+    }
+
+    /// Deletions and replacements that destroy data, with what they destroy.
+    pub fn data_loss(&self) -> Vec<String> {
+        self.actions()
+            .filter_map(|c| {
+                c.destroys_messages.map(|n| {
+                    format!(
+                        "{} `{}` holds {n} message{}",
+                        c.role,
+                        c.name,
+                        if n == 1 { "" } else { "s" }
+                    )
+                })
+            })
+            .collect()
     }
 
     /// Resources with changes made outside hover.
@@ -255,6 +274,7 @@ pub fn observed_digest(observed: &ObservedStage) -> String {
     let mut masked = observed.clone();
     for r in masked.resources.values_mut() {
         mask::mask_properties(&mut r.properties);
+        r.attributes.remove(crate::model::MESSAGES_HELD);
     }
     if let Some(t) = masked.stack.as_mut().and_then(|s| s.template.as_mut()) {
         *t = template::masked(t);
@@ -495,6 +515,7 @@ fn decide(
         after: None,
         depends_on: res.depends_on.iter().cloned().collect(),
         template_only: vec![],
+        destroys_messages: None,
     };
     match (d, r) {
         (None, None) => {}
@@ -589,6 +610,12 @@ fn decide(
             change.before = Some(masked(current));
             change.after = Some(masked(d));
         }
+    }
+    if matches!(change.action, Action::Delete | Action::CreateThenDelete) {
+        change.destroys_messages = r
+            .and_then(|r| r.attributes.get(crate::model::MESSAGES_HELD))
+            .and_then(|n| n.parse::<u64>().ok())
+            .filter(|n| *n > 0);
     }
     change
 }

@@ -67,6 +67,9 @@ fn change(c: &ResourceChange) -> Value {
     if let (Some(reason), Some(o)) = (c.reason, obj.as_object_mut()) {
         o.insert("action_reason".into(), json!(reason));
     }
+    if let (Some(n), Some(o)) = (c.destroys_messages, obj.as_object_mut()) {
+        o.insert("data_loss".into(), json!({ "messages": n }));
+    }
     obj
 }
 

@@ -93,7 +93,10 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
             cell(&c.resource_type),
             cell(&c.name),
             action_words(c.action),
-            cell(&why(c))
+            cell(&match c.destroys_messages {
+                Some(n) => format!("{}; **destroys {n} messages**", why(c)),
+                None => why(c),
+            })
         )?;
     }
     writeln!(out)?;

@@ -184,7 +184,6 @@ fn symbol(action: Action, style: Style) -> String {
     }
 }
 
-/// Writes one resource's block.
 /// Where the plan was made: stage, account, region and profile.
 pub fn header(plan: &Plan) -> String {
     format!(
@@ -199,6 +198,7 @@ pub fn header(plan: &Plan) -> String {
     )
 }
 
+/// Writes one resource's block.
 pub fn write_change(out: &mut dyn Write, c: &ResourceChange, style: Style) -> io::Result<()> {
     let verb = match c.action {
         Action::Create => "will be created",
@@ -208,6 +208,16 @@ pub fn write_change(out: &mut dyn Write, c: &ResourceChange, style: Style) -> io
         Action::NoOp => "has no changes",
     };
     writeln!(out, "  # {} {}", title(c), style.bold(verb))?;
+    if let Some(n) = c.destroys_messages {
+        writeln!(
+            out,
+            "  # {}",
+            style.red(&format!(
+                "(it holds {n} message{}: they are lost; apply refuses without --allow-data-loss)",
+                if n == 1 { "" } else { "s" }
+            ))
+        )?;
+    }
     match c.reason {
         Some(Reason::DeleteBecauseNotInManifest) => {
             writeln!(out, "  # (because it is no longer in the manifest)")?
@@ -550,6 +560,7 @@ mod tests {
             after: None,
             depends_on: vec![],
             template_only: vec![],
+            destroys_messages: None,
         }
     }
 
