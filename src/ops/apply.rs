@@ -528,6 +528,10 @@ async fn run_change_set(
             desired.image_tag
         ),
     };
+    ui.note(&format!(
+        "Creating change set {} on stack {stack_name}...",
+        request.change_set_name
+    ));
     let created = changeset::create(cfn, &request).await;
     let created = match created {
         Ok(c) => c,
