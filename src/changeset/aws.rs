@@ -276,9 +276,23 @@ pub async fn execute(client: &Client, arn: &str) -> Result<(), ChangeSetError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
+        // A token per change set: a retried request executes it at most once.
+        // (CloudFormation's pattern: a letter, then letters, digits and `-`, at most 128.)
+        let token: String = "hover-"
+            .chars()
+            .chain(
+                arn.rsplit('/')
+                    .next()
+                    .unwrap_or(arn)
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '-'),
+            )
+            .take(128)
+            .collect();
         let e = match client
             .execute_change_set()
             .change_set_name(arn)
+            .client_request_token(token)
             .send()
             .await
         {

@@ -112,3 +112,18 @@ def test_a_key_left_without_its_alias_is_adopted_not_made_twice(stage, proxy):
     target = kms.describe_key(KeyId=f"alias/{s.name}-secrets-key")["KeyMetadata"]["KeyId"]
     assert target == keys[0]
     s.assert_no_changes()
+
+
+def test_throttling_and_server_errors_are_retried(stage, proxy):
+    s = applied_stage(stage)
+    throttled = (
+        "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
+        "<Message>Rate exceeded</Message></Error></ErrorResponse>"
+    )
+    proxy.fail("CreateChangeSet", "status", times=2, status=400, body=throttled)
+    proxy.fail("DescribeChangeSet", "status", times=2, status=503, body="<ErrorResponse><Error><Code>ServiceUnavailable</Code><Message>busy</Message></Error></ErrorResponse>")
+    r = apply_through(s, proxy)
+    assert r.code == 0, r
+    assert proxy.outcomes("CreateChangeSet")[:2] == ["status 400", "status 400"]
+    assert memory(s) == 1024
+    assert leftovers(s) == []
