@@ -308,3 +308,13 @@ def stage(hover_bin, aws_factory, endpoint, tmp_path):
     if problems:
         # Leftovers do not fail the test (the emulator is thrown away), but are worth seeing.
         print("teardown problems:\n" + "\n".join(problems))
+
+
+@pytest.fixture
+def proxy(endpoint):
+    """A fault proxy in front of the emulator (`fault_proxy.py`), stopped after the test."""
+    from fault_proxy import FaultProxy
+
+    p = FaultProxy(endpoint).start()
+    yield p
+    p.stop()

@@ -92,3 +92,17 @@ def separators():
             "data_sync": {"timeout": 30, "queues": ["sync"]},
         },
     }
+
+
+def applied_with_a_change(stage):
+    """The concept stage applied, then its manifest edited (http memory 512 -> 1024) but not applied."""
+    s = stage(concept())
+    s.register_image()
+    s.apply()
+    s.edit(lambda m: m["http"].update(memory=1024))
+    return s
+
+
+def http_memory(s):
+    """The memory of the stage's HTTP function ($LATEST)."""
+    return s.aws.lambda_.get_function_configuration(FunctionName=f"{s.name}-http")["MemorySize"]

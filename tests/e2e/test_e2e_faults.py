@@ -1,29 +1,11 @@
 """Faults between hover and AWS (a fault proxy in front of the emulator): every outcome hover
 reports is true. When it cannot tell whether a write happened it finds out before it answers,
 nothing unexecuted is left behind, and losing sight of a stack after a change is said as such."""
-import pytest
-
 import e2e_stages as stages
-from fault_proxy import FaultProxy
-
-
-@pytest.fixture
-def proxy(endpoint):
-    p = FaultProxy(endpoint).start()
-    yield p
-    p.stop()
 
 
 def through(proxy):
     return {"AWS_ENDPOINT_URL": proxy.url}
-
-
-def applied_stage(stage):
-    s = stage(stages.concept())
-    s.register_image()
-    s.apply()
-    s.edit(lambda m: m["http"].update(memory=1024))
-    return s
 
 
 def leftovers(s):
@@ -34,47 +16,43 @@ def leftovers(s):
     ]
 
 
-def memory(s):
-    return s.aws.lambda_.get_function_configuration(FunctionName=f"{s.name}-http")["MemorySize"]
-
-
 def apply_through(s, proxy):
     return s.hover("apply", s.key, "--auto-approve", "--image-tag", s.image_tag, env=through(proxy))
 
 
 def test_execute_answer_lost_after_the_change_set_ran(stage, proxy):
-    s = applied_stage(stage)
+    s = stages.applied_with_a_change(stage)
     proxy.fail("ExecuteChangeSet", "reset_after")
     r = apply_through(s, proxy)
     assert proxy.outcomes("ExecuteChangeSet")[0] == "reset_after"
     assert r.code == 0, r
     assert "Apply complete!" in r.stdout, r
-    assert memory(s) == 1024
+    assert stages.http_memory(s) == 1024
     assert leftovers(s) == []
     s.assert_no_changes()
 
 
 def test_execute_dropped_before_it_reached_cloudformation(stage, proxy):
-    s = applied_stage(stage)
+    s = stages.applied_with_a_change(stage)
     proxy.fail("ExecuteChangeSet", "reset_before")
     r = apply_through(s, proxy)
     assert r.code == 0, r
-    assert memory(s) == 1024
+    assert stages.http_memory(s) == 1024
     s.assert_no_changes()
 
 
 def test_create_change_set_answer_lost_leaves_no_twin(stage, proxy):
-    s = applied_stage(stage)
+    s = stages.applied_with_a_change(stage)
     proxy.fail("CreateChangeSet", "reset_after")
     r = apply_through(s, proxy)
     assert proxy.outcomes("CreateChangeSet")[0] == "reset_after"
     assert r.code == 0, r
-    assert memory(s) == 1024
+    assert stages.http_memory(s) == 1024
     assert leftovers(s) == [], "a change set made by a lost answer was left behind"
 
 
 def test_losing_sight_of_the_stack_after_execution_is_said(stage, proxy):
-    s = applied_stage(stage)
+    s = stages.applied_with_a_change(stage)
     # Once the change set is executed, every DescribeStacks fails (the SDK's retries too).
     proxy.fail("DescribeStacks", "status", times=10_000, status=500, after="ExecuteChangeSet",
                body="<ErrorResponse><Error><Code>InternalFailure</Code><Message>boom</Message></Error></ErrorResponse>")
@@ -82,7 +60,7 @@ def test_losing_sight_of_the_stack_after_execution_is_said(stage, proxy):
     assert r.code == 1, r
     assert "the change set was executed" in r.stderr and "lost sight" in r.stderr, r
     assert "Apply complete!" not in r.stdout, r
-    assert memory(s) == 1024, "the change was made, as the message says"
+    assert stages.http_memory(s) == 1024, "the change was made, as the message says"
 
 
 def test_a_key_left_without_its_alias_is_adopted_not_made_twice(stage, proxy):
@@ -115,7 +93,7 @@ def test_a_key_left_without_its_alias_is_adopted_not_made_twice(stage, proxy):
 
 
 def test_throttling_and_server_errors_are_retried(stage, proxy):
-    s = applied_stage(stage)
+    s = stages.applied_with_a_change(stage)
     throttled = (
         "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
         "<Message>Rate exceeded</Message></Error></ErrorResponse>"
@@ -125,5 +103,5 @@ def test_throttling_and_server_errors_are_retried(stage, proxy):
     r = apply_through(s, proxy)
     assert r.code == 0, r
     assert proxy.outcomes("CreateChangeSet")[:2] == ["status 400", "status 400"]
-    assert memory(s) == 1024
+    assert stages.http_memory(s) == 1024
     assert leftovers(s) == []

@@ -6,17 +6,7 @@ import signal
 import subprocess
 import time
 
-import pytest
-
 import e2e_stages as stages
-from fault_proxy import FaultProxy
-
-
-@pytest.fixture
-def proxy(endpoint):
-    p = FaultProxy(endpoint).start()
-    yield p
-    p.stop()
 
 
 def interrupted_apply(s, proxy, marker):
@@ -39,36 +29,24 @@ def interrupted_apply(s, proxy, marker):
     return proc.returncode, "".join(seen) + out, err
 
 
-def applied_stage(stage):
-    s = stage(stages.concept())
-    s.register_image()
-    s.apply()
-    s.edit(lambda m: m["http"].update(memory=1024))
-    return s
-
-
-def memory(s):
-    return s.aws.lambda_.get_function_configuration(FunctionName=f"{s.name}-http")["MemorySize"]
-
-
 def change_sets(s):
     return s.aws.cloudformation.list_change_sets(StackName=s.name)["Summaries"]
 
 
 def test_ctrl_c_before_execution_changes_nothing(stage, proxy):
-    s = applied_stage(stage)
+    s = stages.applied_with_a_change(stage)
     # CloudFormation takes its time computing the change set.
     proxy.fail("DescribeChangeSet", "delay", times=3, seconds=2)
     code, out, err = interrupted_apply(s, proxy, "Creating change set")
     assert code != 0, (out, err)
     assert "nothing changed" in err, (out, err)
     assert "Apply complete!" not in out
-    assert memory(s) == 512
+    assert stages.http_memory(s) == 512
     assert [c for c in change_sets(s) if c.get("ExecutionStatus") == "AVAILABLE"] == []
 
 
 def test_ctrl_c_while_cloudformation_executes_says_so_and_the_next_apply_finishes(stage, proxy):
-    s = applied_stage(stage)
+    s = stages.applied_with_a_change(stage)
     # The execute request reaches CloudFormation at once; its answer comes 3 s later.
     proxy.fail("ExecuteChangeSet", "delay", seconds=3)
     code, out, err = interrupted_apply(s, proxy, "executing change set")
@@ -77,5 +55,5 @@ def test_ctrl_c_while_cloudformation_executes_says_so_and_the_next_apply_finishe
     assert "may be executing" in err or "may still be changing" in err, err
     r = s.hover("apply", s.key, "--auto-approve", "--image-tag", s.image_tag)
     assert r.code == 0, r
-    assert memory(s) == 1024
+    assert stages.http_memory(s) == 1024
     s.assert_no_changes()
