@@ -10,7 +10,8 @@ the next N calls the way a flaky network or a strained service would:
 A rule given `after=OPERATION` applies only once that operation has been called.
 
 Operations are named as AWS names them: from `X-Amz-Target` (JSON protocols), `Action=` (query
-protocols such as CloudFormation), or the method and path for REST services. Listens on 127.0.0.1.
+protocols such as CloudFormation), or the path for the REST routes the tests need (Lambda
+`Invoke`). Listens on 127.0.0.1.
 """
 import http.client
 import http.server
@@ -29,6 +30,9 @@ def operation_of(headers, path, body):
         params = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
         if "Action" in params:
             return params["Action"][0]
+    route = urllib.parse.urlparse(path).path
+    if route.endswith("/invocations") and "/functions/" in route:
+        return "Invoke"  # Lambda's REST route
     query = urllib.parse.urlparse(path).query
     params = urllib.parse.parse_qs(query)
     if "Action" in params:

@@ -381,3 +381,33 @@ def test_purge_keeps_the_newest_the_live_and_the_rollback_target(app):
 
     r = s.hover("stage", "purge", s.key, "--keep", "3", "--auto-approve")
     assert r.code == 0 and "Nothing to purge" in r.stdout, r
+
+
+def test_ctrl_c_before_the_switch_leaves_traffic_where_it_was(app, proxy):
+    import signal
+    import subprocess
+    import time
+
+    s = app(deploy_commands=("migrate --force",))
+    deploy(s, "--build-id", "i1")
+    before = live_versions(s)
+    # The deploy command takes its time: Ctrl-C arrives while it runs.
+    proxy.fail("Invoke", "delay", times=10, seconds=2)
+    env = dict(os.environ, **s.env, AWS_ENDPOINT_URL=proxy.url, NO_COLOR="1")
+    proc = subprocess.Popen(
+        [s.hover_bin, "--no-color", "--dir", str(s.dir), "deploy", s.key, "--auto-approve", "--build-id", "i2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if "==> Warm" in line or "==> Deploy commands" in line:
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGINT)
+            break
+    out, err = proc.communicate(timeout=120)
+    out = "".join(seen) + out
+    assert proc.returncode == 1, (out, err)
+    assert "interrupted before the switch" in err, err
+    assert "==> Switch" not in out and "Deploy complete!" not in out, out
+    assert live_versions(s) == before
