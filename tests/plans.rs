@@ -112,9 +112,10 @@ fn golden_plans() {
             let expected = fs::read_to_string(&path).unwrap_or_default();
             if &expected != actual {
                 failures.push(format!(
-                    "{}: differs from the expected output (HOVER_BLESS=1 to accept)\n{}",
+                    "{}: differs from the expected output (HOVER_BLESS=1 to accept)\n{}\n{}",
                     path.display(),
-                    first_difference(&expected, actual)
+                    first_difference(&expected, actual),
+                    pretty_assertions::StrComparison::new(&expected, actual)
                 ));
             }
         }
