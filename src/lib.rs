@@ -8,9 +8,11 @@
 //! - [`stage`]     — the manifest turned into the desired stage: typed resources, names, logical ids.
 //! - [`schema`]    — CloudFormation facts per resource type (create-only properties).
 //! - [`template`]  — the CloudFormation template built in memory from the desired stage.
-//! - [`live`]      — the stage as AWS has it, read concurrently through the SDK (SDK types stop here).
+//! - [`live`]      — the stage as AWS has it, read concurrently through the SDK within each API's
+//!   request-rate quota (`live::quota`); SDK types stop here.
 //! - [`plan`]      — the only place actions are decided: diff, reasons, dependency order.
-//! - [`render`]    — plans and runs as human text or JSON; no AWS, writes to the writer it is given.
+//! - [`render`]    — plans and runs as human text, JSON or markdown; no AWS, writes to the writer
+//!   it is given.
 //! - [`changeset`] — the CloudFormation change-set lifecycle (SDK types stop here too).
 //! - [`direct`]    — writes through service APIs: pre-stack resources, drift repairs, the secrets
 //!   key, registry login, asset uploads, the stage lock, teardown (SDK types stop here).
