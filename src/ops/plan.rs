@@ -75,8 +75,14 @@ pub async fn read(
     clients: &Clients,
     image_tag: Option<&str>,
 ) -> Result<(DesiredStage, ObservedStage), HoverError> {
-    let account = check_account(manifest, clients).await?;
-    let stack = live::read_stack(clients, &manifest.name).await?;
+    // Who we are and what the stack holds, at the same time; the account's answer comes first, so
+    // an account that is not the stage's is refused as such before anything else is read.
+    let (account, stack) = futures::join!(
+        check_account(manifest, clients),
+        live::read_stack(clients, &manifest.name)
+    );
+    let account = account?;
+    let stack = stack?;
     // A stack the original Hover deployed keeps its logical ids (see `stage::ids`).
     let scheme = stage::Scheme::of_stack(stack.as_ref());
     let provisional = stage::desired_with(manifest, image_tag.unwrap_or(""), scheme);
