@@ -632,6 +632,18 @@ impl TerminalUi {
     }
 }
 
+impl Drop for TerminalUi {
+    /// A command that ends early (an error) leaves no spinner or progress bar behind.
+    fn drop(&mut self) {
+        if let Some(s) = self.spinner.take() {
+            s.finish_and_clear();
+        }
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
 impl ops::ApplyUi for TerminalUi {
     fn show_plan(&mut self, plan: &crate::plan::Plan) {
         let mut out = std::io::stdout().lock();
