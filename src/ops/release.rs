@@ -262,7 +262,8 @@ pub async fn rollback(
     let clients = stage_clients(&manifest).await?;
     check_account(&manifest, &clients).await?;
     let functions = function_names(&manifest);
-    let all = read_releases(&clients, &functions).await?;
+    let (versions, now) = read_versions(&clients, &functions).await?;
+    let all = release::releases(&versions, &now);
     let target = release::rollback_target(&all, to)?;
     if !direct::image_exists(&clients, &manifest.name, &target.build_id).await? {
         return Err(HoverError::ImageGone {
@@ -271,7 +272,6 @@ pub async fn rollback(
         });
     }
     let from = all.iter().find(|r| r.live).map(|r| r.build_id.clone());
-    let now = live_versions(&clients, &functions).await?;
     let moves = moves(&target.versions, &now);
     ui.note(&format!(
         "Rolling back stage {} from {} to release {}:",
