@@ -198,8 +198,7 @@ fn secret_values(root: Option<&Node>, text: &str) -> Vec<String> {
                     .map_or("", |(_, v)| v.trim());
             }
             let value = value.trim_matches(|c| c == '"' || c == '\'');
-            let secret =
-                crate::plan::mask::is_secret_key(key) || crate::plan::mask::has_credentials(value);
+            let secret = crate::plan::mask::is_secret(key, value);
             (secret && !value.is_empty()).then(|| value.to_string())
         })
         .collect();
@@ -213,8 +212,7 @@ fn secret_values(root: Option<&Node>, text: &str) -> Vec<String> {
         if let Kind::Map(vars) = &value.kind {
             for (k, v) in vars {
                 if let (Some(k), Some(v)) = (k.scalar(), v.scalar()) {
-                    if crate::plan::mask::is_secret_key(k) || crate::plan::mask::has_credentials(v)
-                    {
+                    if crate::plan::mask::is_secret(k, v) {
                         out.push(v.to_string());
                     }
                 }

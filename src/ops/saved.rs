@@ -31,7 +31,7 @@ pub struct SavedPlan {
 fn manifest_digest(dir: &Path, stage: &str) -> Result<String, HoverError> {
     let mut manifest = crate::manifest::load(dir, stage)?;
     for (key, value) in manifest.environment.iter_mut() {
-        if crate::plan::mask::is_secret_key(key) || crate::plan::mask::has_credentials(value) {
+        if crate::plan::mask::is_secret(key, value) {
             *value = crate::plan::mask::SENSITIVE.to_string();
         }
     }

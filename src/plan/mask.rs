@@ -77,6 +77,12 @@ pub fn looks_secret(key: &str, value: &str) -> bool {
         || has_credentials(value)
 }
 
+/// Whether the environment variable `key` = `value` is masked: a secret-looking name, or a value
+/// that embeds credentials.
+pub fn is_secret(key: &str, value: &str) -> bool {
+    is_secret_key(key) || has_credentials(value)
+}
+
 /// Whether a value embeds credentials (`scheme://user:password@host`).
 pub fn has_credentials(value: &str) -> bool {
     value
