@@ -27,6 +27,7 @@ pub mod quota;
 mod s3;
 mod sqs;
 pub mod stack;
+pub mod targets;
 
 use crate::model::{LiveResource, LiveTarget, ObservedStage, StackState};
 use aws_config::retry::RetryConfig;

@@ -85,19 +85,19 @@ pub async fn read(
     let stack = stack?;
     // A stack the original Hover deployed keeps its logical ids (see `stage::ids`).
     let scheme = stage::Scheme::of_stack(stack.as_ref());
-    let provisional = stage::desired_with(manifest, image_tag.unwrap_or(""), scheme);
-    let targets = stage::live_targets(&provisional, stack.as_ref(), &account);
-    // Only the targets are needed from it: free it before the stage is read.
-    drop(provisional);
+    // Built once: the targets do not depend on the image, which is set once the stage has told
+    // which one it runs.
+    let mut desired = stage::desired_with(manifest, image_tag.unwrap_or(""), scheme);
+    let targets = live::targets::live_targets(&desired, stack.as_ref(), &account);
     let observed = live::read_resources(clients, Some(account), stack, &targets).await?;
-    let tag = match image_tag {
-        Some(t) => t.to_string(),
-        None => live_image_tag(&observed).ok_or_else(|| HoverError::NoImage {
+    if image_tag.is_none() {
+        let tag = live_image_tag(&observed).ok_or_else(|| HoverError::NoImage {
             stage: manifest.name.clone(),
             repository: manifest.name.clone(),
-        })?,
-    };
-    Ok((stage::desired_with(manifest, &tag, scheme), observed))
+        })?;
+        stage::set_image_tag(&mut desired, &tag);
+    }
+    Ok((desired, observed))
 }
 
 /// The tag the stage's HTTP function runs now, if any (under either scheme's logical id).

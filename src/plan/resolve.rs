@@ -4,7 +4,7 @@
 //! in templates the original Hover applied, which the plan reads as what was last applied.
 
 use crate::model::{Resource, UNKNOWN};
-use crate::stage::{is_pseudo, sub_variables};
+use crate::template::intrinsics::{is_pseudo, sub_variables};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 

@@ -1,8 +1,10 @@
 //! The stage's CloudFormation template, built in memory from the desired stage and serialized
 //! deterministically. Never written to disk.
 
+pub mod intrinsics;
+
 use crate::model::{DesiredStage, Provisioner};
-use crate::stage::collect_references;
+use intrinsics::collect_references;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 

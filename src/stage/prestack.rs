@@ -1,0 +1,56 @@
+//! The stage's resources made through their own APIs before the stack: the image repository,
+//! the assets bucket and the secrets key.
+
+use super::Builder;
+use serde_json::json;
+
+impl Builder {
+    /// The repository, bucket and key, all provisioned directly.
+    pub(super) fn prestack(&mut self) {
+        let n = self.n.clone();
+        self.direct(
+            "EcrRepository",
+            "image repository",
+            "AWS::ECR::Repository",
+            &n,
+            json!({ "RepositoryName": n, "ImageTagMutability": "MUTABLE" }),
+        );
+        let bucket = assets_bucket(&n);
+        self.direct(
+            "AssetsBucket",
+            "assets bucket",
+            "AWS::S3::Bucket",
+            &bucket,
+            json!({
+                "BucketName": bucket,
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": true, "BlockPublicPolicy": true,
+                    "IgnorePublicAcls": true, "RestrictPublicBuckets": true
+                }
+            }),
+        );
+        let key_alias = secrets_key_alias(&n);
+        self.direct(
+            "SecretsKey",
+            "secrets key",
+            "AWS::KMS::Key",
+            &key_alias,
+            json!({
+                "Description": format!("Secrets of the hover stage {n}"),
+                "KeyUsage": "ENCRYPT_DECRYPT",
+                "Enabled": true,
+                "EnableKeyRotation": true
+            }),
+        );
+    }
+}
+
+/// The assets bucket of stage `n`.
+pub(super) fn assets_bucket(n: &str) -> String {
+    format!("{n}-assets")
+}
+
+/// The alias of stage `n`'s secrets key.
+pub(super) fn secrets_key_alias(n: &str) -> String {
+    format!("alias/{n}-secrets-key")
+}
