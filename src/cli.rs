@@ -1,11 +1,14 @@
 //! Command-line arguments and exit codes only: parses, calls `ops`, renders, maps outcomes to codes.
 
+mod terminal;
+
 use crate::error::HoverError;
 use crate::ops;
 use crate::render::{self, Style};
 use clap::{Args, Parser, Subcommand};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use terminal::{TerminalAsk, TerminalUi};
 
 /// Deploy Laravel applications to AWS Lambda, one stage at a time.
 #[derive(Debug, Parser)]
@@ -251,288 +254,319 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
         Some(d) => d.clone(),
         None => std::env::current_dir()?,
     };
-    let stdout = std::io::stdout();
-    let style = Style::detect(cli.no_color, stdout.is_terminal());
-    let stage = match &cli.command {
-        Command::Plan(a) => Some(a.stage.as_str()),
-        Command::Apply(a) if !std::path::Path::new(&a.target).is_file() => Some(a.target.as_str()),
-        Command::Template(a) => Some(a.stage.as_str()),
-        Command::Destroy(a) => Some(a.stage.as_str()),
-        Command::Secret(SecretCommand::Encrypt(a) | SecretCommand::Decrypt(a)) => {
-            Some(a.stage.as_str())
-        }
-        _ => None,
-    };
-    if let Some(stage) = stage {
+    let style = Style::detect(cli.no_color, std::io::stdout().is_terminal());
+    if let Some(stage) = cli.command.manifest_stage() {
         warn_manifest(&dir, stage);
     }
     match cli.command {
-        Command::Plan(args) => {
-            let opts = ops::PlanOptions {
-                dir,
-                stage: args.stage.clone(),
-                image_tag: args.image_tag.clone(),
-            };
-            let planned = ops::compute_plan(&opts).await?;
-            if let Some(file) = &args.out {
-                ops::saved::save(file, &opts.dir, &opts.stage, &planned)?;
+        Command::Plan(args) => plan(dir, args, style).await,
+        Command::Apply(args) => apply(dir, args, style).await,
+        Command::Observe(args) => observe(&dir, args).await,
+        Command::Build(args) => build(dir, args, style).await,
+        Command::Deploy(args) => deploy(dir, args, style).await,
+        Command::Releases(args) => releases(dir, args, style).await,
+        Command::Rollback(args) => rollback(dir, args, style).await,
+        Command::Command(CommandCommand::Run(args)) => command_run(dir, args).await,
+        Command::Secret(command) => secret(&dir, command).await,
+        Command::Destroy(args) => destroy(dir, args, style).await,
+        Command::Stage(StageCommand::Purge(args)) => purge(dir, args, style).await,
+        Command::Stage(StageCommand::New(args)) => stage_new(dir, args),
+        Command::Template(args) => template(&dir, args).await,
+    }
+}
+
+impl Command {
+    /// The stage whose manifest the command reads first, for its warnings.
+    fn manifest_stage(&self) -> Option<&str> {
+        match self {
+            Command::Plan(a) => Some(a.stage.as_str()),
+            Command::Apply(a) if !std::path::Path::new(&a.target).is_file() => {
+                Some(a.target.as_str())
             }
-            let mut out = stdout.lock();
-            if args.json {
-                render::json::write_plan(&mut out, &planned.plan)?;
-            } else if args.markdown {
-                render::markdown::write_plan(&mut out, &planned.plan)?;
-            } else {
-                render::text::write_plan(&mut out, &planned.plan, style)?;
+            Command::Template(a) => Some(a.stage.as_str()),
+            Command::Destroy(a) => Some(a.stage.as_str()),
+            Command::Secret(SecretCommand::Encrypt(a) | SecretCommand::Decrypt(a)) => {
+                Some(a.stage.as_str())
             }
-            if let Some(file) = &args.out {
-                if !args.json && !args.markdown {
-                    writeln!(
-                        out,
-                        "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n    hover apply {}",
-                        file.display(),
-                        file.display()
-                    )?;
-                }
-            }
-            out.flush()?;
-            Ok(if args.detailed_exitcode && planned.plan.has_changes() {
-                2
-            } else {
-                0
-            })
+            _ => None,
         }
-        Command::Apply(args) => {
-            let target = if std::path::Path::new(&args.target).is_file() {
-                if args.image_tag.is_some() {
-                    return Err(HoverError::Usage(
-                        "--image-tag cannot be used with a saved plan: it already names its image"
-                            .into(),
-                    ));
-                }
-                ops::ApplyTarget::SavedPlan(PathBuf::from(&args.target))
-            } else {
-                ops::ApplyTarget::Stage {
-                    stage: args.target.clone(),
-                    image_tag: args.image_tag.clone(),
-                }
-            };
-            let opts = ops::ApplyOptions {
-                dir,
-                target,
-                auto_approve: args.auto_approve,
-                no_wait: args.no_wait,
-                allow_data_loss: args.allow_data_loss,
-            };
-            let mut ui = TerminalUi::new(style);
-            match ops::apply(&opts, &mut ui).await? {
-                ops::ApplyOutcome::NoChanges => Ok(0),
-                ops::ApplyOutcome::Applied { summary, outputs } => {
-                    let mut out = stdout.lock();
-                    render::text::write_apply_complete(&mut out, &summary, &outputs, style)?;
-                    Ok(0)
-                }
-            }
-        }
-        Command::Observe(args) => {
-            let manifest = crate::manifest::load(&dir, &args.stage)?;
-            let clients = ops::plan::stage_clients(&manifest).await?;
-            let (_, mut observed) =
-                ops::plan::read(&manifest, &clients, args.image_tag.as_deref()).await?;
-            // Shown to people: secret values masked, as in every output.
-            for r in observed.resources.values_mut() {
-                crate::plan::mask::mask_properties(&mut r.properties);
-            }
-            if let Some(template) = observed.stack.as_mut().and_then(|s| s.template.as_mut()) {
-                *template = crate::template::masked(template);
-            }
-            let mut out = stdout.lock();
-            serde_json::to_writer_pretty(&mut out, &observed)
-                .map_err(|e| HoverError::Usage(e.to_string()))?;
-            writeln!(out)?;
-            Ok(0)
-        }
-        Command::Build(args) => {
-            let opts = ops::build::BuildOptions {
-                dir,
-                stage: args.stage,
-                build_id: args.build_id,
-                builder: args.builder,
-            };
-            let mut ui = TerminalUi::new(style);
-            let record = ops::build::build(&opts, &mut ui).await?;
-            let mut out = stdout.lock();
-            render::release::write_build(&mut out, &record, style)?;
-            Ok(0)
-        }
-        Command::Deploy(args) => {
-            let opts = ops::deploy::DeployOptions {
-                dir,
-                stage: args.stage,
-                auto_approve: args.auto_approve,
-                build_id: args.build_id,
-                skip_build: args.skip_build,
-                builder: args.builder,
-                allow_data_loss: args.allow_data_loss,
-            };
-            let mut ui = TerminalUi::new(style);
-            let summary = ops::deploy::deploy(&opts, &mut ui).await?;
-            let mut out = stdout.lock();
-            render::release::write_deploy_summary(&mut out, &summary, style)?;
-            Ok(0)
-        }
-        Command::Releases(args) => {
-            let opts = ops::release::StageOptions {
-                dir,
-                stage: args.stage,
-            };
-            let releases = ops::release::releases(&opts).await?;
-            let mut out = stdout.lock();
-            if args.json {
-                render::release::write_releases_json(&mut out, &opts.stage, &releases)?;
-            } else {
-                render::release::write_releases(&mut out, &opts.stage, &releases, style)?;
-            }
-            Ok(0)
-        }
-        Command::Rollback(args) => {
-            let opts = ops::release::StageOptions {
-                dir,
-                stage: args.stage,
-            };
-            let mut ui = TerminalUi::new(style);
-            let outcome =
-                ops::release::rollback(&opts, args.to.as_deref(), args.auto_approve, &mut ui)
-                    .await?;
-            let mut out = stdout.lock();
-            render::release::write_rollback(&mut out, &outcome, style)?;
-            Ok(0)
-        }
-        Command::Command(CommandCommand::Run(args)) => {
-            let opts = ops::release::StageOptions {
-                dir,
-                stage: args.stage,
-            };
-            let (output, exit_code) = ops::release::command_run(&opts, &args.command).await?;
-            let mut out = stdout.lock();
-            out.write_all(output.as_bytes())?;
-            out.flush()?;
-            Ok(i32::try_from(exit_code.clamp(0, 255)).unwrap_or(1))
-        }
-        Command::Secret(command) => {
-            let (outcome, verb) = match &command {
-                SecretCommand::Encrypt(a) => {
-                    (ops::secret::encrypt(&dir, &a.stage).await?, "Encrypted")
-                }
-                SecretCommand::Decrypt(a) => {
-                    (ops::secret::decrypt(&dir, &a.stage).await?, "Decrypted")
-                }
-            };
-            let shown =
-                |p: &std::path::Path| p.strip_prefix(&dir).unwrap_or(p).display().to_string();
-            let mut out = stdout.lock();
-            if let Some(alias) = &outcome.key_created {
-                writeln!(out, "Created the stage's key {alias} (yearly rotation on).")?;
-            }
-            match (&command, &outcome.removed) {
-                (SecretCommand::Encrypt(_), Some(plain)) => writeln!(
-                    out,
-                    "{verb} {} into {} ({}) and removed the plain file.",
-                    shown(plain),
-                    shown(&outcome.written),
-                    crate::secrets::HEADER
-                )?,
-                (SecretCommand::Decrypt(a), _) => writeln!(
-                    out,
-                    "{verb} {} ({}) into {}; edit it, then `hover secret encrypt --stage {}`.",
-                    shown(&ops::secret::encrypted_path(&dir, &a.stage)),
-                    outcome.read_format.unwrap_or(crate::secrets::HEADER),
-                    shown(&outcome.written),
-                    a.stage
-                )?,
-                _ => {}
-            }
-            if outcome.gitignore_updated {
-                writeln!(out, "Listed `*-secrets.plain.env` in .hover/.gitignore.")?;
-            }
-            Ok(0)
-        }
-        Command::Destroy(args) => {
-            let opts = ops::destroy::DestroyOptions {
-                dir,
-                stage: args.stage.clone(),
-                auto_approve: args.auto_approve,
-            };
-            let mut ui = TerminalUi::new(style);
-            match ops::destroy::destroy(&opts, &mut ui).await? {
-                ops::destroy::DestroyOutcome::NothingLeft => {}
-                ops::destroy::DestroyOutcome::Destroyed { steps } => {
-                    println!(
-                        "\n{} {steps} steps carried out.",
-                        style.green(&style.bold("Destroy complete!"))
-                    );
-                }
-            }
-            Ok(0)
-        }
-        Command::Stage(StageCommand::Purge(args)) => {
-            let opts = ops::purge::PurgeOptions {
-                dir,
-                stage: args.stage,
-                keep: args.keep,
-                auto_approve: args.auto_approve,
-            };
-            let mut ui = TerminalUi::new(style);
-            let outcome = ops::purge::purge(&opts, &mut ui).await?;
-            if !outcome.builds.is_empty() {
-                let mut out = stdout.lock();
-                writeln!(
-                    out,
-                    "\n{} {} build(s) deleted: {} image(s), {} asset object(s), {} function version(s).",
-                    style.green(&style.bold("Purge complete!")),
-                    outcome.builds.len(),
-                    outcome.images,
-                    outcome.objects,
-                    outcome.versions
-                )?;
-            }
-            Ok(0)
-        }
-        Command::Stage(StageCommand::New(args)) => {
-            let opts = ops::stage_new::NewStageOptions {
-                dir: dir.clone(),
-                stage: args.stage.clone(),
-                name: args.name.clone(),
-                region: args.region.clone(),
-                profile: args.profile.clone(),
-            };
-            let outcome = ops::stage_new::stage_new(&opts, &mut TerminalAsk)?;
-            let shown =
-                |p: &std::path::Path| p.strip_prefix(&dir).unwrap_or(p).display().to_string();
-            let mut out = stdout.lock();
-            for p in &outcome.written {
-                writeln!(out, "  wrote {}", shown(p))?;
-            }
-            for p in &outcome.kept {
-                writeln!(out, "  kept  {} (exists)", shown(p))?;
-            }
+    }
+}
+
+/// `hover plan`: the plan in the chosen format, saved when asked; exit 2 for changes when asked.
+async fn plan(dir: PathBuf, args: PlanArgs, style: Style) -> Result<i32, HoverError> {
+    let opts = ops::PlanOptions {
+        dir,
+        stage: args.stage.clone(),
+        image_tag: args.image_tag.clone(),
+    };
+    let planned = ops::compute_plan(&opts).await?;
+    if let Some(file) = &args.out {
+        ops::saved::save(file, &opts.dir, &opts.stage, &planned)?;
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        render::json::write_plan(&mut out, &planned.plan)?;
+    } else if args.markdown {
+        render::markdown::write_plan(&mut out, &planned.plan)?;
+    } else {
+        render::text::write_plan(&mut out, &planned.plan, style)?;
+    }
+    if let Some(file) = &args.out {
+        if !args.json && !args.markdown {
             writeln!(
                 out,
-                "\nStage `{s}` created. Next: `hover plan {s} --image-tag <tag>` once an image is pushed.",
-                s = outcome.stage
+                "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n    hover apply {}",
+                file.display(),
+                file.display()
             )?;
-            Ok(0)
         }
-        Command::Template(args) => {
-            let template =
-                ops::template::stage_template(&dir, &args.stage, args.image_tag.as_deref()).await?;
-            let mut out = stdout.lock();
-            out.write_all(
-                crate::template::to_text(&crate::template::masked(&template)).as_bytes(),
-            )?;
+    }
+    out.flush()?;
+    Ok(if args.detailed_exitcode && planned.plan.has_changes() {
+        2
+    } else {
+        0
+    })
+}
+
+/// `hover apply STAGE|PLANFILE`.
+async fn apply(dir: PathBuf, args: ApplyArgs, style: Style) -> Result<i32, HoverError> {
+    let target = if std::path::Path::new(&args.target).is_file() {
+        if args.image_tag.is_some() {
+            return Err(HoverError::Usage(
+                "--image-tag cannot be used with a saved plan: it already names its image".into(),
+            ));
+        }
+        ops::ApplyTarget::SavedPlan(PathBuf::from(&args.target))
+    } else {
+        ops::ApplyTarget::Stage {
+            stage: args.target.clone(),
+            image_tag: args.image_tag.clone(),
+        }
+    };
+    let opts = ops::ApplyOptions {
+        dir,
+        target,
+        auto_approve: args.auto_approve,
+        no_wait: args.no_wait,
+        allow_data_loss: args.allow_data_loss,
+    };
+    let mut ui = TerminalUi::new(style);
+    match ops::apply(&opts, &mut ui).await? {
+        ops::ApplyOutcome::NoChanges => Ok(0),
+        ops::ApplyOutcome::Applied { summary, outputs } => {
+            let mut out = std::io::stdout().lock();
+            render::text::write_apply_complete(&mut out, &summary, &outputs, style)?;
             Ok(0)
         }
     }
+}
+
+/// `hover observe` (hidden): the stage as read from AWS, secrets masked, as JSON.
+async fn observe(dir: &std::path::Path, args: TemplateArgs) -> Result<i32, HoverError> {
+    let manifest = crate::manifest::load(dir, &args.stage)?;
+    let clients = ops::plan::stage_clients(&manifest).await?;
+    let (_, mut observed) = ops::plan::read(&manifest, &clients, args.image_tag.as_deref()).await?;
+    // Shown to people: secret values masked, as in every output.
+    for r in observed.resources.values_mut() {
+        crate::plan::mask::mask_properties(&mut r.properties);
+    }
+    if let Some(template) = observed.stack.as_mut().and_then(|s| s.template.as_mut()) {
+        *template = crate::template::masked(template);
+    }
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &observed)
+        .map_err(|e| HoverError::Usage(e.to_string()))?;
+    writeln!(out)?;
+    Ok(0)
+}
+
+/// `hover build`.
+async fn build(dir: PathBuf, args: BuildArgs, style: Style) -> Result<i32, HoverError> {
+    let opts = ops::build::BuildOptions {
+        dir,
+        stage: args.stage,
+        build_id: args.build_id,
+        builder: args.builder,
+    };
+    let mut ui = TerminalUi::new(style);
+    let record = ops::build::build(&opts, &mut ui).await?;
+    render::release::write_build(&mut std::io::stdout().lock(), &record, style)?;
+    Ok(0)
+}
+
+/// `hover deploy`.
+async fn deploy(dir: PathBuf, args: DeployArgs, style: Style) -> Result<i32, HoverError> {
+    let opts = ops::deploy::DeployOptions {
+        dir,
+        stage: args.stage,
+        auto_approve: args.auto_approve,
+        build_id: args.build_id,
+        skip_build: args.skip_build,
+        builder: args.builder,
+        allow_data_loss: args.allow_data_loss,
+    };
+    let mut ui = TerminalUi::new(style);
+    let summary = ops::deploy::deploy(&opts, &mut ui).await?;
+    render::release::write_deploy_summary(&mut std::io::stdout().lock(), &summary, style)?;
+    Ok(0)
+}
+
+/// `hover releases`.
+async fn releases(dir: PathBuf, args: ReleasesArgs, style: Style) -> Result<i32, HoverError> {
+    let opts = ops::release::StageOptions {
+        dir,
+        stage: args.stage,
+    };
+    let releases = ops::release::releases(&opts).await?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        render::release::write_releases_json(&mut out, &opts.stage, &releases)?;
+    } else {
+        render::release::write_releases(&mut out, &opts.stage, &releases, style)?;
+    }
+    Ok(0)
+}
+
+/// `hover rollback`.
+async fn rollback(dir: PathBuf, args: RollbackArgs, style: Style) -> Result<i32, HoverError> {
+    let opts = ops::release::StageOptions {
+        dir,
+        stage: args.stage,
+    };
+    let mut ui = TerminalUi::new(style);
+    let outcome =
+        ops::release::rollback(&opts, args.to.as_deref(), args.auto_approve, &mut ui).await?;
+    render::release::write_rollback(&mut std::io::stdout().lock(), &outcome, style)?;
+    Ok(0)
+}
+
+/// `hover command run`: the command's output as it is, and its exit code.
+async fn command_run(dir: PathBuf, args: CommandRunArgs) -> Result<i32, HoverError> {
+    let opts = ops::release::StageOptions {
+        dir,
+        stage: args.stage,
+    };
+    let (output, exit_code) = ops::release::command_run(&opts, &args.command).await?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(output.as_bytes())?;
+    out.flush()?;
+    Ok(i32::try_from(exit_code.clamp(0, 255)).unwrap_or(1))
+}
+
+/// `hover secret encrypt|decrypt`.
+async fn secret(dir: &std::path::Path, command: SecretCommand) -> Result<i32, HoverError> {
+    let (outcome, verb) = match &command {
+        SecretCommand::Encrypt(a) => (ops::secret::encrypt(dir, &a.stage).await?, "Encrypted"),
+        SecretCommand::Decrypt(a) => (ops::secret::decrypt(dir, &a.stage).await?, "Decrypted"),
+    };
+    let shown = |p: &std::path::Path| p.strip_prefix(dir).unwrap_or(p).display().to_string();
+    let mut out = std::io::stdout().lock();
+    if let Some(alias) = &outcome.key_created {
+        writeln!(out, "Created the stage's key {alias} (yearly rotation on).")?;
+    }
+    match (&command, &outcome.removed) {
+        (SecretCommand::Encrypt(_), Some(plain)) => writeln!(
+            out,
+            "{verb} {} into {} ({}) and removed the plain file.",
+            shown(plain),
+            shown(&outcome.written),
+            crate::secrets::HEADER
+        )?,
+        (SecretCommand::Decrypt(a), _) => writeln!(
+            out,
+            "{verb} {} ({}) into {}; edit it, then `hover secret encrypt --stage {}`.",
+            shown(&ops::secret::encrypted_path(dir, &a.stage)),
+            outcome.read_format.unwrap_or(crate::secrets::HEADER),
+            shown(&outcome.written),
+            a.stage
+        )?,
+        _ => {}
+    }
+    if outcome.gitignore_updated {
+        writeln!(out, "Listed `*-secrets.plain.env` in .hover/.gitignore.")?;
+    }
+    Ok(0)
+}
+
+/// `hover destroy`.
+async fn destroy(dir: PathBuf, args: DestroyArgs, style: Style) -> Result<i32, HoverError> {
+    let opts = ops::destroy::DestroyOptions {
+        dir,
+        stage: args.stage.clone(),
+        auto_approve: args.auto_approve,
+    };
+    let mut ui = TerminalUi::new(style);
+    match ops::destroy::destroy(&opts, &mut ui).await? {
+        ops::destroy::DestroyOutcome::NothingLeft => {}
+        ops::destroy::DestroyOutcome::Destroyed { steps } => {
+            println!(
+                "\n{} {steps} steps carried out.",
+                style.green(&style.bold("Destroy complete!"))
+            );
+        }
+    }
+    Ok(0)
+}
+
+/// `hover stage purge`.
+async fn purge(dir: PathBuf, args: StagePurgeArgs, style: Style) -> Result<i32, HoverError> {
+    let opts = ops::purge::PurgeOptions {
+        dir,
+        stage: args.stage,
+        keep: args.keep,
+        auto_approve: args.auto_approve,
+    };
+    let mut ui = TerminalUi::new(style);
+    let outcome = ops::purge::purge(&opts, &mut ui).await?;
+    if !outcome.builds.is_empty() {
+        writeln!(
+            std::io::stdout().lock(),
+            "\n{} {} build(s) deleted: {} image(s), {} asset object(s), {} function version(s).",
+            style.green(&style.bold("Purge complete!")),
+            outcome.builds.len(),
+            outcome.images,
+            outcome.objects,
+            outcome.versions
+        )?;
+    }
+    Ok(0)
+}
+
+/// `hover stage new`: what was written and kept, and what to do next.
+fn stage_new(dir: PathBuf, args: StageNewArgs) -> Result<i32, HoverError> {
+    let opts = ops::stage_new::NewStageOptions {
+        dir: dir.clone(),
+        stage: args.stage,
+        name: args.name,
+        region: args.region,
+        profile: args.profile,
+    };
+    let outcome = ops::stage_new::stage_new(&opts, &mut TerminalAsk)?;
+    let shown = |p: &std::path::Path| p.strip_prefix(&dir).unwrap_or(p).display().to_string();
+    let mut out = std::io::stdout().lock();
+    for p in &outcome.written {
+        writeln!(out, "  wrote {}", shown(p))?;
+    }
+    for p in &outcome.kept {
+        writeln!(out, "  kept  {} (exists)", shown(p))?;
+    }
+    writeln!(
+        out,
+        "\nStage `{s}` created. Next: `hover plan {s} --image-tag <tag>` once an image is pushed.",
+        s = outcome.stage
+    )?;
+    Ok(0)
+}
+
+/// `hover template`: the template sent to CloudFormation, secrets masked.
+async fn template(dir: &std::path::Path, args: TemplateArgs) -> Result<i32, HoverError> {
+    let template =
+        ops::template::stage_template(dir, &args.stage, args.image_tag.as_deref()).await?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(crate::template::to_text(&crate::template::masked(&template)).as_bytes())?;
+    Ok(0)
 }
 
 /// Shows the stage file's warnings on stderr, before the command runs. A file that does not load
@@ -541,197 +575,6 @@ fn warn_manifest(dir: &std::path::Path, stage: &str) {
     if let Ok(manifest) = crate::manifest::load(dir, stage) {
         for w in manifest.warnings {
             eprintln!("{:?}", miette::Report::new(crate::manifest::Warning(w)));
-        }
-    }
-}
-
-impl ops::destroy::DestroyUi for TerminalUi {
-    fn show_plan(&mut self, plan: &crate::plan::destroy::DestroyPlan, manifest: &str) {
-        let mut out = std::io::stdout().lock();
-        let _ = render::destroy::write_destroy_plan(&mut out, plan, manifest, self.style);
-        let _ = writeln!(out);
-    }
-
-    /// On a terminal, a prompt; otherwise the first line of stdin, if any (`echo NAME | hover
-    /// destroy STAGE`): the name must still be given.
-    fn confirm(&mut self, name: &str) -> Option<String> {
-        let terminal = std::io::stdin().is_terminal();
-        if terminal {
-            print!(
-                "{}\n  Only the stage's name is accepted: `{name}`.\n\n  Enter a value: ",
-                self.style
-                    .bold("Do you really want to destroy every resource of this stage?")
-            );
-            let _ = std::io::stdout().flush();
-        }
-        let mut answer = String::new();
-        match std::io::stdin().read_line(&mut answer) {
-            Ok(0) | Err(_) => None,
-            Ok(_) => {
-                if terminal {
-                    println!();
-                }
-                Some(answer)
-            }
-        }
-    }
-
-    fn progress_line(&mut self, line: &str) {
-        self.line(line);
-    }
-}
-
-/// Questions of `hover stage new`, asked only when stdin is a terminal.
-struct TerminalAsk;
-
-impl ops::stage_new::Ask for TerminalAsk {
-    fn ask(&mut self, question: &str, default: Option<&str>) -> Option<String> {
-        if !std::io::stdin().is_terminal() {
-            return None;
-        }
-        match default {
-            Some(d) => print!("{question} [{d}]: "),
-            None => print!("{question}: "),
-        }
-        let _ = std::io::stdout().flush();
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer).ok()?;
-        let answer = answer.trim();
-        Some(if answer.is_empty() {
-            default.unwrap_or("").to_string()
-        } else {
-            answer.to_string()
-        })
-    }
-}
-
-/// Apply's conversation on the terminal: the plan, the prompt, progress lines, and on a terminal
-/// a live block with N of M done (indicatif); plain lines otherwise.
-struct TerminalUi {
-    style: Style,
-    live: bool,
-    bar: Option<indicatif::ProgressBar>,
-    spinner: Option<indicatif::ProgressBar>,
-}
-
-impl TerminalUi {
-    fn new(style: Style) -> Self {
-        TerminalUi {
-            style,
-            live: std::io::stdout().is_terminal(),
-            bar: None,
-            spinner: None,
-        }
-    }
-
-    fn line(&mut self, text: &str) {
-        match &self.bar {
-            Some(bar) => bar.println(text),
-            None => println!("{text}"),
-        }
-    }
-}
-
-impl Drop for TerminalUi {
-    /// A command that ends early (an error) leaves no spinner or progress bar behind.
-    fn drop(&mut self) {
-        if let Some(s) = self.spinner.take() {
-            s.finish_and_clear();
-        }
-        if let Some(b) = self.bar.take() {
-            b.finish_and_clear();
-        }
-    }
-}
-
-impl ops::ApplyUi for TerminalUi {
-    fn show_plan(&mut self, plan: &crate::plan::Plan) {
-        let mut out = std::io::stdout().lock();
-        let _ = render::text::write_plan(&mut out, plan, self.style);
-        let _ = writeln!(out);
-    }
-
-    fn note(&mut self, line: &str) {
-        self.line(line);
-    }
-
-    fn approve(&mut self, question: &str) -> Option<bool> {
-        if !std::io::stdin().is_terminal() {
-            return None;
-        }
-        print!("{}\n\n  Enter a value: ", self.style.bold(question));
-        let _ = std::io::stdout().flush();
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer).ok()?;
-        println!();
-        Some(answer.trim() == "yes")
-    }
-
-    fn progress_line(&mut self, line: &str) {
-        self.line(line);
-    }
-
-    fn progress_state(&mut self, done: usize, total: usize, in_flight: usize) {
-        if !self.live {
-            return;
-        }
-        let bar = self.bar.get_or_insert_with(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{spinner} {pos} of {len} done, {msg} [{elapsed}]",
-            ) {
-                bar.set_style(style);
-            }
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
-            bar
-        });
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-        bar.set_message(format!("{in_flight} in flight"));
-    }
-
-    fn progress_end(&mut self) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
-    }
-
-    fn show_mismatches(&mut self, rows: &[(String, String, String)]) {
-        let mut out = std::io::stdout().lock();
-        let _ = render::text::write_mismatches(&mut out, rows, self.style);
-    }
-
-    fn phase(&mut self, name: &str) {
-        self.line(&format!("\n{}", self.style.bold(&format!("==> {name}"))));
-    }
-
-    fn tool_line(&mut self, line: &str) {
-        if !self.live {
-            self.line(&format!("    {line}"));
-            return;
-        }
-        let spinner = self.spinner.get_or_insert_with(|| {
-            let s = indicatif::ProgressBar::new_spinner();
-            if let Ok(style) = indicatif::ProgressStyle::with_template("    {spinner} {wide_msg}") {
-                s.set_style(style);
-            }
-            s.enable_steady_tick(std::time::Duration::from_millis(120));
-            s
-        });
-        spinner.set_message(line.to_string());
-    }
-
-    fn tool_end(&mut self) {
-        if let Some(s) = self.spinner.take() {
-            s.finish_and_clear();
-        }
-    }
-
-    fn output(&mut self, text: &str) {
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(text.as_bytes());
-        if !text.ends_with('\n') {
-            let _ = writeln!(out);
         }
     }
 }
