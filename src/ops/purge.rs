@@ -45,24 +45,7 @@ pub async fn purge(opts: &PurgeOptions, ui: &mut dyn ApplyUi) -> Result<PurgeOut
     let images = store::repository_images(&clients, &manifest.name).await?;
     let assets = store::asset_builds(&clients, &bucket).await?;
 
-    // Every build the stage holds anything of, with its latest time.
-    let mut when: BTreeMap<String, String> = BTreeMap::new();
-    let mut seen = |id: &str, at: &str| {
-        let e = when.entry(id.to_string()).or_default();
-        if at > e.as_str() {
-            *e = at.to_string();
-        }
-    };
-    for r in &releases {
-        seen(&r.build_id, &r.published);
-    }
-    for (tag, pushed) in &images {
-        seen(tag, pushed);
-    }
-    for id in &assets {
-        seen(id, "");
-    }
-    let builds: Vec<(String, String)> = when.into_iter().collect();
+    let builds = builds_held(&releases, &images, &assets);
     let choice: PurgeChoice = release::purge_choice(&builds, &releases, opts.keep);
     if choice.delete.is_empty() {
         ui.note(&format!(
@@ -104,33 +87,14 @@ pub async fn purge(opts: &PurgeOptions, ui: &mut dyn ApplyUi) -> Result<PurgeOut
         builds.len(),
         choice.keep.len()
     ));
-    for (id, why) in &choice.keep {
-        ui.note(&format!("  = {id} ({why})"));
-    }
-    ui.note(&format!("Deleting {}:", choice.delete.len()));
-    for id in &choice.delete {
-        let has_image = image_tags.iter().any(|t| t == id);
-        let has_assets = asset_ids.contains(&id);
-        let n_versions = version_list
-            .iter()
-            .filter(|(f, v)| {
-                versions[f]
-                    .iter()
-                    .any(|x| x.version == *v && &x.description == id)
-            })
-            .count();
-        let mut parts = Vec::new();
-        if has_image {
-            parts.push("image".to_string());
-        }
-        if has_assets {
-            parts.push(format!("assets/{id}/"));
-        }
-        if n_versions > 0 {
-            parts.push(format!("{n_versions} function version(s)"));
-        }
-        ui.note(&format!("  - {id}: {}", parts.join(", ")));
-    }
+    show_choice(
+        ui,
+        &choice,
+        &image_tags,
+        &asset_ids,
+        &versions,
+        &version_list,
+    );
     if !opts.auto_approve {
         match ui.approve("Delete these builds?\n  Only 'yes' will be accepted to approve.") {
             Some(true) => {}
@@ -159,4 +123,67 @@ pub async fn purge(opts: &PurgeOptions, ui: &mut dyn ApplyUi) -> Result<PurgeOut
     .await;
     held.release(ui).await;
     result
+}
+
+/// Every build the stage holds anything of (a release, an image, assets), with its latest time.
+fn builds_held(
+    releases: &[release::Release],
+    images: &[(String, String)],
+    assets: &[String],
+) -> Vec<(String, String)> {
+    let mut when: BTreeMap<String, String> = BTreeMap::new();
+    let mut seen = |id: &str, at: &str| {
+        let e = when.entry(id.to_string()).or_default();
+        if at > e.as_str() {
+            *e = at.to_string();
+        }
+    };
+    for r in releases {
+        seen(&r.build_id, &r.published);
+    }
+    for (tag, pushed) in images {
+        seen(tag, pushed);
+    }
+    for id in assets {
+        seen(id, "");
+    }
+    when.into_iter().collect()
+}
+
+/// Shows the builds kept (and why) and, per build deleted, what of it goes.
+fn show_choice(
+    ui: &mut dyn ApplyUi,
+    choice: &PurgeChoice,
+    image_tags: &[String],
+    asset_ids: &[&String],
+    versions: &BTreeMap<String, Vec<release::PublishedVersion>>,
+    version_list: &[(String, u64)],
+) {
+    for (id, why) in &choice.keep {
+        ui.note(&format!("  = {id} ({why})"));
+    }
+    ui.note(&format!("Deleting {}:", choice.delete.len()));
+    for id in &choice.delete {
+        let has_image = image_tags.iter().any(|t| t == id);
+        let has_assets = asset_ids.contains(&id);
+        let n_versions = version_list
+            .iter()
+            .filter(|(f, v)| {
+                versions[f]
+                    .iter()
+                    .any(|x| x.version == *v && &x.description == id)
+            })
+            .count();
+        let mut parts = Vec::new();
+        if has_image {
+            parts.push("image".to_string());
+        }
+        if has_assets {
+            parts.push(format!("assets/{id}/"));
+        }
+        if n_versions > 0 {
+            parts.push(format!("{n_versions} function version(s)"));
+        }
+        ui.note(&format!("  - {id}: {}", parts.join(", ")));
+    }
 }
