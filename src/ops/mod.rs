@@ -14,5 +14,5 @@ pub mod secret;
 pub mod stage_new;
 pub mod template;
 
-pub use apply::{apply, ApplyOptions, ApplyOutcome, ApplyTarget, ApplyUi};
+pub use apply::{apply, apply_planned, ApplyOptions, ApplyOutcome, ApplyRun, ApplyTarget, ApplyUi};
 pub use plan::{compute_plan, PlanOptions, PlannedStage};

@@ -10,8 +10,8 @@ use crate::template::intrinsics::{reference, sub};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-/// The type of a stage's functions.
-const FUNCTION_TYPE: &str = "AWS::Lambda::Function";
+/// The type of a stage's functions (those whose versions `live` points at).
+pub const FUNCTION_TYPE: &str = "AWS::Lambda::Function";
 
 /// One Lambda function of the stage and the names derived from it.
 struct Function<'a> {

@@ -11,7 +11,7 @@ mod queues;
 mod role;
 mod rules;
 
-pub use functions::set_image_tag;
+pub use functions::{set_image_tag, FUNCTION_TYPE};
 pub use ids::{pascal, queue_key, Scheme};
 pub use queues::queue_names;
 
