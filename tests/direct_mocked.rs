@@ -13,8 +13,11 @@ use aws_sdk_cloudfront::types::{
     OriginProtocolPolicy, OriginSslProtocols, Origins, PriceClass, S3OriginConfig, SslProtocol,
     ViewerCertificate, ViewerProtocolPolicy,
 };
-use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
+mod common;
+
+use aws_smithy_mocks::{mock, Rule};
 use aws_smithy_types::retry::RetryConfig;
+use common::Mocks;
 use hover::direct::{self, Repair};
 use hover::live::Clients;
 use hover::model::{ObservedStage, Provisioner};
@@ -28,59 +31,14 @@ const ETAG: &str = "E2QWRUHAPOMQZL";
 const CERTIFICATE: &str =
     "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8091-a2b3c4d5e6f7";
 
-/// A service client answering from `rules` (first matching rule wins); calls no rule matches
-/// reach the mock HTTP client and fail.
-macro_rules! client {
-    ($krate:ident, $rules:expr) => {{
-        let rules: Vec<Rule> = $rules;
-        let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-        for rule in rules.iter() {
-            interceptor = interceptor.with_rule(rule);
-        }
-        if rules.is_empty() {
-            interceptor = interceptor.allow_passthrough();
-        }
-        $krate::Client::from_conf(
-            $krate::Config::builder()
-                .behavior_version($krate::config::BehaviorVersion::latest())
-                .region($krate::config::Region::new(REGION))
-                .credentials_provider($krate::config::Credentials::new(
-                    "AKIDTEST", "secret", None, None, "test",
-                ))
-                .http_client(create_mock_http_client())
-                .interceptor(interceptor)
-                .retry_config(RetryConfig::disabled())
-                .build(),
-        )
-    }};
+/// Repairs' clients: the rules given, no retries; a call no rule matches fails.
+trait Build {
+    fn build(self) -> Clients;
 }
 
-#[derive(Default)]
-struct Mocks {
-    lambda: Vec<Rule>,
-    sqs: Vec<Rule>,
-    eventbridge: Vec<Rule>,
-    iam: Vec<Rule>,
-    cloudfront: Vec<Rule>,
-    logs: Vec<Rule>,
-}
-
-impl Mocks {
+impl Build for Mocks {
     fn build(self) -> Clients {
-        Clients {
-            cloudformation: client!(aws_sdk_cloudformation, vec![]),
-            lambda: client!(aws_sdk_lambda, self.lambda),
-            sqs: client!(aws_sdk_sqs, self.sqs),
-            eventbridge: client!(aws_sdk_eventbridge, self.eventbridge),
-            iam: client!(aws_sdk_iam, self.iam),
-            apigatewayv2: client!(aws_sdk_apigatewayv2, vec![]),
-            cloudfront: client!(aws_sdk_cloudfront, self.cloudfront),
-            logs: client!(aws_sdk_cloudwatchlogs, self.logs),
-            ecr: client!(aws_sdk_ecr, vec![]),
-            kms: client!(aws_sdk_kms, vec![]),
-            s3: client!(aws_sdk_s3, vec![]),
-            sts: client!(aws_sdk_sts, vec![]),
-        }
+        self.clients(REGION, RetryConfig::disabled())
     }
 }
 
@@ -487,6 +445,7 @@ fn answering_everything() -> Clients {
         ],
         iam: iam_rules_any(),
         cloudfront,
+        ..Default::default()
     }
     .build()
 }

@@ -2,7 +2,9 @@
 //! exact property shapes, pagination, absence, retries of throttling, error reporting and the
 //! concurrency bound.
 
-use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
+mod common;
+
+use aws_smithy_mocks::{mock, Rule};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
@@ -11,7 +13,7 @@ use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
-use aws_smithy_types::retry::RetryConfig;
+use common::{quick_retries, Mocks};
 use hover::live::{self, Clients, LiveError};
 use hover::model::{LiveResource, LiveTarget, StackResource};
 use serde_json::{json, Value};
@@ -26,58 +28,13 @@ const REGION: &str = "eu-west-1";
 // ---------------------------------------------------------------------------------------------
 // Mocked clients
 
-/// A service client answering from `rules` (first matching rule wins), retrying like production
-/// (standard mode) but with a negligible backoff.
-macro_rules! client {
-    ($krate:ident, $rules:expr, $http:expr) => {{
-        let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-        for rule in $rules.iter() {
-            interceptor = interceptor.with_rule(rule);
-        }
-        if $rules.is_empty() {
-            // Nothing expected: unexpected calls reach the HTTP client (an error, or the test's own).
-            interceptor = interceptor.allow_passthrough();
-        }
-        $krate::Client::from_conf(
-            $krate::Config::builder()
-                .behavior_version($krate::config::BehaviorVersion::latest())
-                .region($krate::config::Region::new(REGION))
-                .credentials_provider($krate::config::Credentials::new(
-                    "AKIDTEST", "secret", None, None, "test",
-                ))
-                .http_client($http)
-                .interceptor(interceptor)
-                .retry_config(
-                    RetryConfig::standard()
-                        .with_max_attempts(3)
-                        .with_initial_backoff(Duration::from_millis(1)),
-                )
-                .build(),
-        )
-    }};
+/// The live readers' clients: rules per service, with the defaults every read needs (the
+/// caller's identity, and no stack) after a test's own, so a test's rules win.
+trait Build {
+    fn build(self) -> Clients;
 }
 
-/// Rules per service; `build` adds the defaults every read needs (the caller's identity, and no
-/// stack) after them, so a test's own rules win.
-#[derive(Default)]
-struct Mocks {
-    cloudformation: Vec<Rule>,
-    lambda: Vec<Rule>,
-    sqs: Vec<Rule>,
-    eventbridge: Vec<Rule>,
-    iam: Vec<Rule>,
-    apigatewayv2: Vec<Rule>,
-    cloudfront: Vec<Rule>,
-    logs: Vec<Rule>,
-    ecr: Vec<Rule>,
-    kms: Vec<Rule>,
-    s3: Vec<Rule>,
-    sts: Vec<Rule>,
-    /// HTTP client for the SQS service instead of the mock one (concurrency test).
-    sqs_http: Option<SharedHttpClient>,
-}
-
-impl Mocks {
+impl Build for Mocks {
     fn build(mut self) -> Clients {
         self.sts.push(
             mock!(aws_sdk_sts::Client::get_caller_identity).then_output(|| {
@@ -91,25 +48,7 @@ impl Mocks {
             mock!(aws_sdk_cloudformation::Client::describe_stacks)
                 .then_http_response(|| stack_missing("app-dev")),
         );
-        let http = create_mock_http_client;
-        Clients {
-            cloudformation: client!(aws_sdk_cloudformation, self.cloudformation, http()),
-            lambda: client!(aws_sdk_lambda, self.lambda, http()),
-            sqs: client!(
-                aws_sdk_sqs,
-                self.sqs,
-                self.sqs_http.clone().unwrap_or_else(http)
-            ),
-            eventbridge: client!(aws_sdk_eventbridge, self.eventbridge, http()),
-            iam: client!(aws_sdk_iam, self.iam, http()),
-            apigatewayv2: client!(aws_sdk_apigatewayv2, self.apigatewayv2, http()),
-            cloudfront: client!(aws_sdk_cloudfront, self.cloudfront, http()),
-            logs: client!(aws_sdk_cloudwatchlogs, self.logs, http()),
-            ecr: client!(aws_sdk_ecr, self.ecr, http()),
-            kms: client!(aws_sdk_kms, self.kms, http()),
-            s3: client!(aws_sdk_s3, self.s3, http()),
-            sts: client!(aws_sdk_sts, self.sts, http()),
-        }
+        self.clients(REGION, quick_retries())
     }
 }
 
