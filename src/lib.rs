@@ -5,11 +5,14 @@
 //!
 //! - [`manifest`]  — `.hover/<stage>.yml` parsed and validated; errors at file:line:column.
 //! - [`model`]     — the plain-data stage model shared by every layer (desired and observed).
-//! - [`stage`]     — the manifest turned into the desired stage: typed resources, names, logical ids.
+//! - [`stage`]     — the manifest turned into the desired stage: typed resources, names, logical ids;
+//!   one module per part of the stage (pre-stack resources, queues, role, functions, rules, api, cdn).
 //! - [`schema`]    — CloudFormation facts per resource type (create-only properties).
-//! - [`template`]  — the CloudFormation template built in memory from the desired stage.
+//! - [`template`]  — the CloudFormation template built in memory from the desired stage; its
+//!   `intrinsics` build and read `Ref`, `Fn::GetAtt` and `Fn::Sub`.
 //! - [`live`]      — the stage as AWS has it, read concurrently through the SDK within each API's
-//!   request-rate quota (`live::quota`); SDK types stop here.
+//!   request-rate quota (`live::quota`); what it looks up for each resource is `live::targets`;
+//!   SDK types stop here.
 //! - [`plan`]      — the only place actions are decided: diff, reasons, dependency order.
 //! - [`render`]    — plans and runs as human text, JSON or markdown; no AWS, writes to the writer
 //!   it is given.
@@ -21,8 +24,10 @@
 //! - [`image`]     — the container tool (docker, podman, buildah): build, export assets, log in, push.
 //! - [`secrets`]   — the stage's secrets file: envelope encryption and its format (pure).
 //! - [`project`]   — the files of a new stage (`hover stage new`): manifest, Dockerfile, ignores.
-//! - [`ops`]       — one function per command, wiring the layers above.
-//! - [`cli`]       — argument parsing and exit codes only.
+//! - [`ops`]       — one function per command, wiring the layers above; a long command is named
+//!   steps over one context (`ops::apply`: stack readiness, the change set, drift, release).
+//! - [`cli`]       — argument parsing and exit codes only, one function per command; its
+//!   `terminal` half holds the prompts and progress display.
 //! - [`error`]     — the typed errors shown as diagnostics at the edge.
 
 pub mod changeset;
