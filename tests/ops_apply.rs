@@ -141,7 +141,13 @@ fn stack_read(stack: &StackState) -> Vec<Rule> {
     ]
 }
 
-fn event(n: i64, logical: &str, ty: &str, status: ResourceStatus, reason: &str) -> StackEvent {
+/// An event of the stack itself (`clouder-dev`) or of its distribution.
+fn event(n: i64, logical: &str, status: ResourceStatus, reason: &str) -> StackEvent {
+    let ty = if logical == "Distribution" {
+        "AWS::CloudFront::Distribution"
+    } else {
+        "AWS::CloudFormation::Stack"
+    };
     StackEvent::builder()
         .event_id(format!("e{n}"))
         .stack_name("clouder-dev")
@@ -156,13 +162,7 @@ fn event(n: i64, logical: &str, ty: &str, status: ResourceStatus, reason: &str) 
 /// The stack's events: the last one before the change set (the baseline), then `after` (newest
 /// first) above it.
 fn events_rule(after: Vec<StackEvent>) -> Rule {
-    let baseline = event(
-        1,
-        "clouder-dev",
-        "AWS::CloudFormation::Stack",
-        ResourceStatus::CreateComplete,
-        "",
-    );
+    let baseline = event(1, "clouder-dev", ResourceStatus::CreateComplete, "");
     let before = baseline.clone();
     mock!(Cfn::describe_stack_events)
         .sequence()
@@ -207,14 +207,13 @@ fn distribution_modified() -> DescribeChangeSetOutput {
 /// Every call an apply of `domains-added` makes, the stack ending in `end` with `events`; the
 /// change set requests and lock writes are recorded.
 struct Stage {
-    clients: hover::live::Clients,
     create_requests: Arc<Mutex<Vec<(ChangeSetType, String)>>>,
     executed: Rule,
     lock_written: Rule,
     lock_released: Rule,
 }
 
-fn domains_added_stage(end: StackStatus, events: Vec<StackEvent>) -> Stage {
+fn domains_added_stage(end: StackStatus, events: Vec<StackEvent>) -> (hover::live::Clients, Stage) {
     let stack = observed("domains-added").stack.expect("a stack");
     let create_requests = Arc::new(Mutex::new(Vec::new()));
     let seen = create_requests.clone();
@@ -274,13 +273,25 @@ fn domains_added_stage(end: StackStatus, events: Vec<StackEvent>) -> Stage {
         ..Default::default()
     }
     .clients("us-east-1", RetryConfig::disabled());
-    Stage {
-        clients,
+    let stage = Stage {
         create_requests,
         executed,
         lock_written,
         lock_released,
-    }
+    };
+    (clients, stage)
+}
+
+/// Applies `domains-added` (auto-approved) to its stage, the stack ending in `end` after `events`.
+async fn apply_domains_added(
+    end: StackStatus,
+    events: Vec<StackEvent>,
+) -> (Result<ApplyOutcome, HoverError>, Stage, Recorder) {
+    let (clients, stage) = domains_added_stage(end, events);
+    let (run, planned) = planned("domains-added", clients);
+    let mut ui = Recorder::default();
+    let outcome = apply_planned(&run, planned, &mut ui).await;
+    (outcome, stage, ui)
 }
 
 #[tokio::test]
@@ -300,25 +311,10 @@ async fn a_plan_without_changes_is_shown_and_makes_no_call() {
 #[tokio::test]
 async fn an_approved_plan_creates_checks_executes_and_watches_a_change_set() {
     let events = vec![
-        event(
-            3,
-            "clouder-dev",
-            "AWS::CloudFormation::Stack",
-            ResourceStatus::UpdateComplete,
-            "",
-        ),
-        event(
-            2,
-            "Distribution",
-            "AWS::CloudFront::Distribution",
-            ResourceStatus::UpdateComplete,
-            "",
-        ),
+        event(3, "clouder-dev", ResourceStatus::UpdateComplete, ""),
+        event(2, "Distribution", ResourceStatus::UpdateComplete, ""),
     ];
-    let stage = domains_added_stage(StackStatus::UpdateComplete, events);
-    let (run, planned) = planned("domains-added", stage.clients);
-    let mut ui = Recorder::default();
-    let outcome = apply_planned(&run, planned, &mut ui).await;
+    let (outcome, stage, ui) = apply_domains_added(StackStatus::UpdateComplete, events).await;
     let Ok(ApplyOutcome::Applied { summary, outputs }) = outcome else {
         panic!("the apply must succeed: {outcome:?}; notes {:?}", ui.notes);
     };
@@ -353,39 +349,14 @@ async fn an_approved_plan_creates_checks_executes_and_watches_a_change_set() {
 #[tokio::test]
 async fn a_rolled_back_operation_fails_naming_its_root_cause() {
     let events = vec![
-        event(
-            5,
-            "clouder-dev",
-            "AWS::CloudFormation::Stack",
-            ResourceStatus::UpdateRollbackComplete,
-            "",
-        ),
-        event(
-            4,
-            "Distribution",
-            "AWS::CloudFront::Distribution",
-            ResourceStatus::UpdateComplete,
-            "",
-        ),
-        event(
-            3,
-            "clouder-dev",
-            "AWS::CloudFormation::Stack",
-            ResourceStatus::UpdateRollbackInProgress,
-            "The following resource(s) failed to update: [Distribution].",
-        ),
-        event(
-            2,
-            "Distribution",
-            "AWS::CloudFront::Distribution",
-            ResourceStatus::UpdateFailed,
-            "Resource handler returned message: \"The certificate that is attached to your distribution doesn't cover the alternate domain name (CNAME)\"",
-        ),
+        event(5, "clouder-dev", ResourceStatus::UpdateRollbackComplete, ""),
+        event(4, "Distribution", ResourceStatus::UpdateComplete, ""),
+        event(3, "clouder-dev", ResourceStatus::UpdateRollbackInProgress, "The following resource(s) failed to update: [Distribution]."),
+        event(2, "Distribution", ResourceStatus::UpdateFailed, "Resource handler returned message: \"The certificate that is attached to your distribution doesn't cover the alternate domain name (CNAME)\""),
     ];
-    let stage = domains_added_stage(StackStatus::UpdateRollbackComplete, events);
-    let (run, planned) = planned("domains-added", stage.clients);
-    let mut ui = Recorder::default();
-    match apply_planned(&run, planned, &mut ui).await {
+    let (outcome, stage, _) =
+        apply_domains_added(StackStatus::UpdateRollbackComplete, events).await;
+    match outcome {
         Err(HoverError::StackFailed {
             stack,
             status,
