@@ -1,6 +1,6 @@
 //! The desired stage: a validated manifest turned into typed resources with the original Hover
 //! names, stable logical ids, dependencies and stack outputs. Pure; no AWS. Each part of the
-//! stage is built by its own module over one [`Builder`].
+//! stage is built by its own module over one `Builder`.
 
 mod api;
 mod cdn;

@@ -1,6 +1,8 @@
 //! `hover apply`: the plan carried out. Shows the plan, asks, makes the pre-stack resources through
 //! their APIs, turns the template into a change set, checks CloudFormation agrees with the plan,
 //! executes and watches it, puts drift back through service APIs, and reports the stage's outputs.
+//! Each of those is a step over the plan in hand ([`apply_planned`] runs them); getting the stack
+//! ready is `stack_ready`, one change set from creation to a settled stack is `change_set`.
 
 mod change_set;
 mod stack_ready;
