@@ -5,6 +5,8 @@
 //!
 //! - [`manifest`]  — `.hover/<stage>.yml` parsed and validated; errors at file:line:column.
 //! - [`model`]     — the plain-data stage model shared by every layer (desired and observed).
+//! - [`naming`]    — the AWS names and logical ids of a stage's resources and the limits on them,
+//!   written once for the manifest checks and the stage builder.
 //! - [`stage`]     — the manifest turned into the desired stage: typed resources, names, logical ids.
 //! - [`schema`]    — CloudFormation facts per resource type (create-only properties).
 //! - [`template`]  — the CloudFormation template built in memory from the desired stage.
@@ -33,6 +35,7 @@ pub mod image;
 pub mod live;
 pub mod manifest;
 pub mod model;
+pub mod naming;
 pub mod ops;
 pub mod plan;
 pub mod project;

@@ -1,12 +1,13 @@
 //! The desired stage: a validated manifest turned into typed resources with the original Hover
 //! names, stable logical ids, dependencies and stack outputs. Pure; no AWS.
 
-pub mod ids;
+pub use crate::naming::ids;
 
 pub use ids::{pascal, queue_key, Scheme};
 
 use crate::manifest::Manifest;
 use crate::model::{DesiredStage, LiveTarget, Provisioner, Resource, StackState};
+use crate::naming;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -50,22 +51,6 @@ struct Function<'a> {
     extra_env: Vec<(&'a str, String)>,
 }
 
-/// SQS queue names for a manifest queue: (queue, dead-letter queue, is FIFO).
-pub fn queue_names(stage: &str, queue: &str) -> (String, String, bool) {
-    match queue.strip_suffix(".fifo") {
-        Some(base) => (
-            format!("{base}-{stage}.fifo"),
-            format!("{base}-{stage}-dlq.fifo"),
-            true,
-        ),
-        None => (
-            format!("{queue}-{stage}"),
-            format!("{queue}-{stage}-dlq"),
-            false,
-        ),
-    }
-}
-
 /// Builds the desired stage for `manifest`, every function running `image_tag`, with hover's
 /// logical ids.
 pub fn desired(manifest: &Manifest, image_tag: &str) -> DesiredStage {
@@ -91,7 +76,7 @@ pub fn desired_with(manifest: &Manifest, image_tag: &str, scheme: Scheme) -> Des
         &n,
         json!({ "RepositoryName": n, "ImageTagMutability": "MUTABLE" }),
     );
-    let bucket = format!("{n}-assets");
+    let bucket = naming::bucket(&n);
     b.direct(
         "AssetsBucket",
         "assets bucket",
@@ -105,7 +90,7 @@ pub fn desired_with(manifest: &Manifest, image_tag: &str, scheme: Scheme) -> Des
             }
         }),
     );
-    let key_alias = format!("alias/{n}-secrets-key");
+    let key_alias = naming::secrets_key_alias(&n);
     b.direct(
         "SecretsKey",
         "secrets key",
@@ -123,7 +108,11 @@ pub fn desired_with(manifest: &Manifest, image_tag: &str, scheme: Scheme) -> Des
     let mut queue_ids = Vec::new();
     for (worker, settings) in &manifest.queue {
         for queue in &settings.queues {
-            let (qname, dlq_name, fifo) = queue_names(&n, queue);
+            let naming::QueueNames {
+                queue: qname,
+                dead_letter: dlq_name,
+                fifo,
+            } = naming::queue(&n, queue);
             let id = scheme.queue(queue);
             let dlq_id = scheme.dead_letter(queue);
             let mut dlq = json!({
@@ -173,7 +162,7 @@ pub fn desired_with(manifest: &Manifest, image_tag: &str, scheme: Scheme) -> Des
         Function {
             part: Part::Http,
             role: "http".into(),
-            name: format!("{n}-http"),
+            name: naming::function(&n, Part::Http),
             memory: manifest.http.memory,
             timeout: manifest.http.timeout,
             concurrency: manifest.http.concurrency,
@@ -182,7 +171,7 @@ pub fn desired_with(manifest: &Manifest, image_tag: &str, scheme: Scheme) -> Des
         Function {
             part: Part::Cli,
             role: "cli".into(),
-            name: format!("{n}-cli"),
+            name: naming::function(&n, Part::Cli),
             memory: manifest.cli.memory,
             timeout: manifest.cli.timeout,
             concurrency: manifest.cli.concurrency,
@@ -194,7 +183,7 @@ pub fn desired_with(manifest: &Manifest, image_tag: &str, scheme: Scheme) -> Des
         functions.push(Function {
             part: Part::Worker(worker),
             role: format!("worker {worker}"),
-            name: format!("{n}-{worker}-queue"),
+            name: naming::function(&n, Part::Worker(worker)),
             memory: settings.memory,
             timeout: settings.timeout,
             concurrency: settings.concurrency,
@@ -217,7 +206,11 @@ pub fn desired_with(manifest: &Manifest, image_tag: &str, scheme: Scheme) -> Des
                 &scheme.mapping(queue),
                 &format!("mapping {queue} -> worker {worker}"),
                 "AWS::Lambda::EventSourceMapping",
-                &format!("{} -> {n}-{worker}-queue:{ALIAS}", queue_names(&n, queue).0),
+                &format!(
+                    "{} -> {}:{ALIAS}",
+                    naming::queue(&n, queue).queue,
+                    naming::function(&n, Part::Worker(worker))
+                ),
                 json!({
                     "EventSourceArn": get_att(&id, "Arn"),
                     "FunctionName": reference(&alias),
@@ -234,7 +227,7 @@ pub fn desired_with(manifest: &Manifest, image_tag: &str, scheme: Scheme) -> Des
     b.rule(
         Rule::Scheduler,
         "scheduler",
-        &format!("{n}-scheduler"),
+        &naming::rule(&n, Rule::Scheduler),
         "rate(1 minute)",
         Part::Cli,
         "cli",
@@ -246,7 +239,7 @@ pub fn desired_with(manifest: &Manifest, image_tag: &str, scheme: Scheme) -> Des
         b.rule(
             Rule::Warmer,
             "warmer",
-            &format!("{n}-warmer"),
+            &naming::rule(&n, Rule::Warmer),
             "rate(5 minutes)",
             Part::Http,
             "http",
@@ -264,14 +257,18 @@ pub fn desired_with(manifest: &Manifest, image_tag: &str, scheme: Scheme) -> Des
         &api,
         "http api",
         "AWS::ApiGatewayV2::Api",
-        &format!("{n}-api"),
-        json!({ "Name": format!("{n}-api"), "ProtocolType": "HTTP" }),
+        &naming::api(&n),
+        json!({ "Name": naming::api(&n), "ProtocolType": "HTTP" }),
     );
     b.stack(
         &integration,
         "http api integration",
         "AWS::ApiGatewayV2::Integration",
-        &format!("{n}-api -> {n}-http:{ALIAS}"),
+        &format!(
+            "{} -> {}:{ALIAS}",
+            naming::api(&n),
+            naming::function(&n, Part::Http)
+        ),
         json!({
             "ApiId": reference(&api),
             "IntegrationType": "AWS_PROXY",
@@ -300,7 +297,7 @@ pub fn desired_with(manifest: &Manifest, image_tag: &str, scheme: Scheme) -> Des
     );
     let permission = scheme.api_permission();
     b.stack(&permission, "http api permission", "AWS::Lambda::Permission",
-        &format!("apigateway -> {n}-http:{ALIAS}"),
+        &format!("apigateway -> {}:{ALIAS}", naming::function(&n, Part::Http)),
         json!({
             "Action": "lambda:InvokeFunction",
             "FunctionName": b.permission_target(Part::Http),
@@ -518,7 +515,7 @@ impl Builder {
                 "Effect": "Allow",
                 "Action": "kms:Decrypt",
                 "Resource": "*",
-                "Condition": { "ForAnyValue:StringEquals": { "kms:ResourceAliases": format!("alias/{n}-secrets-key") } },
+                "Condition": { "ForAnyValue:StringEquals": { "kms:ResourceAliases": naming::secrets_key_alias(n) } },
             }),
         ];
         if !queue_ids.is_empty() {
@@ -671,7 +668,7 @@ impl Builder {
             &permission,
             &format!("{role} permission"),
             "AWS::Lambda::Permission",
-            &format!("events -> {n}-{target}:{ALIAS}"),
+            &format!("events -> {}:{ALIAS}", naming::function(n, part)),
             json!({
                 "Action": "lambda:InvokeFunction",
                 "FunctionName": function,
@@ -798,7 +795,7 @@ pub fn live_targets(
             "AWS::ApiGatewayV2::Integration"
             | "AWS::ApiGatewayV2::Route"
             | "AWS::ApiGatewayV2::Stage" => {
-                keys.insert("api_name".into(), format!("{n}-api"));
+                keys.insert("api_name".into(), naming::api(n));
                 if let Some(k) = prop(r, "RouteKey") {
                     keys.insert("route_key".into(), k);
                 }
