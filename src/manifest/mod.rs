@@ -1,12 +1,23 @@
 //! The stage manifest: `.hover/<stage>.yml` parsed, validated and resolved into settings with every
 //! default made explicit. Errors point at file, line, column and key path.
 
+mod access;
+mod check;
+mod document;
+mod domains;
+mod environment;
 mod error;
-mod parse;
+mod functions;
+mod queues;
+mod read;
+mod scalar;
+#[cfg(test)]
+mod testing;
 mod yaml;
 
+pub use document::{strip_artisan, LOG_RETENTION_DAYS, REGIONS};
 pub use error::{ManifestError, Problem, Problems, Warning};
-pub use parse::{load, parse, strip_artisan, LOG_RETENTION_DAYS, REGIONS};
+pub use read::{load, parse};
 
 use std::collections::BTreeMap;
 

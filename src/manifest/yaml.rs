@@ -3,6 +3,7 @@
 //! so `512` and `"512"` stay distinguishable. Duplicate keys, multiple documents, unsupported tags,
 //! merge keys and syntax errors become located problems; aliases are resolved.
 
+use super::scalar::{is_bool, is_float, is_int};
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Tag};
 use std::collections::HashMap;
 
@@ -94,57 +95,6 @@ pub struct YamlProblem {
 pub struct Document {
     pub root: Option<Node>,
     pub problems: Vec<YamlProblem>,
-}
-
-/// YAML 1.2 core-schema booleans.
-pub fn is_bool(s: &str) -> bool {
-    matches!(s, "true" | "True" | "TRUE" | "false" | "False" | "FALSE")
-}
-
-/// YAML 1.2 core-schema integers (decimal, `0o` octal, `0x` hex).
-pub fn is_int(s: &str) -> bool {
-    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if let Some(oct) = s.strip_prefix("0o") {
-        return !oct.is_empty() && oct.bytes().all(|b| (b'0'..=b'7').contains(&b));
-    }
-    if let Some(hex) = s.strip_prefix("0x") {
-        return !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit());
-    }
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// YAML 1.2 core-schema floats (including `.inf` and `.nan`), excluding integers.
-pub fn is_float(s: &str) -> bool {
-    if matches!(
-        s,
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
-    ) || matches!(s, ".nan" | ".NaN" | ".NAN")
-    {
-        return true;
-    }
-    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let (mantissa, exponent) = match body.find(['e', 'E']) {
-        Some(i) => (&body[..i], Some(&body[i + 1..])),
-        None => (body, None),
-    };
-    let mut parts = mantissa.splitn(2, '.');
-    let int_part = parts.next().unwrap_or("");
-    let frac_part = parts.next();
-    let digits_ok = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-    let mantissa_ok = match frac_part {
-        Some(frac) => {
-            digits_ok(int_part) && digits_ok(frac) && !(int_part.is_empty() && frac.is_empty())
-        }
-        None => !int_part.is_empty() && digits_ok(int_part),
-    };
-    let exponent_ok = match exponent {
-        Some(e) => {
-            let e = e.strip_prefix(['-', '+']).unwrap_or(e);
-            !e.is_empty() && digits_ok(e)
-        }
-        None => frac_part.is_some(),
-    };
-    mantissa_ok && exponent_ok
 }
 
 /// Converts the parser's character-based markers into byte offsets of `text`.
@@ -371,86 +321,23 @@ impl<'t> Builder<'t> {
 
     fn event(&mut self, event: Event<'_>, span: saphyr_parser::Span) -> Result<(), Fatal> {
         match event {
-            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
-            Event::DocumentStart(_) => {
-                if self.root.is_some() {
-                    let node = self.node(Kind::Null, span);
-                    self.problem(
-                        &node,
-                        String::new(),
-                        "a stage file holds one YAML document, found a second one".into(),
-                        Some("remove the `---` separator and everything after it".into()),
-                    );
-                    return Err(Fatal);
-                }
-            }
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => Ok(()),
+            Event::DocumentStart(_) => self.document_start(span),
             Event::Scalar(value, style, anchor, tag) => {
-                let mut plain = style == ScalarStyle::Plain;
-                let mut node = self.node(Kind::Null, span);
-                if let Some(tag) = &tag {
-                    match (tag.is_yaml_core_schema(), tag.suffix.as_str()) {
-                        (true, "str") => plain = false,
-                        (true, "int" | "float" | "bool" | "null") => {}
-                        _ => self.tag_problem(&node, tag),
-                    }
-                }
-                node.kind = if plain && matches!(&*value, "" | "~" | "null" | "Null" | "NULL") {
-                    Kind::Null
-                } else {
-                    Kind::Scalar {
-                        value: value.into_owned(),
-                        plain,
-                    }
-                };
-                self.count(size(&node), &node)?;
-                self.complete(node, anchor)?;
+                self.scalar(value.into_owned(), style, anchor, tag.as_deref(), span)
             }
-            Event::Alias(id) => {
-                let at = self.node(Kind::Null, span);
-                let anchored = self.anchors.get(&id).map(size);
-                match anchored {
-                    Some(cost) => {
-                        self.aliased = true;
-                        self.count(cost, &at)?;
-                        let Some(mut node) = self.anchors.get(&id).cloned() else {
-                            return Err(Fatal);
-                        };
-                        // The value is the anchored one; its position is where the alias is used.
-                        node.span = at.span;
-                        node.line = at.line;
-                        node.col = at.col;
-                        self.complete(node, 0)?;
-                    }
-                    None => {
-                        let path = self.path();
-                        self.problem(
-                            &at,
-                            path,
-                            "this alias refers to the collection that contains it".into(),
-                            Some("recursive aliases are not supported".into()),
-                        );
-                        return Err(Fatal);
-                    }
-                }
-            }
+            Event::Alias(id) => self.alias(id, span),
             Event::SequenceStart(anchor, tag) => {
-                let start = self.node(Kind::Null, span);
-                if let Some(tag) = tag.filter(|t| !(t.is_yaml_core_schema() && t.suffix == "seq")) {
-                    self.tag_problem(&start, &tag);
-                }
-                self.count((1, 0), &start)?;
+                let start = self.collection_start(tag.as_deref(), "seq", span)?;
                 self.stack.push(Frame::Seq {
                     start,
                     anchor,
                     items: Vec::new(),
                 });
+                Ok(())
             }
             Event::MappingStart(anchor, tag) => {
-                let start = self.node(Kind::Null, span);
-                if let Some(tag) = tag.filter(|t| !(t.is_yaml_core_schema() && t.suffix == "map")) {
-                    self.tag_problem(&start, &tag);
-                }
-                self.count((1, 0), &start)?;
+                let start = self.collection_start(tag.as_deref(), "map", span)?;
                 self.stack.push(Frame::Map {
                     start,
                     anchor,
@@ -458,40 +345,123 @@ impl<'t> Builder<'t> {
                     pending: None,
                     seen: HashMap::new(),
                 });
+                Ok(())
             }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let end = self.positions.byte(span.end.index());
-                let (mut node, anchor) = match self.stack.pop() {
-                    Some(Frame::Seq {
-                        start,
-                        anchor,
-                        items,
-                    }) => (
-                        Node {
-                            kind: Kind::Seq(items),
-                            ..start
-                        },
-                        anchor,
-                    ),
-                    Some(Frame::Map {
-                        start,
-                        anchor,
-                        entries,
-                        ..
-                    }) => (
-                        Node {
-                            kind: Kind::Map(entries),
-                            ..start
-                        },
-                        anchor,
-                    ),
-                    None => return Ok(()),
-                };
-                node.span.len = end.saturating_sub(node.span.offset);
-                self.complete(node, anchor)?;
+            Event::SequenceEnd | Event::MappingEnd => self.collection_end(span),
+        }
+    }
+
+    /// A second document is refused: a stage file holds one.
+    fn document_start(&mut self, span: saphyr_parser::Span) -> Result<(), Fatal> {
+        if self.root.is_none() {
+            return Ok(());
+        }
+        let node = self.node(Kind::Null, span);
+        self.problem(
+            &node,
+            String::new(),
+            "a stage file holds one YAML document, found a second one".into(),
+            Some("remove the `---` separator and everything after it".into()),
+        );
+        Err(Fatal)
+    }
+
+    fn scalar(
+        &mut self,
+        value: String,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<&Tag>,
+        span: saphyr_parser::Span,
+    ) -> Result<(), Fatal> {
+        let mut plain = style == ScalarStyle::Plain;
+        let mut node = self.node(Kind::Null, span);
+        if let Some(tag) = tag {
+            match (tag.is_yaml_core_schema(), tag.suffix.as_str()) {
+                (true, "str") => plain = false,
+                (true, "int" | "float" | "bool" | "null") => {}
+                _ => self.tag_problem(&node, tag),
             }
         }
-        Ok(())
+        node.kind = if plain && matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL") {
+            Kind::Null
+        } else {
+            Kind::Scalar { value, plain }
+        };
+        self.count(size(&node), &node)?;
+        self.complete(node, anchor)
+    }
+
+    /// An alias: the anchored value, placed where the alias is used.
+    fn alias(&mut self, id: usize, span: saphyr_parser::Span) -> Result<(), Fatal> {
+        let at = self.node(Kind::Null, span);
+        let Some(cost) = self.anchors.get(&id).map(size) else {
+            let path = self.path();
+            self.problem(
+                &at,
+                path,
+                "this alias refers to the collection that contains it".into(),
+                Some("recursive aliases are not supported".into()),
+            );
+            return Err(Fatal);
+        };
+        self.aliased = true;
+        self.count(cost, &at)?;
+        let Some(mut node) = self.anchors.get(&id).cloned() else {
+            return Err(Fatal);
+        };
+        // The value is the anchored one; its position is where the alias is used.
+        node.span = at.span;
+        node.line = at.line;
+        node.col = at.col;
+        self.complete(node, 0)
+    }
+
+    /// The start node of a sequence or mapping (`core` names its core-schema tag).
+    fn collection_start(
+        &mut self,
+        tag: Option<&Tag>,
+        core: &str,
+        span: saphyr_parser::Span,
+    ) -> Result<Node, Fatal> {
+        let start = self.node(Kind::Null, span);
+        if let Some(tag) = tag.filter(|t| !(t.is_yaml_core_schema() && t.suffix == core)) {
+            self.tag_problem(&start, tag);
+        }
+        self.count((1, 0), &start)?;
+        Ok(start)
+    }
+
+    fn collection_end(&mut self, span: saphyr_parser::Span) -> Result<(), Fatal> {
+        let end = self.positions.byte(span.end.index());
+        let (mut node, anchor) = match self.stack.pop() {
+            Some(Frame::Seq {
+                start,
+                anchor,
+                items,
+            }) => (
+                Node {
+                    kind: Kind::Seq(items),
+                    ..start
+                },
+                anchor,
+            ),
+            Some(Frame::Map {
+                start,
+                anchor,
+                entries,
+                ..
+            }) => (
+                Node {
+                    kind: Kind::Map(entries),
+                    ..start
+                },
+                anchor,
+            ),
+            None => return Ok(()),
+        };
+        node.span.len = end.saturating_sub(node.span.offset);
+        self.complete(node, anchor)
     }
 
     /// A located problem for the parser's error, with a hint for the usual mistakes.
@@ -737,19 +707,6 @@ mod tests {
         assert!(parse("").root.is_none());
         assert!(parse("# only a comment\n").root.is_none());
         assert!(parse("").problems.is_empty());
-    }
-
-    #[test]
-    fn core_schema_numbers() {
-        for s in ["0", "12", "-3", "+4", "0x1f", "0o17"] {
-            assert!(is_int(s), "{s}");
-        }
-        for s in ["1.5", "-0.5", "1e3", ".5", "2.", ".inf"] {
-            assert!(is_float(s) && !is_int(s), "{s}");
-        }
-        for s in ["", "-", "1,2", "abc", "1.2.3", "e3"] {
-            assert!(!is_int(s) && !is_float(s), "{s}");
-        }
     }
 
     #[test]
