@@ -11,6 +11,7 @@ mod functions;
 mod queues;
 mod read;
 mod scalar;
+mod syntax;
 #[cfg(test)]
 mod testing;
 mod yaml;

@@ -4,6 +4,7 @@
 //! merge keys and syntax errors become located problems; aliases are resolved.
 
 use super::scalar::{is_bool, is_float, is_int};
+use super::syntax;
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Tag};
 use std::collections::HashMap;
 
@@ -156,8 +157,7 @@ enum Frame {
     },
 }
 
-struct Builder<'t> {
-    text: &'t str,
+struct Builder {
     positions: Positions,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
@@ -172,7 +172,7 @@ struct Builder<'t> {
 /// A problem that stops the parse.
 struct Fatal;
 
-impl<'t> Builder<'t> {
+impl Builder {
     fn node(&self, kind: Kind, span: saphyr_parser::Span) -> Node {
         Node {
             kind,
@@ -463,64 +463,6 @@ impl<'t> Builder<'t> {
         node.span.len = end.saturating_sub(node.span.offset);
         self.complete(node, anchor)
     }
-
-    /// A located problem for the parser's error, with a hint for the usual mistakes.
-    fn syntax_error(&mut self, marker: &Marker, info: &str) {
-        let mut offset = self.positions.byte(marker.index());
-        if info.contains("tab") {
-            // The parser reports a tab at or before it, sometimes on the line above: point at the
-            // first tab of the marker's line, else at the next tab.
-            let line_start = self
-                .text
-                .get(..offset)
-                .and_then(|s| s.rfind('\n'))
-                .map_or(0, |i| i + 1);
-            let line_end = self
-                .text
-                .get(offset..)
-                .and_then(|s| s.find('\n'))
-                .map_or(self.text.len(), |i| offset + i);
-            let on_line = self
-                .text
-                .get(line_start..line_end)
-                .and_then(|l| l.find('\t'));
-            if let Some(i) = on_line {
-                offset = line_start + i;
-            } else if let Some(i) = self.text.get(offset..).and_then(|rest| rest.find('\t')) {
-                offset += i;
-            }
-        }
-        let (line, col) = locate(self.text, offset);
-        let len = self
-            .text
-            .get(offset..)
-            .and_then(|rest| rest.chars().next())
-            .map_or(0, char::len_utf8);
-        let help = if info.contains("tab") {
-            Some("indent YAML with spaces; tabs are not allowed".to_string())
-        } else if info.contains("did not find expected key")
-            || info.contains("simple key expect")
-            || info.contains("mapping values are not allowed")
-        {
-            Some(
-                "check the indentation (keys of one mapping line up) and that every key is \
-                 followed by `: ` (quote values that contain `: `)"
-                    .to_string(),
-            )
-        } else if info.contains("unknown anchor") {
-            Some("define the anchor (`&name`) before using the alias (`*name`)".to_string())
-        } else {
-            None
-        };
-        self.problems.push(YamlProblem {
-            span: Span { offset, len },
-            line,
-            col,
-            path: String::new(),
-            message: format!("invalid YAML: {info}"),
-            help,
-        });
-    }
 }
 
 /// Number of nodes in a tree and bytes of scalar text in it.
@@ -540,7 +482,6 @@ fn size(node: &Node) -> (usize, usize) {
 /// Parses one stage file into its node tree, collecting every problem the YAML itself has.
 pub fn parse(text: &str) -> Document {
     let mut builder = Builder {
-        text,
         positions: Positions::new(text),
         stack: Vec::new(),
         anchors: HashMap::new(),
@@ -559,7 +500,10 @@ pub fn parse(text: &str) -> Document {
                 }
             }
             Err(err) => {
-                builder.syntax_error(err.marker(), err.info());
+                let offset = builder.positions.byte(err.marker().index());
+                builder
+                    .problems
+                    .push(syntax::problem(text, offset, err.info()));
                 builder.root = None;
                 break;
             }
@@ -689,17 +633,6 @@ mod tests {
         let doc = parse("base: &b {x: 1}\nother:\n  <<: *b\n");
         assert!(doc.problems[0].message.contains("merge keys"));
         assert_eq!(doc.problems[0].line, 3);
-    }
-
-    #[test]
-    fn syntax_errors_are_located() {
-        let doc = parse("a: 1\n\tb: 2\n");
-        assert!(doc.root.is_none());
-        let p = &doc.problems[0];
-        assert_eq!((p.line, p.col), (2, 1));
-        assert!(p.help.as_deref().unwrap_or("").contains("spaces"));
-        let doc = parse("a: [1, 2\n");
-        assert!(doc.problems[0].message.starts_with("invalid YAML"));
     }
 
     #[test]
