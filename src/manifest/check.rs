@@ -191,27 +191,16 @@ impl Checker<'_> {
         path: &str,
         allowed: &[&str],
     ) -> Fields<'n> {
+        let expected = if path.is_empty() {
+            "a stage file must be a mapping of keys (`name: …`)"
+        } else {
+            "expected a mapping"
+        };
+        let help = format!("allowed keys: {}", allowed.join(", "));
         let mut fields = Fields {
             entries: Vec::new(),
         };
-        let entries = match &node.kind {
-            Kind::Map(entries) => entries,
-            Kind::Null => return fields,
-            _ => {
-                let what = if path.is_empty() {
-                    "a stage file must be a mapping of keys (`name: …`)".to_string()
-                } else {
-                    "expected a mapping".to_string()
-                };
-                self.report(
-                    node,
-                    path,
-                    &format!("{what}, found {}", node.describe()),
-                    Some(format!("allowed keys: {}", allowed.join(", "))),
-                );
-                return fields;
-            }
-        };
+        let entries = self.entries(node, path, expected, help);
         for (key, value) in entries {
             let Some(name) = key.scalar() else { continue };
             if allowed.contains(&name) {
@@ -226,6 +215,30 @@ impl Checker<'_> {
             }
         }
         fields
+    }
+
+    /// The entries of a mapping in source order; a null value has none; anything else is
+    /// reported as not the mapping `expected` says.
+    pub(super) fn entries<'n>(
+        &mut self,
+        node: &'n Node,
+        path: &str,
+        expected: &str,
+        help: impl Into<String>,
+    ) -> &'n [(Node, Node)] {
+        match &node.kind {
+            Kind::Map(entries) => entries,
+            Kind::Null => &[],
+            _ => {
+                self.report(
+                    node,
+                    path,
+                    &format!("{expected}, found {}", node.describe()),
+                    Some(help.into()),
+                );
+                &[]
+            }
+        }
     }
 
     /// Reports a required key that is missing, at the start of its mapping.

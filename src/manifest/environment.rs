@@ -97,19 +97,8 @@ pub(super) fn secret_values(root: Option<&Node>, text: &str) -> Vec<String> {
 impl Checker<'_> {
     pub(super) fn environment(&mut self, node: &Node) -> BTreeMap<String, String> {
         let mut env = BTreeMap::new();
-        let entries = match &node.kind {
-            Kind::Map(entries) => entries,
-            Kind::Null => return env,
-            _ => {
-                self.report(
-                    node,
-                    "environment",
-                    &format!("expected a mapping, found {}", node.describe()),
-                    Some("write one `NAME: value` per line".into()),
-                );
-                return env;
-            }
-        };
+        let help = "write one `NAME: value` per line";
+        let entries = self.entries(node, "environment", "expected a mapping", help);
         for (key, value) in entries {
             let Some(name) = key.scalar() else { continue };
             let path = join("environment", name);

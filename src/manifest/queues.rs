@@ -58,22 +58,35 @@ fn in_scheme(clash: &Clash) -> &'static str {
     }
 }
 
+/// Why worker `worker` may not consume `queue`, given the queues it listed before and the worker
+/// of every queue listed so far.
+fn queue_refusal(
+    queue: &str,
+    worker: &str,
+    listed: &[String],
+    consumers: &HashMap<String, String>,
+) -> Option<Finding> {
+    let base = queue.strip_suffix(".fifo").unwrap_or(queue);
+    if !naming::is_simple_name(base) {
+        return Some(Finding::new(format!("queue name `{queue}` may only hold letters, digits, `-` and `_` (and end in `.fifo`)"), None));
+    }
+    if listed.iter().any(|q| q == queue) {
+        let message = format!("queue `{queue}` is listed twice in worker `{worker}`");
+        return Some(Finding::new(message, None));
+    }
+    consumers.get(queue).map(|other| {
+        Finding::new(
+            format!("queue `{queue}` is consumed by workers `{other}` and `{worker}`; a queue feeds exactly one worker"),
+            Some("list it under one worker only".to_string()),
+        )
+    })
+}
+
 impl Checker<'_> {
     pub(super) fn queue(&mut self, node: &Node, name: Option<&str>) -> BTreeMap<String, Worker> {
         let mut workers = BTreeMap::new();
-        let entries = match &node.kind {
-            Kind::Map(entries) => entries,
-            Kind::Null => return workers,
-            _ => {
-                self.report(
-                    node,
-                    "queue",
-                    &format!("expected a mapping of workers, found {}", node.describe()),
-                    Some("write one key per worker: `queue:\\n  default:\\n    tries: 3`".into()),
-                );
-                return workers;
-            }
-        };
+        let help = "write one key per worker: `queue:\\n  default:\\n    tries: 3`";
+        let entries = self.entries(node, "queue", "expected a mapping of workers", help);
         let mut seen = Seen::default();
         for (key, value) in entries {
             let Some(worker) = key.scalar() else { continue };
@@ -326,22 +339,7 @@ impl Checker<'_> {
         let mut queues: Vec<String> = Vec::new();
         for item in self.listed_queues(f, key) {
             let queue = item.value.as_str();
-            let base = queue.strip_suffix(".fifo").unwrap_or(queue);
-            let refusal = if !naming::is_simple_name(base) {
-                Some(Finding::new(format!("queue name `{queue}` may only hold letters, digits, `-` and `_` (and end in `.fifo`)"), None))
-            } else if queues.iter().any(|q| q == queue) {
-                Some(Finding::new(
-                    format!("queue `{queue}` is listed twice in worker `{worker}`"),
-                    None,
-                ))
-            } else if let Some(other) = seen.consumers.get(queue) {
-                Some(Finding::new(
-                    format!("queue `{queue}` is consumed by workers `{other}` and `{worker}`; a queue feeds exactly one worker"),
-                    Some("list it under one worker only".to_string()),
-                ))
-            } else {
-                None
-            };
+            let refusal = queue_refusal(queue, worker, &queues, &seen.consumers);
             if let Some(refusal) = refusal {
                 self.report_at(&item, &refusal.message, refusal.help);
                 continue;
