@@ -163,8 +163,8 @@ struct Builder {
     anchors: HashMap<usize, Node>,
     root: Option<Node>,
     problems: Vec<YamlProblem>,
-    nodes: usize,
-    bytes: usize,
+    /// What the document has expanded to so far.
+    used: Size,
     /// Whether an alias was resolved (for the message when a budget is exceeded).
     aliased: bool,
 }
@@ -212,12 +212,11 @@ impl Builder {
         path
     }
 
-    fn count(&mut self, (n, bytes): (usize, usize), at: &Node) -> Result<(), Fatal> {
-        self.nodes = self.nodes.saturating_add(n);
-        self.bytes = self.bytes.saturating_add(bytes);
-        let over = if self.nodes > NODE_BUDGET {
+    fn count(&mut self, cost: Size, at: &Node) -> Result<(), Fatal> {
+        self.used = self.used.add(cost);
+        let over = if self.used.nodes > NODE_BUDGET {
             format!("more than {NODE_BUDGET} values")
-        } else if self.bytes > BYTE_BUDGET {
+        } else if self.used.bytes > BYTE_BUDGET {
             format!("more than {} MiB of text", BYTE_BUDGET >> 20)
         } else {
             return Ok(());
@@ -260,45 +259,15 @@ impl Builder {
                 Some(Some(key)) => entries.push((key, node)),
                 Some(None) => {}
                 None => {
-                    let (keep, problem) = match &node.kind {
-                        Kind::Scalar { value, plain } if *plain && value == "<<" => (
-                            false,
-                            Some((
-                                "merge keys (`<<`) are not supported".to_string(),
-                                Some("write the keys out, or use an alias as a whole value".into()),
-                            )),
-                        ),
-                        Kind::Scalar { value, .. } => match seen.get(value) {
-                            Some(first) => (
-                                false,
-                                Some((
-                                    format!(
-                                        "duplicate key `{value}` (first defined on line {first})"
-                                    ),
-                                    Some("remove one of them; YAML keys must be unique".into()),
-                                )),
-                            ),
-                            None => {
-                                seen.insert(value.clone(), node.line);
-                                (true, None)
-                            }
-                        },
-                        Kind::Null => (false, Some(("a key must not be empty".to_string(), None))),
-                        Kind::Seq(_) | Kind::Map(_) => (
-                            false,
-                            Some((
-                                format!("a key must be a plain string, found {}", node.describe()),
-                                None,
-                            )),
-                        ),
-                    };
+                    let problem = key_problem(&node, seen);
                     let key_path = match node.scalar() {
                         Some(k) if path.is_empty() => k.to_string(),
                         Some(k) => format!("{path}.{k}"),
                         None => path,
                     };
-                    if let Some((message, help)) = problem {
-                        self.problem(&node, key_path, message, help);
+                    let keep = problem.is_none();
+                    if let Some(p) = problem {
+                        self.problem(&node, key_path, p.message, p.help.map(str::to_string));
                     }
                     if let Some(Frame::Map { pending, .. }) = self.stack.last_mut() {
                         *pending = Some(keep.then_some(node));
@@ -428,7 +397,7 @@ impl Builder {
         if let Some(tag) = tag.filter(|t| !(t.is_yaml_core_schema() && t.suffix == core)) {
             self.tag_problem(&start, tag);
         }
-        self.count((1, 0), &start)?;
+        self.count(Size::ONE, &start)?;
         Ok(start)
     }
 
@@ -465,17 +434,72 @@ impl Builder {
     }
 }
 
-/// Number of nodes in a tree and bytes of scalar text in it.
-fn size(node: &Node) -> (usize, usize) {
-    let add = |(a, b): (usize, usize), (c, d): (usize, usize)| (a + c, b.saturating_add(d));
+/// Why a mapping key cannot be one, if it cannot.
+struct KeyProblem {
+    message: String,
+    help: Option<&'static str>,
+}
+
+/// Why `key` cannot be a key of a mapping whose keys so far are `seen` (by the line each was
+/// first written on); a key that can is added to `seen`.
+fn key_problem(key: &Node, seen: &mut HashMap<String, usize>) -> Option<KeyProblem> {
+    let (message, help) = match &key.kind {
+        Kind::Scalar { value, plain } if *plain && value == "<<" => (
+            "merge keys (`<<`) are not supported".to_string(),
+            Some("write the keys out, or use an alias as a whole value"),
+        ),
+        Kind::Scalar { value, .. } => match seen.get(value) {
+            Some(first) => (
+                format!("duplicate key `{value}` (first defined on line {first})"),
+                Some("remove one of them; YAML keys must be unique"),
+            ),
+            None => {
+                seen.insert(value.clone(), key.line);
+                return None;
+            }
+        },
+        Kind::Null => ("a key must not be empty".to_string(), None),
+        Kind::Seq(_) | Kind::Map(_) => (
+            format!("a key must be a plain string, found {}", key.describe()),
+            None,
+        ),
+    };
+    Some(KeyProblem { message, help })
+}
+
+/// What a node costs against the document's budgets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Size {
+    /// Nodes in the tree.
+    nodes: usize,
+    /// Bytes of scalar text in it.
+    bytes: usize,
+}
+
+impl Size {
+    const ONE: Size = Size { nodes: 1, bytes: 0 };
+
+    fn add(self, other: Size) -> Size {
+        Size {
+            nodes: self.nodes.saturating_add(other.nodes),
+            bytes: self.bytes.saturating_add(other.bytes),
+        }
+    }
+}
+
+/// The size of a tree.
+fn size(node: &Node) -> Size {
     match &node.kind {
-        Kind::Null => (1, 0),
-        Kind::Scalar { value, .. } => (1, value.len()),
-        Kind::Seq(items) => items.iter().map(size).fold((1, 0), add),
+        Kind::Null => Size::ONE,
+        Kind::Scalar { value, .. } => Size {
+            nodes: 1,
+            bytes: value.len(),
+        },
+        Kind::Seq(items) => items.iter().map(size).fold(Size::ONE, Size::add),
         Kind::Map(entries) => entries
             .iter()
-            .map(|(k, v)| add(size(k), size(v)))
-            .fold((1, 0), add),
+            .map(|(k, v)| size(k).add(size(v)))
+            .fold(Size::ONE, Size::add),
     }
 }
 
@@ -487,8 +511,7 @@ pub fn parse(text: &str) -> Document {
         anchors: HashMap::new(),
         root: None,
         problems: Vec::new(),
-        nodes: 0,
-        bytes: 0,
+        used: Size::default(),
         aliased: false,
     };
     for event in Parser::new_from_str(text) {
