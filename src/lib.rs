@@ -7,7 +7,8 @@
 //! - [`model`]     — the plain-data stage model shared by every layer (desired and observed).
 //! - [`naming`]    — the AWS names and logical ids of a stage's resources and the limits on them,
 //!   written once for the manifest checks and the stage builder.
-//! - [`stage`]     — the manifest turned into the desired stage: typed resources, names, logical ids.
+//! - [`stage`]     — the manifest turned into the desired stage: typed resources named through
+//!   [`naming`], dependencies, stack outputs.
 //! - [`schema`]    — CloudFormation facts per resource type (create-only properties).
 //! - [`template`]  — the CloudFormation template built in memory from the desired stage.
 //! - [`live`]      — the stage as AWS has it, read concurrently through the SDK within each API's
