@@ -5,8 +5,11 @@
 //!
 //! - [`manifest`]  — `.hover/<stage>.yml` parsed and validated; errors at file:line:column.
 //! - [`model`]     — the plain-data stage model shared by every layer (desired and observed).
-//! - [`stage`]     — the manifest turned into the desired stage: typed resources, names, logical ids;
-//!   one module per part of the stage (pre-stack resources, queues, role, functions, rules, api, cdn).
+//! - [`naming`]    — the AWS names and logical ids of a stage's resources and the limits on them,
+//!   written once for the manifest checks and the stage builder.
+//! - [`stage`]     — the manifest turned into the desired stage: typed resources named through
+//!   [`naming`], dependencies, stack outputs; one module per part of the stage (pre-stack
+//!   resources, queues, role, functions, rules, api, cdn).
 //! - [`schema`]    — CloudFormation facts per resource type (create-only properties).
 //! - [`template`]  — the CloudFormation template built in memory from the desired stage; its
 //!   `intrinsics` build and read `Ref`, `Fn::GetAtt` and `Fn::Sub`.
@@ -38,6 +41,7 @@ pub mod image;
 pub mod live;
 pub mod manifest;
 pub mod model;
+pub mod naming;
 pub mod ops;
 pub mod plan;
 pub mod project;

@@ -195,6 +195,11 @@ fn cases() -> Vec<Case> {
             "queue.a.queues[1]", "would collide as CloudFormation logical ids"),
         case("queue whose ids clash with another's dead-letter queue",
             h("queue:\n  a:\n    queues: [jobs, jobs-dead-letter]\n"), (5, 20), "queue.a.queues[1]", "would collide"),
+        case("worker key the original would name like the HTTP function", h("queue:\n  HTTP:\n    queues: [web]\n"), (4, 3),
+            "queue.HTTP", "worker key `HTTP` would take the CloudFormation logical id `HTTPLambdaLiveAlias` of the HTTP function in a stage the original Hover deployed")
+            .help("rename the worker"),
+        case("queue whose original id is another queue's hover id", h("queue:\n  a:\n    queues: [QueueX, x-Queue]\n"), (5, 22),
+            "queue.a.queues[1]", "queue name `x-Queue` would take the CloudFormation logical id `QueueXQueue` of queue `QueueX` in a stage the original Hover deployed"),
         case("queue consumed by two workers", h("queue:\n  a:\n    queues: [shared]\n  b:\n    queues: [shared, own]\n"),
             (7, 14), "queue.b.queues[0]", "consumed by workers `a` and `b`"),
         case("implicit queue consumed twice", h("queue:\n  default:\n  other:\n    queues: [default]\n"), (6, 14),

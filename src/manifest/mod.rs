@@ -1,12 +1,30 @@
 //! The stage manifest: `.hover/<stage>.yml` parsed, validated and resolved into settings with every
 //! default made explicit. Errors point at file, line, column and key path.
+//!
+//! Parts: `read` (finding and reading the file, [`parse`]), `yaml` (the spanned node tree, with
+//! `scalar` and `syntax`), `check` (the checker's typed reads and located problems), and one
+//! check per concern: `document` (top level, stage name), `functions` (`http`, `cli`),
+//! `domains`, `access` (`auth`, `vpc`), `environment`, `queues`. Names derived from the manifest
+//! come from [`crate::naming`], which the stage builder uses too.
 
+mod access;
+mod check;
+mod document;
+mod domains;
+mod environment;
 mod error;
-mod parse;
+mod functions;
+mod queues;
+mod read;
+mod scalar;
+mod syntax;
+#[cfg(test)]
+mod testing;
 mod yaml;
 
+pub use document::{strip_artisan, LOG_RETENTION_DAYS, REGIONS};
 pub use error::{ManifestError, Problem, Problems, Warning};
-pub use parse::{load, parse, strip_artisan, LOG_RETENTION_DAYS, REGIONS};
+pub use read::{load, parse};
 
 use std::collections::BTreeMap;
 

@@ -3,6 +3,7 @@
 
 use super::{Builder, ALIAS};
 use crate::manifest::Manifest;
+use crate::naming;
 use crate::stage::ids::Part;
 use crate::stage::Scheme;
 use crate::template::intrinsics::{reference, sub};
@@ -19,14 +20,18 @@ impl Builder {
             &api,
             "http api",
             "AWS::ApiGatewayV2::Api",
-            &format!("{n}-api"),
-            json!({ "Name": format!("{n}-api"), "ProtocolType": "HTTP" }),
+            &naming::api(&n),
+            json!({ "Name": naming::api(&n), "ProtocolType": "HTTP" }),
         );
         self.stack(
             &integration,
             "http api integration",
             "AWS::ApiGatewayV2::Integration",
-            &format!("{n}-api -> {n}-http:{ALIAS}"),
+            &format!(
+                "{} -> {}:{ALIAS}",
+                naming::api(&n),
+                naming::function(&n, Part::Http)
+            ),
             json!({
                 "ApiId": reference(&api),
                 "IntegrationType": "AWS_PROXY",
@@ -73,7 +78,7 @@ impl Builder {
             &permission,
             "http api permission",
             "AWS::Lambda::Permission",
-            &format!("apigateway -> {n}-http:{ALIAS}"),
+            &format!("apigateway -> {}:{ALIAS}", naming::function(&n, Part::Http)),
             json!({
                 "Action": "lambda:InvokeFunction",
                 "FunctionName": self.permission_target(Part::Http),

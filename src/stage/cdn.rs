@@ -2,11 +2,11 @@
 //! `/assets/*` from the private assets bucket through an origin access control, with the bucket
 //! policy that lets it read them.
 
-use super::prestack::assets_bucket;
 use super::{
     Builder, CACHE_POLICY_DISABLED, CACHE_POLICY_OPTIMIZED, ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST,
 };
 use crate::manifest::Manifest;
+use crate::naming;
 use crate::template::intrinsics::{get_att, sub};
 use serde_json::{json, Value};
 
@@ -15,7 +15,7 @@ impl Builder {
     /// returns the distribution's logical id.
     pub(super) fn cdn(&mut self, manifest: &Manifest, api: &str) -> String {
         let n = self.n.clone();
-        let bucket = assets_bucket(&n);
+        let bucket = naming::bucket(&n);
         let distribution = self.ids.distribution();
         self.stack(
             "AssetsOriginAccessControl",

@@ -4,6 +4,7 @@
 use super::{Builder, ALIAS};
 use crate::manifest::Manifest;
 use crate::model::DesiredStage;
+use crate::naming;
 use crate::stage::ids::Part;
 use crate::stage::Scheme;
 use crate::template::intrinsics::{reference, sub};
@@ -32,7 +33,7 @@ fn functions(manifest: &Manifest) -> Vec<Function<'_>> {
         Function {
             part: Part::Http,
             role: "http".into(),
-            name: format!("{n}-http"),
+            name: naming::function(n, Part::Http),
             memory: manifest.http.memory,
             timeout: manifest.http.timeout,
             concurrency: manifest.http.concurrency,
@@ -41,7 +42,7 @@ fn functions(manifest: &Manifest) -> Vec<Function<'_>> {
         Function {
             part: Part::Cli,
             role: "cli".into(),
-            name: format!("{n}-cli"),
+            name: naming::function(n, Part::Cli),
             memory: manifest.cli.memory,
             timeout: manifest.cli.timeout,
             concurrency: manifest.cli.concurrency,
@@ -53,7 +54,7 @@ fn functions(manifest: &Manifest) -> Vec<Function<'_>> {
         functions.push(Function {
             part: Part::Worker(worker),
             role: format!("worker {worker}"),
-            name: format!("{n}-{worker}-queue"),
+            name: naming::function(n, Part::Worker(worker)),
             memory: settings.memory,
             timeout: settings.timeout,
             concurrency: settings.concurrency,

@@ -5,15 +5,14 @@
 mod api;
 mod cdn;
 mod functions;
-pub mod ids;
 mod prestack;
+pub use crate::naming::ids;
 mod queues;
 mod role;
 mod rules;
 
 pub use functions::{set_image_tag, FUNCTION_TYPE};
 pub use ids::{pascal, queue_key, Scheme};
-pub use queues::queue_names;
 
 use crate::manifest::Manifest;
 use crate::model::{DesiredStage, Provisioner, Resource};

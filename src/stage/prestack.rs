@@ -2,6 +2,7 @@
 //! the assets bucket and the secrets key.
 
 use super::Builder;
+use crate::naming;
 use serde_json::json;
 
 impl Builder {
@@ -15,7 +16,7 @@ impl Builder {
             &n,
             json!({ "RepositoryName": n, "ImageTagMutability": "MUTABLE" }),
         );
-        let bucket = assets_bucket(&n);
+        let bucket = naming::bucket(&n);
         self.direct(
             "AssetsBucket",
             "assets bucket",
@@ -29,7 +30,7 @@ impl Builder {
                 }
             }),
         );
-        let key_alias = secrets_key_alias(&n);
+        let key_alias = naming::secrets_key_alias(&n);
         self.direct(
             "SecretsKey",
             "secrets key",
@@ -43,14 +44,4 @@ impl Builder {
             }),
         );
     }
-}
-
-/// The assets bucket of stage `n`.
-pub(super) fn assets_bucket(n: &str) -> String {
-    format!("{n}-assets")
-}
-
-/// The alias of stage `n`'s secrets key.
-pub(super) fn secrets_key_alias(n: &str) -> String {
-    format!("alias/{n}-secrets-key")
 }

@@ -3,25 +3,10 @@
 
 use super::{Builder, ALIAS, DLQ_RETENTION_SECONDS, QUEUE_RETENTION_SECONDS};
 use crate::manifest::Manifest;
+use crate::naming;
 use crate::stage::ids::Part;
 use crate::template::intrinsics::{get_att, reference};
 use serde_json::json;
-
-/// SQS queue names for a manifest queue: (queue, dead-letter queue, is FIFO).
-pub fn queue_names(stage: &str, queue: &str) -> (String, String, bool) {
-    match queue.strip_suffix(".fifo") {
-        Some(base) => (
-            format!("{base}-{stage}.fifo"),
-            format!("{base}-{stage}-dlq.fifo"),
-            true,
-        ),
-        None => (
-            format!("{queue}-{stage}"),
-            format!("{queue}-{stage}-dlq"),
-            false,
-        ),
-    }
-}
 
 impl Builder {
     /// Every worker's queues and their dead-letter queues; returns the queues' logical ids.
@@ -29,7 +14,11 @@ impl Builder {
         let mut queue_ids = Vec::new();
         for (worker, settings) in &manifest.queue {
             for queue in &settings.queues {
-                let (qname, dlq_name, fifo) = queue_names(&self.n, queue);
+                let naming::QueueNames {
+                    queue: qname,
+                    dead_letter: dlq_name,
+                    fifo,
+                } = naming::queue(&self.n, queue);
                 let id = self.ids.queue(queue);
                 let dlq_id = self.ids.dead_letter(queue);
                 let mut dlq = json!({
@@ -80,7 +69,11 @@ impl Builder {
                     &self.ids.mapping(queue),
                     &format!("mapping {queue} -> worker {worker}"),
                     "AWS::Lambda::EventSourceMapping",
-                    &format!("{} -> {n}-{worker}-queue:{ALIAS}", queue_names(&n, queue).0),
+                    &format!(
+                        "{} -> {}:{ALIAS}",
+                        naming::queue(&n, queue).queue,
+                        naming::function(&n, Part::Worker(worker))
+                    ),
                     json!({
                         "EventSourceArn": get_att(&id, "Arn"),
                         "FunctionName": reference(&alias),

@@ -1,9 +1,9 @@
 //! The functions' role, made by the stack unless the manifest names one: logs, invoking the
 //! stage's functions, decrypting its secrets, using its queues.
 
-use super::prestack::secrets_key_alias;
 use super::Builder;
 use crate::manifest::Manifest;
+use crate::naming;
 use crate::template::intrinsics::{get_att, sub};
 use serde_json::json;
 
@@ -29,7 +29,7 @@ impl Builder {
                 "Effect": "Allow",
                 "Action": "kms:Decrypt",
                 "Resource": "*",
-                "Condition": { "ForAnyValue:StringEquals": { "kms:ResourceAliases": secrets_key_alias(n) } },
+                "Condition": { "ForAnyValue:StringEquals": { "kms:ResourceAliases": naming::secrets_key_alias(n) } },
             }),
         ];
         if !queue_ids.is_empty() {

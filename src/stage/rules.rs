@@ -3,6 +3,7 @@
 
 use super::{Builder, ALIAS};
 use crate::manifest::Manifest;
+use crate::naming;
 use crate::stage::ids::{Part, Rule};
 use crate::stage::Scheme;
 use crate::template::intrinsics::{get_att, reference};
@@ -45,7 +46,7 @@ impl Builder {
 
     fn rule(&mut self, s: Schedule<'_>) {
         let n = self.n.clone();
-        let name = format!("{n}-{}", s.role);
+        let name = naming::rule(&n, s.rule);
         let rule_id = self.ids.rule(s.rule);
         let alias = self.ids.alias(s.part);
         let permission = self.ids.rule_permission(s.rule);
@@ -66,7 +67,7 @@ impl Builder {
             &permission,
             &format!("{} permission", s.role),
             "AWS::Lambda::Permission",
-            &format!("events -> {n}-{}:{ALIAS}", s.target),
+            &format!("events -> {}:{ALIAS}", naming::function(&n, s.part)),
             json!({
                 "Action": "lambda:InvokeFunction",
                 "FunctionName": function,

@@ -9,7 +9,7 @@ use crate::model::StackState;
 use serde::{Deserialize, Serialize};
 
 /// Which logical ids a stage uses.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scheme {
     /// hover's own ids (`HttpFunction`, `QueueDefault`, `Distribution`…).
@@ -47,6 +47,11 @@ const ORIGINAL_OUTPUTS: &[&str] = &[
     "ApiGatewayUri",
     "AssetsDomain",
 ];
+
+/// What hover appends to a queue's id for its dead-letter queue and for its mapping
+/// (`QueueEmailsDeadLetter`, `QueueEmailsMapping`).
+pub const DEAD_LETTER_SUFFIX: &str = "DeadLetter";
+pub const MAPPING_SUFFIX: &str = "Mapping";
 
 /// Whether the original could write `name` into a logical id verbatim.
 fn expressible(name: &str) -> bool {
@@ -171,15 +176,29 @@ impl Scheme {
 
     /// `QueueDefaultDeadLetter` in both schemes (the original had none).
     pub fn dead_letter(self, queue: &str) -> String {
-        format!("Queue{}DeadLetter", queue_key(queue))
+        format!("Queue{}{DEAD_LETTER_SUFFIX}", queue_key(queue))
     }
 
     /// `QueueDefaultMapping` / `defaultQueueQueueSourceMapping`.
     pub fn mapping(self, queue: &str) -> String {
         match self.original_queue(queue) {
             Some(q) => format!("{q}QueueQueueSourceMapping"),
-            None => format!("Queue{}Mapping", queue_key(queue)),
+            None => format!("Queue{}{MAPPING_SUFFIX}", queue_key(queue)),
         }
+    }
+
+    /// Every id a function of the stage takes: function, log group, alias.
+    pub fn part_ids(self, part: Part<'_>) -> [String; 3] {
+        [self.function(part), self.log_group(part), self.alias(part)]
+    }
+
+    /// Every id a manifest queue takes: queue, dead-letter queue, mapping.
+    pub fn queue_ids(self, queue: &str) -> [String; 3] {
+        [
+            self.queue(queue),
+            self.dead_letter(queue),
+            self.mapping(queue),
+        ]
     }
 
     /// `SchedulerRule` / `SchedulerEventRule`.
