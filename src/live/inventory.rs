@@ -25,8 +25,8 @@ pub async fn read(
             }
         }
     }
-    let bucket_name = format!("{name}-assets");
-    let alias = format!("alias/{name}-secrets-key");
+    let bucket_name = crate::naming::bucket(name);
+    let alias = crate::naming::secrets_key_alias(name);
     let (bucket, repository, key) = futures::try_join!(
         objects(clients, &bucket_name),
         images(clients, name),

@@ -191,7 +191,7 @@ async fn locked_deploy(
     if files.is_empty() {
         phases.ui.note("    no assets in this build");
     } else {
-        let bucket = format!("{}-assets", manifest.name);
+        let bucket = crate::naming::bucket(&manifest.name);
         let prefix = format!("assets/{build_id}/");
         let up = direct::upload_assets(&planned.clients, &bucket, &prefix, &files)
             .await

@@ -72,7 +72,7 @@ pub async fn acquire(
     name: &str,
     command: &str,
 ) -> Result<StageLock, HoverError> {
-    let bucket = format!("{name}-assets");
+    let bucket = crate::naming::bucket(name);
     let key = lock_key(name);
     let here = host_name();
     let me = Holder {

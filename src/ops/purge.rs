@@ -39,7 +39,7 @@ pub async fn purge(opts: &PurgeOptions, ui: &mut dyn ApplyUi) -> Result<PurgeOut
     let clients = stage_clients(&manifest).await?;
     check_account(&manifest, &clients).await?;
     let functions = function_names(&manifest);
-    let bucket = format!("{}-assets", manifest.name);
+    let bucket = crate::naming::bucket(&manifest.name);
     let (versions, live) = read_versions(&clients, &functions).await?;
     let releases = release::releases(&versions, &live);
     let images = store::repository_images(&clients, &manifest.name).await?;

@@ -38,7 +38,7 @@ pub fn encrypted_path(dir: &Path, stage: &str) -> PathBuf {
 }
 
 fn key_alias(manifest: &Manifest) -> String {
-    format!("alias/{}-secrets-key", manifest.name)
+    crate::naming::secrets_key_alias(&manifest.name)
 }
 
 async fn clients(manifest: &Manifest) -> Result<Clients, HoverError> {

@@ -71,7 +71,7 @@ impl ChangeSetRun<'_> {
             desired.name,
             &plan.observed_digest[..12.min(plan.observed_digest.len())]
         );
-        let bucket = format!("{}-assets", desired.name);
+        let bucket = crate::naming::bucket(&desired.name);
         ui.note(&format!("The template is {} bytes, over CloudFormation's inline limit; uploading it to s3://{bucket}/{key} until the change set is made.", body.len()));
         let url = direct::upload_template(clients, &bucket, &key, &body, &desired.region).await?;
         self.uploaded = Some((bucket, key));
