@@ -17,9 +17,9 @@ use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, R
 use aws_smithy_types::retry::RetryConfig;
 use hover::direct::{self, Repair};
 use hover::live::Clients;
-use hover::model::{ObservedStage, Provisioner};
+use hover::model::{ObservedStage, Provisioner, Resolved};
 use hover::stage::{CACHE_POLICY_DISABLED, CACHE_POLICY_OPTIMIZED};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -247,7 +247,7 @@ fn cloudfront_rules(id: &str) -> (Vec<Rule>, Arc<Mutex<Vec<UpdateDistributionInp
     (vec![get, update], updates)
 }
 
-fn distribution_desired() -> (String, Map<String, Value>) {
+fn distribution_desired() -> (String, Resolved) {
     let (desired, observed) = case();
     let resolved = hover::plan::resolved_desired(&desired, &observed);
     (
@@ -365,6 +365,7 @@ async fn drifted_distribution_is_put_back_over_the_config_aws_holds() {
 async fn distribution_without_domains_gets_no_aliases_and_the_default_certificate() {
     let (id, mut desired) = distribution_desired();
     let config = desired
+        .values
         .get_mut("DistributionConfig")
         .and_then(Value::as_object_mut)
         .expect("desired config");
@@ -544,7 +545,7 @@ async fn repairs_agree_with_the_plans_table() {
         }
         let props = &resolved[&r.logical_id];
         let physical = &observed.resources[&r.logical_id].physical_id;
-        let mut names: Vec<String> = props.keys().cloned().collect();
+        let mut names: Vec<String> = props.values.keys().cloned().collect();
         if r.resource_type == "AWS::Lambda::Function" {
             names.push("ReservedConcurrentExecutions".into());
         }
@@ -564,7 +565,7 @@ async fn repairs_agree_with_the_plans_table() {
             let put_back = matches!(done[0].1, Repair::Done(_));
             assert_eq!(
                 put_back,
-                hover::plan::repairable(&r.resource_type, &name),
+                hover::model::kinds::repairable(&r.resource_type, &name),
                 "{} ({}) {name}: repair says {:?}",
                 r.logical_id,
                 r.resource_type,
@@ -602,7 +603,9 @@ async fn drifted_role_policies_are_put_back_through_iam() {
     let mut props = hover::plan::resolved_desired(&desired, &observed)["LambdaRole"].clone();
     let vpc = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole";
     let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
-    props.insert("ManagedPolicyArns".into(), serde_json::json!([vpc]));
+    props
+        .values
+        .insert("ManagedPolicyArns".into(), serde_json::json!([vpc]));
 
     // (operation, first and second notable parameter) of every write, in order.
     type Calls = Arc<Mutex<Vec<(String, String, String)>>>;
@@ -740,8 +743,11 @@ async fn drifted_role_policies_are_put_back_through_iam() {
     );
     // The documents are the desired ones, as JSON, with every reference resolved.
     let parsed = |text: &str| serde_json::from_str::<Value>(text).expect("JSON document");
-    assert_eq!(parsed(&calls[0].2), props["AssumeRolePolicyDocument"]);
-    let policy = &props["Policies"][0]["PolicyDocument"];
+    assert_eq!(
+        parsed(&calls[0].2),
+        props.values["AssumeRolePolicyDocument"]
+    );
+    let policy = &props.values["Policies"][0]["PolicyDocument"];
     assert_eq!(parsed(&calls[1].2), *policy);
     assert!(!calls[1].2.contains("Fn::"), "{}", calls[1].2);
     assert!(

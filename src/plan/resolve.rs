@@ -3,10 +3,15 @@
 //! marker when a value cannot be known yet. hover writes only the first three; the others appear
 //! in templates the original Hover applied, which the plan reads as what was last applied.
 
-use crate::model::{Resource, UNKNOWN};
+use crate::model::Resource;
 use crate::stage::{is_pseudo, sub_variables};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+
+/// Stands in for a value only known after apply while the plan resolves and compares values.
+/// It never leaves `plan`: the plan's model carries [`super::marked::Mark::Unknown`] instead,
+/// and what apply writes carries the property in [`crate::model::Resolved::unknown`].
+pub(super) const UNKNOWN: &str = "\u{1}(known after apply)";
 
 /// Attribute values (`Ref`, `Arn`, ...) per logical id.
 pub type Attributes = BTreeMap<String, BTreeMap<String, String>>;

@@ -1,10 +1,10 @@
 //! The versioned JSON plan: `resource_changes[].change.actions` follow Terraform's `show -json`
 //! lists; unknown and sensitive values are `null` in before/after and marked in
-//! `after_unknown` / `*_sensitive`, so no secret ever appears.
+//! `after_unknown` / `*_sensitive`, so no secret ever appears. A change made outside hover says
+//! whether apply can put it back (`repairable`).
 
-use crate::model::UNKNOWN;
-use crate::plan::mask::SENSITIVE;
-use crate::plan::{Plan, ResourceChange};
+use crate::plan::marked::{Mark, Marked};
+use crate::plan::{Cause, Plan, ResourceChange};
 use serde_json::{json, Map, Value};
 use std::io::{self, Write};
 
@@ -39,9 +39,8 @@ pub fn to_value(plan: &Plan) -> Value {
 }
 
 fn change(c: &ResourceChange) -> Value {
-    let (before, before_unknown, before_sensitive) = split(c.before.as_ref());
+    let (before, _, before_sensitive) = split(c.before.as_ref());
     let (after, after_unknown, after_sensitive) = split(c.after.as_ref());
-    let _ = before_unknown;
     let mut obj = json!({
         "address": c.logical_id,
         "type": c.resource_type,
@@ -57,11 +56,17 @@ fn change(c: &ResourceChange) -> Value {
             "after_sensitive": after_sensitive,
             "replace_paths": c.replace_paths.iter().map(|p| p.split('/').collect::<Vec<_>>()).collect::<Vec<_>>(),
         },
-        "changed_attributes": c.changes.iter().map(|a| json!({
-            "name": a.name,
-            "cause": a.cause,
-            "forces_replacement": a.forces_replacement,
-        })).collect::<Vec<_>>(),
+        "changed_attributes": c.changes.iter().map(|a| {
+            let mut attr = json!({
+                "name": a.name,
+                "cause": a.cause,
+                "forces_replacement": a.forces_replacement,
+            });
+            if a.cause == Cause::OutsideHover {
+                attr["repairable"] = json!(a.repairable);
+            }
+            attr
+        }).collect::<Vec<_>>(),
         "depends_on": c.depends_on,
     });
     if let (Some(reason), Some(o)) = (c.reason, obj.as_object_mut()) {
@@ -74,18 +79,16 @@ fn change(c: &ResourceChange) -> Value {
 }
 
 fn drift(c: &ResourceChange) -> Value {
-    let mut before = Map::new();
-    let mut after = Map::new();
-    for d in &c.drift {
-        if let Some(v) = &d.last_applied {
-            before.insert(d.name.clone(), v.clone());
-        }
-        if let Some(v) = &d.live {
-            after.insert(d.name.clone(), v.clone());
-        }
-    }
-    let (before, _, before_sensitive) = split(Some(&before));
-    let (after, _, after_sensitive) = split(Some(&after));
+    let side = |pick: fn(&crate::plan::Drift) -> &Option<Marked>| {
+        Marked::Object(
+            c.drift
+                .iter()
+                .filter_map(|d| pick(d).clone().map(|v| (d.name.clone(), v)))
+                .collect(),
+        )
+    };
+    let (before, _, before_sensitive) = split(Some(&side(|d| &d.last_applied)));
+    let (after, _, after_sensitive) = split(Some(&side(|d| &d.live)));
     json!({
         "address": c.logical_id,
         "type": c.resource_type,
@@ -101,47 +104,33 @@ fn drift(c: &ResourceChange) -> Value {
     })
 }
 
-/// (value with markers nulled, unknown marks, sensitive marks)
-fn split(props: Option<&Map<String, Value>>) -> (Value, Value, Value) {
+/// (value with marks nulled, unknown marks, sensitive marks)
+fn split(props: Option<&Marked>) -> (Value, Value, Value) {
     match props {
         None => (Value::Null, json!({}), json!({})),
-        Some(m) => {
-            let v = Value::Object(m.clone());
-            (
-                strip(&v),
-                marks(&v, UNKNOWN).unwrap_or(json!({})),
-                marks(&v, SENSITIVE).unwrap_or(json!({})),
-            )
-        }
+        Some(m) => (
+            m.to_json_with(&|_| Value::Null),
+            marks(m, Mark::Unknown).unwrap_or(json!({})),
+            marks(m, Mark::Sensitive).unwrap_or(json!({})),
+        ),
     }
 }
 
-fn strip(v: &Value) -> Value {
+/// A tree with `true` where `mark` stands, pruned of branches without any.
+fn marks(v: &Marked, mark: Mark) -> Option<Value> {
     match v {
-        Value::String(s) if s == UNKNOWN || s.starts_with(SENSITIVE) => Value::Null,
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), strip(v))).collect()),
-        Value::Array(a) => Value::Array(a.iter().map(strip).collect()),
-        other => other.clone(),
-    }
-}
-
-/// A tree with `true` where `marker` stands, pruned of branches without any.
-fn marks(v: &Value, marker: &str) -> Option<Value> {
-    match v {
-        Value::String(s) if s == marker || (marker == SENSITIVE && s.starts_with(SENSITIVE)) => {
-            Some(Value::Bool(true))
-        }
-        Value::Object(m) => {
-            let inner: Map<String, Value> = m
+        Marked::Mark(m) if *m == mark => Some(Value::Bool(true)),
+        Marked::Object(entries) => {
+            let inner: Map<String, Value> = entries
                 .iter()
-                .filter_map(|(k, v)| marks(v, marker).map(|m| (k.clone(), m)))
+                .filter_map(|(k, v)| marks(v, mark).map(|m| (k.clone(), m)))
                 .collect();
             (!inner.is_empty()).then_some(Value::Object(inner))
         }
-        Value::Array(a) => {
-            let items: Vec<Value> = a
+        Marked::Array(items) => {
+            let items: Vec<Value> = items
                 .iter()
-                .map(|v| marks(v, marker).unwrap_or(Value::Bool(false)))
+                .map(|v| marks(v, mark).unwrap_or(Value::Bool(false)))
                 .collect();
             items
                 .iter()

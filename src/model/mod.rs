@@ -1,6 +1,8 @@
 //! The stage model shared by every layer: typed resources of one stage as desired (from the
 //! manifest) and as observed (read from AWS). Plain data; no AWS types.
 
+pub mod kinds;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -137,10 +139,18 @@ pub struct LiveTarget {
     pub keys: BTreeMap<String, String>,
 }
 
-/// Marker for a value only known after apply; stands in for any JSON value.
-pub const UNKNOWN: &str = "\u{1}(known after apply)";
+/// One resource's desired properties resolved against what exists now, unmasked: what apply
+/// writes through service APIs. A value only known after apply is `null` in `values`, and the
+/// top-level property holding it is named in `unknown`. Never rendered or saved.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Resolved {
+    pub values: Map<String, Value>,
+    pub unknown: BTreeSet<String>,
+}
 
-/// Whether a JSON value is the known-after-apply marker.
-pub fn is_unknown(value: &Value) -> bool {
-    value.as_str() == Some(UNKNOWN)
+impl Resolved {
+    /// Whether every part of `property` is known.
+    pub fn is_known(&self, property: &str) -> bool {
+        !self.unknown.contains(property)
+    }
 }

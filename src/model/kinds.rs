@@ -1,0 +1,282 @@
+//! One description per resource type hover manages: what the plan calls it, how `live` reads it,
+//! whether hover makes it through the service's own API, and which drift `apply` puts back through
+//! which call. `live`, `plan` and `direct` all read this table; nothing else lists types.
+
+/// How `live` finds one resource of a type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    Function,
+    Alias,
+    EventSourceMapping,
+    LogGroup,
+    Queue,
+    Rule,
+    Api,
+    Integration,
+    Route,
+    ApiStage,
+    Distribution,
+    OriginAccessControl,
+    BucketPolicy,
+    Bucket,
+    Repository,
+    Key,
+    Role,
+}
+
+/// A resource hover creates and updates through the service's own API, before the stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Provision {
+    Repository,
+    Bucket,
+    Key,
+}
+
+/// A service call `apply` makes to put drift back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Call {
+    LambdaConfiguration,
+    LambdaConcurrency,
+    LambdaCode,
+    LogRetention,
+    QueueAttributes,
+    RulePut,
+    RuleTargets,
+    EventSourceMapping,
+    DistributionConfig,
+    RoleTrust,
+    RolePolicies,
+    RoleManagedPolicies,
+}
+
+/// One way drift is put back: the top-level properties one call writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub call: Call,
+    pub properties: &'static [&'static str],
+    /// The call writes a whole document: it is skipped while any desired value in it is unknown,
+    /// since writing it then would break it.
+    pub needs_known: bool,
+}
+
+/// What hover knows of one resource type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kind {
+    /// CloudFormation type, e.g. `AWS::Lambda::Function`.
+    pub resource_type: &'static str,
+    /// What the plan calls a resource of this type once the manifest no longer has it.
+    pub noun: &'static str,
+    pub read: Read,
+    /// `Some` when hover makes it through the service's API rather than the stack.
+    pub provision: Option<Provision>,
+    /// Drift `apply` puts back, grouped by the call that does it.
+    pub fixes: &'static [Fix],
+}
+
+impl Kind {
+    /// The fix that puts `property` back, if any.
+    pub fn fix_for(&self, property: &str) -> Option<&'static Fix> {
+        self.fixes.iter().find(|f| f.properties.contains(&property))
+    }
+}
+
+const fn fix(call: Call, properties: &'static [&'static str]) -> Fix {
+    Fix {
+        call,
+        properties,
+        needs_known: false,
+    }
+}
+
+const fn whole(call: Call, properties: &'static [&'static str]) -> Fix {
+    Fix {
+        call,
+        properties,
+        needs_known: true,
+    }
+}
+
+const fn kind(resource_type: &'static str, noun: &'static str, read: Read) -> Kind {
+    Kind {
+        resource_type,
+        noun,
+        read,
+        provision: None,
+        fixes: &[],
+    }
+}
+
+/// Every resource type hover manages.
+pub const KINDS: &[Kind] = &[
+    Kind {
+        fixes: &[
+            fix(
+                Call::LambdaConfiguration,
+                &["MemorySize", "Timeout", "Role", "Environment", "VpcConfig"],
+            ),
+            fix(Call::LambdaConcurrency, &["ReservedConcurrentExecutions"]),
+            fix(Call::LambdaCode, &["Code"]),
+        ],
+        ..kind("AWS::Lambda::Function", "function", Read::Function)
+    },
+    kind("AWS::Lambda::Alias", "alias", Read::Alias),
+    Kind {
+        fixes: &[fix(
+            Call::EventSourceMapping,
+            &["BatchSize", "Enabled", "FunctionResponseTypes"],
+        )],
+        ..kind(
+            "AWS::Lambda::EventSourceMapping",
+            "eventsourcemapping",
+            Read::EventSourceMapping,
+        )
+    },
+    Kind {
+        fixes: &[fix(Call::LogRetention, &["RetentionInDays"])],
+        ..kind("AWS::Logs::LogGroup", "loggroup", Read::LogGroup)
+    },
+    Kind {
+        fixes: &[fix(
+            Call::QueueAttributes,
+            &[
+                "VisibilityTimeout",
+                "MessageRetentionPeriod",
+                "RedrivePolicy",
+            ],
+        )],
+        ..kind("AWS::SQS::Queue", "queue", Read::Queue)
+    },
+    Kind {
+        fixes: &[
+            fix(Call::RulePut, &["ScheduleExpression", "State"]),
+            fix(Call::RuleTargets, &["Targets"]),
+        ],
+        ..kind("AWS::Events::Rule", "rule", Read::Rule)
+    },
+    kind("AWS::ApiGatewayV2::Api", "api", Read::Api),
+    kind(
+        "AWS::ApiGatewayV2::Integration",
+        "integration",
+        Read::Integration,
+    ),
+    kind("AWS::ApiGatewayV2::Route", "route", Read::Route),
+    kind("AWS::ApiGatewayV2::Stage", "stage", Read::ApiStage),
+    Kind {
+        fixes: &[whole(Call::DistributionConfig, &["DistributionConfig"])],
+        ..kind(
+            "AWS::CloudFront::Distribution",
+            "distribution",
+            Read::Distribution,
+        )
+    },
+    kind(
+        "AWS::CloudFront::OriginAccessControl",
+        "originaccesscontrol",
+        Read::OriginAccessControl,
+    ),
+    kind("AWS::S3::BucketPolicy", "bucketpolicy", Read::BucketPolicy),
+    Kind {
+        provision: Some(Provision::Bucket),
+        ..kind("AWS::S3::Bucket", "bucket", Read::Bucket)
+    },
+    Kind {
+        provision: Some(Provision::Repository),
+        ..kind("AWS::ECR::Repository", "repository", Read::Repository)
+    },
+    Kind {
+        provision: Some(Provision::Key),
+        ..kind("AWS::KMS::Key", "key", Read::Key)
+    },
+    Kind {
+        fixes: &[
+            whole(Call::RoleTrust, &["AssumeRolePolicyDocument"]),
+            whole(Call::RolePolicies, &["Policies"]),
+            whole(Call::RoleManagedPolicies, &["ManagedPolicyArns"]),
+        ],
+        ..kind("AWS::IAM::Role", "role", Read::Role)
+    },
+];
+
+/// What hover knows of `resource_type`; `None` for a type it does not manage.
+pub fn of(resource_type: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.resource_type == resource_type)
+}
+
+/// Whether `apply` can put `property` of a `resource_type` back when it was changed outside hover
+/// (through the service's API); otherwise it must be changed back by hand.
+pub fn repairable(resource_type: &str, property: &str) -> bool {
+    of(resource_type).is_some_and(|k| k.fix_for(property).is_some())
+}
+
+/// What the plan calls a resource of `resource_type` the manifest no longer has.
+pub fn noun(resource_type: &str) -> String {
+    match of(resource_type) {
+        Some(k) => k.noun.to_string(),
+        None => resource_type
+            .rsplit("::")
+            .next()
+            .unwrap_or(resource_type)
+            .to_ascii_lowercase(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn each_type_and_each_repaired_property_is_described_once() {
+        let types: BTreeSet<&str> = KINDS.iter().map(|k| k.resource_type).collect();
+        assert_eq!(types.len(), KINDS.len());
+        for k in KINDS {
+            let props: Vec<&str> = k.fixes.iter().flat_map(|f| f.properties).copied().collect();
+            let unique: BTreeSet<&&str> = props.iter().collect();
+            assert_eq!(unique.len(), props.len(), "{}", k.resource_type);
+            // The noun is the type's last segment, as the plan has always called it.
+            let last = k.resource_type.rsplit("::").next().unwrap_or_default();
+            assert_eq!(k.noun, last.to_ascii_lowercase());
+        }
+        let calls: BTreeSet<Call> = KINDS.iter().flat_map(|k| k.fixes).map(|f| f.call).collect();
+        assert_eq!(calls.len(), 12, "each call belongs to one fix");
+    }
+
+    #[test]
+    fn repairable_lists_the_properties_apply_puts_back() {
+        for (ty, prop) in [
+            ("AWS::Lambda::Function", "MemorySize"),
+            ("AWS::Lambda::Function", "ReservedConcurrentExecutions"),
+            ("AWS::Lambda::Function", "Code"),
+            ("AWS::Logs::LogGroup", "RetentionInDays"),
+            ("AWS::SQS::Queue", "RedrivePolicy"),
+            ("AWS::Events::Rule", "Targets"),
+            ("AWS::Lambda::EventSourceMapping", "FunctionResponseTypes"),
+            ("AWS::CloudFront::Distribution", "DistributionConfig"),
+            ("AWS::IAM::Role", "Policies"),
+            ("AWS::IAM::Role", "ManagedPolicyArns"),
+            ("AWS::IAM::Role", "AssumeRolePolicyDocument"),
+        ] {
+            assert!(repairable(ty, prop), "{ty} {prop}");
+        }
+        for (ty, prop) in [
+            ("AWS::Lambda::Function", "FunctionName"),
+            ("AWS::Lambda::Function", "PackageType"),
+            ("AWS::SQS::Queue", "QueueName"),
+            ("AWS::Lambda::Alias", "Name"),
+            ("AWS::Lambda::Alias", "FunctionVersion"),
+            ("AWS::IAM::Role", "RoleName"),
+            ("AWS::IAM::Role", "Path"),
+            (
+                "AWS::CloudFront::OriginAccessControl",
+                "OriginAccessControlConfig",
+            ),
+            ("AWS::ApiGatewayV2::Api", "Name"),
+            ("AWS::Logs::LogGroup", "MemorySize"),
+            ("AWS::S3::BucketPolicy", "PolicyDocument"),
+        ] {
+            assert!(!repairable(ty, prop), "{ty} {prop}");
+        }
+        assert_eq!(noun("AWS::SQS::Queue"), "queue");
+        assert_eq!(noun("AWS::SNS::Topic"), "topic");
+    }
+}
