@@ -57,6 +57,18 @@ impl DesiredStage {
             .filter(|r| r.provisioner == Provisioner::Stack)
     }
 
+    /// Every dependency as an edge (needed first, then the resource that needs it).
+    pub fn dependency_edges(&self) -> Vec<(String, String)> {
+        self.resources
+            .values()
+            .flat_map(|r| {
+                r.depends_on
+                    .iter()
+                    .map(move |d| (d.clone(), r.logical_id.clone()))
+            })
+            .collect()
+    }
+
     /// The logical id of the `live` alias of the function `function_id`, whichever scheme of
     /// logical ids the stage uses (`HttpFunction` → `HttpAlias`, `HTTPLambda` →
     /// `HTTPLambdaLiveAlias`).

@@ -21,24 +21,7 @@ pub(super) fn decide(
     takeover: bool,
     warnings: &mut Vec<String>,
 ) -> ResourceChange {
-    let mut change = ResourceChange {
-        logical_id: res.logical_id.clone(),
-        role: res.role.clone(),
-        resource_type: res.resource_type.clone(),
-        name: res.name.clone(),
-        provisioner: res.provisioner,
-        action: Action::NoOp,
-        reason: None,
-        replace_paths: vec![],
-        changes: vec![],
-        unchanged: 0,
-        drift: vec![],
-        before: None,
-        after: None,
-        depends_on: res.depends_on.iter().cloned().collect(),
-        template_only: vec![],
-        destroys_messages: None,
-    };
+    let mut change = ResourceChange::of(res);
     match (d, r) {
         (None, None) => {}
         (Some(d), None) => {

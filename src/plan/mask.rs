@@ -252,4 +252,39 @@ mod tests {
             json!("production")
         );
     }
+
+    #[test]
+    fn a_secret_on_either_side_is_marked_on_both_in_the_diff() {
+        let before = json!({"Variables": {"REDIS_URL": "redis://u:p@h:6379", "APP_ENV": "a"}});
+        let after = json!({"Variables": {"REDIS_URL": "redis://h:6379", "APP_ENV": "b"}});
+        let names = secret_variables("Environment", [Some(&before), Some(&after)]);
+        assert_eq!(names.iter().collect::<Vec<_>>(), ["REDIS_URL"]);
+        assert!(secret_variables("Role", [Some(&before), Some(&after)]).is_empty());
+        let mut d = crate::plan::diff::diff(Some(&before), Some(&after)).expect("a diff");
+        mask_diff(&names, &mut d);
+        let sensitive = Marked::Mark(Mark::Sensitive);
+        let Diff::Object { entries } = &d else {
+            panic!("{d:?}")
+        };
+        let Diff::Object { entries: vars } = &entries[0].1 else {
+            panic!("{d:?}")
+        };
+        assert_eq!(
+            vars[0],
+            (
+                "REDIS_URL".to_string(),
+                Diff::Changed {
+                    before: sensitive.clone(),
+                    after: sensitive
+                }
+            )
+        );
+        assert_eq!(
+            vars[1].1,
+            Diff::Changed {
+                before: Marked::Scalar(json!("a")),
+                after: Marked::Scalar(json!("b"))
+            }
+        );
+    }
 }

@@ -135,6 +135,30 @@ pub struct ResourceChange {
     pub destroys_messages: Option<u64>,
 }
 
+impl ResourceChange {
+    /// `res` with nothing decided yet: no action, no change, no drift.
+    pub fn of(res: &Resource) -> Self {
+        ResourceChange {
+            logical_id: res.logical_id.clone(),
+            role: res.role.clone(),
+            resource_type: res.resource_type.clone(),
+            name: res.name.clone(),
+            provisioner: res.provisioner,
+            action: Action::NoOp,
+            reason: None,
+            replace_paths: vec![],
+            changes: vec![],
+            unchanged: 0,
+            drift: vec![],
+            before: None,
+            after: None,
+            depends_on: res.depends_on.iter().cloned().collect(),
+            template_only: vec![],
+            destroys_messages: None,
+        }
+    }
+}
+
 /// A stage's plan: plain data, ordered, deterministic, free of secret values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
@@ -427,17 +451,8 @@ impl<'a> Context<'a> {
                 .collect()
         };
         let (kept, deleted) = (ids(false), ids(true));
-        let edges: Vec<(String, String)> = self
-            .desired
-            .resources
-            .values()
-            .flat_map(|r| {
-                r.depends_on
-                    .iter()
-                    .map(move |d| (d.clone(), r.logical_id.clone()))
-            })
-            .collect();
-        let forward = graph::order(&kept, &edges).map_err(PlanError::Cycle)?;
+        let forward =
+            graph::order(&kept, &self.desired.dependency_edges()).map_err(PlanError::Cycle)?;
         let old_edges: Vec<(String, String)> = deleted
             .iter()
             .flat_map(|id| {

@@ -140,3 +140,152 @@ fn marks(v: &Marked, mark: Mark) -> Option<Value> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        DesiredStage, LiveResource, ObservedStage, Provisioner, Resource, StackResource, StackState,
+    };
+
+    fn resource(id: &str, ty: &str, props: Value) -> Resource {
+        Resource {
+            logical_id: id.into(),
+            role: id.to_ascii_lowercase(),
+            resource_type: ty.into(),
+            name: id.to_ascii_lowercase(),
+            provisioner: Provisioner::Stack,
+            properties: props.as_object().cloned().unwrap_or_default(),
+            depends_on: Default::default(),
+        }
+    }
+
+    /// A role whose session duration changed outside hover, and a function whose secret changes
+    /// and whose role is only known after apply.
+    fn planned() -> Plan {
+        let fn_last = json!({"FunctionName": "f", "Role": "arn:old",
+            "Environment": {"Variables": {"APP_KEY": "old-secret-1", "APP_ENV": "prod"}}});
+        let role = json!({"RoleName": "r", "MaxSessionDuration": 3600});
+        let desired = DesiredStage {
+            name: "app-dev".into(),
+            region: "eu-west-1".into(),
+            image_tag: "v1".into(),
+            stack_role: None,
+            ids: Default::default(),
+            resources: [
+                resource("Role", "AWS::IAM::Role", role.clone()),
+                resource(
+                    "Fn",
+                    "AWS::Lambda::Function",
+                    json!({"FunctionName": "f", "Role": {"Fn::GetAtt": ["Gone", "Arn"]},
+                        "Environment": {"Variables": {"APP_KEY": "new-secret-2", "APP_ENV": "prod"}}}),
+                ),
+            ]
+            .into_iter()
+            .map(|r| (r.logical_id.clone(), r))
+            .collect(),
+            outputs: Default::default(),
+        };
+        let in_stack = |ty: &str| StackResource {
+            resource_type: ty.into(),
+            physical_id: "x".into(),
+            status: "UPDATE_COMPLETE".into(),
+        };
+        let live = |ty: &str, props: Value| LiveResource {
+            resource_type: ty.into(),
+            physical_id: "x".into(),
+            attributes: Default::default(),
+            properties: props.as_object().cloned().unwrap_or_default(),
+        };
+        let observed = ObservedStage {
+            account: Some("123456789012".into()),
+            stack: Some(StackState {
+                name: "app-dev".into(),
+                stack_id: "id".into(),
+                status: "UPDATE_COMPLETE".into(),
+                status_reason: None,
+                template: Some(json!({"Resources": {
+                    "Role": {"Type": "AWS::IAM::Role", "Properties": role},
+                    "Fn": {"Type": "AWS::Lambda::Function", "Properties": fn_last},
+                }})),
+                resources: [
+                    ("Role".to_string(), in_stack("AWS::IAM::Role")),
+                    ("Fn".to_string(), in_stack("AWS::Lambda::Function")),
+                ]
+                .into(),
+                outputs: Default::default(),
+            }),
+            resources: [
+                (
+                    "Role".to_string(),
+                    live(
+                        "AWS::IAM::Role",
+                        json!({"RoleName": "r", "MaxSessionDuration": 7200}),
+                    ),
+                ),
+                ("Fn".to_string(), live("AWS::Lambda::Function", fn_last)),
+            ]
+            .into(),
+        };
+        crate::plan::plan(&desired, &observed).expect("plan")
+    }
+
+    #[test]
+    fn drift_apply_cannot_put_back_is_marked_and_marks_become_null() {
+        let doc = to_value(&planned());
+        let text = doc.to_string();
+        assert!(
+            !text.contains("secret-1") && !text.contains("secret-2"),
+            "{text}"
+        );
+        let change = |id: &str| {
+            doc["resource_changes"]
+                .as_array()
+                .and_then(|a| a.iter().find(|c| c["address"] == id))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let role = change("Role");
+        assert_eq!(
+            role["changed_attributes"],
+            json!([{"name": "MaxSessionDuration", "cause": "outside_hover",
+                "forces_replacement": false, "repairable": false}])
+        );
+        let f = change("Fn");
+        assert_eq!(f["change"]["after"]["Role"], Value::Null);
+        assert_eq!(f["change"]["after_unknown"], json!({"Role": true}));
+        assert_eq!(
+            f["change"]["after_sensitive"],
+            json!({"Environment": {"Variables": {"APP_KEY": true}}})
+        );
+        assert_eq!(
+            f["change"]["after"]["Environment"]["Variables"]["APP_ENV"],
+            "prod"
+        );
+        // Manifest changes carry no repairable flag: apply makes them through the stack.
+        assert!(f["changed_attributes"]
+            .as_array()
+            .is_some_and(|a| a.iter().all(|x| x.get("repairable").is_none())));
+    }
+
+    #[test]
+    fn the_text_plan_formats_the_same_marks() {
+        let mut out = Vec::new();
+        crate::render::text::write_plan(&mut out, &planned(), crate::render::Style::PLAIN)
+            .expect("render");
+        let out = String::from_utf8(out).expect("utf-8");
+        assert!(
+            !out.contains("secret-1") && !out.contains("secret-2"),
+            "{out}"
+        );
+        assert!(out.contains("APP_KEY = (sensitive value)"), "{out}");
+        assert!(
+            out.contains("= \"arn:old\" -> (known after apply)\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("MaxSessionDuration = 7200 -> 3600 # changed outside hover; apply cannot put this back"),
+            "{out}"
+        );
+    }
+}

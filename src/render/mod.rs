@@ -6,6 +6,19 @@ pub mod markdown;
 pub mod release;
 pub mod text;
 
+use crate::plan::Action;
+
+/// The symbol of an action in the text and markdown plans.
+pub(crate) fn symbol(action: Action) -> &'static str {
+    match action {
+        Action::NoOp => " ",
+        Action::Create => "+",
+        Action::Update => "~",
+        Action::CreateThenDelete => "+/-",
+        Action::Delete => "-",
+    }
+}
+
 /// Whether output may carry ANSI colour (a terminal, and neither `--no-color` nor `NO_COLOR`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Style {

@@ -184,13 +184,14 @@ fn title(c: &ResourceChange) -> String {
     format!("{} ({} {})", c.role, c.resource_type, c.name)
 }
 
+/// The action's symbol, coloured: `+` green, `~` yellow, `-` red.
 fn symbol(action: Action, style: Style) -> String {
     match action {
-        Action::Create => style.green("+"),
-        Action::Update => style.yellow("~"),
-        Action::Delete => style.red("-"),
         Action::CreateThenDelete => format!("{}/{}", style.green("+"), style.red("-")),
-        Action::NoOp => " ".into(),
+        Action::Create => style.green(super::symbol(action)),
+        Action::Update => style.yellow(super::symbol(action)),
+        Action::Delete => style.red(super::symbol(action)),
+        Action::NoOp => super::symbol(action).into(),
     }
 }
 
