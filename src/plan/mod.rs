@@ -1,6 +1,7 @@
 //! The plan: the only place actions are decided. Compares the desired stage with what AWS has and
 //! what hover last applied, and yields per-resource actions (create, update in place, replace,
-//! delete, nothing) with property-level before → after, their causes, and a dependency order.
+//! delete, nothing) with a property-level diff tree, its cause, whether apply can put a change
+//! made outside hover back (from the type table, [`crate::model::kinds`]), and a dependency order.
 //! Pure: no AWS, no printing.
 
 mod decide;

@@ -1,4 +1,6 @@
-//! Rendering: plans and runs as human text or JSON. No AWS; writes to the writer it is given.
+//! Rendering: the plan model as human text, JSON or markdown, and runs as text. Renderers only
+//! format what the plan computed (diff trees, marks, what apply can put back). No AWS; writes to
+//! the writer it is given.
 
 pub mod destroy;
 pub mod json;

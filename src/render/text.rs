@@ -371,7 +371,7 @@ impl Lines {
             Diff::Changed { before, after } => {
                 if before.is_sensitive() && after.is_sensitive() {
                     self.out
-                        .push(format!("{pad}{sym} {label} = (sensitive value){note}"));
+                        .push(format!("{pad}{sym} {label} = {SENSITIVE_TEXT}{note}"));
                 } else {
                     self.out.push(format!(
                         "{pad}{sym} {label} = {} -> {}{note}",
