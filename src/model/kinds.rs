@@ -71,6 +71,15 @@ pub struct Kind {
     pub provision: Option<Provision>,
     /// Drift `apply` puts back, grouped by the call that does it.
     pub fixes: &'static [Fix],
+    /// Properties holding policy documents: compared in one canonical shape, every statement
+    /// key counting.
+    pub policies: &'static [&'static str],
+    /// A property releases move outside the template (deploy, apply and rollback publish a
+    /// version and point the alias at it): a version number and `$LATEST` are the same to the
+    /// plan.
+    pub release_version: Option<&'static str>,
+    /// It holds messages, which deleting or replacing it destroys.
+    pub holds_messages: bool,
 }
 
 impl Kind {
@@ -103,6 +112,9 @@ const fn kind(resource_type: &'static str, noun: &'static str, read: Read) -> Ki
         read,
         provision: None,
         fixes: &[],
+        policies: &[],
+        release_version: None,
+        holds_messages: false,
     }
 }
 
@@ -119,7 +131,10 @@ pub const KINDS: &[Kind] = &[
         ],
         ..kind("AWS::Lambda::Function", "function", Read::Function)
     },
-    kind("AWS::Lambda::Alias", "alias", Read::Alias),
+    Kind {
+        release_version: Some("FunctionVersion"),
+        ..kind("AWS::Lambda::Alias", "alias", Read::Alias)
+    },
     Kind {
         fixes: &[fix(
             Call::EventSourceMapping,
@@ -144,6 +159,7 @@ pub const KINDS: &[Kind] = &[
                 "RedrivePolicy",
             ],
         )],
+        holds_messages: true,
         ..kind("AWS::SQS::Queue", "queue", Read::Queue)
     },
     Kind {
@@ -193,6 +209,7 @@ pub const KINDS: &[Kind] = &[
             whole(Call::RolePolicies, &["Policies"]),
             whole(Call::RoleManagedPolicies, &["ManagedPolicyArns"]),
         ],
+        policies: &["AssumeRolePolicyDocument", "Policies", "ManagedPolicyArns"],
         ..kind("AWS::IAM::Role", "role", Read::Role)
     },
 ];
@@ -206,6 +223,21 @@ pub fn of(resource_type: &str) -> Option<&'static Kind> {
 /// (through the service's API); otherwise it must be changed back by hand.
 pub fn repairable(resource_type: &str, property: &str) -> bool {
     of(resource_type).is_some_and(|k| k.fix_for(property).is_some())
+}
+
+/// Whether `property` of a `resource_type` holds policy documents.
+pub fn holds_policies(resource_type: &str, property: &str) -> bool {
+    of(resource_type).is_some_and(|k| k.policies.contains(&property))
+}
+
+/// Whether `property` of a `resource_type` is the version releases move.
+pub fn is_release_version(resource_type: &str, property: &str) -> bool {
+    of(resource_type).is_some_and(|k| k.release_version == Some(property))
+}
+
+/// Whether a resource of `resource_type` holds messages.
+pub fn holds_messages(resource_type: &str) -> bool {
+    of(resource_type).is_some_and(|k| k.holds_messages)
 }
 
 /// What the plan calls a resource of `resource_type` the manifest no longer has.
@@ -277,6 +309,15 @@ mod tests {
             assert!(!repairable(ty, prop), "{ty} {prop}");
         }
         assert_eq!(noun("AWS::SQS::Queue"), "queue");
+        assert!(holds_policies("AWS::IAM::Role", "Policies"));
+        assert!(!holds_policies("AWS::IAM::Role", "Path"));
+        assert!(!holds_policies("AWS::S3::BucketPolicy", "Policies"));
+        assert!(is_release_version("AWS::Lambda::Alias", "FunctionVersion"));
+        assert!(!is_release_version(
+            "AWS::Lambda::Function",
+            "FunctionVersion"
+        ));
+        assert!(holds_messages("AWS::SQS::Queue") && !holds_messages("AWS::Lambda::Function"));
         assert_eq!(noun("AWS::SNS::Topic"), "topic");
     }
 }

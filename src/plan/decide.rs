@@ -179,10 +179,10 @@ fn masked_diff(key: &str, before: Option<&Value>, after: Option<&Value>) -> Diff
 /// Whether two values of property `key` mean the same: [`diff::same`], with policy documents
 /// first brought to one shape ([`policy::canonical`]).
 fn same_property(resource_type: &str, key: &str, a: Option<&Value>, b: Option<&Value>) -> bool {
-    if resource_type == "AWS::Lambda::Alias" && key == "FunctionVersion" {
+    if kinds::is_release_version(resource_type, key) {
         return same_alias_version(a, b);
     }
-    if policy::holds_policies(resource_type, key) {
+    if kinds::holds_policies(resource_type, key) {
         let a = a.map(|v| policy::canonical(key, v));
         let b = b.map(|v| policy::canonical(key, v));
         diff::same(a.as_ref(), b.as_ref())
@@ -217,7 +217,7 @@ fn current_view(
         }
         if v.is_null() {
             out.remove(k);
-        } else if policy::holds_policies(&r.resource_type, k) {
+        } else if kinds::holds_policies(&r.resource_type, k) {
             out.insert(k.clone(), v.clone());
         } else {
             out.insert(k.clone(), diff::project(v, &wanted));
