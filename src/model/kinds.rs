@@ -59,6 +59,27 @@ pub struct Fix {
     pub needs_known: bool,
 }
 
+/// An attribute AWS derives from a resource's name alone, so it is known before the resource
+/// exists: `pattern` with `{name}` (the value of the type's naming property), `{function}` (the
+/// function an alias belongs to, by name), `{region}` and `{account}` filled in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Derived {
+    pub attribute: &'static str,
+    pub pattern: &'static str,
+}
+
+/// How a type is named and what follows from the name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Naming {
+    /// The property holding its name.
+    pub property: &'static str,
+    pub derived: &'static [Derived],
+}
+
+const fn derived(attribute: &'static str, pattern: &'static str) -> Derived {
+    Derived { attribute, pattern }
+}
+
 /// What hover knows of one resource type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Kind {
@@ -80,6 +101,8 @@ pub struct Kind {
     pub release_version: Option<&'static str>,
     /// It holds messages, which deleting or replacing it destroys.
     pub holds_messages: bool,
+    /// The attributes known from its name before it exists.
+    pub naming: Option<Naming>,
 }
 
 impl Kind {
@@ -115,6 +138,7 @@ const fn kind(resource_type: &'static str, noun: &'static str, read: Read) -> Ki
         policies: &[],
         release_version: None,
         holds_messages: false,
+        naming: None,
     }
 }
 
@@ -129,10 +153,30 @@ pub const KINDS: &[Kind] = &[
             fix(Call::LambdaConcurrency, &["ReservedConcurrentExecutions"]),
             fix(Call::LambdaCode, &["Code"]),
         ],
+        naming: Some(Naming {
+            property: "FunctionName",
+            derived: &[
+                derived("Ref", "{name}"),
+                derived("Arn", "arn:aws:lambda:{region}:{account}:function:{name}"),
+            ],
+        }),
         ..kind("AWS::Lambda::Function", "function", Read::Function)
     },
     Kind {
         release_version: Some("FunctionVersion"),
+        naming: Some(Naming {
+            property: "Name",
+            derived: &[
+                derived(
+                    "Ref",
+                    "arn:aws:lambda:{region}:{account}:function:{function}:{name}",
+                ),
+                derived(
+                    "AliasArn",
+                    "arn:aws:lambda:{region}:{account}:function:{function}:{name}",
+                ),
+            ],
+        }),
         ..kind("AWS::Lambda::Alias", "alias", Read::Alias)
     },
     Kind {
@@ -148,6 +192,13 @@ pub const KINDS: &[Kind] = &[
     },
     Kind {
         fixes: &[fix(Call::LogRetention, &["RetentionInDays"])],
+        naming: Some(Naming {
+            property: "LogGroupName",
+            derived: &[
+                derived("Ref", "{name}"),
+                derived("Arn", "arn:aws:logs:{region}:{account}:log-group:{name}:*"),
+            ],
+        }),
         ..kind("AWS::Logs::LogGroup", "loggroup", Read::LogGroup)
     },
     Kind {
@@ -160,6 +211,13 @@ pub const KINDS: &[Kind] = &[
             ],
         )],
         holds_messages: true,
+        naming: Some(Naming {
+            property: "QueueName",
+            derived: &[
+                derived("Arn", "arn:aws:sqs:{region}:{account}:{name}"),
+                derived("QueueName", "{name}"),
+            ],
+        }),
         ..kind("AWS::SQS::Queue", "queue", Read::Queue)
     },
     Kind {
@@ -167,6 +225,13 @@ pub const KINDS: &[Kind] = &[
             fix(Call::RulePut, &["ScheduleExpression", "State"]),
             fix(Call::RuleTargets, &["Targets"]),
         ],
+        naming: Some(Naming {
+            property: "Name",
+            derived: &[
+                derived("Ref", "{name}"),
+                derived("Arn", "arn:aws:events:{region}:{account}:rule/{name}"),
+            ],
+        }),
         ..kind("AWS::Events::Rule", "rule", Read::Rule)
     },
     kind("AWS::ApiGatewayV2::Api", "api", Read::Api),
@@ -193,10 +258,29 @@ pub const KINDS: &[Kind] = &[
     kind("AWS::S3::BucketPolicy", "bucketpolicy", Read::BucketPolicy),
     Kind {
         provision: Some(Provision::Bucket),
+        naming: Some(Naming {
+            property: "BucketName",
+            derived: &[
+                derived("Ref", "{name}"),
+                derived("Arn", "arn:aws:s3:::{name}"),
+                derived("RegionalDomainName", "{name}.s3.{region}.amazonaws.com"),
+            ],
+        }),
         ..kind("AWS::S3::Bucket", "bucket", Read::Bucket)
     },
     Kind {
         provision: Some(Provision::Repository),
+        naming: Some(Naming {
+            property: "RepositoryName",
+            derived: &[
+                derived("Ref", "{name}"),
+                derived("Arn", "arn:aws:ecr:{region}:{account}:repository/{name}"),
+                derived(
+                    "RepositoryUri",
+                    "{account}.dkr.ecr.{region}.amazonaws.com/{name}",
+                ),
+            ],
+        }),
         ..kind("AWS::ECR::Repository", "repository", Read::Repository)
     },
     Kind {
