@@ -1,6 +1,8 @@
 //! One description per resource type hover manages: what the plan calls it, how `live` reads it,
-//! whether hover makes it through the service's own API, and which drift `apply` puts back through
-//! which call. `live`, `plan` and `direct` all read this table; nothing else lists types.
+//! whether hover makes it through the service's own API, which drift `apply` puts back through
+//! which call, which attributes follow from its name, and how the plan compares it (policy
+//! documents, the version releases move, messages it holds). `live`, `plan` and `direct` all read
+//! this table.
 
 /// How `live` finds one resource of a type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

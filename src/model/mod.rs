@@ -1,5 +1,6 @@
 //! The stage model shared by every layer: typed resources of one stage as desired (from the
-//! manifest) and as observed (read from AWS). Plain data; no AWS types.
+//! manifest) and as observed (read from AWS), and what hover knows of each resource type
+//! ([`kinds`]). Plain data; no AWS types.
 
 pub mod kinds;
 
