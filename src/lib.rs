@@ -4,7 +4,9 @@
 //! Module map (data flows top to bottom):
 //!
 //! - [`manifest`]  — `.hover/<stage>.yml` parsed and validated; errors at file:line:column.
-//! - [`model`]     — the plain-data stage model shared by every layer (desired and observed).
+//! - [`model`]     — the plain-data stage model shared by every layer (desired and observed), and
+//!   `model::kinds`: one description per resource type (how `live` reads it, which drift `direct`
+//!   puts back through which call, what the plan calls it).
 //! - [`naming`]    — the AWS names and logical ids of a stage's resources and the limits on them,
 //!   written once for the manifest checks and the stage builder.
 //! - [`stage`]     — the manifest turned into the desired stage: typed resources named through
@@ -16,12 +18,15 @@
 //! - [`live`]      — the stage as AWS has it, read concurrently through the SDK within each API's
 //!   request-rate quota (`live::quota`); what it looks up for each resource is `live::targets`;
 //!   SDK types stop here.
-//! - [`plan`]      — the only place actions are decided: diff, reasons, dependency order.
-//! - [`render`]    — plans and runs as human text, JSON or markdown; no AWS, writes to the writer
-//!   it is given.
+//! - [`plan`]      — the only place actions are decided: per property the diff tree, its cause and
+//!   whether apply can put drift back; reasons, dependency order. Values carry unknown and
+//!   sensitive parts as typed marks (`plan::marked`), never as text.
+//! - [`render`]    — the plan model formatted as human text, JSON or markdown (and runs as text);
+//!   no AWS, writes to the writer it is given.
 //! - [`changeset`] — the CloudFormation change-set lifecycle (SDK types stop here too).
-//! - [`direct`]    — writes through service APIs: pre-stack resources, drift repairs, the secrets
-//!   key, registry login, asset uploads, the stage lock, teardown (SDK types stop here).
+//! - [`direct`]    — writes through service APIs, one file per service: pre-stack resources, drift
+//!   repairs dispatched from the type table, the secrets key, registry login, asset uploads, the
+//!   stage lock, teardown (SDK types stop here).
 //! - [`release`]   — build ids, releases from published versions, rollback targets, the runtime's
 //!   CLI payloads; its `aws` half publishes, moves `live` and invokes (SDK types stop there).
 //! - [`image`]     — the container tool (docker, podman, buildah): build, export assets, log in, push.

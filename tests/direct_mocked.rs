@@ -20,9 +20,9 @@ use aws_smithy_types::retry::RetryConfig;
 use common::Mocks;
 use hover::direct::{self, Repair};
 use hover::live::Clients;
-use hover::model::{ObservedStage, Provisioner};
+use hover::model::{kinds, ObservedStage, Provisioner, Resolved};
 use hover::stage::{CACHE_POLICY_DISABLED, CACHE_POLICY_OPTIMIZED};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -205,7 +205,7 @@ fn cloudfront_rules(id: &str) -> (Vec<Rule>, Arc<Mutex<Vec<UpdateDistributionInp
     (vec![get, update], updates)
 }
 
-fn distribution_desired() -> (String, Map<String, Value>) {
+fn distribution_desired() -> (String, Resolved) {
     let (desired, observed) = case();
     let resolved = hover::plan::resolved_desired(&desired, &observed);
     (
@@ -323,6 +323,7 @@ async fn drifted_distribution_is_put_back_over_the_config_aws_holds() {
 async fn distribution_without_domains_gets_no_aliases_and_the_default_certificate() {
     let (id, mut desired) = distribution_desired();
     let config = desired
+        .values
         .get_mut("DistributionConfig")
         .and_then(Value::as_object_mut)
         .expect("desired config");
@@ -487,23 +488,43 @@ fn cloudfront_rules_any() -> Vec<Rule> {
     vec![get, update]
 }
 
-/// The plan's table of what apply can put back (`plan::repairable`) and what `direct::repair`
-/// really puts back agree, for every property of every resource of a stage the stack holds (and
-/// the function's reserved concurrency, which the stage may leave out).
+/// The type table's fixes (what the plan calls repairable) and what `direct::repair` really puts
+/// back agree, for every property of every resource of a stage the stack holds (and the
+/// function's reserved concurrency): each one the table lists is put back, and nothing else.
 #[tokio::test]
 async fn repairs_agree_with_the_plans_table() {
     let (desired, observed) = case();
     let resolved = hover::plan::resolved_desired(&desired, &observed);
     let clients = answering_everything();
     let mut checked = 0;
-    let mut types = std::collections::BTreeSet::new();
+    let mut repaired = std::collections::BTreeSet::new();
     for r in desired.resources.values() {
         if r.provisioner != Provisioner::Stack {
             continue;
         }
-        let props = &resolved[&r.logical_id];
+        // Listed properties this stage leaves out are given a value.
+        let mut props = resolved[&r.logical_id].clone();
+        for (ty, key, value) in [
+            (
+                "AWS::Lambda::Function",
+                "VpcConfig",
+                serde_json::json!({"SubnetIds": ["subnet-1"], "SecurityGroupIds": ["sg-1"]}),
+            ),
+            (
+                "AWS::IAM::Role",
+                "ManagedPolicyArns",
+                serde_json::json!(["arn:aws:iam::aws:policy/ReadOnlyAccess"]),
+            ),
+        ] {
+            if r.resource_type == ty && !props.values.contains_key(key) {
+                props.values.insert(key.into(), value);
+            }
+        }
+        let props = &props;
         let physical = &observed.resources[&r.logical_id].physical_id;
-        let mut names: Vec<String> = props.keys().cloned().collect();
+        // What the stage sets, and the function's reserved concurrency, which it may leave out
+        // (its absence is put back by deleting the reservation).
+        let mut names: Vec<String> = props.values.keys().cloned().collect();
         if r.resource_type == "AWS::Lambda::Function" {
             names.push("ReservedConcurrentExecutions".into());
         }
@@ -523,7 +544,7 @@ async fn repairs_agree_with_the_plans_table() {
             let put_back = matches!(done[0].1, Repair::Done(_));
             assert_eq!(
                 put_back,
-                hover::plan::repairable(&r.resource_type, &name),
+                kinds::repairable(&r.resource_type, &name),
                 "{} ({}) {name}: repair says {:?}",
                 r.logical_id,
                 r.resource_type,
@@ -531,23 +552,23 @@ async fn repairs_agree_with_the_plans_table() {
             );
             checked += 1;
             if put_back {
-                types.insert(r.resource_type.clone());
+                repaired.insert((r.resource_type.clone(), name));
             }
         }
     }
     assert!(checked > 50, "only {checked} properties checked");
-    // Every type with repairs took part.
-    for ty in [
-        "AWS::Lambda::Function",
-        "AWS::Logs::LogGroup",
-        "AWS::SQS::Queue",
-        "AWS::Events::Rule",
-        "AWS::Lambda::EventSourceMapping",
-        "AWS::CloudFront::Distribution",
-        "AWS::IAM::Role",
-    ] {
-        assert!(types.contains(ty), "no repair of {ty} was checked");
-    }
+    // Every property the table says apply puts back was put back.
+    let listed: std::collections::BTreeSet<(String, String)> = kinds::KINDS
+        .iter()
+        .flat_map(|k| {
+            k.fixes
+                .iter()
+                .flat_map(|f| f.properties)
+                .map(|p| (k.resource_type.to_string(), p.to_string()))
+        })
+        .collect();
+    let missing: Vec<_> = listed.difference(&repaired).collect();
+    assert!(missing.is_empty(), "never put back: {missing:?}");
 }
 
 /// The stage role's policies changed outside hover: a trust policy, inline policies added next
@@ -561,7 +582,9 @@ async fn drifted_role_policies_are_put_back_through_iam() {
     let mut props = hover::plan::resolved_desired(&desired, &observed)["LambdaRole"].clone();
     let vpc = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole";
     let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
-    props.insert("ManagedPolicyArns".into(), serde_json::json!([vpc]));
+    props
+        .values
+        .insert("ManagedPolicyArns".into(), serde_json::json!([vpc]));
 
     // (operation, first and second notable parameter) of every write, in order.
     type Calls = Arc<Mutex<Vec<(String, String, String)>>>;
@@ -699,8 +722,11 @@ async fn drifted_role_policies_are_put_back_through_iam() {
     );
     // The documents are the desired ones, as JSON, with every reference resolved.
     let parsed = |text: &str| serde_json::from_str::<Value>(text).expect("JSON document");
-    assert_eq!(parsed(&calls[0].2), props["AssumeRolePolicyDocument"]);
-    let policy = &props["Policies"][0]["PolicyDocument"];
+    assert_eq!(
+        parsed(&calls[0].2),
+        props.values["AssumeRolePolicyDocument"]
+    );
+    let policy = &props.values["Policies"][0]["PolicyDocument"];
     assert_eq!(parsed(&calls[1].2), *policy);
     assert!(!calls[1].2.contains("Fn::"), "{}", calls[1].2);
     assert!(

@@ -199,10 +199,13 @@ mod tests {
                 .enumerate()
                 .map(|(i, cause)| AttributeChange {
                     name: format!("Prop{i}"),
-                    before: Some(json!(1)),
-                    after: Some(json!(2)),
+                    diff: crate::plan::diff::Diff::Changed {
+                        before: crate::plan::marked::Marked::Scalar(json!(1)),
+                        after: crate::plan::marked::Marked::Scalar(json!(2)),
+                    },
                     cause: *cause,
                     forces_replacement: action == Action::CreateThenDelete,
+                    repairable: true,
                 })
                 .collect(),
             unchanged: 0,

@@ -5,7 +5,6 @@
 
 use super::{err, fail, num, text, DirectError};
 use crate::live::Clients;
-use crate::model::is_unknown;
 use aws_sdk_cloudfront::types::{
     Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomOriginConfig,
     DefaultCacheBehavior, DistributionConfig, HttpVersion, Method, MinimumProtocolVersion, Origin,
@@ -44,15 +43,6 @@ macro_rules! set_behavior {
             $b.compress = Some(compress);
         }
     }};
-}
-
-/// Whether a value holds a known-after-apply marker anywhere.
-pub(super) fn has_unknown(value: &Value) -> bool {
-    match value {
-        Value::Object(m) => m.values().any(has_unknown),
-        Value::Array(a) => a.iter().any(has_unknown),
-        other => is_unknown(other),
-    }
 }
 
 /// Writes the desired `DistributionConfig` to distribution `id`.

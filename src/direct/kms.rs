@@ -1,10 +1,11 @@
-//! The stage's secrets key through KMS: whether it exists, a fresh data key under it, and a data
-//! key decrypted. SDK types stop here.
+//! The stage's secrets key through KMS: made or updated before the stack, whether it exists, a
+//! fresh data key under it, and a data key decrypted. SDK types stop here.
 
-use super::{err, fail, DirectError};
+use super::{err, fail, text, DirectError};
 use crate::live::Clients;
 use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::types::DataKeySpec;
+use aws_sdk_kms::types::{DataKeySpec, KeyUsageType};
+use serde_json::{Map, Value};
 
 /// Whether the key `alias` (`alias/N-secrets-key`) exists.
 pub async fn key_exists(clients: &Clients, alias: &str) -> Result<bool, DirectError> {
@@ -122,4 +123,109 @@ pub async fn orphan_key(clients: &Clients, alias: &str) -> Result<Option<String>
             _ => return Ok(None),
         }
     }
+}
+
+/// Creates the key `name` (an alias) and its alias, or updates the key when it `exists`; then
+/// turns rotation on when asked.
+pub(super) async fn ensure_key(
+    clients: &Clients,
+    name: &str,
+    props: &Map<String, Value>,
+    exists: bool,
+) -> Result<(), DirectError> {
+    let description = text(props, "Description").unwrap_or_default();
+    let flag = |k: &str, default: bool| props.get(k).and_then(Value::as_bool).unwrap_or(default);
+    let key_id = if exists {
+        update_key(clients, name, description, flag("Enabled", true)).await?
+    } else {
+        // A run stopped between CreateKey and CreateAlias left a key without its alias: the key
+        // carries its alias name as a tag, and is adopted instead of made twice.
+        let id = match orphan_key(clients, name).await? {
+            Some(id) => id,
+            None => create_key(clients, name, description).await?,
+        };
+        clients
+            .kms
+            .create_alias()
+            .alias_name(name)
+            .target_key_id(&id)
+            .send()
+            .await
+            .map_err(fail("KMS", "CreateAlias", name))?;
+        id
+    };
+    if flag("EnableKeyRotation", false) {
+        clients
+            .kms
+            .enable_key_rotation()
+            .key_id(&key_id)
+            .send()
+            .await
+            .map_err(fail("KMS", "EnableKeyRotation", name))?;
+    }
+    Ok(())
+}
+
+/// Sets the description of the existing key `alias` (and enables it when asked); its key id.
+async fn update_key(
+    clients: &Clients,
+    alias: &str,
+    description: &str,
+    enabled: bool,
+) -> Result<String, DirectError> {
+    let meta = clients
+        .kms
+        .describe_key()
+        .key_id(alias)
+        .send()
+        .await
+        .map_err(fail("KMS", "DescribeKey", alias))?;
+    let id = meta
+        .key_metadata()
+        .map(|m| m.key_id().to_string())
+        .unwrap_or_default();
+    clients
+        .kms
+        .update_key_description()
+        .key_id(&id)
+        .description(description)
+        .send()
+        .await
+        .map_err(fail("KMS", "UpdateKeyDescription", alias))?;
+    if enabled {
+        clients
+            .kms
+            .enable_key()
+            .key_id(&id)
+            .send()
+            .await
+            .map_err(fail("KMS", "EnableKey", alias))?;
+    }
+    Ok(id)
+}
+
+/// Creates a key for `alias`, tagged with it; its key id.
+async fn create_key(
+    clients: &Clients,
+    alias: &str,
+    description: &str,
+) -> Result<String, DirectError> {
+    let tag = aws_sdk_kms::types::Tag::builder()
+        .tag_key(ALIAS_TAG)
+        .tag_value(alias)
+        .build()
+        .map_err(|e| err("KMS", "CreateKey", alias, e.to_string()))?;
+    let created = clients
+        .kms
+        .create_key()
+        .description(description)
+        .key_usage(KeyUsageType::EncryptDecrypt)
+        .tags(tag)
+        .send()
+        .await
+        .map_err(fail("KMS", "CreateKey", alias))?;
+    created
+        .key_metadata()
+        .map(|m| m.key_id().to_string())
+        .ok_or_else(|| err("KMS", "CreateKey", alias, "no key id in the answer"))
 }

@@ -29,6 +29,7 @@ mod sqs;
 pub mod stack;
 pub mod targets;
 
+use crate::model::kinds::{self, Read};
 use crate::model::{LiveResource, LiveTarget, ObservedStage, StackState};
 use aws_config::retry::RetryConfig;
 use aws_config::BehaviorVersion;
@@ -356,27 +357,27 @@ async fn read_target(
         }
         return Ok(from_stack(ctx, target));
     };
-    match target.resource_type.as_str() {
-        "AWS::Lambda::Function" => lambda::read_function(ctx, name).await,
-        "AWS::Lambda::Alias" => lambda::read_alias(ctx, target, name).await,
-        "AWS::Lambda::EventSourceMapping" => lambda::read_event_source_mapping(ctx, target).await,
-        "AWS::Logs::LogGroup" => logs::read_log_group(ctx, name).await,
-        "AWS::SQS::Queue" => sqs::read_queue(ctx, target, name).await,
-        "AWS::Events::Rule" => events::read_rule(ctx, name).await,
-        "AWS::ApiGatewayV2::Api" => apigateway::read_api(ctx, name).await,
-        "AWS::ApiGatewayV2::Integration" => apigateway::read_integration(ctx, target).await,
-        "AWS::ApiGatewayV2::Route" => apigateway::read_route(ctx, target).await,
-        "AWS::ApiGatewayV2::Stage" => apigateway::read_stage(ctx, target).await,
-        "AWS::CloudFront::Distribution" => cloudfront::read_distribution(ctx, target, name).await,
-        "AWS::CloudFront::OriginAccessControl" => {
-            cloudfront::read_origin_access_control(ctx, name).await
-        }
-        "AWS::S3::BucketPolicy" => s3::read_bucket_policy(ctx, target, name).await,
-        "AWS::S3::Bucket" => s3::read_bucket(ctx, name).await,
-        "AWS::ECR::Repository" => ecr::read_repository(ctx, name).await,
-        "AWS::KMS::Key" => kms::read_key(ctx, name).await,
-        "AWS::IAM::Role" => iam::read_role(ctx, name).await,
-        _ => Ok(from_stack(ctx, target)),
+    let Some(kind) = kinds::of(&target.resource_type) else {
+        return Ok(from_stack(ctx, target));
+    };
+    match kind.read {
+        Read::Function => lambda::read_function(ctx, name).await,
+        Read::Alias => lambda::read_alias(ctx, target, name).await,
+        Read::EventSourceMapping => lambda::read_event_source_mapping(ctx, target).await,
+        Read::LogGroup => logs::read_log_group(ctx, name).await,
+        Read::Queue => sqs::read_queue(ctx, target, name).await,
+        Read::Rule => events::read_rule(ctx, name).await,
+        Read::Api => apigateway::read_api(ctx, name).await,
+        Read::Integration => apigateway::read_integration(ctx, target).await,
+        Read::Route => apigateway::read_route(ctx, target).await,
+        Read::ApiStage => apigateway::read_stage(ctx, target).await,
+        Read::Distribution => cloudfront::read_distribution(ctx, target, name).await,
+        Read::OriginAccessControl => cloudfront::read_origin_access_control(ctx, name).await,
+        Read::BucketPolicy => s3::read_bucket_policy(ctx, target, name).await,
+        Read::Bucket => s3::read_bucket(ctx, name).await,
+        Read::Repository => ecr::read_repository(ctx, name).await,
+        Read::Key => kms::read_key(ctx, name).await,
+        Read::Role => iam::read_role(ctx, name).await,
     }
 }
 

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// Marks a saved-plan file and its version.
-pub const FORMAT: &str = "hover-saved-plan/2";
+pub const FORMAT: &str = "hover-saved-plan/3";
 
 /// A saved plan.
 #[derive(Clone, Debug, Serialize, Deserialize)]

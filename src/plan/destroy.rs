@@ -119,7 +119,7 @@ pub fn destroy_plan(name: &str, inventory: &Inventory) -> DestroyPlan {
                 logical_id: id.clone(),
                 resource_type: r.resource_type.clone(),
                 physical_id: r.physical_id.clone(),
-                messages: (r.resource_type == "AWS::SQS::Queue")
+                messages: crate::model::kinds::holds_messages(&r.resource_type)
                     .then(|| inventory.queue_messages.get(&r.physical_id).copied())
                     .flatten(),
             })

@@ -1,8 +1,9 @@
 //! Value comparison and the typed diff tree: what "the same" means to AWS (numbers by value,
 //! `"5"` and `5`, `null` and absent), projection of live values onto what hover manages, and the
-//! before → after tree that renderers format.
+//! before → after tree that renderers format, its leaves [`Marked`] values.
 
-use serde::Serialize;
+use super::marked::Marked;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Whether two optional values mean the same to AWS.
@@ -83,21 +84,21 @@ fn strip_nulls(map: &Map<String, Value>) -> Map<String, Value> {
 }
 
 /// A before → after difference between two values, as a tree renderers format.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Diff {
     Same {
-        value: Value,
+        value: Marked,
     },
     Added {
-        value: Value,
+        value: Marked,
     },
     Removed {
-        value: Value,
+        value: Marked,
     },
     Changed {
-        before: Value,
-        after: Value,
+        before: Marked,
+        after: Marked,
     },
     /// Both sides objects: per key.
     Object {
@@ -121,15 +122,21 @@ impl Diff {
     }
 }
 
-/// The diff tree of two optional values; `None` when both are absent.
+/// The diff tree of two optional (resolved) values; `None` when both are absent.
 pub fn diff(before: Option<&Value>, after: Option<&Value>) -> Option<Diff> {
     let before = before.filter(|v| !v.is_null());
     let after = after.filter(|v| !v.is_null());
     Some(match (before, after) {
         (None, None) => return None,
-        (None, Some(a)) => Diff::Added { value: a.clone() },
-        (Some(b), None) => Diff::Removed { value: b.clone() },
-        (Some(b), Some(a)) if same_value(b, a) => Diff::Same { value: a.clone() },
+        (None, Some(a)) => Diff::Added {
+            value: Marked::from_resolved(a),
+        },
+        (Some(b), None) => Diff::Removed {
+            value: Marked::from_resolved(b),
+        },
+        (Some(b), Some(a)) if same_value(b, a) => Diff::Same {
+            value: Marked::from_resolved(a),
+        },
         (Some(Value::Object(b)), Some(Value::Object(a))) => {
             let mut keys: Vec<&String> = a.keys().collect();
             keys.extend(b.keys().filter(|k| !a.contains_key(*k)));
@@ -152,22 +159,28 @@ pub fn diff(before: Option<&Value>, after: Option<&Value>) -> Option<Diff> {
                 .iter()
                 .map(|v| {
                     if b.iter().any(|x| same_value(x, v)) {
-                        Diff::Same { value: v.clone() }
+                        Diff::Same {
+                            value: Marked::from_resolved(v),
+                        }
                     } else {
-                        Diff::Added { value: v.clone() }
+                        Diff::Added {
+                            value: Marked::from_resolved(v),
+                        }
                     }
                 })
                 .collect();
             items.extend(
                 b.iter()
                     .filter(|x| !a.iter().any(|v| same_value(x, v)))
-                    .map(|v| Diff::Removed { value: v.clone() }),
+                    .map(|v| Diff::Removed {
+                        value: Marked::from_resolved(v),
+                    }),
             );
             Diff::List { items }
         }
         (Some(b), Some(a)) => Diff::Changed {
-            before: b.clone(),
-            after: a.clone(),
+            before: Marked::from_resolved(b),
+            after: Marked::from_resolved(a),
         },
     })
 }
@@ -203,11 +216,14 @@ mod tests {
 
     #[test]
     fn diff_tree_descends_into_objects_and_equal_lists() {
+        let m = |v: Value| Marked::Scalar(v);
         let d = diff(
             Some(&json!({"a": 1, "b": [1, 2]})),
             Some(&json!({"a": 2, "b": [1, 3], "c": true})),
         )
-        .unwrap_or(Diff::Same { value: Value::Null });
+        .unwrap_or(Diff::Same {
+            value: Marked::Scalar(Value::Null),
+        });
         assert_eq!(
             d,
             Diff::Object {
@@ -215,23 +231,28 @@ mod tests {
                     (
                         "a".into(),
                         Diff::Changed {
-                            before: json!(1),
-                            after: json!(2)
+                            before: m(json!(1)),
+                            after: m(json!(2))
                         }
                     ),
                     (
                         "b".into(),
                         Diff::List {
                             items: vec![
-                                Diff::Same { value: json!(1) },
+                                Diff::Same { value: m(json!(1)) },
                                 Diff::Changed {
-                                    before: json!(2),
-                                    after: json!(3)
+                                    before: m(json!(2)),
+                                    after: m(json!(3))
                                 }
                             ]
                         }
                     ),
-                    ("c".into(), Diff::Added { value: json!(true) }),
+                    (
+                        "c".into(),
+                        Diff::Added {
+                            value: m(json!(true))
+                        }
+                    ),
                 ]
             }
         );

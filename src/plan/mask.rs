@@ -1,10 +1,18 @@
 //! Secret masking: environment values whose key looks secret, and URLs carrying credentials, never
-//! leave the planner in clear.
+//! leave the planner in clear. In the plan's model a secret is [`Mark::Sensitive`]; in digests and
+//! raw dumps of what AWS holds it is [`SENSITIVE`], and in the template shown to people
+//! [`SENSITIVE_TEXT`].
 
-use serde_json::Value;
+use super::diff::Diff;
+use super::marked::{Mark, Marked};
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
 
-/// Stands in for a masked value in every output.
+/// Stands in for a secret in digests and raw dumps of what AWS holds.
 pub const SENSITIVE: &str = "\u{1}(sensitive value)";
+
+/// What people read in place of a secret.
+pub const SENSITIVE_TEXT: &str = "(sensitive value)";
 
 const SECRET_WORDS: &[&str] = &[
     "KEY",
@@ -32,34 +40,24 @@ const SECRET_WORDS: &[&str] = &[
 /// Whether an environment variable name looks like it holds a secret (`APP_KEY`, `DB_PASSWORD`,
 /// `STRIPE_SECRET`, `MAIL_PASSWORD`, `SENTRY_DSN`...).
 pub fn is_secret_key(key: &str) -> bool {
+    named_secret(key, |_| true)
+}
+
+/// Masking words common in Laravel's non-secret settings (`SESSION_DRIVER`, `AUTH_GUARD`,
+/// `COOKIE_*`): masked, but not worth a warning.
+const NOT_WARNED: &[&str] = &["AUTH", "SIGNATURE", "CERT", "COOKIE", "SESSION"];
+
+/// Whether `key` names a secret: it contains `SECRET`, `PASSWORD` or `TOKEN`, or one of its words
+/// is among the masking words that `word` accepts.
+fn named_secret(key: &str, word: impl Fn(&str) -> bool) -> bool {
     let upper = key.to_ascii_uppercase();
     upper.contains("SECRET")
         || upper.contains("PASSWORD")
         || upper.contains("TOKEN")
         || upper
             .split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|w| SECRET_WORDS.contains(&w))
+            .any(|w| SECRET_WORDS.contains(&w) && word(w))
 }
-
-/// Words that make a variable name look secret enough to warn about: the masking words without
-/// those common in Laravel's non-secret settings (`SESSION_DRIVER`, `AUTH_GUARD`, `COOKIE_*`).
-const WARN_WORDS: &[&str] = &[
-    "KEY",
-    "SECRET",
-    "SECRETS",
-    "PASSWORD",
-    "PASSWD",
-    "PASS",
-    "PWD",
-    "TOKEN",
-    "TOKENS",
-    "PRIVATE",
-    "CREDENTIAL",
-    "CREDENTIALS",
-    "DSN",
-    "SALT",
-    "APIKEY",
-];
 
 /// Whether a non-empty environment variable looks like a secret that belongs in the stage's
 /// encrypted secrets file rather than in the manifest.
@@ -67,14 +65,7 @@ pub fn looks_secret(key: &str, value: &str) -> bool {
     if value.trim().is_empty() {
         return false;
     }
-    let upper = key.to_ascii_uppercase();
-    upper.contains("SECRET")
-        || upper.contains("PASSWORD")
-        || upper.contains("TOKEN")
-        || upper
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|w| WARN_WORDS.contains(&w))
-        || has_credentials(value)
+    named_secret(key, |w| !NOT_WARNED.contains(&w)) || has_credentials(value)
 }
 
 /// Whether the environment variable `key` = `value` is masked: a secret-looking name, or a value
@@ -92,77 +83,127 @@ pub fn has_credentials(value: &str) -> bool {
 }
 
 /// Masks secret environment values inside a function's properties (or any property map holding
-/// `Environment.Variables`). Other values are untouched.
-pub fn mask_properties(props: &mut serde_json::Map<String, Value>) {
+/// `Environment.Variables`) with [`SENSITIVE`]: for digests and raw dumps. Other values are
+/// untouched.
+pub fn mask_properties(props: &mut Map<String, Value>) {
+    replace_secrets(props, SENSITIVE);
+}
+
+/// Like [`mask_properties`], with the text people read ([`SENSITIVE_TEXT`]).
+pub fn redact_properties(props: &mut Map<String, Value>) {
+    replace_secrets(props, SENSITIVE_TEXT);
+}
+
+fn replace_secrets(props: &mut Map<String, Value>, stand_in: &str) {
     if let Some(Value::Object(vars)) = props
         .get_mut("Environment")
         .and_then(|e| e.get_mut("Variables"))
     {
         for (k, v) in vars.iter_mut() {
-            let secret = is_secret_key(k) || v.as_str().is_some_and(has_credentials);
-            if secret && !v.is_null() {
-                *v = Value::String(SENSITIVE.into());
+            if secret_variable(k, v) && !v.is_null() {
+                *v = Value::String(stand_in.into());
             }
         }
     }
 }
 
-/// Stands in for a masked value that differs from the one it replaces (so a change of a secret
-/// is still shown as a change, without showing either value).
-pub const SENSITIVE_CHANGED: &str = "\u{1}(sensitive value) ";
-
-/// Whether a value is one of the masking markers.
-pub fn is_masked(value: &Value) -> bool {
-    value.as_str().is_some_and(|s| s.starts_with(SENSITIVE))
+/// Whether the environment variable `key` holding `value` is masked.
+fn secret_variable(key: &str, value: &Value) -> bool {
+    is_secret_key(key) || value.as_str().is_some_and(has_credentials)
 }
 
-/// Masks the secret environment values of one property on both sides of a change. A secret that
-/// differs keeps differing (`after` gets [`SENSITIVE_CHANGED`]); one that is equal masks equal.
-pub fn mask_pair(
-    key: &str,
-    before: Option<Value>,
-    after: Option<Value>,
-) -> (Option<Value>, Option<Value>) {
-    let vars = |v: &Option<Value>| -> serde_json::Map<String, Value> {
-        v.as_ref()
-            .and_then(|v| v.get("Variables"))
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default()
-    };
+/// The environment variables of `env` (an `Environment` value) that are secret.
+fn secrets_of(env: Option<&Value>) -> impl Iterator<Item = String> + '_ {
+    env.and_then(|e| e.get("Variables"))
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(k, v)| secret_variable(k, v))
+        .map(|(k, _)| k.clone())
+}
+
+/// The environment variables masked on both sides of a change of property `key`: those secret on
+/// either side (a credential URL on one side hides the other side's value too). None but for
+/// `Environment`.
+pub fn secret_variables(key: &str, sides: [Option<&Value>; 2]) -> BTreeSet<String> {
     if key != "Environment" {
-        return (before, after);
+        return BTreeSet::new();
     }
-    let (b_vars, a_vars) = (vars(&before), vars(&after));
-    let secret = |k: &str, v: Option<&Value>| {
-        is_secret_key(k) || v.and_then(Value::as_str).is_some_and(has_credentials)
-    };
-    let mask_side = |side: Option<Value>,
-                     own: &serde_json::Map<String, Value>,
-                     other: &serde_json::Map<String, Value>,
-                     is_after: bool| {
-        side.map(|mut v| {
-            if let Some(Value::Object(map)) = v.get_mut("Variables") {
-                for (k, val) in map.iter_mut() {
-                    if secret(k, own.get(k)) || secret(k, other.get(k)) {
-                        let changed = other
-                            .get(k)
-                            .is_some_and(|o| o != own.get(k).unwrap_or(&Value::Null));
-                        let marker = if is_after && changed {
-                            SENSITIVE_CHANGED
-                        } else {
-                            SENSITIVE
-                        };
-                        *val = Value::String(marker.into());
-                    }
-                }
+    sides.into_iter().flat_map(secrets_of).collect()
+}
+
+/// Marks as sensitive the secret environment values of a property map (resolved).
+pub fn mask_marked(props: &mut Marked, raw: &Map<String, Value>) {
+    let names: BTreeSet<String> = secrets_of(raw.get("Environment")).collect();
+    if let Some(env) = props.get_mut("Environment") {
+        mask_environment(&names, env);
+    }
+}
+
+/// Marks as sensitive the `names` variables of an `Environment` value.
+pub fn mask_environment(names: &BTreeSet<String>, env: &mut Marked) {
+    if let Some(Marked::Object(vars)) = env.get_mut("Variables") {
+        for (k, v) in vars.iter_mut() {
+            if names.contains(k) && *v != Marked::Scalar(Value::Null) {
+                *v = Marked::Mark(Mark::Sensitive);
             }
-            v
-        })
-    };
-    let b = mask_side(before, &b_vars, &a_vars, false);
-    let a = mask_side(after, &a_vars, &b_vars, true);
-    (b, a)
+        }
+    }
+}
+
+/// Marks as sensitive the `names` variables in the diff tree of an `Environment` property.
+pub fn mask_diff(names: &BTreeSet<String>, diff: &mut Diff) {
+    if names.is_empty() {
+        return;
+    }
+    match diff {
+        Diff::Same { value } | Diff::Added { value } | Diff::Removed { value } => {
+            mask_environment(names, value)
+        }
+        Diff::Changed { before, after } => {
+            mask_environment(names, before);
+            mask_environment(names, after);
+        }
+        Diff::Object { entries } => {
+            for (_, vars) in entries.iter_mut().filter(|(k, _)| k == "Variables") {
+                mask_variables(names, vars);
+            }
+        }
+        Diff::List { .. } => {}
+    }
+}
+
+/// The diff of `Environment.Variables`: each secret variable's values marked.
+fn mask_variables(names: &BTreeSet<String>, vars: &mut Diff) {
+    match vars {
+        Diff::Object { entries } => {
+            for (_, d) in entries.iter_mut().filter(|(k, _)| names.contains(k)) {
+                sensitive_leaves(d);
+            }
+        }
+        Diff::Same { value } | Diff::Added { value } | Diff::Removed { value } => {
+            let mut env = Marked::Object(vec![("Variables".into(), value.clone())]);
+            mask_environment(names, &mut env);
+            if let Some(v) = env.get("Variables") {
+                *value = v.clone();
+            }
+        }
+        Diff::Changed { .. } | Diff::List { .. } => {}
+    }
+}
+
+/// Every value in a diff tree marked sensitive.
+fn sensitive_leaves(d: &mut Diff) {
+    let s = || Marked::Mark(Mark::Sensitive);
+    match d {
+        Diff::Same { value } | Diff::Added { value } | Diff::Removed { value } => *value = s(),
+        Diff::Changed { before, after } => {
+            *before = s();
+            *after = s();
+        }
+        Diff::Object { entries } => entries.iter_mut().for_each(|(_, d)| sensitive_leaves(d)),
+        Diff::List { items } => items.iter_mut().for_each(sensitive_leaves),
+    }
 }
 
 #[cfg(test)]
@@ -209,6 +250,41 @@ mod tests {
         assert_eq!(
             props["Environment"]["Variables"]["APP_ENV"],
             json!("production")
+        );
+    }
+
+    #[test]
+    fn a_secret_on_either_side_is_marked_on_both_in_the_diff() {
+        let before = json!({"Variables": {"REDIS_URL": "redis://u:p@h:6379", "APP_ENV": "a"}});
+        let after = json!({"Variables": {"REDIS_URL": "redis://h:6379", "APP_ENV": "b"}});
+        let names = secret_variables("Environment", [Some(&before), Some(&after)]);
+        assert_eq!(names.iter().collect::<Vec<_>>(), ["REDIS_URL"]);
+        assert!(secret_variables("Role", [Some(&before), Some(&after)]).is_empty());
+        let mut d = crate::plan::diff::diff(Some(&before), Some(&after)).expect("a diff");
+        mask_diff(&names, &mut d);
+        let sensitive = Marked::Mark(Mark::Sensitive);
+        let Diff::Object { entries } = &d else {
+            panic!("{d:?}")
+        };
+        let Diff::Object { entries: vars } = &entries[0].1 else {
+            panic!("{d:?}")
+        };
+        assert_eq!(
+            vars[0],
+            (
+                "REDIS_URL".to_string(),
+                Diff::Changed {
+                    before: sensitive.clone(),
+                    after: sensitive
+                }
+            )
+        );
+        assert_eq!(
+            vars[1].1,
+            Diff::Changed {
+                before: Marked::Scalar(json!("a")),
+                after: Marked::Scalar(json!("b"))
+            }
         );
     }
 }

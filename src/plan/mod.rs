@@ -1,18 +1,23 @@
 //! The plan: the only place actions are decided. Compares the desired stage with what AWS has and
 //! what hover last applied, and yields per-resource actions (create, update in place, replace,
-//! delete, nothing) with property-level before → after, their causes, and a dependency order.
+//! delete, nothing) with a property-level diff tree, its cause, whether apply can put a change
+//! made outside hover back (from the type table, [`crate::model::kinds`]), and a dependency order.
 //! Pure: no AWS, no printing.
 
+mod decide;
 pub mod destroy;
 pub mod diff;
 pub mod graph;
+pub mod marked;
 pub mod mask;
 pub mod policy;
 pub mod resolve;
 
-use crate::model::{DesiredStage, LiveResource, ObservedStage, Provisioner, Resource};
-use crate::schema;
+use crate::model::{kinds, DesiredStage, ObservedStage, Provisioner, Resolved, Resource};
 use crate::template;
+use decide::decide;
+use diff::Diff;
+use marked::Marked;
 use resolve::{desired_iter, deterministic_table, Attributes, Resolver};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -75,22 +80,27 @@ pub enum Cause {
     OutsideHover,
 }
 
-/// One top-level property that will change. Values are resolved and masked.
+/// One top-level property that will change: its before → after diff tree (values resolved,
+/// unknown and secret ones marked).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AttributeChange {
     pub name: String,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
+    pub diff: Diff,
     pub cause: Cause,
     pub forces_replacement: bool,
+    /// Whether apply makes this change: always for the manifest's; for one made outside hover,
+    /// whether apply can put it back (otherwise it must be changed back by hand).
+    pub repairable: bool,
 }
 
-/// A property changed outside hover: what hover last applied and what AWS has now (masked).
+/// A property changed outside hover: what hover last applied and what AWS has now, and the diff
+/// tree between them (secrets marked).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Drift {
     pub name: String,
-    pub last_applied: Option<Value>,
-    pub live: Option<Value>,
+    pub last_applied: Option<Marked>,
+    pub live: Option<Marked>,
+    pub diff: Option<Diff>,
 }
 
 /// The planned change of one resource.
@@ -111,10 +121,10 @@ pub struct ResourceChange {
     pub unchanged: usize,
     /// Differences made outside hover since the last apply.
     pub drift: Vec<Drift>,
-    /// The resource as it is (resolved, masked), `None` when absent.
-    pub before: Option<Map<String, Value>>,
-    /// The resource as it will be (resolved, masked), `None` when deleted.
-    pub after: Option<Map<String, Value>>,
+    /// The resource's properties as they are (resolved, marked), `None` when absent.
+    pub before: Option<Marked>,
+    /// The resource's properties as they will be (resolved, marked), `None` when deleted.
+    pub after: Option<Marked>,
     pub depends_on: Vec<String>,
     /// Properties whose template expression changes while their value does not (the original
     /// Hover's `Fn::Join` rewritten as hover writes it, or a value already set outside hover):
@@ -124,6 +134,30 @@ pub struct ResourceChange {
     /// Messages a delete or replacement of this queue destroys (`None` when it holds none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destroys_messages: Option<u64>,
+}
+
+impl ResourceChange {
+    /// `res` with nothing decided yet: no action, no change, no drift.
+    pub fn of(res: &Resource) -> Self {
+        ResourceChange {
+            logical_id: res.logical_id.clone(),
+            role: res.role.clone(),
+            resource_type: res.resource_type.clone(),
+            name: res.name.clone(),
+            provisioner: res.provisioner,
+            action: Action::NoOp,
+            reason: None,
+            replace_paths: vec![],
+            changes: vec![],
+            unchanged: 0,
+            drift: vec![],
+            before: None,
+            after: None,
+            depends_on: res.depends_on.iter().cloned().collect(),
+            template_only: vec![],
+            destroys_messages: None,
+        }
+    }
 }
 
 /// A stage's plan: plain data, ordered, deterministic, free of secret values.
@@ -212,53 +246,6 @@ impl Plan {
     }
 }
 
-/// What `hover apply` can put back through a service's own API when it was changed outside
-/// hover, per resource type: the top-level properties `direct::repair` handles.
-const REPAIRABLE: &[(&str, &[&str])] = &[
-    (
-        "AWS::Lambda::Function",
-        &[
-            "MemorySize",
-            "Timeout",
-            "Role",
-            "Environment",
-            "VpcConfig",
-            "ReservedConcurrentExecutions",
-            "Code",
-        ],
-    ),
-    ("AWS::Logs::LogGroup", &["RetentionInDays"]),
-    (
-        "AWS::SQS::Queue",
-        &[
-            "VisibilityTimeout",
-            "MessageRetentionPeriod",
-            "RedrivePolicy",
-        ],
-    ),
-    (
-        "AWS::Events::Rule",
-        &["ScheduleExpression", "State", "Targets"],
-    ),
-    (
-        "AWS::Lambda::EventSourceMapping",
-        &["BatchSize", "Enabled", "FunctionResponseTypes"],
-    ),
-    ("AWS::CloudFront::Distribution", &["DistributionConfig"]),
-    (
-        "AWS::IAM::Role",
-        &["AssumeRolePolicyDocument", "Policies", "ManagedPolicyArns"],
-    ),
-];
-
-/// Whether `hover apply` can put `property` of a `resource_type` back when it was changed outside
-/// hover (through the service's API); otherwise it must be changed back by hand.
-pub fn repairable(resource_type: &str, property: &str) -> bool {
-    REPAIRABLE
-        .iter()
-        .any(|(t, props)| *t == resource_type && props.contains(&property))
-}
-
 /// Why no plan could be made.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum PlanError {
@@ -286,187 +273,9 @@ pub fn observed_digest(observed: &ObservedStage) -> String {
 
 /// Plans `desired` against `observed`.
 pub fn plan(desired: &DesiredStage, observed: &ObservedStage) -> Result<Plan, PlanError> {
-    let account = observed.account.as_deref();
-    let region = desired.region.as_str();
-    let stack_name = desired.name.as_str();
-    let stack = observed.stack.as_ref();
-    // A stack in REVIEW_IN_PROGRESS was never executed: nothing was applied yet.
-    let last_template = stack
-        .filter(|s| s.status != "REVIEW_IN_PROGRESS")
-        .and_then(|s| s.template.as_ref());
-    let in_stack = |id: &str| stack.is_some_and(|s| s.resources.contains_key(id));
-    // The original Hover's template is not what hover last applied: where live differs from it,
-    // nobody changed anything outside hover (AWS filled in what the original left unsaid).
-    let takeover = crate::stage::Scheme::awaiting_takeover(stack);
-
-    let live_attrs: Attributes = observed
-        .resources
-        .iter()
-        .map(|(id, r)| (id.clone(), r.attributes.clone()))
-        .collect();
-
-    // What hover last applied, resolved against what exists now.
-    let last_resources: Vec<(String, String, Map<String, Value>)> = last_template
-        .and_then(|t| t.get("Resources"))
-        .and_then(Value::as_object)
-        .map(|res| {
-            res.keys()
-                .map(|id| {
-                    (
-                        id.clone(),
-                        template::resource_type(last_template.unwrap_or(&Value::Null), id)
-                            .unwrap_or_default(),
-                        template::resource_properties(last_template.unwrap_or(&Value::Null), id)
-                            .cloned()
-                            .unwrap_or_default(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let last_table = deterministic_table(
-        last_resources
-            .iter()
-            .map(|(a, b, c)| (a.as_str(), b.as_str(), c)),
-        &live_attrs,
-        account,
-        region,
-        stack_name,
-    );
-    let last_resolver = Resolver {
-        account,
-        region,
-        stack_name,
-        attributes: &last_table,
-    };
-    let last_props: BTreeMap<&str, Map<String, Value>> = last_resources
-        .iter()
-        .map(|(id, _, props)| (id.as_str(), last_resolver.resolve_map(props)))
-        .collect();
-
-    // Decide, then decide again while replacements make more values unknown.
-    let mut replaced: BTreeSet<String> = BTreeSet::new();
-    let mut changes;
-    let mut warnings;
-    loop {
-        let base: Attributes = live_attrs
-            .iter()
-            .filter(|(id, _)| !replaced.contains(*id))
-            .map(|(id, a)| (id.clone(), a.clone()))
-            .collect();
-        let table = deterministic_table(
-            desired_iter(&desired.resources),
-            &base,
-            account,
-            region,
-            stack_name,
-        );
-        let resolver = Resolver {
-            account,
-            region,
-            stack_name,
-            attributes: &table,
-        };
-        changes = BTreeMap::new();
-        warnings = Vec::new();
-        for r in desired.resources.values() {
-            let d = resolver.resolve_map(&r.properties);
-            let change = decide(
-                r,
-                Some(d),
-                last_props.get(r.logical_id.as_str()),
-                observed.resources.get(&r.logical_id),
-                in_stack(&r.logical_id),
-                takeover,
-                &mut warnings,
-            );
-            changes.insert(r.logical_id.clone(), change);
-        }
-        if let Some(stack) = stack {
-            for (id, sr) in &stack.resources {
-                if desired.resources.contains_key(id) {
-                    continue;
-                }
-                let shell = Resource {
-                    logical_id: id.clone(),
-                    role: role_of_removed(&sr.resource_type),
-                    resource_type: sr.resource_type.clone(),
-                    name: sr.physical_id.clone(),
-                    provisioner: Provisioner::Stack,
-                    properties: Map::new(),
-                    depends_on: last_template
-                        .map(|t| template::resource_dependencies(t, id))
-                        .unwrap_or_default(),
-                };
-                let change = decide(
-                    &shell,
-                    None,
-                    last_props.get(id.as_str()),
-                    observed.resources.get(id),
-                    true,
-                    takeover,
-                    &mut warnings,
-                );
-                changes.insert(id.clone(), change);
-            }
-        }
-        let now: BTreeSet<String> = changes
-            .values()
-            .filter(|c: &&ResourceChange| c.action.is_replace())
-            .map(|c| c.logical_id.clone())
-            .collect();
-        if now == replaced {
-            break;
-        }
-        replaced = now;
-    }
-
-    // Order: creates/updates by the desired graph, deletes by the reverse of the last applied one.
-    let nodes: BTreeSet<String> = changes
-        .values()
-        .filter(|c| c.action != Action::Delete)
-        .map(|c| c.logical_id.clone())
-        .collect();
-    let edges: Vec<(String, String)> = desired
-        .resources
-        .values()
-        .flat_map(|r| {
-            r.depends_on
-                .iter()
-                .map(move |d| (d.clone(), r.logical_id.clone()))
-        })
-        .collect();
-    let forward = graph::order(&nodes, &edges).map_err(PlanError::Cycle)?;
-    let deleted: BTreeSet<String> = changes
-        .values()
-        .filter(|c| c.action == Action::Delete)
-        .map(|c| c.logical_id.clone())
-        .collect();
-    let old_edges: Vec<(String, String)> = deleted
-        .iter()
-        .flat_map(|id| {
-            changes[id]
-                .depends_on
-                .iter()
-                .map(move |d| (d.clone(), id.clone()))
-        })
-        .chain(last_resources.iter().flat_map(|(id, _, _)| {
-            last_template
-                .map(|t| template::resource_dependencies(t, id))
-                .unwrap_or_default()
-                .into_iter()
-                .map(move |d| (d, id.clone()))
-        }))
-        .collect();
-    let mut backward = graph::order(&deleted, &old_edges).map_err(PlanError::Cycle)?;
-    backward.reverse();
-
-    let mut resource_changes = Vec::with_capacity(changes.len());
-    for id in forward.iter().chain(backward.iter()) {
-        if let Some(c) = changes.remove(id) {
-            resource_changes.push(c);
-        }
-    }
+    let ctx = Context::new(desired, observed);
+    let (changes, mut warnings) = ctx.decide_all();
+    let resource_changes = ctx.order(changes)?;
     warnings.sort();
     warnings.dedup();
     Ok(Plan {
@@ -475,204 +284,235 @@ pub fn plan(desired: &DesiredStage, observed: &ObservedStage) -> Result<Plan, Pl
         region: desired.region.clone(),
         account: observed.account.clone(),
         image_tag: desired.image_tag.clone(),
-        stack_status: stack.map(|s| s.status.clone()),
+        stack_status: observed.stack.as_ref().map(|s| s.status.clone()),
         resource_changes,
         warnings,
         observed_digest: observed_digest(observed),
         profile: None,
-        takeover,
+        takeover: ctx.takeover,
     })
 }
 
-fn role_of_removed(resource_type: &str) -> String {
-    let short = resource_type.rsplit("::").next().unwrap_or(resource_type);
-    format!("former {}", short.to_ascii_lowercase())
-}
-
-/// Decides one resource. `d` desired (resolved), `l` last applied (resolved), `r` live.
-fn decide(
-    res: &Resource,
-    d: Option<Map<String, Value>>,
-    l: Option<&Map<String, Value>>,
-    r: Option<&LiveResource>,
-    in_stack: bool,
+/// What every step of one plan reads.
+struct Context<'a> {
+    desired: &'a DesiredStage,
+    observed: &'a ObservedStage,
+    /// The template hover last applied (none while the stack was never executed).
+    last_template: Option<&'a Value>,
+    /// Logical ids of the last applied template's resources.
+    last_ids: Vec<String>,
+    /// Their properties, resolved against what exists now.
+    last_props: BTreeMap<String, Map<String, Value>>,
+    live_attrs: Attributes,
+    /// The original Hover's template is not what hover last applied: where live differs from
+    /// it, nobody changed anything outside hover (AWS filled in what the original left unsaid).
     takeover: bool,
-    warnings: &mut Vec<String>,
-) -> ResourceChange {
-    let mut change = ResourceChange {
-        logical_id: res.logical_id.clone(),
-        role: res.role.clone(),
-        resource_type: res.resource_type.clone(),
-        name: res.name.clone(),
-        provisioner: res.provisioner,
-        action: Action::NoOp,
-        reason: None,
-        replace_paths: vec![],
-        changes: vec![],
-        unchanged: 0,
-        drift: vec![],
-        before: None,
-        after: None,
-        depends_on: res.depends_on.iter().cloned().collect(),
-        template_only: vec![],
-        destroys_messages: None,
-    };
-    match (d, r) {
-        (None, None) => {}
-        (Some(d), None) => {
-            change.action = Action::Create;
-            if in_stack {
-                change.reason = Some(Reason::CreateBecauseDeletedOutside);
-                warnings.push(format!(
-                    "{} `{}` ({}) was deleted outside hover, but the stack still records it: CloudFormation will not create it again, so apply stops before changing anything. Recreate it with the same name, or remove it from the manifest, apply, and add it back.",
-                    res.role, res.name, res.resource_type
-                ));
-            }
-            change.after = Some(masked(d));
+}
+
+impl<'a> Context<'a> {
+    fn new(desired: &'a DesiredStage, observed: &'a ObservedStage) -> Self {
+        let stack = observed.stack.as_ref();
+        // A stack in REVIEW_IN_PROGRESS was never executed: nothing was applied yet.
+        let last_template = stack
+            .filter(|s| s.status != "REVIEW_IN_PROGRESS")
+            .and_then(|s| s.template.as_ref());
+        let live_attrs = live_attributes(observed);
+        let template = last_template.unwrap_or(&Value::Null);
+        let last_resources: Vec<(String, String, Map<String, Value>)> = template
+            .get("Resources")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|res| res.keys())
+            .map(|id| {
+                (
+                    id.clone(),
+                    template::resource_type(template, id).unwrap_or_default(),
+                    template::resource_properties(template, id)
+                        .cloned()
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        let table = deterministic_table(
+            last_resources
+                .iter()
+                .map(|(a, b, c)| (a.as_str(), b.as_str(), c)),
+            &live_attrs,
+            observed.account.as_deref(),
+            &desired.region,
+            &desired.name,
+        );
+        let resolver = resolver(desired, observed, &table);
+        Context {
+            desired,
+            observed,
+            last_template,
+            last_ids: last_resources.iter().map(|(id, _, _)| id.clone()).collect(),
+            last_props: last_resources
+                .iter()
+                .map(|(id, _, props)| (id.clone(), resolver.resolve_map(props)))
+                .collect(),
+            live_attrs,
+            takeover: crate::stage::Scheme::awaiting_takeover(stack),
         }
-        (None, Some(r)) => {
-            change.action = Action::Delete;
-            change.reason = Some(Reason::DeleteBecauseNotInManifest);
-            change.before = Some(masked(current_view(l, r, None)));
-        }
-        (Some(d), Some(r)) => {
-            if res.provisioner == Provisioner::Stack && !in_stack {
-                warnings.push(format!(
-                    "{} `{}` ({}) already exists outside the stack: CloudFormation cannot create it while it does; delete it or rename the stage.",
-                    res.role, res.name, res.resource_type
-                ));
-                change.action = Action::Create;
-                change.after = Some(masked(d));
-                return change;
+    }
+
+    /// Decides every resource, then decides again while replacements make more values unknown.
+    fn decide_all(&self) -> (BTreeMap<String, ResourceChange>, Vec<String>) {
+        let mut replaced: BTreeSet<String> = BTreeSet::new();
+        loop {
+            let (changes, warnings) = self.decide_once(&replaced);
+            let now: BTreeSet<String> = changes
+                .values()
+                .filter(|c| c.action.is_replace())
+                .map(|c| c.logical_id.clone())
+                .collect();
+            if now == replaced {
+                return (changes, warnings);
             }
-            let current = current_view(l, r, Some(&d));
-            let mut keys: BTreeSet<&String> = d.keys().collect();
-            keys.extend(l.into_iter().flat_map(|l| l.keys()));
-            keys.extend(
-                r.properties
-                    .keys()
-                    .filter(|k| d.contains_key(*k) || l.is_some_and(|l| l.contains_key(*k))),
+            replaced = now;
+        }
+    }
+
+    /// Decides every resource, the values of `replaced` ones unknown.
+    fn decide_once(
+        &self,
+        replaced: &BTreeSet<String>,
+    ) -> (BTreeMap<String, ResourceChange>, Vec<String>) {
+        let base: Attributes = self
+            .live_attrs
+            .iter()
+            .filter(|(id, _)| !replaced.contains(*id))
+            .map(|(id, a)| (id.clone(), a.clone()))
+            .collect();
+        let table = desired_table(self.desired, self.observed, &base);
+        let resolver = resolver(self.desired, self.observed, &table);
+        let stack = self.observed.stack.as_ref();
+        let mut changes = BTreeMap::new();
+        let mut warnings = Vec::new();
+        for r in self.desired.resources.values() {
+            let id = &r.logical_id;
+            let change = decide(
+                r,
+                Some(resolver.resolve_map(&r.properties)),
+                self.last_props.get(id),
+                self.observed.resources.get(id),
+                stack.is_some_and(|s| s.resources.contains_key(id)),
+                self.takeover,
+                &mut warnings,
             );
-            for key in keys {
-                let after = d.get(key);
-                let last = l.and_then(|l| l.get(key));
-                let readable = r.properties.contains_key(key);
-                let now = current.get(key);
-                let same = |a: Option<&Value>, b: Option<&Value>| {
-                    same_property(&res.resource_type, key, a, b)
-                };
-                if same(now, after) {
-                    change.unchanged += usize::from(after.is_some_and(|v| !v.is_null()));
-                    if l.is_some() && res.provisioner == Provisioner::Stack && !same(last, after) {
-                        change.template_only.push(key.clone());
-                    }
-                } else {
-                    let cause = match l {
-                        Some(_) if !same(last, after) => Cause::Manifest,
-                        Some(_) => Cause::OutsideHover,
-                        None => Cause::Manifest,
-                    };
-                    let forces = schema::forces_replacement(&res.resource_type, key);
-                    if forces {
-                        change.replace_paths.push(key.clone());
-                    }
-                    let (before, after) = mask::mask_pair(key, now.cloned(), after.cloned());
-                    change.changes.push(AttributeChange {
-                        name: key.clone(),
-                        before,
-                        after,
-                        cause,
-                        forces_replacement: forces,
-                    });
-                }
-                if readable && l.is_some() && !takeover && !same(now, last) {
-                    let (last_applied, live) = mask::mask_pair(key, last.cloned(), now.cloned());
-                    change.drift.push(Drift {
-                        name: key.clone(),
-                        last_applied,
-                        live,
-                    });
-                }
-            }
-            if !change.replace_paths.is_empty() {
-                change.action = Action::CreateThenDelete;
-                change.reason = Some(Reason::ReplaceBecauseCannotUpdate);
-            } else if !change.changes.is_empty() {
-                change.action = Action::Update;
-                if change
-                    .changes
+            changes.insert(id.clone(), change);
+        }
+        let removed = stack
+            .into_iter()
+            .flat_map(|s| &s.resources)
+            .filter(|(id, _)| !self.desired.resources.contains_key(*id));
+        for (id, sr) in removed {
+            let shell = Resource {
+                logical_id: id.clone(),
+                role: format!("former {}", kinds::noun(&sr.resource_type)),
+                resource_type: sr.resource_type.clone(),
+                name: sr.physical_id.clone(),
+                provisioner: Provisioner::Stack,
+                properties: Map::new(),
+                depends_on: self.last_dependencies(id),
+            };
+            let change = decide(
+                &shell,
+                None,
+                self.last_props.get(id),
+                self.observed.resources.get(id),
+                true,
+                self.takeover,
+                &mut warnings,
+            );
+            changes.insert(id.clone(), change);
+        }
+        (changes, warnings)
+    }
+
+    /// What `id` depended on in the last applied template.
+    fn last_dependencies(&self, id: &str) -> BTreeSet<String> {
+        self.last_template
+            .map(|t| template::resource_dependencies(t, id))
+            .unwrap_or_default()
+    }
+
+    /// Creates and updates by the desired graph, then deletes by the reverse of the last
+    /// applied one.
+    fn order(
+        &self,
+        mut changes: BTreeMap<String, ResourceChange>,
+    ) -> Result<Vec<ResourceChange>, PlanError> {
+        let ids = |delete: bool| -> BTreeSet<String> {
+            changes
+                .values()
+                .filter(|c| (c.action == Action::Delete) == delete)
+                .map(|c| c.logical_id.clone())
+                .collect()
+        };
+        let (kept, deleted) = (ids(false), ids(true));
+        let forward =
+            graph::order(&kept, &self.desired.dependency_edges()).map_err(PlanError::Cycle)?;
+        let old_edges: Vec<(String, String)> = deleted
+            .iter()
+            .flat_map(|id| {
+                changes[id]
+                    .depends_on
                     .iter()
-                    .all(|c| c.cause == Cause::OutsideHover)
-                {
-                    change.reason = Some(Reason::UpdateBecauseChangedOutside);
-                }
-            }
-            change.before = Some(masked(current));
-            change.after = Some(masked(d));
-        }
-    }
-    if matches!(change.action, Action::Delete | Action::CreateThenDelete) {
-        change.destroys_messages = r
-            .and_then(|r| r.attributes.get(crate::model::MESSAGES_HELD))
-            .and_then(|n| n.parse::<u64>().ok())
-            .filter(|n| *n > 0);
-    }
-    change
-}
-
-/// Whether two values of property `key` mean the same: [`diff::same`], with policy documents
-/// first brought to one shape ([`policy::canonical`]).
-fn same_property(resource_type: &str, key: &str, a: Option<&Value>, b: Option<&Value>) -> bool {
-    if resource_type == "AWS::Lambda::Alias" && key == "FunctionVersion" {
-        return same_alias_version(a, b);
-    }
-    if policy::holds_policies(resource_type, key) {
-        let a = a.map(|v| policy::canonical(key, v));
-        let b = b.map(|v| policy::canonical(key, v));
-        diff::same(a.as_ref(), b.as_ref())
-    } else {
-        diff::same(a, b)
+                    .map(move |d| (d.clone(), id.clone()))
+            })
+            .chain(self.last_ids.iter().flat_map(|id| {
+                self.last_dependencies(id)
+                    .into_iter()
+                    .map(move |d| (d, id.clone()))
+            }))
+            .collect();
+        let mut backward = graph::order(&deleted, &old_edges).map_err(PlanError::Cycle)?;
+        backward.reverse();
+        Ok(forward
+            .iter()
+            .chain(backward.iter())
+            .filter_map(|id| changes.remove(id))
+            .collect())
     }
 }
 
-/// `live`'s version is the release's, moved by deploy, apply and rollback outside the template
-/// (which keeps `$LATEST`): a published version number and `$LATEST` are the same to the plan.
-fn same_alias_version(a: Option<&Value>, b: Option<&Value>) -> bool {
-    let managed = |v: Option<&Value>| {
-        v.and_then(Value::as_str).is_some_and(|s| {
-            s == "$LATEST" || (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-        })
-    };
-    (managed(a) && managed(b)) || diff::same(a, b)
+/// `Ref` and `Fn::GetAtt` values of what exists now, per logical id.
+fn live_attributes(observed: &ObservedStage) -> Attributes {
+    observed
+        .resources
+        .iter()
+        .map(|(id, r)| (id.clone(), r.attributes.clone()))
+        .collect()
 }
 
-/// The resource as it is: live values where readable (reduced to what hover manages, except
-/// policy documents, where every statement key counts), else what hover last applied.
-fn current_view(
-    l: Option<&Map<String, Value>>,
-    r: &LiveResource,
-    d: Option<&Map<String, Value>>,
-) -> Map<String, Value> {
-    let mut out: Map<String, Value> = l.cloned().unwrap_or_default();
-    for (k, v) in &r.properties {
-        let wanted = [d.and_then(|d| d.get(k)), l.and_then(|l| l.get(k))];
-        if wanted.iter().all(Option::is_none) {
-            continue;
-        }
-        if v.is_null() {
-            out.remove(k);
-        } else if policy::holds_policies(&r.resource_type, k) {
-            out.insert(k.clone(), v.clone());
-        } else {
-            out.insert(k.clone(), diff::project(v, &wanted));
-        }
+/// The values the desired resources' intrinsics resolve to, given the attributes `attrs`.
+fn desired_table(
+    desired: &DesiredStage,
+    observed: &ObservedStage,
+    attrs: &Attributes,
+) -> Attributes {
+    deterministic_table(
+        desired_iter(&desired.resources),
+        attrs,
+        observed.account.as_deref(),
+        &desired.region,
+        &desired.name,
+    )
+}
+
+fn resolver<'a>(
+    desired: &'a DesiredStage,
+    observed: &'a ObservedStage,
+    table: &'a Attributes,
+) -> Resolver<'a> {
+    Resolver {
+        account: observed.account.as_deref(),
+        region: &desired.region,
+        stack_name: &desired.name,
+        attributes: table,
     }
-    out
-}
-
-fn masked(mut props: Map<String, Value>) -> Map<String, Value> {
-    mask::mask_properties(&mut props);
-    props
 }
 
 /// The desired stage's properties resolved against what exists now, unmasked: the values apply
@@ -680,94 +520,15 @@ fn masked(mut props: Map<String, Value>) -> Map<String, Value> {
 pub fn resolved_desired(
     desired: &DesiredStage,
     observed: &ObservedStage,
-) -> BTreeMap<String, Map<String, Value>> {
-    let account = observed.account.as_deref();
-    let live_attrs: Attributes = observed
-        .resources
-        .iter()
-        .map(|(id, r)| (id.clone(), r.attributes.clone()))
-        .collect();
-    let table = deterministic_table(
-        desired_iter(&desired.resources),
-        &live_attrs,
-        account,
-        &desired.region,
-        &desired.name,
-    );
-    let resolver = Resolver {
-        account,
-        region: &desired.region,
-        stack_name: &desired.name,
-        attributes: &table,
-    };
+) -> BTreeMap<String, Resolved> {
+    let table = desired_table(desired, observed, &live_attributes(observed));
+    let resolver = resolver(desired, observed, &table);
     desired
         .resources
         .iter()
-        .map(|(id, r)| (id.clone(), resolver.resolve_map(&r.properties)))
+        .map(|(id, r)| {
+            let props = resolver.resolve_map(&r.properties);
+            (id.clone(), marked::resolved(&props))
+        })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{repairable, same_property};
-    use serde_json::json;
-
-    #[test]
-    fn the_release_behind_live_is_not_drift() {
-        let alias = |a: &str, b: &str| {
-            same_property(
-                "AWS::Lambda::Alias",
-                "FunctionVersion",
-                Some(&json!(a)),
-                Some(&json!(b)),
-            )
-        };
-        assert!(alias("$LATEST", "7"));
-        assert!(alias("12", "$LATEST"));
-        assert!(alias("3", "4"));
-        assert!(!alias("$LATEST", "blue"));
-        assert!(!same_property(
-            "AWS::Lambda::Function",
-            "FunctionVersion",
-            Some(&json!("$LATEST")),
-            Some(&json!("7"))
-        ));
-    }
-
-    #[test]
-    fn repairable_lists_the_properties_apply_puts_back() {
-        for (ty, prop) in [
-            ("AWS::Lambda::Function", "MemorySize"),
-            ("AWS::Lambda::Function", "ReservedConcurrentExecutions"),
-            ("AWS::Lambda::Function", "Code"),
-            ("AWS::Logs::LogGroup", "RetentionInDays"),
-            ("AWS::SQS::Queue", "RedrivePolicy"),
-            ("AWS::Events::Rule", "Targets"),
-            ("AWS::Lambda::EventSourceMapping", "FunctionResponseTypes"),
-            ("AWS::CloudFront::Distribution", "DistributionConfig"),
-            ("AWS::IAM::Role", "Policies"),
-            ("AWS::IAM::Role", "ManagedPolicyArns"),
-            ("AWS::IAM::Role", "AssumeRolePolicyDocument"),
-        ] {
-            assert!(repairable(ty, prop), "{ty} {prop}");
-        }
-        for (ty, prop) in [
-            ("AWS::Lambda::Function", "FunctionName"),
-            ("AWS::Lambda::Function", "PackageType"),
-            ("AWS::SQS::Queue", "QueueName"),
-            ("AWS::Lambda::Alias", "Name"),
-            ("AWS::Lambda::Alias", "FunctionVersion"),
-            ("AWS::IAM::Role", "RoleName"),
-            ("AWS::IAM::Role", "Path"),
-            (
-                "AWS::CloudFront::OriginAccessControl",
-                "OriginAccessControlConfig",
-            ),
-            ("AWS::ApiGatewayV2::Api", "Name"),
-            ("AWS::Logs::LogGroup", "MemorySize"),
-            ("AWS::S3::BucketPolicy", "PolicyDocument"),
-        ] {
-            assert!(!repairable(ty, prop), "{ty} {prop}");
-        }
-    }
 }

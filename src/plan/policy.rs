@@ -5,18 +5,7 @@
 
 use serde_json::{Map, Value};
 
-/// Whether `key` of `resource_type` holds policy documents that are compared by meaning.
-pub fn holds_policies(resource_type: &str, key: &str) -> bool {
-    matches!(
-        (resource_type, key),
-        (
-            "AWS::IAM::Role",
-            "AssumeRolePolicyDocument" | "Policies" | "ManagedPolicyArns"
-        )
-    )
-}
-
-/// A property value of [`holds_policies`] in one canonical shape: documents through
+/// A policy property's value ([`crate::model::kinds::holds_policies`]) in one canonical shape: documents through
 /// [`document`], inline `Policies` sorted by name, `ManagedPolicyArns` sorted (both are sets).
 /// Other values are returned unchanged.
 pub fn canonical(key: &str, value: &Value) -> Value {
@@ -169,8 +158,5 @@ mod tests {
             &json!(["arn:b", "arn:a"]),
             &json!(["arn:a", "arn:b"])
         ));
-        assert!(holds_policies("AWS::IAM::Role", "Policies"));
-        assert!(!holds_policies("AWS::IAM::Role", "Path"));
-        assert!(!holds_policies("AWS::S3::BucketPolicy", "Policies"));
     }
 }

@@ -3,10 +3,15 @@
 //! marker when a value cannot be known yet. hover writes only the first three; the others appear
 //! in templates the original Hover applied, which the plan reads as what was last applied.
 
-use crate::model::{Resource, UNKNOWN};
+use crate::model::Resource;
 use crate::template::intrinsics::{is_pseudo, sub_variables};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+
+/// Stands in for a value only known after apply while the plan resolves and compares values.
+/// It never leaves `plan`: the plan's model carries [`super::marked::Mark::Unknown`] instead,
+/// and what apply writes carries the property in [`crate::model::Resolved::unknown`].
+pub(super) const UNKNOWN: &str = "\u{1}(known after apply)";
 
 /// Attribute values (`Ref`, `Arn`, ...) per logical id.
 pub type Attributes = BTreeMap<String, BTreeMap<String, String>>;
@@ -178,91 +183,41 @@ impl Resolver<'_> {
     }
 }
 
-/// Attributes AWS derives from a resource's name alone, so they are known before it exists.
-/// `props` are the resource's properties already resolved.
+/// Attributes AWS derives from a resource's name alone, so they are known before it exists
+/// ([`crate::model::kinds::Naming`]). `props` are the resource's properties already resolved.
 pub fn deterministic_attributes(
     resource_type: &str,
     props: &Map<String, Value>,
     account: Option<&str>,
     region: &str,
 ) -> BTreeMap<String, String> {
-    let s = |k: &str| {
+    let known = |k: &str| {
         props
             .get(k)
             .and_then(Value::as_str)
             .filter(|v| *v != UNKNOWN)
     };
+    let naming = crate::model::kinds::of(resource_type).and_then(|k| k.naming);
+    let (Some(account), Some(naming)) = (account, naming) else {
+        return BTreeMap::new();
+    };
+    let Some(name) = known(naming.property) else {
+        return BTreeMap::new();
+    };
+    // An alias names its function by name or by ARN.
+    let function = known("FunctionName").map(|f| f.rsplit(':').next().unwrap_or(f));
     let mut out = BTreeMap::new();
-    let Some(account) = account else { return out };
-    match resource_type {
-        "AWS::Lambda::Function" => {
-            if let Some(name) = s("FunctionName") {
-                out.insert("Ref".into(), name.to_string());
-                out.insert(
-                    "Arn".into(),
-                    format!("arn:aws:lambda:{region}:{account}:function:{name}"),
-                );
-            }
+    for d in naming.derived {
+        if d.pattern.contains("{function}") && function.is_none() {
+            return BTreeMap::new();
         }
-        "AWS::Lambda::Alias" => {
-            if let (Some(function), Some(name)) = (s("FunctionName"), s("Name")) {
-                let function = function.rsplit(':').next().unwrap_or(function);
-                let arn = format!("arn:aws:lambda:{region}:{account}:function:{function}:{name}");
-                out.insert("Ref".into(), arn.clone());
-                out.insert("AliasArn".into(), arn);
-            }
-        }
-        "AWS::SQS::Queue" => {
-            if let Some(name) = s("QueueName") {
-                out.insert(
-                    "Arn".into(),
-                    format!("arn:aws:sqs:{region}:{account}:{name}"),
-                );
-                out.insert("QueueName".into(), name.to_string());
-            }
-        }
-        "AWS::Events::Rule" => {
-            if let Some(name) = s("Name") {
-                out.insert("Ref".into(), name.to_string());
-                out.insert(
-                    "Arn".into(),
-                    format!("arn:aws:events:{region}:{account}:rule/{name}"),
-                );
-            }
-        }
-        "AWS::Logs::LogGroup" => {
-            if let Some(name) = s("LogGroupName") {
-                out.insert("Ref".into(), name.to_string());
-                out.insert(
-                    "Arn".into(),
-                    format!("arn:aws:logs:{region}:{account}:log-group:{name}:*"),
-                );
-            }
-        }
-        "AWS::ECR::Repository" => {
-            if let Some(name) = s("RepositoryName") {
-                out.insert("Ref".into(), name.to_string());
-                out.insert(
-                    "Arn".into(),
-                    format!("arn:aws:ecr:{region}:{account}:repository/{name}"),
-                );
-                out.insert(
-                    "RepositoryUri".into(),
-                    format!("{account}.dkr.ecr.{region}.amazonaws.com/{name}"),
-                );
-            }
-        }
-        "AWS::S3::Bucket" => {
-            if let Some(name) = s("BucketName") {
-                out.insert("Ref".into(), name.to_string());
-                out.insert("Arn".into(), format!("arn:aws:s3:::{name}"));
-                out.insert(
-                    "RegionalDomainName".into(),
-                    format!("{name}.s3.{region}.amazonaws.com"),
-                );
-            }
-        }
-        _ => {}
+        let value = d
+            .pattern
+            .replace("{name}", name)
+            .replace("{function}", function.unwrap_or_default())
+            .replace("{region}", region)
+            .replace("{account}", account);
+        out.insert(d.attribute.to_string(), value);
     }
     out
 }

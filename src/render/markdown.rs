@@ -3,7 +3,7 @@
 //! property diff (the text renderer's, without colour). Secrets stay masked, as in every output.
 
 use super::text;
-use super::Style;
+use super::{symbol, Style};
 use crate::plan::{Action, Cause, Plan, Reason, ResourceChange};
 use std::io::{self, Write};
 
@@ -19,16 +19,6 @@ fn action_words(action: Action) -> &'static str {
         Action::Update => "update in place",
         Action::CreateThenDelete => "replace",
         Action::Delete => "destroy",
-    }
-}
-
-fn symbol(action: Action) -> &'static str {
-    match action {
-        Action::NoOp => " ",
-        Action::Create => "+",
-        Action::Update => "~",
-        Action::CreateThenDelete => "+/-",
-        Action::Delete => "-",
     }
 }
 

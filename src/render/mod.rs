@@ -1,10 +1,25 @@
-//! Rendering: plans and runs as human text or JSON. No AWS; writes to the writer it is given.
+//! Rendering: the plan model as human text, JSON or markdown, and runs as text. Renderers only
+//! format what the plan computed (diff trees, marks, what apply can put back). No AWS; writes to
+//! the writer it is given.
 
 pub mod destroy;
 pub mod json;
 pub mod markdown;
 pub mod release;
 pub mod text;
+
+use crate::plan::Action;
+
+/// The symbol of an action in the text and markdown plans.
+pub(crate) fn symbol(action: Action) -> &'static str {
+    match action {
+        Action::NoOp => " ",
+        Action::Create => "+",
+        Action::Update => "~",
+        Action::CreateThenDelete => "+/-",
+        Action::Delete => "-",
+    }
+}
 
 /// Whether output may carry ANSI colour (a terminal, and neither `--no-color` nor `NO_COLOR`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,100 +3,26 @@
 //! outside hover shown apart, and the `Plan:` summary.
 
 use super::Style;
-use crate::model::{Provisioner, UNKNOWN};
-use crate::plan::diff::{diff, Diff};
-use crate::plan::mask::{is_masked, SENSITIVE};
-use crate::plan::{repairable, Action, Cause, Plan, Reason, ResourceChange};
-use serde_json::{Map, Value};
+use crate::model::Provisioner;
+use crate::plan::diff::Diff;
+use crate::plan::marked::{Mark, Marked};
+use crate::plan::mask::SENSITIVE_TEXT;
+use crate::plan::{Action, Cause, Plan, Reason, ResourceChange};
+use serde_json::Value;
 use std::io::{self, Write};
 
 /// Writes the full human plan.
 pub fn write_plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
     writeln!(out, "{}\n", header(plan))?;
     if plan.takeover {
-        writeln!(
-            out,
-            "{} the stack `{}` was deployed by the original Hover. hover takes it over in place: \
-             it keeps the stack's logical ids, so its functions, queues (and their messages), \
-             API and distribution (and its domain) stay; what the original lacked is added.\n",
-            style.bold("Take-over:"),
-            plan.stage
-        )?;
-        let rewritten: Vec<&str> = plan
-            .resource_changes
-            .iter()
-            .filter(|c| c.action == Action::NoOp && !c.template_only.is_empty())
-            .map(|c| c.logical_id.as_str())
-            .collect();
-        if !rewritten.is_empty() {
-            writeln!(
-                out,
-                "CloudFormation will also show as modified, with no change to them, what the original wrote in another form: {}.\n",
-                rewritten.join(", ")
-            )?;
-        }
+        write_takeover(out, plan, style)?;
     }
     for w in &plan.warnings {
         writeln!(out, "{} {w}\n", style.yellow(&style.bold("Warning:")))?;
     }
     let drifted: Vec<&ResourceChange> = plan.drifted().collect();
     if !drifted.is_empty() {
-        writeln!(
-            out,
-            "{}\n",
-            style.bold("Note: Objects have changed outside of hover")
-        )?;
-        writeln!(
-            out,
-            "hover detected the following changes made outside of hover since the last \"hover apply\":\n"
-        )?;
-        for c in &drifted {
-            writeln!(out, "  # {} has changed", title(c))?;
-            writeln!(out, "  {} {} {{", style.yellow("~"), c.logical_id)?;
-            let mut lines = Lines::new(style);
-            let entries: Vec<(String, Diff)> = c
-                .drift
-                .iter()
-                .filter_map(|d| {
-                    diff(d.last_applied.as_ref(), d.live.as_ref()).map(|x| (d.name.clone(), x))
-                })
-                .collect();
-            lines.entries(6, &entries, false);
-            for l in lines.out {
-                writeln!(out, "{l}")?;
-            }
-            writeln!(out, "    }}\n")?;
-        }
-        let by_hand: Vec<(String, Vec<&str>)> = drifted
-            .iter()
-            .map(|c| (title(c), by_hand(c)))
-            .filter(|(_, names)| !names.is_empty())
-            .collect();
-        let all = drifted.iter().map(|c| c.drift.len()).sum::<usize>();
-        let manual = by_hand.iter().map(|(_, n)| n.len()).sum::<usize>();
-        if by_hand.is_empty() {
-            writeln!(
-                out,
-                "Unless the manifest is changed to match, applying puts these back.\n"
-            )?;
-        } else {
-            if manual < all {
-                writeln!(
-                    out,
-                    "Unless the manifest is changed to match, applying puts these back, except the following, which apply cannot put back: change them back by hand (e.g. in the AWS console) or change the manifest to match."
-                )?;
-            } else {
-                writeln!(
-                    out,
-                    "Applying cannot put these back: change them back by hand (e.g. in the AWS console) or change the manifest to match."
-                )?;
-            }
-            for (title, names) in &by_hand {
-                writeln!(out, "  - {title}: {}", names.join(", "))?;
-            }
-            writeln!(out)?;
-        }
-        writeln!(out, "{}\n", "─".repeat(77))?;
+        write_drift(out, &drifted, style)?;
     }
     if !plan.has_changes() {
         writeln!(
@@ -106,27 +32,7 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<
         )?;
         return Ok(());
     }
-    writeln!(
-        out,
-        "Resource actions are indicated with the following symbols:"
-    )?;
-    let used = |a: Action| plan.actions().any(|c| c.action == a);
-    if used(Action::Create) {
-        writeln!(out, "  {} create", style.green("+"))?;
-    }
-    if used(Action::Update) {
-        writeln!(out, "  {} update in-place", style.yellow("~"))?;
-    }
-    if used(Action::Delete) {
-        writeln!(out, "  {} destroy", style.red("-"))?;
-    }
-    if used(Action::CreateThenDelete) {
-        writeln!(
-            out,
-            "{} create replacement and then destroy",
-            symbol(Action::CreateThenDelete, style)
-        )?;
-    }
+    write_legend(out, plan, style)?;
     writeln!(out, "\nhover will perform the following actions:\n")?;
     for c in plan.actions() {
         write_change(out, c, style)?;
@@ -151,10 +57,114 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<
     Ok(())
 }
 
-/// Whether applying puts back `property` of `c` when it was changed outside hover: resources made
-/// through their own API are written whole, stack resources through the table of repairs.
-fn put_back(c: &ResourceChange, property: &str) -> bool {
-    c.provisioner == Provisioner::Direct || repairable(&c.resource_type, property)
+/// What taking over the original Hover's stack means, and what it rewrites without changing.
+fn write_takeover(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} the stack `{}` was deployed by the original Hover. hover takes it over in place: \
+         it keeps the stack's logical ids, so its functions, queues (and their messages), \
+         API and distribution (and its domain) stay; what the original lacked is added.\n",
+        style.bold("Take-over:"),
+        plan.stage
+    )?;
+    let rewritten: Vec<&str> = plan
+        .resource_changes
+        .iter()
+        .filter(|c| c.action == Action::NoOp && !c.template_only.is_empty())
+        .map(|c| c.logical_id.as_str())
+        .collect();
+    if !rewritten.is_empty() {
+        writeln!(
+            out,
+            "CloudFormation will also show as modified, with no change to them, what the original wrote in another form: {}.\n",
+            rewritten.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+/// The changes made outside hover since the last apply, and which of them apply cannot put back.
+fn write_drift(out: &mut dyn Write, drifted: &[&ResourceChange], style: Style) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}\n",
+        style.bold("Note: Objects have changed outside of hover")
+    )?;
+    writeln!(
+        out,
+        "hover detected the following changes made outside of hover since the last \"hover apply\":\n"
+    )?;
+    for c in drifted {
+        writeln!(out, "  # {} has changed", title(c))?;
+        writeln!(out, "  {} {} {{", style.yellow("~"), c.logical_id)?;
+        let mut lines = Lines::new(style);
+        let entries: Vec<(String, Diff)> = c
+            .drift
+            .iter()
+            .filter_map(|d| d.diff.clone().map(|x| (d.name.clone(), x)))
+            .collect();
+        lines.entries(6, &entries, false);
+        for l in lines.out {
+            writeln!(out, "{l}")?;
+        }
+        writeln!(out, "    }}\n")?;
+    }
+    let by_hand: Vec<(String, Vec<&str>)> = drifted
+        .iter()
+        .map(|c| (title(c), by_hand(c)))
+        .filter(|(_, names)| !names.is_empty())
+        .collect();
+    let all = drifted.iter().map(|c| c.drift.len()).sum::<usize>();
+    let manual = by_hand.iter().map(|(_, n)| n.len()).sum::<usize>();
+    if by_hand.is_empty() {
+        writeln!(
+            out,
+            "Unless the manifest is changed to match, applying puts these back.\n"
+        )?;
+    } else {
+        if manual < all {
+            writeln!(
+                out,
+                "Unless the manifest is changed to match, applying puts these back, except the following, which apply cannot put back: change them back by hand (e.g. in the AWS console) or change the manifest to match."
+            )?;
+        } else {
+            writeln!(
+                out,
+                "Applying cannot put these back: change them back by hand (e.g. in the AWS console) or change the manifest to match."
+            )?;
+        }
+        for (title, names) in &by_hand {
+            writeln!(out, "  - {title}: {}", names.join(", "))?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "{}\n", "─".repeat(77))
+}
+
+/// The symbols the plan's actions use.
+fn write_legend(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<()> {
+    writeln!(
+        out,
+        "Resource actions are indicated with the following symbols:"
+    )?;
+    let used = |a: Action| plan.actions().any(|c| c.action == a);
+    if used(Action::Create) {
+        writeln!(out, "  {} create", style.green("+"))?;
+    }
+    if used(Action::Update) {
+        writeln!(out, "  {} update in-place", style.yellow("~"))?;
+    }
+    if used(Action::Delete) {
+        writeln!(out, "  {} destroy", style.red("-"))?;
+    }
+    if used(Action::CreateThenDelete) {
+        writeln!(
+            out,
+            "{} create replacement and then destroy",
+            symbol(Action::CreateThenDelete, style)
+        )?;
+    }
+    Ok(())
 }
 
 /// Drifted properties of `c` that apply would have to put back but cannot.
@@ -162,9 +172,9 @@ fn by_hand(c: &ResourceChange) -> Vec<&str> {
     c.drift
         .iter()
         .filter(|d| {
-            c.changes.iter().any(|a| {
-                a.name == d.name && a.cause == Cause::OutsideHover && !put_back(c, &a.name)
-            })
+            c.changes
+                .iter()
+                .any(|a| a.name == d.name && a.cause == Cause::OutsideHover && !a.repairable)
         })
         .map(|d| d.name.as_str())
         .collect()
@@ -174,13 +184,14 @@ fn title(c: &ResourceChange) -> String {
     format!("{} ({} {})", c.role, c.resource_type, c.name)
 }
 
+/// The action's symbol, coloured: `+` green, `~` yellow, `-` red.
 fn symbol(action: Action, style: Style) -> String {
     match action {
-        Action::Create => style.green("+"),
-        Action::Update => style.yellow("~"),
-        Action::Delete => style.red("-"),
         Action::CreateThenDelete => format!("{}/{}", style.green("+"), style.red("-")),
-        Action::NoOp => " ".into(),
+        Action::Create => style.green(super::symbol(action)),
+        Action::Update => style.yellow(super::symbol(action)),
+        Action::Delete => style.red(super::symbol(action)),
+        Action::NoOp => super::symbol(action).into(),
     }
 }
 
@@ -241,25 +252,18 @@ pub fn write_change(out: &mut dyn Write, c: &ResourceChange, style: Style) -> io
         Action::Create => lines.whole(c.after.as_ref(), true),
         Action::Delete => lines.whole(c.before.as_ref(), false),
         _ => {
-            let entries: Vec<(String, Diff, Option<String>)> = c
-                .changes
-                .iter()
-                .filter_map(|a| {
-                    let note = if a.forces_replacement {
-                        Some("# forces replacement".to_string())
-                    } else if a.cause == Cause::OutsideHover && put_back(c, &a.name) {
-                        Some("# changed outside hover".to_string())
-                    } else if a.cause == Cause::OutsideHover {
-                        Some("# changed outside hover; apply cannot put this back".to_string())
-                    } else {
-                        None
-                    };
-                    diff(a.before.as_ref(), a.after.as_ref()).map(|d| (a.name.clone(), d, note))
-                })
-                .collect();
-            let width = entries.iter().map(|(n, _, _)| n.len()).max().unwrap_or(0);
-            for (name, d, note) in &entries {
-                lines.entry(6, name, width, d, note.as_deref());
+            let width = c.changes.iter().map(|a| a.name.len()).max().unwrap_or(0);
+            for a in &c.changes {
+                let note = if a.forces_replacement {
+                    Some("# forces replacement")
+                } else if a.cause == Cause::OutsideHover && a.repairable {
+                    Some("# changed outside hover")
+                } else if a.cause == Cause::OutsideHover {
+                    Some("# changed outside hover; apply cannot put this back")
+                } else {
+                    None
+                };
+                lines.entry(6, &a.name, width, &a.diff, note);
             }
             if c.unchanged > 0 {
                 lines.hidden(8, c.unchanged, "attribute");
@@ -295,19 +299,19 @@ impl Lines {
     }
 
     /// A whole object created (`+`) or destroyed (`-`), keys sorted.
-    fn whole(&mut self, props: Option<&Map<String, Value>>, added: bool) {
+    fn whole(&mut self, props: Option<&Marked>, added: bool) {
         if let Some(props) = props {
-            self.members(6, props, added);
+            self.members(6, props.entries(), added);
         }
     }
 
     /// The members of an object wholly added or removed: keys sorted, `=` aligned.
-    fn members(&mut self, indent: usize, map: &Map<String, Value>, added: bool) {
-        let mut keys: Vec<&String> = map.keys().collect();
-        keys.sort();
-        let width = keys.iter().map(|k| k.len()).max().unwrap_or(0);
-        for k in keys {
-            self.entry(indent, k, width, &whole(map[k].clone(), added), None);
+    fn members(&mut self, indent: usize, entries: &[(String, Marked)], added: bool) {
+        let mut sorted: Vec<&(String, Marked)> = entries.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        let width = sorted.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        for (k, v) in sorted {
+            self.entry(indent, k, width, &whole(v.clone(), added), None);
         }
     }
 
@@ -343,12 +347,12 @@ impl Lines {
             Diff::Added { value } | Diff::Removed { value } => {
                 let added = matches!(d, Diff::Added { .. });
                 match value {
-                    Value::Object(map) if !map.is_empty() => {
+                    Marked::Object(map) if !map.is_empty() => {
                         self.out.push(format!("{pad}{sym} {label} = {{{note}"));
                         self.members(indent + 4, map, added);
                         self.out.push(format!("{pad}  }}"));
                     }
-                    Value::Array(items) if !items.is_empty() => {
+                    Marked::Array(items) if !items.is_empty() => {
                         self.out.push(format!("{pad}{sym} {label} = [{note}"));
                         for v in items {
                             self.item(indent + 4, &whole(v.clone(), added));
@@ -365,9 +369,9 @@ impl Lines {
                 }
             }
             Diff::Changed { before, after } => {
-                if is_masked(before) && is_masked(after) {
+                if before.is_sensitive() && after.is_sensitive() {
                     self.out
-                        .push(format!("{pad}{sym} {label} = (sensitive value){note}"));
+                        .push(format!("{pad}{sym} {label} = {SENSITIVE_TEXT}{note}"));
                 } else {
                     self.out.push(format!(
                         "{pad}{sym} {label} = {} -> {}{note}",
@@ -406,7 +410,7 @@ impl Lines {
         match d {
             Diff::Same { .. } => {}
             Diff::Added { value } | Diff::Removed { value } => match value {
-                Value::Object(map) if !map.is_empty() => {
+                Marked::Object(map) if !map.is_empty() => {
                     self.out.push(format!("{pad}{sym} {{"));
                     self.members(indent + 4, map, matches!(d, Diff::Added { .. }));
                     self.out.push(format!("{pad}  }},"));
@@ -431,7 +435,7 @@ impl Lines {
 }
 
 /// A value wholly added or wholly removed.
-fn whole(value: Value, added: bool) -> Diff {
+fn whole(value: Marked, added: bool) -> Diff {
     if added {
         Diff::Added { value }
     } else {
@@ -439,26 +443,20 @@ fn whole(value: Value, added: bool) -> Diff {
     }
 }
 
-/// A value on one line: strings quoted, markers spelled out, lists and objects as compact JSON.
-pub fn scalar(v: &Value) -> String {
-    match v {
-        Value::String(s) if s == UNKNOWN => "(known after apply)".into(),
-        Value::String(s) if s.starts_with(SENSITIVE) => "(sensitive value)".into(),
-        Value::Object(_) | Value::Array(_) => {
-            let cleaned = clean(v);
-            serde_json::to_string(&cleaned).unwrap_or_default()
-        }
-        other => serde_json::to_string(other).unwrap_or_default(),
-    }
-}
-
-fn clean(v: &Value) -> Value {
-    match v {
-        Value::String(s) if s == UNKNOWN => Value::String("(known after apply)".into()),
-        Value::String(s) if s.starts_with(SENSITIVE) => Value::String("(sensitive value)".into()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), clean(v))).collect()),
-        Value::Array(a) => Value::Array(a.iter().map(clean).collect()),
-        other => other.clone(),
+/// A value on one line: strings quoted, marks spelled out, lists and objects as compact JSON.
+pub fn scalar(v: &Marked) -> String {
+    let spelled = v.to_json_with(&|m| {
+        Value::String(
+            match m {
+                Mark::Unknown => "(known after apply)",
+                Mark::Sensitive => SENSITIVE_TEXT,
+            }
+            .into(),
+        )
+    });
+    match (v, spelled) {
+        (Marked::Mark(_), Value::String(text)) => text,
+        (_, spelled) => serde_json::to_string(&spelled).unwrap_or_default(),
     }
 }
 
@@ -534,6 +532,11 @@ mod tests {
         before: Value,
         after: Value,
     ) -> ResourceChange {
+        let (before, after) = (Marked::Scalar(before), Marked::Scalar(after));
+        let changed = |before: &Marked, after: &Marked| Diff::Changed {
+            before: before.clone(),
+            after: after.clone(),
+        };
         ResourceChange {
             logical_id: id.into(),
             role: id.to_ascii_lowercase(),
@@ -545,14 +548,15 @@ mod tests {
             replace_paths: vec![],
             changes: vec![crate::plan::AttributeChange {
                 name: property.into(),
-                before: Some(after.clone()),
-                after: Some(before.clone()),
+                diff: changed(&after, &before),
                 cause: Cause::OutsideHover,
                 forces_replacement: false,
+                repairable: crate::model::kinds::repairable(ty, property),
             }],
             unchanged: 0,
             drift: vec![crate::plan::Drift {
                 name: property.into(),
+                diff: Some(changed(&before, &after)),
                 last_applied: Some(before),
                 live: Some(after),
             }],

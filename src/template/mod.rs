@@ -119,22 +119,9 @@ pub fn masked(template: &Value) -> Value {
     if let Some(Value::Object(resources)) = t.get_mut("Resources") {
         for r in resources.values_mut() {
             if let Some(Value::Object(props)) = r.get_mut("Properties") {
-                crate::plan::mask::mask_properties(props);
+                crate::plan::mask::redact_properties(props);
             }
         }
     }
-    unmark(&mut t);
     t
-}
-
-/// Replaces masking markers with their readable text.
-fn unmark(v: &mut Value) {
-    match v {
-        Value::String(s) if s.starts_with(crate::plan::mask::SENSITIVE) => {
-            *s = "(sensitive value)".into()
-        }
-        Value::Object(m) => m.values_mut().for_each(unmark),
-        Value::Array(a) => a.iter_mut().for_each(unmark),
-        _ => {}
-    }
 }

@@ -368,7 +368,7 @@ pub(crate) async fn carry_out(
 /// their own APIs.
 pub(crate) async fn ensure_direct(
     planned: &PlannedStage,
-    resolved: &BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+    resolved: &BTreeMap<String, crate::model::Resolved>,
     ui: &mut dyn ApplyUi,
 ) -> Result<(), HoverError> {
     for c in planned
@@ -388,7 +388,7 @@ pub(crate) async fn ensure_direct(
             &planned.clients,
             &c.resource_type,
             &c.name,
-            &props,
+            &props.values,
             c.action != Action::Create,
             &planned.desired.region,
         )

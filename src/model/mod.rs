@@ -1,5 +1,8 @@
 //! The stage model shared by every layer: typed resources of one stage as desired (from the
-//! manifest) and as observed (read from AWS). Plain data; no AWS types.
+//! manifest) and as observed (read from AWS), and what hover knows of each resource type
+//! ([`kinds`]). Plain data; no AWS types.
+
+pub mod kinds;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -53,6 +56,18 @@ impl DesiredStage {
         self.resources
             .values()
             .filter(|r| r.provisioner == Provisioner::Stack)
+    }
+
+    /// Every dependency as an edge (needed first, then the resource that needs it).
+    pub fn dependency_edges(&self) -> Vec<(String, String)> {
+        self.resources
+            .values()
+            .flat_map(|r| {
+                r.depends_on
+                    .iter()
+                    .map(move |d| (d.clone(), r.logical_id.clone()))
+            })
+            .collect()
     }
 
     /// The logical id of the `live` alias of the function `function_id`, whichever scheme of
@@ -137,10 +152,18 @@ pub struct LiveTarget {
     pub keys: BTreeMap<String, String>,
 }
 
-/// Marker for a value only known after apply; stands in for any JSON value.
-pub const UNKNOWN: &str = "\u{1}(known after apply)";
+/// One resource's desired properties resolved against what exists now, unmasked: what apply
+/// writes through service APIs. A value only known after apply is `null` in `values`, and the
+/// top-level property holding it is named in `unknown`. Never rendered or saved.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Resolved {
+    pub values: Map<String, Value>,
+    pub unknown: BTreeSet<String>,
+}
 
-/// Whether a JSON value is the known-after-apply marker.
-pub fn is_unknown(value: &Value) -> bool {
-    value.as_str() == Some(UNKNOWN)
+impl Resolved {
+    /// Whether every part of `property` is known.
+    pub fn is_known(&self, property: &str) -> bool {
+        !self.unknown.contains(property)
+    }
 }
