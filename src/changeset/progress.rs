@@ -513,22 +513,9 @@ mod tests {
         use crate::plan::ResourceChange;
         let change =
             |id: &str, role: &str, action: Action, provisioner: Provisioner| ResourceChange {
-                logical_id: id.to_string(),
-                role: role.to_string(),
-                resource_type: "AWS::Lambda::Function".to_string(),
-                name: id.to_string(),
                 provisioner,
                 action,
-                reason: None,
-                replace_paths: vec![],
-                changes: vec![],
-                unchanged: 0,
-                drift: vec![],
-                before: None,
-                after: None,
-                depends_on: vec![],
-                template_only: vec![],
-                destroys_messages: None,
+                ..ResourceChange::named(id, role, "AWS::Lambda::Function", id)
             };
         let plan = Plan {
             format_version: crate::plan::FORMAT_VERSION.to_string(),

@@ -182,13 +182,7 @@ mod tests {
 
     fn rc(id: &str, action: Action, causes: &[Cause]) -> ResourceChange {
         ResourceChange {
-            logical_id: id.to_string(),
-            role: id.to_lowercase(),
-            resource_type: "AWS::Lambda::Function".to_string(),
-            name: id.to_lowercase(),
-            provisioner: Provisioner::Stack,
             action,
-            reason: None,
             replace_paths: if action == Action::CreateThenDelete {
                 vec!["FunctionName".to_string()]
             } else {
@@ -208,13 +202,12 @@ mod tests {
                     repairable: true,
                 })
                 .collect(),
-            unchanged: 0,
-            drift: vec![],
-            before: None,
-            after: None,
-            depends_on: vec![],
-            template_only: vec![],
-            destroys_messages: None,
+            ..ResourceChange::named(
+                id,
+                &id.to_lowercase(),
+                "AWS::Lambda::Function",
+                &id.to_lowercase(),
+            )
         }
     }
 

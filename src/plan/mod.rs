@@ -140,11 +140,20 @@ impl ResourceChange {
     /// `res` with nothing decided yet: no action, no change, no drift.
     pub fn of(res: &Resource) -> Self {
         ResourceChange {
-            logical_id: res.logical_id.clone(),
-            role: res.role.clone(),
-            resource_type: res.resource_type.clone(),
-            name: res.name.clone(),
             provisioner: res.provisioner,
+            depends_on: res.depends_on.iter().cloned().collect(),
+            ..ResourceChange::named(&res.logical_id, &res.role, &res.resource_type, &res.name)
+        }
+    }
+
+    /// A stack resource of type `resource_type` with nothing decided yet and no dependencies.
+    pub fn named(logical_id: &str, role: &str, resource_type: &str, name: &str) -> Self {
+        ResourceChange {
+            logical_id: logical_id.to_string(),
+            role: role.to_string(),
+            resource_type: resource_type.to_string(),
+            name: name.to_string(),
+            provisioner: Provisioner::Stack,
             action: Action::NoOp,
             reason: None,
             replace_paths: vec![],
@@ -153,7 +162,7 @@ impl ResourceChange {
             drift: vec![],
             before: None,
             after: None,
-            depends_on: res.depends_on.iter().cloned().collect(),
+            depends_on: vec![],
             template_only: vec![],
             destroys_messages: None,
         }

@@ -538,11 +538,6 @@ mod tests {
             after: after.clone(),
         };
         ResourceChange {
-            logical_id: id.into(),
-            role: id.to_ascii_lowercase(),
-            resource_type: ty.into(),
-            name: name.into(),
-            provisioner: Provisioner::Stack,
             action: Action::Update,
             reason: Some(Reason::UpdateBecauseChangedOutside),
             replace_paths: vec![],
@@ -560,11 +555,7 @@ mod tests {
                 last_applied: Some(before),
                 live: Some(after),
             }],
-            before: None,
-            after: None,
-            depends_on: vec![],
-            template_only: vec![],
-            destroys_messages: None,
+            ..ResourceChange::named(id, &id.to_ascii_lowercase(), ty, name)
         }
     }
 

@@ -232,16 +232,7 @@ mod tests {
             }
         }
         let nodes = s.resources.keys().cloned().collect();
-        let edges: Vec<(String, String)> = s
-            .resources
-            .values()
-            .flat_map(|r| {
-                r.depends_on
-                    .iter()
-                    .map(move |d| (d.clone(), r.logical_id.clone()))
-            })
-            .collect();
-        assert!(crate::plan::graph::order(&nodes, &edges).is_ok());
+        assert!(crate::plan::graph::order(&nodes, &s.dependency_edges()).is_ok());
     }
 
     #[test]
@@ -287,16 +278,7 @@ mod tests {
             serde_json::json!({"Fn::Join": [":", [{"Ref": "HTTPLambda"}, "live"]]})
         );
         let nodes = s.resources.keys().cloned().collect();
-        let edges: Vec<(String, String)> = s
-            .resources
-            .values()
-            .flat_map(|r| {
-                r.depends_on
-                    .iter()
-                    .map(move |d| (d.clone(), r.logical_id.clone()))
-            })
-            .collect();
-        assert!(crate::plan::graph::order(&nodes, &edges).is_ok());
+        assert!(crate::plan::graph::order(&nodes, &s.dependency_edges()).is_ok());
     }
 
     #[test]
