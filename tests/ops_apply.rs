@@ -75,9 +75,8 @@ fn planned(case: &str, clients: hover::live::Clients) -> (ApplyRun, PlannedStage
     let manifest = hover::manifest::load(&dir, "dev").expect("manifest");
     let observed = observed(case);
     let tag = live_image_tag(&observed).expect("live image tag");
-    let scheme = hover::stage::Scheme::of_stack(observed.stack.as_ref());
-    let desired = hover::stage::desired_with(&manifest, &tag, scheme);
-    let plan = hover::plan::plan(&desired, &observed).expect("plan");
+    let (desired, plan) =
+        hover::ops::plan::plan_observed(&manifest, &observed, Some(&tag)).expect("plan");
     let run = ApplyRun {
         plan_opts: PlanOptions {
             dir,

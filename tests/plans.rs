@@ -4,7 +4,7 @@
 //! rewrites the expected files.
 
 use hover::model::ObservedStage;
-use hover::ops::plan::live_image_tag;
+use hover::ops::plan::plan_observed;
 use hover::render::{self, Style};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -60,16 +60,13 @@ fn run_case(dir: &Path) -> Outputs {
             ..Default::default()
         },
     };
+    // `--image-tag` when the case has an `image-tag` file; otherwise the image live now.
     let tag = fs::read_to_string(dir.join("image-tag"))
         .ok()
-        .map(|t| t.trim().to_string())
-        .or_else(|| live_image_tag(&observed))
-        .unwrap_or_else(|| panic!("{}: no image-tag file and no live image", dir.display()));
-    // A stack the original Hover deployed keeps its logical ids, as `hover plan` decides.
-    let scheme = hover::stage::Scheme::of_stack(observed.stack.as_ref());
-    let desired = hover::stage::desired_with(&manifest, &tag, scheme);
-    let plan =
-        hover::plan::plan(&desired, &observed).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        .map(|t| t.trim().to_string());
+    // The path `hover plan` takes once the stage is read.
+    let (desired, plan) = plan_observed(&manifest, &observed, tag.as_deref())
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let mut text = Vec::new();
     render::text::write_plan(&mut text, &plan, Style::PLAIN).expect("render text");
     let mut json = Vec::new();
@@ -146,11 +143,8 @@ fn original_stage_is_taken_over_without_replacing_or_deleting() {
         &fs::read_to_string(dir.join("observed.json")).expect("observed.json"),
     )
     .expect("observed");
-    let scheme = hover::stage::Scheme::of_stack(observed.stack.as_ref());
-    assert_eq!(scheme, hover::stage::Scheme::Original);
-    let tag = live_image_tag(&observed).expect("live tag");
-    let desired = hover::stage::desired_with(&manifest, &tag, scheme);
-    let plan = hover::plan::plan(&desired, &observed).expect("plan");
+    let (desired, plan) = plan_observed(&manifest, &observed, None).expect("plan");
+    assert_eq!(desired.ids, hover::stage::Scheme::Original);
     assert!(plan.takeover);
     for c in &plan.resource_changes {
         assert!(

@@ -3,7 +3,7 @@
 use crate::error::HoverError;
 use crate::live::{self, Clients};
 use crate::manifest::{self, Manifest};
-use crate::model::{DesiredStage, ObservedStage};
+use crate::model::{DesiredStage, ObservedStage, StackState};
 use crate::plan::{self, Plan};
 use crate::stage;
 use std::path::PathBuf;
@@ -83,21 +83,59 @@ pub async fn read(
     );
     let account = account?;
     let stack = stack?;
-    // A stack the original Hover deployed keeps its logical ids (see `stage::ids`).
-    let scheme = stage::Scheme::of_stack(stack.as_ref());
     // Built once: the targets do not depend on the image, which is set once the stage has told
     // which one it runs.
-    let mut desired = stage::desired_with(manifest, image_tag.unwrap_or(""), scheme);
+    let mut desired = desired_for(manifest, stack.as_ref(), image_tag);
     let targets = live::targets::live_targets(&desired, stack.as_ref(), &account);
     let observed = live::read_resources(clients, Some(account), stack, &targets).await?;
+    settle_image(manifest, &mut desired, &observed, image_tag)?;
+    Ok((desired, observed))
+}
+
+/// The desired stage for the stack as it stands: a stack the original Hover deployed keeps its
+/// logical ids (see `stage::ids`); every function runs `image_tag`, or, when none is asked for,
+/// the image [`settle_image`] finds live once the stage is read.
+pub fn desired_for(
+    manifest: &Manifest,
+    stack: Option<&StackState>,
+    image_tag: Option<&str>,
+) -> DesiredStage {
+    stage::desired_with(
+        manifest,
+        image_tag.unwrap_or(""),
+        stage::Scheme::of_stack(stack),
+    )
+}
+
+/// With no image asked for, the stage keeps the one its HTTP function runs now; a stage that runs
+/// none is refused, naming its repository.
+pub fn settle_image(
+    manifest: &Manifest,
+    desired: &mut DesiredStage,
+    observed: &ObservedStage,
+    image_tag: Option<&str>,
+) -> Result<(), HoverError> {
     if image_tag.is_none() {
-        let tag = live_image_tag(&observed).ok_or_else(|| HoverError::NoImage {
+        let tag = live_image_tag(observed).ok_or_else(|| HoverError::NoImage {
             stage: manifest.name.clone(),
             repository: manifest.name.clone(),
         })?;
-        stage::set_image_tag(&mut desired, &tag);
+        stage::set_image_tag(desired, &tag);
     }
-    Ok((desired, observed))
+    Ok(())
+}
+
+/// What `hover plan` decides for a stage already read: the desired stage for its stack and image,
+/// and the plan. Pure; [`compute_plan`] is this over a live read.
+pub fn plan_observed(
+    manifest: &Manifest,
+    observed: &ObservedStage,
+    image_tag: Option<&str>,
+) -> Result<(DesiredStage, Plan), HoverError> {
+    let mut desired = desired_for(manifest, observed.stack.as_ref(), image_tag);
+    settle_image(manifest, &mut desired, observed, image_tag)?;
+    let plan = plan::plan(&desired, observed)?;
+    Ok((desired, plan))
 }
 
 /// The tag the stage's HTTP function runs now, if any (under either scheme's logical id).
