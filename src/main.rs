@@ -8,9 +8,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args = cli::normalize_args(std::env::args());
     let cli = Cli::parse_from(args);
-    let color = !cli.no_color
-        && std::io::stderr().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = hover::render::Style::detect(cli.no_color, std::io::stderr().is_terminal()).color;
     let stderr_tty = std::io::stderr().is_terminal();
     let _ = miette::set_hook(Box::new(move |_| {
         let mut opts = miette::MietteHandlerOpts::new()
