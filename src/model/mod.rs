@@ -4,6 +4,7 @@
 
 pub mod kinds;
 
+use crate::naming::ids::{Scheme, ORIGINAL_MARKERS, ORIGINAL_OUTPUTS};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,7 +46,7 @@ pub struct DesiredStage {
     pub stack_role: Option<String>,
     /// Which logical ids the stage uses: hover's, or the original Hover's for a stage it deployed.
     #[serde(default)]
-    pub ids: crate::stage::Scheme,
+    pub ids: Scheme,
     pub resources: BTreeMap<String, Resource>,
     pub outputs: BTreeMap<String, Value>,
 }
@@ -117,6 +118,48 @@ pub struct StackState {
     pub outputs: BTreeMap<String, String>,
 }
 
+impl StackState {
+    /// The scheme of logical ids of this stack: the original's when it holds one of the ids the
+    /// original always wrote (before and after hover took it over), else hover's.
+    pub fn scheme(&self) -> Scheme {
+        let in_template = |id: &str| {
+            self.template
+                .as_ref()
+                .and_then(|t| t.get("Resources"))
+                .is_some_and(|r| r.get(id).is_some())
+        };
+        if ORIGINAL_MARKERS
+            .iter()
+            .any(|id| self.resources.contains_key(*id) || in_template(id))
+        {
+            Scheme::Original
+        } else {
+            Scheme::Hover
+        }
+    }
+
+    /// Whether the stack is still as the original Hover left it (the outputs of its last template
+    /// are the original's): the next apply takes it over.
+    pub fn awaiting_takeover(&self) -> bool {
+        let template_outputs = self
+            .template
+            .as_ref()
+            .and_then(|t| t.get("Outputs"))
+            .and_then(|o| o.as_object());
+        // The template last applied decides; the stack's outputs only when it cannot be read.
+        let original_output = |o: &&str| match template_outputs {
+            Some(t) => t.contains_key(*o),
+            None => self.outputs.contains_key(*o),
+        };
+        self.scheme() == Scheme::Original && ORIGINAL_OUTPUTS.iter().any(original_output)
+    }
+}
+
+/// The scheme of logical ids of a stage whose stack is `stack`: hover's for a stage with none.
+pub fn scheme_of(stack: Option<&StackState>) -> Scheme {
+    stack.map_or(Scheme::Hover, StackState::scheme)
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StackResource {
     pub resource_type: String,
@@ -165,5 +208,51 @@ impl Resolved {
     /// Whether every part of `property` is known.
     pub fn is_known(&self, property: &str) -> bool {
         !self.unknown.contains(property)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack(ids: &[&str], outputs: &[&str]) -> StackState {
+        StackState {
+            name: "s".into(),
+            stack_id: "id".into(),
+            status: "UPDATE_COMPLETE".into(),
+            status_reason: None,
+            template: None,
+            resources: ids
+                .iter()
+                .map(|id| {
+                    (
+                        id.to_string(),
+                        StackResource {
+                            resource_type: "T".into(),
+                            physical_id: "p".into(),
+                            status: "CREATE_COMPLETE".into(),
+                        },
+                    )
+                })
+                .collect(),
+            outputs: outputs
+                .iter()
+                .map(|o| (o.to_string(), "v".to_string()))
+                .collect::<BTreeMap<_, _>>(),
+        }
+    }
+
+    #[test]
+    fn the_stack_decides_the_scheme_and_whether_a_takeover_is_due() {
+        assert_eq!(scheme_of(None), Scheme::Hover);
+        let hover = stack(&["HttpFunction", "Distribution"], &["CdnDomain"]);
+        assert_eq!(hover.scheme(), Scheme::Hover);
+        assert!(!hover.awaiting_takeover());
+        let original = stack(&["HTTPLambda", "CFDistribution"], &["Signature"]);
+        assert_eq!(original.scheme(), Scheme::Original);
+        assert!(original.awaiting_takeover());
+        let taken_over = stack(&["HTTPLambda", "CFDistribution"], &["CdnDomain"]);
+        assert_eq!(taken_over.scheme(), Scheme::Original);
+        assert!(!taken_over.awaiting_takeover());
     }
 }

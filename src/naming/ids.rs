@@ -5,7 +5,6 @@
 //! resource the original never had (dead-letter queues, role, origin access control, bucket
 //! policy), takes hover's id in both schemes.
 
-use crate::model::StackState;
 use serde::{Deserialize, Serialize};
 
 /// Which logical ids a stage uses.
@@ -36,10 +35,11 @@ pub enum Rule {
 }
 
 /// Logical ids the original Hover always had: one of them in a stack marks the stack as its.
-const ORIGINAL_MARKERS: &[&str] = &["HTTPLambda", "CliLambda", "CFDistribution", "ApiGateway"];
+pub(crate) const ORIGINAL_MARKERS: &[&str] =
+    &["HTTPLambda", "CliLambda", "CFDistribution", "ApiGateway"];
 
 /// Outputs of the original Hover's template; hover's own are `ApiEndpoint` and `CdnDomain`.
-const ORIGINAL_OUTPUTS: &[&str] = &[
+pub(crate) const ORIGINAL_OUTPUTS: &[&str] = &[
     "Signature",
     "StageName",
     "BuildId",
@@ -79,47 +79,6 @@ pub fn queue_key(queue: &str) -> String {
 }
 
 impl Scheme {
-    /// The scheme of an existing stack: the original's when it holds one of the ids the original
-    /// always wrote (before and after hover took it over), else hover's.
-    pub fn of_stack(stack: Option<&StackState>) -> Scheme {
-        let Some(stack) = stack else {
-            return Scheme::Hover;
-        };
-        let in_template = |id: &str| {
-            stack
-                .template
-                .as_ref()
-                .and_then(|t| t.get("Resources"))
-                .is_some_and(|r| r.get(id).is_some())
-        };
-        if ORIGINAL_MARKERS
-            .iter()
-            .any(|id| stack.resources.contains_key(*id) || in_template(id))
-        {
-            Scheme::Original
-        } else {
-            Scheme::Hover
-        }
-    }
-
-    /// Whether `stack` is still as the original Hover left it (the outputs of its last template
-    /// are the original's): the next apply takes it over.
-    pub fn awaiting_takeover(stack: Option<&StackState>) -> bool {
-        let Some(stack) = stack else { return false };
-        let template_outputs = stack
-            .template
-            .as_ref()
-            .and_then(|t| t.get("Outputs"))
-            .and_then(|o| o.as_object());
-        // The template last applied decides; the stack's outputs only when it cannot be read.
-        let original_output = |o: &&str| match template_outputs {
-            Some(t) => t.contains_key(*o),
-            None => stack.outputs.contains_key(*o),
-        };
-        Scheme::of_stack(Some(stack)) == Scheme::Original
-            && ORIGINAL_OUTPUTS.iter().any(original_output)
-    }
-
     fn original_worker(self, part: Part<'_>) -> Option<String> {
         match (self, part) {
             (Scheme::Original, Part::Http) => Some("HTTP".into()),
@@ -273,7 +232,6 @@ impl Scheme {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     #[test]
     fn the_original_scheme_follows_the_reference_table() {
@@ -317,46 +275,5 @@ mod tests {
         assert_eq!(o.dead_letter("emails"), "QueueEmailsDeadLetter");
         assert_eq!(Scheme::Hover.queue("emails"), "QueueEmails");
         assert_eq!(Scheme::Hover.function(Part::Http), "HttpFunction");
-    }
-
-    fn stack(ids: &[&str], outputs: &[&str]) -> StackState {
-        StackState {
-            name: "s".into(),
-            stack_id: "id".into(),
-            status: "UPDATE_COMPLETE".into(),
-            status_reason: None,
-            template: None,
-            resources: ids
-                .iter()
-                .map(|id| {
-                    (
-                        id.to_string(),
-                        crate::model::StackResource {
-                            resource_type: "T".into(),
-                            physical_id: "p".into(),
-                            status: "CREATE_COMPLETE".into(),
-                        },
-                    )
-                })
-                .collect(),
-            outputs: outputs
-                .iter()
-                .map(|o| (o.to_string(), "v".to_string()))
-                .collect::<BTreeMap<_, _>>(),
-        }
-    }
-
-    #[test]
-    fn the_stack_decides_the_scheme_and_whether_a_takeover_is_due() {
-        assert_eq!(Scheme::of_stack(None), Scheme::Hover);
-        let hover = stack(&["HttpFunction", "Distribution"], &["CdnDomain"]);
-        assert_eq!(Scheme::of_stack(Some(&hover)), Scheme::Hover);
-        assert!(!Scheme::awaiting_takeover(Some(&hover)));
-        let original = stack(&["HTTPLambda", "CFDistribution"], &["Signature"]);
-        assert_eq!(Scheme::of_stack(Some(&original)), Scheme::Original);
-        assert!(Scheme::awaiting_takeover(Some(&original)));
-        let taken_over = stack(&["HTTPLambda", "CFDistribution"], &["CdnDomain"]);
-        assert_eq!(Scheme::of_stack(Some(&taken_over)), Scheme::Original);
-        assert!(!Scheme::awaiting_takeover(Some(&taken_over)));
     }
 }

@@ -103,7 +103,7 @@ pub fn desired_for(
     stage::desired_with(
         manifest,
         image_tag.unwrap_or(""),
-        stage::Scheme::of_stack(stack),
+        crate::model::scheme_of(stack),
     )
 }
 

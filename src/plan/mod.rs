@@ -362,7 +362,7 @@ impl<'a> Context<'a> {
                 .map(|(id, _, props)| (id.clone(), resolver.resolve_map(props)))
                 .collect(),
             live_attrs,
-            takeover: crate::stage::Scheme::awaiting_takeover(stack),
+            takeover: stack.is_some_and(crate::model::StackState::awaiting_takeover),
         }
     }
 
