@@ -44,8 +44,10 @@ pub use error::{
 };
 pub use stack::read_stack;
 
-/// How many resources are read at the same time.
-pub const READ_CONCURRENCY: usize = 8;
+/// How many resources are read at the same time. A read waiting for a token of its quota family
+/// holds its place, so there are enough places for the families that have tokens to go on
+/// meanwhile (a 100-worker plan on the emulator: 2.4 s with 8 places, 2.1 s with 32).
+pub const READ_CONCURRENCY: usize = 32;
 
 /// Attempts per call (the first one included) before a throttled or failing call is reported.
 pub const MAX_ATTEMPTS: u32 = 6;
@@ -107,6 +109,7 @@ impl Clients {
 /// attempts, so throttling is retried with backoff.
 pub async fn load_config(profile: Option<&str>, region: &str) -> Result<SdkConfig, LiveError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(shared_http_client())
         .region(Region::new(region.to_owned()))
         .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
     if let Some(profile) = profile.filter(|p| !p.is_empty()) {
@@ -128,6 +131,25 @@ pub async fn load_config(profile: Option<&str>, region: &str) -> Result<SdkConfi
         );
     }
     Ok(loader.load().await)
+}
+
+/// One HTTP client for every SDK client of a stage: the SDK's default (hyper 1, rustls with
+/// aws-lc, the platform's root certificates, proxies from the environment), built once, so root
+/// certificates are loaded once and connections are pooled across services, where each service
+/// client would otherwise build its own.
+fn shared_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::{proxy::ProxyConfig, tls, Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
 }
 
 /// What of the environment hover ignores for a stage, each said once: a region other than the
