@@ -286,7 +286,7 @@ pub async fn read_resources(
     );
 
     let results: Vec<(&LiveTarget, Result<Option<LiveResource>, LiveError>)> =
-        futures::stream::iter(targets)
+        futures::stream::iter(interleaved(targets))
             .map(|target| {
                 let ctx = &ctx;
                 async move { (target, read_target(ctx, target).await) }
@@ -316,6 +316,27 @@ pub async fn read_resources(
         stack,
         resources,
     })
+}
+
+/// The targets taken one of each resource type in turn (types in order of first appearance, each
+/// type's targets in their order): a read waiting for a token of its quota family holds its place,
+/// so places shared among the types let every family go on at its own rate, where a run of one
+/// type would hold them all while the others wait.
+fn interleaved(targets: &[LiveTarget]) -> Vec<&LiveTarget> {
+    let mut by_type: Vec<(&str, std::collections::VecDeque<&LiveTarget>)> = Vec::new();
+    for t in targets {
+        match by_type.iter_mut().find(|(ty, _)| *ty == t.resource_type) {
+            Some((_, queue)) => queue.push_back(t),
+            None => by_type.push((&t.resource_type, [t].into())),
+        }
+    }
+    let mut out = Vec::with_capacity(targets.len());
+    while out.len() < targets.len() {
+        for (_, queue) in &mut by_type {
+            out.extend(queue.pop_front());
+        }
+    }
+    out
 }
 
 /// What every reader may need besides its target: the clients, the account and region (for
@@ -453,5 +474,37 @@ mod profile_tests {
             "[ci] in the config file is not `profile ci`"
         );
         assert!(!profile_defined("x", &[(dir.path().join("none"), true)]));
+    }
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::*;
+
+    fn target(id: &str, ty: &str) -> LiveTarget {
+        LiveTarget {
+            logical_id: id.into(),
+            resource_type: ty.into(),
+            name: None,
+            physical_id: None,
+            keys: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn targets_are_read_one_of_each_type_in_turn() {
+        let targets = vec![
+            target("Q1", "AWS::SQS::Queue"),
+            target("Q2", "AWS::SQS::Queue"),
+            target("Q3", "AWS::SQS::Queue"),
+            target("F1", "AWS::Lambda::Function"),
+            target("F2", "AWS::Lambda::Function"),
+            target("R", "AWS::IAM::Role"),
+        ];
+        let order: Vec<&str> = interleaved(&targets)
+            .iter()
+            .map(|t| t.logical_id.as_str())
+            .collect();
+        assert_eq!(order, ["Q1", "F1", "R", "Q2", "F2", "Q3"]);
     }
 }
