@@ -48,6 +48,10 @@ _REST = [
     ("lambda", "PUT", r"/2015-03-31/functions/[^/]+/aliases/[^/]+/?", None, "UpdateAlias"),
     ("lambda", "GET", r"/2015-03-31/functions/[^/]+/aliases/?", None, "ListAliases"),
     ("lambda", "GET", r"/2015-03-31/functions/[^/]+/policy/?", None, "GetPolicy"),
+    ("lambda", "GET", r"/2015-03-31/functions/[^/]+/versions/?", None, "ListVersionsByFunction"),
+    ("lambda", "POST", r"/2015-03-31/functions/[^/]+/versions/?", None, "PublishVersion"),
+    ("lambda", "POST", r"/2015-03-31/functions/[^/]+/invocations/?", None, "Invoke"),
+    ("lambda", "DELETE", r"/2015-03-31/functions/[^/]+/?", None, "DeleteFunction"),
     ("lambda", "GET", r"/2015-03-31/functions/?", None, "ListFunctions"),
     ("lambda", "GET", r"/2015-03-31/event-source-mappings/?", None, "ListEventSourceMappings"),
     ("lambda", "GET", r"/2015-03-31/event-source-mappings/[^/]+/?", None, "GetEventSourceMapping"),
@@ -71,12 +75,16 @@ _REST = [
     ("s3", "GET", r"/[^/]+/?", "policy", "GetBucketPolicy"),
     ("s3", "PUT", r"/[^/]+/?", "policy", "PutBucketPolicy"),
     ("s3", "GET", r"/[^/]+/?", "list-type", "ListObjectsV2"),
+    ("s3", "GET", r"/[^/]+/?", "versions", "ListObjectVersions"),
+    ("s3", "POST", r"/[^/]+/?", "delete", "DeleteObjects"),
+    ("s3", "DELETE", r"/[^/]+/?", None, "DeleteBucket"),
     ("s3", "HEAD", r"/[^/]+/?", None, "HeadBucket"),
     ("s3", "PUT", r"/[^/]+/?", None, "CreateBucket"),
     ("s3", "GET", r"/[^/]+/?", None, "ListObjects"),
     ("s3", "HEAD", r"/[^/]+/.+", None, "HeadObject"),
     ("s3", "GET", r"/[^/]+/.+", None, "GetObject"),
     ("s3", "PUT", r"/[^/]+/.+", None, "PutObject"),
+    ("s3", "DELETE", r"/[^/]+/.+", None, "DeleteObject"),
 ]
 _REST = [(s, m, re.compile(p + r"$"), q, op) for s, m, p, q, op in _REST]
 

@@ -5,6 +5,7 @@ use super::{
     is_empty_reason, CfnChange, CfnDetail, ChangeSetError, ChangeSetOutcome, ChangeSetRequest,
     ChangeSetSummary, CreatedChangeSet, Poll, StackEvent, StackStatusInfo, TemplateSource,
 };
+use crate::live::quota::acquire;
 use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType};
@@ -12,6 +13,9 @@ use aws_sdk_cloudformation::Client;
 use aws_smithy_runtime_api::client::result::SdkError;
 use std::collections::HashSet;
 use std::time::Duration;
+
+/// The IAM service prefix of every call here, for the quota table.
+const SERVICE: &str = "cloudformation";
 
 /// A change set still being computed is given this long by default.
 const CHANGE_SET_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -90,6 +94,7 @@ pub async fn create(
     };
     // The change set's name doubles as the client token: a retried request names the same one.
     call = call.client_token(&req.change_set_name);
+    acquire(SERVICE, "CreateChangeSet").await;
     let out = match call.send().await {
         Ok(out) => out,
         Err(e) => {
@@ -211,6 +216,7 @@ async fn describe_page(
     arn: &str,
     token: Option<String>,
 ) -> Result<DescribeChangeSetOutput, ChangeSetError> {
+    acquire(SERVICE, "DescribeChangeSet").await;
     client
         .describe_change_set()
         .change_set_name(arn)
@@ -260,6 +266,7 @@ fn convert_change(rc: &aws_sdk_cloudformation::types::ResourceChange) -> CfnChan
 
 /// Deletes a change set (by ARN).
 pub async fn delete(client: &Client, arn: &str) -> Result<(), ChangeSetError> {
+    acquire(SERVICE, "DeleteChangeSet").await;
     client
         .delete_change_set()
         .change_set_name(arn)
@@ -289,6 +296,7 @@ pub async fn execute(client: &Client, arn: &str) -> Result<(), ChangeSetError> {
             )
             .take(128)
             .collect();
+        acquire(SERVICE, "ExecuteChangeSet").await;
         let e = match client
             .execute_change_set()
             .change_set_name(arn)
@@ -345,6 +353,7 @@ pub fn executed(execution_status: &str) -> bool {
 
 /// The change set's `ExecutionStatus` (`AVAILABLE`, `EXECUTE_IN_PROGRESS`, ...).
 async fn execution_status(client: &Client, arn: &str) -> Result<String, ChangeSetError> {
+    acquire(SERVICE, "DescribeChangeSet").await;
     let out = client
         .describe_change_set()
         .change_set_name(arn)
@@ -359,6 +368,7 @@ async fn execution_status(client: &Client, arn: &str) -> Result<String, ChangeSe
 
 /// The change set named `name` of `stack`, when there is one.
 async fn find_by_name(client: &Client, stack: &str, name: &str) -> Option<CreatedChangeSet> {
+    acquire(SERVICE, "DescribeChangeSet").await;
     let out = client
         .describe_change_set()
         .stack_name(stack)
@@ -378,6 +388,7 @@ pub async fn stack_status(
     stack_name: &str,
 ) -> Result<Option<StackStatusInfo>, ChangeSetError> {
     const OP: &str = "DescribeStacks";
+    acquire(SERVICE, "DescribeStacks").await;
     let out = match client.describe_stacks().stack_name(stack_name).send().await {
         Ok(out) => out,
         Err(e) if is_stack_not_found(&e) => return Ok(None),
@@ -402,6 +413,7 @@ pub async fn latest_event_id(
     client: &Client,
     stack_name: &str,
 ) -> Result<Option<String>, ChangeSetError> {
+    acquire(SERVICE, "DescribeStackEvents").await;
     match client
         .describe_stack_events()
         .stack_name(stack_name)
@@ -430,6 +442,7 @@ pub async fn events_since(
     let mut seen: HashSet<String> = HashSet::new();
     let mut token: Option<String> = None;
     'pages: loop {
+        acquire(SERVICE, "DescribeStackEvents").await;
         let out = match client
             .describe_stack_events()
             .stack_name(stack_name)
@@ -480,6 +493,7 @@ pub async fn events_since(
 
 /// Starts deleting the stack. Deleting a stack that does not exist succeeds.
 pub async fn delete_stack(client: &Client, stack_name: &str) -> Result<(), ChangeSetError> {
+    acquire(SERVICE, "DeleteStack").await;
     client
         .delete_stack()
         .stack_name(stack_name)
@@ -543,6 +557,7 @@ pub async fn list_change_sets(
     let mut all = Vec::new();
     let mut token: Option<String> = None;
     loop {
+        acquire(SERVICE, "ListChangeSets").await;
         let out = match client
             .list_change_sets()
             .stack_name(stack_name)

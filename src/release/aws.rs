@@ -3,6 +3,7 @@
 
 use super::{PublishedVersion, ALIAS};
 use crate::direct::DirectError;
+use crate::live::quota::acquire;
 use aws_config::retry::RetryConfig;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::Client;
@@ -25,6 +26,7 @@ pub async fn versions(
     let mut out = Vec::new();
     let mut marker: Option<String> = None;
     loop {
+        acquire("lambda", "ListVersionsByFunction").await;
         let page = match lambda
             .list_versions_by_function()
             .function_name(function)
@@ -64,6 +66,7 @@ pub async fn versions(
 /// The version `live` points at: `Some(n)` for a published version, `None` for `$LATEST` or when
 /// the function or its alias does not exist.
 pub async fn live_version(lambda: &Client, function: &str) -> Result<Option<u64>, DirectError> {
+    acquire("lambda", "GetAlias").await;
     match lambda
         .get_alias()
         .function_name(function)
@@ -89,6 +92,7 @@ pub async fn publish(lambda: &Client, function: &str, build_id: &str) -> Result<
     let mut attempt = 0;
     loop {
         attempt += 1;
+        acquire("lambda", "PublishVersion").await;
         match lambda
             .publish_version()
             .function_name(function)
@@ -122,6 +126,7 @@ pub async fn publish(lambda: &Client, function: &str, build_id: &str) -> Result<
 
 /// Points `live` of `function` at `version` (a number, or `$LATEST`).
 pub async fn point_live(lambda: &Client, function: &str, version: &str) -> Result<(), DirectError> {
+    acquire("lambda", "UpdateAlias").await;
     lambda
         .update_alias()
         .function_name(function)
@@ -150,6 +155,7 @@ pub async fn invoke(
     payload: Vec<u8>,
 ) -> Result<Invocation, DirectError> {
     let label = format!("{function}:{qualifier}");
+    acquire("lambda", "Invoke").await;
     let out = lambda
         .invoke()
         .function_name(function)
@@ -177,6 +183,7 @@ pub async fn live_release(
     lambda: &Client,
     function: &str,
 ) -> Result<Option<(u64, String)>, DirectError> {
+    acquire("lambda", "GetFunctionConfiguration").await;
     match lambda
         .get_function_configuration()
         .function_name(function)
@@ -205,6 +212,7 @@ pub async fn delete_version(
     version: u64,
 ) -> Result<(), DirectError> {
     let label = format!("{function}:{version}");
+    acquire("lambda", "DeleteFunction").await;
     match lambda
         .delete_function()
         .function_name(function)
