@@ -35,10 +35,9 @@ fn manifest_digest(dir: &Path, stage: &str) -> Result<String, HoverError> {
             *value = crate::plan::mask::SENSITIVE.to_string();
         }
     }
-    Ok(Sha256::digest(format!("{manifest:?}").as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(hex::encode(Sha256::digest(
+        format!("{manifest:?}").as_bytes(),
+    )))
 }
 
 /// Writes the plan of `planned` to `file`.
