@@ -5,6 +5,7 @@ use super::{
     is_empty_reason, CfnChange, CfnDetail, ChangeSetError, ChangeSetOutcome, ChangeSetRequest,
     ChangeSetSummary, CreatedChangeSet, Poll, StackEvent, StackStatusInfo, TemplateSource,
 };
+use crate::live::is_stack_missing;
 use crate::live::quota::acquire;
 use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
@@ -57,12 +58,6 @@ fn help_for(code: Option<&str>, message: &str) -> Option<String> {
         ),
         _ => None,
     }
-}
-
-/// Whether an error says the stack does not exist (CloudFormation sends a plain `ValidationError`).
-fn is_stack_not_found<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
-    err.code() == Some("ValidationError")
-        && err.message().is_some_and(|m| m.contains("does not exist"))
 }
 
 /// Creates a change set and returns its ARN and the stack's id.
@@ -391,7 +386,7 @@ pub async fn stack_status(
     acquire(SERVICE, "DescribeStacks").await;
     let out = match client.describe_stacks().stack_name(stack_name).send().await {
         Ok(out) => out,
-        Err(e) if is_stack_not_found(&e) => return Ok(None),
+        Err(e) if is_stack_missing(&e) => return Ok(None),
         Err(e) => return Err(aws_error(OP, e)),
     };
     let Some(stack) = out.stacks().first() else {
@@ -425,7 +420,7 @@ pub async fn latest_event_id(
             .first()
             .and_then(|e| e.event_id())
             .map(str::to_string)),
-        Err(e) if is_stack_not_found(&e) => Ok(None),
+        Err(e) if is_stack_missing(&e) => Ok(None),
         Err(e) => Err(aws_error("DescribeStackEvents", e)),
     }
 }
@@ -451,7 +446,7 @@ pub async fn events_since(
             .await
         {
             Ok(out) => out,
-            Err(e) if is_stack_not_found(&e) => break,
+            Err(e) if is_stack_missing(&e) => break,
             Err(e) => return Err(aws_error("DescribeStackEvents", e)),
         };
         for e in out.stack_events() {
@@ -566,7 +561,7 @@ pub async fn list_change_sets(
             .await
         {
             Ok(out) => out,
-            Err(e) if is_stack_not_found(&e) => break,
+            Err(e) if is_stack_missing(&e) => break,
             Err(e) => return Err(aws_error("ListChangeSets", e)),
         };
         all.extend(out.summaries().iter().map(|s| {

@@ -6,6 +6,9 @@ use super::json::{object, resource, sorted_strings_or_null};
 use super::quota::acquire;
 use super::{LiveError, ReadContext};
 use crate::model::LiveResource;
+use aws_sdk_iam::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 use serde_json::{json, Value};
 
 const SERVICE: &str = "iam";
@@ -108,29 +111,24 @@ async fn inline_policy_names(
     ctx: &ReadContext<'_>,
     role: &str,
 ) -> Result<Option<Vec<String>>, LiveError> {
-    let mut names = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
+    all_pages("ListRolePolicies", role, |marker| async move {
         acquire(SERVICE, "ListRolePolicies").await;
-        let listed = ctx
+        let out = ctx
             .clients
             .iam
             .list_role_policies()
             .role_name(role)
-            .set_marker(marker.clone())
+            .set_marker(marker)
             .send()
-            .await;
-        let out = match listed {
-            Ok(out) => out,
-            Err(e) if is_not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error(SERVICE, "ListRolePolicies", role, e)),
+            .await?;
+        let page = Page {
+            items: out.policy_names().to_vec(),
+            truncated: out.is_truncated(),
+            marker: out.marker().map(str::to_owned),
         };
-        names.extend(out.policy_names().iter().cloned());
-        match next_marker(out.is_truncated(), out.marker(), marker.as_deref()) {
-            Some(next) => marker = Some(next),
-            None => return Ok(Some(names)),
-        }
-    }
+        Ok(page)
+    })
+    .await
 }
 
 /// ARNs of the managed policies attached to the role (all pages); `None` when the role is gone.
@@ -138,32 +136,62 @@ async fn attached_policy_arns(
     ctx: &ReadContext<'_>,
     role: &str,
 ) -> Result<Option<Vec<String>>, LiveError> {
-    let mut arns = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
+    all_pages("ListAttachedRolePolicies", role, |marker| async move {
         acquire(SERVICE, "ListAttachedRolePolicies").await;
-        let listed = ctx
+        let out = ctx
             .clients
             .iam
             .list_attached_role_policies()
             .role_name(role)
-            .set_marker(marker.clone())
+            .set_marker(marker)
             .send()
-            .await;
-        let out = match listed {
-            Ok(out) => out,
-            Err(e) if is_not_found(&e) => return Ok(None),
-            Err(e) => return Err(aws_error(SERVICE, "ListAttachedRolePolicies", role, e)),
-        };
-        arns.extend(
-            out.attached_policies()
+            .await?;
+        let page = Page {
+            items: out
+                .attached_policies()
                 .iter()
                 .filter_map(|p| p.policy_arn())
-                .map(str::to_owned),
-        );
-        match next_marker(out.is_truncated(), out.marker(), marker.as_deref()) {
+                .map(str::to_owned)
+                .collect(),
+            truncated: out.is_truncated(),
+            marker: out.marker().map(str::to_owned),
+        };
+        Ok(page)
+    })
+    .await
+}
+
+/// One page of an IAM listing.
+struct Page {
+    items: Vec<String>,
+    truncated: bool,
+    marker: Option<String>,
+}
+
+/// Every page of the IAM listing `operation` of `role` (each `page` call waits for its token);
+/// `None` when the role is gone.
+async fn all_pages<E, F, Fut>(
+    operation: &'static str,
+    role: &str,
+    mut page: F,
+) -> Result<Option<Vec<String>>, LiveError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<Page, SdkError<E, HttpResponse>>>,
+{
+    let mut items = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let out = match page(marker.clone()).await {
+            Ok(out) => out,
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(aws_error(SERVICE, operation, role, e)),
+        };
+        items.extend(out.items);
+        match next_marker(out.truncated, out.marker.as_deref(), marker.as_deref()) {
             Some(next) => marker = Some(next),
-            None => return Ok(Some(arns)),
+            None => return Ok(Some(items)),
         }
     }
 }
