@@ -1,7 +1,8 @@
 //! Drift repairs (`direct::repair`) against real SDK clients whose responses are mocked
 //! (`aws-smithy-mocks`): the CloudFront distribution's config put back over the one AWS holds,
 //! the stage role's policies put back through IAM, and the repairs agreeing with the plan's
-//! table of what apply can put back.
+//! table of what apply can put back; and a stage key left without its alias found among the
+//! account's keys.
 
 use aws_sdk_cloudfront::operation::get_distribution_config::GetDistributionConfigOutput;
 use aws_sdk_cloudfront::operation::update_distribution::{
@@ -742,4 +743,109 @@ async fn drifted_role_policies_are_put_back_through_iam() {
     );
     assert_eq!(calls[4].2, vpc);
     assert_eq!(calls[5].2, admin);
+}
+
+/// KMS mocks of an account whose keys are `(id, state, alias tag, aliased)`; the ids whose tags
+/// were read are recorded.
+fn kms_account(keys: &[(&str, &str, &str, bool)]) -> (Clients, Arc<Mutex<Vec<String>>>) {
+    use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
+    use aws_sdk_kms::operation::list_aliases::ListAliasesOutput;
+    use aws_sdk_kms::operation::list_keys::ListKeysOutput;
+    use aws_sdk_kms::operation::list_resource_tags::ListResourceTagsOutput;
+    use aws_sdk_kms::types::{AliasListEntry, KeyListEntry, KeyMetadata, KeyState, Tag};
+    let keys: Vec<(String, String, String, bool)> = keys
+        .iter()
+        .map(|(id, state, tag, aliased)| {
+            (id.to_string(), state.to_string(), tag.to_string(), *aliased)
+        })
+        .collect();
+    let read: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (k1, k2, k3, k4, log) = (keys.clone(), keys.clone(), keys.clone(), keys, read.clone());
+    let clients = Mocks {
+        kms: vec![
+            mock!(aws_sdk_kms::Client::list_aliases).then_output(move || {
+                let aliases = k1.iter().filter(|k| k.3).map(|(id, ..)| {
+                    AliasListEntry::builder()
+                        .alias_name(format!("alias/of-{id}"))
+                        .target_key_id(id)
+                        .build()
+                });
+                ListAliasesOutput::builder()
+                    .set_aliases(Some(aliases.collect()))
+                    .truncated(false)
+                    .build()
+            }),
+            mock!(aws_sdk_kms::Client::list_keys).then_output(move || {
+                let entries = k2
+                    .iter()
+                    .map(|(id, ..)| KeyListEntry::builder().key_id(id).build());
+                ListKeysOutput::builder()
+                    .set_keys(Some(entries.collect()))
+                    .truncated(false)
+                    .build()
+            }),
+            mock!(aws_sdk_kms::Client::describe_key).then_compute_output(move |r| {
+                let id = r.key_id().unwrap_or_default();
+                let state = k3.iter().find(|k| k.0 == id).map(|k| k.1.as_str());
+                DescribeKeyOutput::builder()
+                    .key_metadata(
+                        KeyMetadata::builder()
+                            .key_id(id)
+                            .key_state(KeyState::from(state.unwrap_or("Enabled")))
+                            .build()
+                            .expect("metadata"),
+                    )
+                    .build()
+            }),
+            mock!(aws_sdk_kms::Client::list_resource_tags).then_compute_output(move |r| {
+                let id = r.key_id().unwrap_or_default().to_string();
+                let tag = k4.iter().find(|k| k.0 == id).map(|k| k.2.clone());
+                log.lock().expect("lock").push(id);
+                let tags = tag.filter(|t| !t.is_empty()).map(|t| {
+                    vec![Tag::builder()
+                        .tag_key(hover::direct::kms::ALIAS_TAG)
+                        .tag_value(t)
+                        .build()
+                        .expect("tag")]
+                });
+                ListResourceTagsOutput::builder().set_tags(tags).build()
+            }),
+        ],
+        ..Default::default()
+    }
+    .build();
+    (clients, read)
+}
+
+#[tokio::test]
+async fn a_key_left_without_its_alias_is_found_reading_the_tags_of_unaliased_usable_keys_only() {
+    const ALIAS: &str = "alias/app-dev-secrets-key";
+    let (clients, read) = kms_account(&[
+        ("aliased", "Enabled", ALIAS, true),
+        ("pending", "PendingDeletion", ALIAS, false),
+        ("other", "Enabled", "alias/other-secrets-key", false),
+        ("untagged", "Disabled", "", false),
+        ("orphan", "Enabled", ALIAS, false),
+        ("later", "Enabled", "", false),
+    ]);
+    let found = hover::direct::kms::orphan_key(&clients, ALIAS)
+        .await
+        .expect("lookup");
+    assert_eq!(found.as_deref(), Some("orphan"));
+    assert_eq!(*read.lock().expect("lock"), ["other", "untagged", "orphan"]);
+}
+
+#[tokio::test]
+async fn no_key_is_adopted_when_every_key_made_for_the_alias_is_aliased_or_pending_deletion() {
+    const ALIAS: &str = "alias/app-dev-secrets-key";
+    let (clients, read) = kms_account(&[
+        ("aliased", "Enabled", ALIAS, true),
+        ("pending", "PendingDeletion", ALIAS, false),
+        ("other", "Enabled", "alias/other-secrets-key", false),
+    ]);
+    let found = hover::direct::kms::orphan_key(&clients, ALIAS)
+        .await
+        .expect("lookup");
+    assert_eq!(found, None);
+    assert_eq!(*read.lock().expect("lock"), ["other"]);
 }

@@ -4,6 +4,7 @@
 //! with `IfMatch`.
 
 use super::{err, fail, num, text, DirectError};
+use crate::live::quota::acquire;
 use crate::live::Clients;
 use aws_sdk_cloudfront::types::{
     Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomOriginConfig,
@@ -62,6 +63,7 @@ pub(super) async fn put_back(
                 "no desired DistributionConfig",
             )
         })?;
+    acquire("cloudfront", "GetDistributionConfig").await;
     let out = clients
         .cloudfront
         .get_distribution_config()
@@ -86,6 +88,7 @@ pub(super) async fn put_back(
         )
     })?;
     set_managed(&mut config, want).map_err(|m| err(SERVICE, "UpdateDistribution", id, m))?;
+    acquire("cloudfront", "UpdateDistribution").await;
     clients
         .cloudfront
         .update_distribution()

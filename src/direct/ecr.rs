@@ -1,6 +1,7 @@
 //! ECR through its own API: the image check and the stage's repository, made before the stack.
 
 use super::{fail, text, DirectError};
+use crate::live::quota::acquire;
 use crate::live::Clients;
 use aws_sdk_ecr::types::{ImageIdentifier, ImageTagMutability};
 use serde_json::{Map, Value};
@@ -12,6 +13,7 @@ pub async fn image_exists(
     tag: &str,
 ) -> Result<bool, DirectError> {
     let resource = format!("{repository}:{tag}");
+    acquire("ecr", "DescribeImages").await;
     match clients
         .ecr
         .describe_images()
@@ -44,6 +46,7 @@ pub(super) async fn ensure_repository(
     let mutability =
         ImageTagMutability::from(text(props, "ImageTagMutability").unwrap_or("MUTABLE"));
     if exists {
+        acquire("ecr", "PutImageTagMutability").await;
         clients
             .ecr
             .put_image_tag_mutability()
@@ -53,6 +56,7 @@ pub(super) async fn ensure_repository(
             .await
             .map_err(fail("ECR", "PutImageTagMutability", name))?;
     } else {
+        acquire("ecr", "CreateRepository").await;
         clients
             .ecr
             .create_repository()

@@ -1,12 +1,14 @@
 //! EventBridge drift put back through its own API: a rule's schedule and state, and its targets.
 
 use super::{err, fail, text, DirectError, Put};
+use crate::live::quota::acquire;
 use aws_sdk_eventbridge::types::{RuleState, Target};
 use serde_json::Value;
 
 /// PutRule with the desired schedule and state.
 pub(super) async fn put_rule(put: &Put<'_>) -> Result<&'static str, DirectError> {
     let state = RuleState::from(text(put.desired, "State").unwrap_or("ENABLED"));
+    acquire("events", "PutRule").await;
     put.clients
         .eventbridge
         .put_rule()
@@ -38,6 +40,7 @@ pub(super) async fn put_targets(put: &Put<'_>) -> Result<&'static str, DirectErr
             .map_err(|e| err("EventBridge", "PutTargets", put.id, e.to_string()))?;
         targets.push(target);
     }
+    acquire("events", "PutTargets").await;
     put.clients
         .eventbridge
         .put_targets()

@@ -5,6 +5,7 @@
 //! role never lacks a permission it should keep.
 
 use super::{fail, DirectError};
+use crate::live::quota::acquire;
 use crate::live::Clients;
 use serde_json::{Map, Value};
 
@@ -37,6 +38,7 @@ pub(super) async fn put_back_policies(
         })
         .collect();
     for (name, doc) in &wanted {
+        acquire("iam", "PutRolePolicy").await;
         clients
             .iam
             .put_role_policy()
@@ -49,6 +51,7 @@ pub(super) async fn put_back_policies(
     }
     for name in inline_policy_names(clients, role).await? {
         if !wanted.iter().any(|(w, _)| *w == name) {
+            acquire("iam", "DeleteRolePolicy").await;
             clients
                 .iam
                 .delete_role_policy()
@@ -78,6 +81,7 @@ pub(super) async fn put_back_managed(
     let attached = attached_policy_arns(clients, role).await?;
     for arn in &wanted {
         if !attached.iter().any(|a| a == arn) {
+            acquire("iam", "AttachRolePolicy").await;
             clients
                 .iam
                 .attach_role_policy()
@@ -90,6 +94,7 @@ pub(super) async fn put_back_managed(
     }
     for arn in attached {
         if !wanted.contains(&arn.as_str()) {
+            acquire("iam", "DetachRolePolicy").await;
             clients
                 .iam
                 .detach_role_policy()
@@ -112,6 +117,7 @@ pub(super) async fn put_back_trust(
     let doc = desired
         .get("AssumeRolePolicyDocument")
         .unwrap_or(&Value::Null);
+    acquire("iam", "UpdateAssumeRolePolicy").await;
     clients
         .iam
         .update_assume_role_policy()
@@ -125,33 +131,39 @@ pub(super) async fn put_back_trust(
 
 /// Names of the role's inline policies (all pages).
 async fn inline_policy_names(clients: &Clients, role: &str) -> Result<Vec<String>, DirectError> {
-    clients
+    let mut pages = clients
         .iam
         .list_role_policies()
         .role_name(role)
         .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<String>, _>>()
-        .await
-        .map_err(fail(SERVICE, "ListRolePolicies", role))
+        .send();
+    let mut names = Vec::new();
+    while let Some(page) = {
+        acquire("iam", "ListRolePolicies").await;
+        pages.next().await
+    } {
+        let page = page.map_err(fail(SERVICE, "ListRolePolicies", role))?;
+        names.extend(page.policy_names().iter().cloned());
+    }
+    Ok(names)
 }
 
 /// ARNs of the managed policies attached to the role (all pages).
 async fn attached_policy_arns(clients: &Clients, role: &str) -> Result<Vec<String>, DirectError> {
-    let attached = clients
+    let mut pages = clients
         .iam
         .list_attached_role_policies()
         .role_name(role)
         .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(fail(SERVICE, "ListAttachedRolePolicies", role))?;
-    Ok(attached
-        .iter()
-        .filter_map(|p| p.policy_arn())
-        .map(str::to_owned)
-        .collect())
+        .send();
+    let mut arns = Vec::new();
+    while let Some(page) = {
+        acquire("iam", "ListAttachedRolePolicies").await;
+        pages.next().await
+    } {
+        let page = page.map_err(fail(SERVICE, "ListAttachedRolePolicies", role))?;
+        let attached = page.attached_policies().iter();
+        arns.extend(attached.filter_map(|p| p.policy_arn()).map(str::to_owned));
+    }
+    Ok(arns)
 }

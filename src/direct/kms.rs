@@ -2,13 +2,16 @@
 //! fresh data key under it, and a data key decrypted. SDK types stop here.
 
 use super::{err, fail, text, DirectError};
+use crate::live::quota::acquire;
 use crate::live::Clients;
 use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::types::{DataKeySpec, KeyUsageType};
+use aws_sdk_kms::types::{DataKeySpec, KeyState, KeyUsageType};
 use serde_json::{Map, Value};
+use std::collections::BTreeSet;
 
 /// Whether the key `alias` (`alias/N-secrets-key`) exists.
 pub async fn key_exists(clients: &Clients, alias: &str) -> Result<bool, DirectError> {
+    acquire("kms", "DescribeKey").await;
     match clients.kms.describe_key().key_id(alias).send().await {
         Ok(_) => Ok(true),
         Err(e)
@@ -26,6 +29,7 @@ pub async fn generate_data_key(
     clients: &Clients,
     alias: &str,
 ) -> Result<(Vec<u8>, Vec<u8>), DirectError> {
+    acquire("kms", "GenerateDataKey").await;
     let out = clients
         .kms
         .generate_data_key()
@@ -51,6 +55,7 @@ pub async fn decrypt_data_key(
     blob: &[u8],
     file: &str,
 ) -> Result<Vec<u8>, DirectError> {
+    acquire("kms", "Decrypt").await;
     let out = clients
         .kms
         .decrypt()
@@ -68,9 +73,15 @@ pub const ALIAS_TAG: &str = "hover:alias";
 
 /// A key made for `alias` (tagged [`ALIAS_TAG`]) that no alias points at and that is not pending
 /// deletion: what a run stopped between CreateKey and CreateAlias left behind.
+///
+/// The account's aliases are listed once; only the keys no alias points at are described, and
+/// only the usable ones among them have their tags read, so an account with many keys costs a
+/// few listing pages and a DescribeKey per unaliased key, not a ListResourceTags per key.
 pub async fn orphan_key(clients: &Clients, alias: &str) -> Result<Option<String>, DirectError> {
+    let aliased = aliased_keys(clients, alias).await?;
     let mut marker: Option<String> = None;
     loop {
+        acquire("kms", "ListKeys").await;
         let page = clients
             .kms
             .list_keys()
@@ -80,7 +91,11 @@ pub async fn orphan_key(clients: &Clients, alias: &str) -> Result<Option<String>
             .map_err(fail("KMS", "ListKeys", alias))?;
         for key in page.keys() {
             let Some(id) = key.key_id() else { continue };
+            if aliased.contains(id) || !usable(clients, id).await {
+                continue;
+            }
             // Keys this identity may not read the tags of (AWS-managed ones) are not the stage's.
+            acquire("kms", "ListResourceTags").await;
             let Ok(tags) = clients.kms.list_resource_tags().key_id(id).send().await else {
                 continue;
             };
@@ -88,33 +103,7 @@ pub async fn orphan_key(clients: &Clients, alias: &str) -> Result<Option<String>
                 .tags()
                 .iter()
                 .any(|t| t.tag_key() == ALIAS_TAG && t.tag_value() == alias);
-            if !made_for {
-                continue;
-            }
-            let usable = clients
-                .kms
-                .describe_key()
-                .key_id(id)
-                .send()
-                .await
-                .ok()
-                .and_then(|d| d.key_metadata().and_then(|m| m.key_state().cloned()))
-                .is_some_and(|s| {
-                    matches!(
-                        s,
-                        aws_sdk_kms::types::KeyState::Enabled
-                            | aws_sdk_kms::types::KeyState::Disabled
-                    )
-                });
-            let aliased = clients
-                .kms
-                .list_aliases()
-                .key_id(id)
-                .send()
-                .await
-                .map(|a| !a.aliases().is_empty())
-                .unwrap_or(true);
-            if usable && !aliased {
+            if made_for {
                 return Ok(Some(id.to_string()));
             }
         }
@@ -123,6 +112,46 @@ pub async fn orphan_key(clients: &Clients, alias: &str) -> Result<Option<String>
             _ => return Ok(None),
         }
     }
+}
+
+/// The ids of the keys some alias of the account points at (every page of ListAliases).
+async fn aliased_keys(clients: &Clients, alias: &str) -> Result<BTreeSet<String>, DirectError> {
+    let mut out = BTreeSet::new();
+    let mut marker: Option<String> = None;
+    loop {
+        acquire("kms", "ListAliases").await;
+        let page = clients
+            .kms
+            .list_aliases()
+            .set_marker(marker.take())
+            .send()
+            .await
+            .map_err(fail("KMS", "ListAliases", alias))?;
+        out.extend(
+            page.aliases()
+                .iter()
+                .filter_map(|a| a.target_key_id().map(str::to_string)),
+        );
+        match page.next_marker() {
+            Some(next) if page.truncated() => marker = Some(next.to_string()),
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// Whether the key `id` is enabled or disabled (not pending deletion or import); a key that
+/// cannot be described is not.
+async fn usable(clients: &Clients, id: &str) -> bool {
+    acquire("kms", "DescribeKey").await;
+    clients
+        .kms
+        .describe_key()
+        .key_id(id)
+        .send()
+        .await
+        .ok()
+        .and_then(|d| d.key_metadata().and_then(|m| m.key_state().cloned()))
+        .is_some_and(|s| matches!(s, KeyState::Enabled | KeyState::Disabled))
 }
 
 /// Creates the key `name` (an alias) and its alias, or updates the key when it `exists`; then
@@ -135,6 +164,8 @@ pub(super) async fn ensure_key(
 ) -> Result<(), DirectError> {
     let description = text(props, "Description").unwrap_or_default();
     let flag = |k: &str, default: bool| props.get(k).and_then(Value::as_bool).unwrap_or(default);
+    // The alias first (one DescribeKey): it may have been made since the state was read.
+    let exists = exists || key_exists(clients, name).await?;
     let key_id = if exists {
         update_key(clients, name, description, flag("Enabled", true)).await?
     } else {
@@ -144,6 +175,7 @@ pub(super) async fn ensure_key(
             Some(id) => id,
             None => create_key(clients, name, description).await?,
         };
+        acquire("kms", "CreateAlias").await;
         clients
             .kms
             .create_alias()
@@ -155,6 +187,7 @@ pub(super) async fn ensure_key(
         id
     };
     if flag("EnableKeyRotation", false) {
+        acquire("kms", "EnableKeyRotation").await;
         clients
             .kms
             .enable_key_rotation()
@@ -173,6 +206,7 @@ async fn update_key(
     description: &str,
     enabled: bool,
 ) -> Result<String, DirectError> {
+    acquire("kms", "DescribeKey").await;
     let meta = clients
         .kms
         .describe_key()
@@ -184,6 +218,7 @@ async fn update_key(
         .key_metadata()
         .map(|m| m.key_id().to_string())
         .unwrap_or_default();
+    acquire("kms", "UpdateKeyDescription").await;
     clients
         .kms
         .update_key_description()
@@ -193,6 +228,7 @@ async fn update_key(
         .await
         .map_err(fail("KMS", "UpdateKeyDescription", alias))?;
     if enabled {
+        acquire("kms", "EnableKey").await;
         clients
             .kms
             .enable_key()
@@ -215,6 +251,7 @@ async fn create_key(
         .tag_value(alias)
         .build()
         .map_err(|e| err("KMS", "CreateKey", alias, e.to_string()))?;
+    acquire("kms", "CreateKey").await;
     let created = clients
         .kms
         .create_key()

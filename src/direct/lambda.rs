@@ -2,6 +2,7 @@
 //! and image, and an event source mapping's settings.
 
 use super::{fail, num, text, DirectError, Put};
+use crate::live::quota::acquire;
 use aws_sdk_lambda::types::{Environment, FunctionResponseType, VpcConfig};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -40,6 +41,7 @@ pub(super) async fn put_configuration(put: &Put<'_>) -> Result<&'static str, Dir
                 .build(),
         );
     }
+    acquire("lambda", "UpdateFunctionConfiguration").await;
     call.send()
         .await
         .map_err(fail("Lambda", "UpdateFunctionConfiguration", put.id))?;
@@ -80,6 +82,7 @@ pub(super) async fn put_concurrency(put: &Put<'_>) -> Result<&'static str, Direc
     let lambda = &put.clients.lambda;
     match num(put.desired, "ReservedConcurrentExecutions") {
         Some(n) => {
+            acquire("lambda", "PutFunctionConcurrency").await;
             lambda
                 .put_function_concurrency()
                 .function_name(put.id)
@@ -90,6 +93,7 @@ pub(super) async fn put_concurrency(put: &Put<'_>) -> Result<&'static str, Direc
             Ok("Lambda PutFunctionConcurrency")
         }
         None => {
+            acquire("lambda", "DeleteFunctionConcurrency").await;
             lambda
                 .delete_function_concurrency()
                 .function_name(put.id)
@@ -109,6 +113,7 @@ pub(super) async fn put_code(put: &Put<'_>) -> Result<&'static str, DirectError>
         .and_then(|c| c.get("ImageUri"))
         .and_then(Value::as_str)
         .unwrap_or_default();
+    acquire("lambda", "UpdateFunctionCode").await;
     put.clients
         .lambda
         .update_function_code()
@@ -142,6 +147,7 @@ pub(super) async fn put_event_source_mapping(put: &Put<'_>) -> Result<&'static s
             .collect();
         call = call.set_function_response_types(Some(types));
     }
+    acquire("lambda", "UpdateEventSourceMapping").await;
     call.send()
         .await
         .map_err(fail("Lambda", "UpdateEventSourceMapping", put.id))?;

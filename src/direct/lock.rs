@@ -2,6 +2,7 @@
 //! only when absent (`If-None-Match: *`), replaced only when unchanged (`If-Match: <etag>`).
 
 use super::{fail, DirectError};
+use crate::live::quota::acquire;
 use crate::live::Clients;
 use aws_sdk_s3::primitives::ByteStream;
 
@@ -39,6 +40,7 @@ pub async fn write_lock(
         Some(etag) => put.if_match(etag),
         None => put.if_none_match("*"),
     };
+    acquire("s3", "PutObject").await;
     match put.send().await {
         Ok(_) => Ok(LockWrite::Written),
         Err(e) if precondition_failed(&e) => Ok(LockWrite::Held),
@@ -52,6 +54,7 @@ pub async fn read_lock(
     bucket: &str,
     key: &str,
 ) -> Result<Option<(String, String)>, DirectError> {
+    acquire("s3", "GetObject").await;
     match clients.s3.get_object().bucket(bucket).key(key).send().await {
         Ok(out) => {
             let etag = out.e_tag().unwrap_or_default().to_string();

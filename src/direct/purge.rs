@@ -3,6 +3,7 @@
 //! (BatchDeleteImage: 100 images, DeleteObjects: 1,000 keys, shared with teardown).
 
 use super::{fail, DirectError};
+use crate::live::quota::acquire;
 use crate::live::Clients;
 use aws_sdk_ecr::types::ImageIdentifier;
 use aws_sdk_s3::types::ObjectIdentifier;
@@ -20,6 +21,7 @@ pub async fn repository_images(
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
+        acquire("ecr", "DescribeImages").await;
         let page = match clients
             .ecr
             .describe_images()
@@ -59,6 +61,7 @@ pub async fn asset_builds(clients: &Clients, bucket: &str) -> Result<Vec<String>
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
+        acquire("s3", "ListObjectsV2").await;
         let page = match clients
             .s3
             .list_objects_v2()
@@ -105,6 +108,7 @@ pub async fn delete_images(
             .iter()
             .map(|t| ImageIdentifier::builder().image_tag(t).build())
             .collect();
+        acquire("ecr", "BatchDeleteImage").await;
         let out = clients
             .ecr
             .batch_delete_image()
@@ -127,6 +131,7 @@ pub async fn delete_prefix(
 ) -> Result<usize, DirectError> {
     let mut deleted = 0;
     loop {
+        acquire("s3", "ListObjectsV2").await;
         let page = clients
             .s3
             .list_objects_v2()

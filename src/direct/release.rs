@@ -2,6 +2,7 @@
 //! the build's assets uploaded to the stage's bucket.
 
 use super::{fail, DirectError};
+use crate::live::quota::acquire;
 use crate::live::Clients;
 use aws_sdk_s3::primitives::ByteStream;
 use futures::{StreamExt, TryStreamExt};
@@ -35,6 +36,7 @@ impl std::fmt::Debug for RegistryLogin {
 
 /// Asks ECR for an authorization token (GetAuthorizationToken) and decodes it into a login.
 pub async fn registry_login(clients: &Clients) -> Result<RegistryLogin, DirectError> {
+    acquire("ecr", "GetAuthorizationToken").await;
     let out = clients
         .ecr
         .get_authorization_token()
@@ -138,20 +140,25 @@ pub async fn upload_assets(
     prefix: &str,
     files: &[(String, PathBuf)],
 ) -> Result<AssetUpload, DirectError> {
-    let existing: BTreeSet<String> = clients
+    let mut pages = clients
         .s3
         .list_objects_v2()
         .bucket(bucket)
         .prefix(prefix)
         .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(fail("S3", "ListObjectsV2", bucket))?
-        .iter()
-        .flat_map(|page| page.contents())
-        .filter_map(|o| o.key().map(str::to_string))
-        .collect();
+        .send();
+    let mut existing = BTreeSet::new();
+    while let Some(page) = {
+        acquire("s3", "ListObjectsV2").await;
+        pages.next().await
+    } {
+        let page = page.map_err(fail("S3", "ListObjectsV2", bucket))?;
+        existing.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string)),
+        );
+    }
     let todo: Vec<(String, &PathBuf)> = files
         .iter()
         .map(|(rel, path)| (format!("{prefix}{rel}"), path))
@@ -168,6 +175,7 @@ pub async fn upload_assets(
             )
         })?;
         let size = body.len() as u64;
+        acquire("s3", "PutObject").await;
         clients
             .s3
             .put_object()

@@ -2,6 +2,7 @@
 //! blocked) and the template uploads CloudFormation reads.
 
 use super::{fail, DirectError};
+use crate::live::quota::acquire;
 use crate::live::Clients;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
@@ -27,6 +28,7 @@ pub(super) async fn ensure_bucket(
                     .build(),
             );
         }
+        acquire("s3", "CreateBucket").await;
         create
             .send()
             .await
@@ -39,6 +41,7 @@ pub(super) async fn ensure_bucket(
             .and_then(Value::as_bool)
             .unwrap_or(true)
     };
+    acquire("s3", "PutPublicAccessBlock").await;
     clients
         .s3
         .put_public_access_block()
@@ -65,6 +68,7 @@ pub async fn upload_template(
     body: &str,
     region: &str,
 ) -> Result<String, DirectError> {
+    acquire("s3", "PutObject").await;
     clients
         .s3
         .put_object()
@@ -80,6 +84,7 @@ pub async fn upload_template(
 
 /// Deletes one object (an uploaded template once CloudFormation has read it).
 pub async fn delete_object(clients: &Clients, bucket: &str, key: &str) -> Result<(), DirectError> {
+    acquire("s3", "DeleteObject").await;
     clients
         .s3
         .delete_object()

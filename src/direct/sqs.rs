@@ -1,6 +1,7 @@
 //! SQS drift put back through its own API: a queue's timeouts and redrive policy.
 
 use super::{fail, DirectError, Put};
+use crate::live::quota::acquire;
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -32,6 +33,7 @@ pub(super) async fn put_attributes(put: &Put<'_>) -> Result<Option<&'static str>
         return Ok(None);
     }
     // The physical id of a queue is its URL.
+    acquire("sqs", "SetQueueAttributes").await;
     put.clients
         .sqs
         .set_queue_attributes()

@@ -5,6 +5,7 @@
 
 use super::{fail, DirectError};
 use crate::live::error::is_not_found;
+use crate::live::quota::acquire;
 use crate::live::Clients;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
@@ -16,6 +17,7 @@ pub const DELETE_BATCH: usize = 1000;
 pub async fn empty_and_delete_bucket(clients: &Clients, bucket: &str) -> Result<u64, DirectError> {
     let mut deleted = 0u64;
     loop {
+        acquire("s3", "ListObjectVersions").await;
         let listed = match clients
             .s3
             .list_object_versions()
@@ -55,6 +57,7 @@ pub async fn empty_and_delete_bucket(clients: &Clients, bucket: &str) -> Result<
         }
         deleted += delete_objects(clients, bucket, &ids).await?;
     }
+    acquire("s3", "DeleteBucket").await;
     match clients.s3.delete_bucket().bucket(bucket).send().await {
         Ok(_) => Ok(deleted),
         Err(e) if is_not_found(&e) => Ok(deleted),
@@ -76,6 +79,7 @@ pub async fn delete_objects(
             .quiet(true)
             .build()
             .map_err(fail("S3", "DeleteObjects", bucket))?;
+        acquire("s3", "DeleteObjects").await;
         let out = clients
             .s3
             .delete_objects()
@@ -104,6 +108,7 @@ pub async fn delete_objects(
 
 /// Deletes the repository and every image in it.
 pub async fn delete_repository(clients: &Clients, repository: &str) -> Result<(), DirectError> {
+    acquire("ecr", "DeleteRepository").await;
     match clients
         .ecr
         .delete_repository()
@@ -126,6 +131,7 @@ pub async fn schedule_key_deletion(
     key_id: &str,
     days: i32,
 ) -> Result<Option<String>, DirectError> {
+    acquire("kms", "ScheduleKeyDeletion").await;
     let date = match clients
         .kms
         .schedule_key_deletion()
@@ -141,6 +147,7 @@ pub async fn schedule_key_deletion(
         Err(e) if is_not_found(&e) => None,
         Err(e) => return Err(fail("KMS", "ScheduleKeyDeletion", key_id)(e)),
     };
+    acquire("kms", "DeleteAlias").await;
     match clients.kms.delete_alias().alias_name(alias).send().await {
         Ok(_) => Ok(date),
         Err(e) if is_not_found(&e) => Ok(date),

@@ -515,70 +515,100 @@ mod tests {
         );
     }
 
+    /// Every `.rs` file under `dir`, by path, but this one (whose text names the calls it checks).
+    fn sources(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|x| x == "rs")
+                && !path.ends_with("live/quota.rs")
+            {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                out.push((path.display().to_string(), text));
+            }
+        }
+    }
+
+    /// The token calls of `source`: `acquire(` or `limited(` with a service as first argument
+    /// (a string, a `SERVICE` constant or a macro's parameter), as (service, operation).
+    fn token_calls(source: &str) -> Vec<(String, String)> {
+        let service = source
+            .split("const SERVICE: &str = \"")
+            .nth(1)
+            .and_then(|s| s.split('"').next());
+        let mut out = Vec::new();
+        for call in source
+            .split("acquire(")
+            .skip(1)
+            .chain(source.split("limited(").skip(1))
+        {
+            let args: Vec<&str> = call
+                .split(')')
+                .next()
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .collect();
+            let [svc, operation, ..] = args[..] else {
+                continue;
+            };
+            let svc = match svc {
+                "SERVICE" => service.unwrap_or_default(),
+                s if s.starts_with('"') || s.starts_with('$') => s.trim_matches('"'),
+                _ => continue, // not a quota token (e.g. the stage lock's `acquire(&clients, ..)`)
+            };
+            out.push((svc.to_owned(), operation.trim_matches('"').to_owned()));
+        }
+        out
+    }
+
     #[test]
-    fn every_call_of_the_live_readers_and_writers_waits_for_a_token_of_its_family() {
-        let sources = [
-            include_str!("../changeset/aws.rs"),
-            include_str!("../changeset/mod.rs"),
-            include_str!("../changeset/progress.rs"),
-            include_str!("../changeset/reconcile.rs"),
-            include_str!("../changeset/status.rs"),
-            include_str!("../release/aws.rs"),
-            include_str!("../release/mod.rs"),
-            include_str!("apigateway.rs"),
-            include_str!("cloudfront.rs"),
-            include_str!("ecr.rs"),
-            include_str!("events.rs"),
-            include_str!("iam.rs"),
-            include_str!("inventory.rs"),
-            include_str!("kms.rs"),
-            include_str!("lambda.rs"),
-            include_str!("logs.rs"),
-            include_str!("mod.rs"),
-            include_str!("s3.rs"),
-            include_str!("sqs.rs"),
-            include_str!("stack.rs"),
-        ];
+    fn every_call_to_aws_anywhere_in_hover_waits_for_a_token_of_its_family() {
+        let mut files = Vec::new();
+        sources(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+            &mut files,
+        );
+        assert!(files.len() > 20, "{} sources", files.len());
         let mut checked = 0;
-        for source in sources {
-            // Every call waits for its token: as many `acquire(` (or `limited(`) as `.send()`.
-            let (sends, acquires) = (
-                source.matches(".send()").count(),
-                source.matches("acquire(").count() + source.matches("limited(").count(),
+        for (path, source) in &files {
+            // Every call waits for its token: as many token calls as `.send()`.
+            let calls = token_calls(source);
+            let sends = source.matches(".send()").count();
+            assert_eq!(
+                sends,
+                calls.len(),
+                "{path}: a call to AWS acquires no token"
             );
-            assert_eq!(sends, acquires, "a call to AWS acquires no token");
-            let service = source
-                .split("const SERVICE: &str = \"")
-                .nth(1)
-                .and_then(|s| s.split('"').next());
-            let calls = source.split("acquire(").skip(1);
-            for call in calls.chain(source.split("limited(").skip(1)) {
-                let args: Vec<&str> = call
-                    .split(')')
-                    .next()
-                    .unwrap_or_default()
-                    .split(',')
-                    .map(|a| a.trim().trim_matches('"'))
-                    .collect();
-                let [svc, operation, ..] = args[..] else {
-                    continue;
-                };
+            for (svc, operation) in calls {
                 if operation.starts_with('$') {
                     continue; // a macro's parameter
                 }
-                let svc = if svc == "SERVICE" {
-                    service.unwrap_or_default()
-                } else {
-                    svc
-                };
                 assert!(
-                    family_of(svc, operation).is_some(),
-                    "{svc}:{operation} is not in the quota table"
+                    family_of(&svc, &operation).is_some(),
+                    "{path}: {svc}:{operation} is not in the quota table"
                 );
                 checked += 1;
             }
         }
-        assert!(checked >= 40, "only {checked} calls found");
+        assert!(checked >= 100, "only {checked} calls found");
+    }
+
+    #[test]
+    fn a_token_call_names_its_service_and_operation() {
+        let source = "const SERVICE: &str = \"kms\";\n\
+            acquire(SERVICE, \"ListKeys\").await; limited(\"s3\", \"PutObject\", put.send()).await;\n\
+            lock::acquire(&clients, &name, \"hover apply\").await;";
+        assert_eq!(
+            token_calls(source),
+            [("kms", "ListKeys"), ("s3", "PutObject")].map(|(s, o)| (s.to_owned(), o.to_owned()))
+        );
     }
 
     #[test]
