@@ -6,11 +6,75 @@ Usage: server.py PORT [--plain]
 --plain starts moto without the compatibility layer (used by the tests to show
 that each mend corrects a real moto behaviour) and without the request counter
 (``GET /hover-compat/requests``, see hover_compat/request_counter.py).
+
+Connections are kept alive (HTTP/1.1): werkzeug's development server closes every one, so
+each request would pay a new TCP connection and a new thread; here a connection serves its
+client's requests in turn until the client closes it (see ``keep_alive_handler``).
 """
+import io
 import os
 import signal
+import socket
 import sys
 import threading
+
+
+def keep_alive_handler():
+    """moto's request handler, keeping connections alive.
+
+    werkzeug answers ``Connection: close`` because after an answer it drains whatever the client
+    sent beyond what the application read, which on a kept connection would swallow the next
+    request. Here the whole request body is read before the application runs (it gets it from
+    memory), so the connection is always at the next request when the answer is out, and the
+    drain reads nothing from it. Answers carry ``Content-Length`` or are chunked (werkzeug
+    chunks under HTTP/1.1 when the application gives no length), so the client always knows
+    where one ends; a connection is closed when the client asks for it (as werkzeug does when a
+    chunked answer fails midway).
+    """
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import DechunkedInput
+
+    class KeepAliveRequestHandler(MotoRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            # Headers and body are written separately: no Nagle delay between them.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def make_environ(self):
+            environ = super().make_environ()
+            stream = environ["wsgi.input"]
+            if isinstance(stream, DechunkedInput):
+                body = stream.read()
+            else:
+                try:
+                    length = int(environ.get("CONTENT_LENGTH") or 0)
+                except ValueError:
+                    length, self.close_connection = 0, True
+                body = self.rfile.read(length) if length > 0 else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            # werkzeug's drain after the answer reads self.rfile: give it nothing to read.
+            self._kept_rfile, self.rfile = self.rfile, io.BytesIO()
+            return environ
+
+        def run_wsgi(self) -> None:
+            try:
+                super().run_wsgi()
+            finally:
+                if hasattr(self, "_kept_rfile"):
+                    self.rfile = self._kept_rfile
+                    del self._kept_rfile
+
+        def send_header(self, keyword, value):
+            if keyword.lower() == "connection" and value.lower() == "close":
+                # werkzeug's own closing: only close when the client asked for it.
+                if self.headers.get("Connection", "").lower() == "close" or self.request_version != "HTTP/1.1":
+                    super().send_header(keyword, value)
+                return
+            super().send_header(keyword, value)
+
+    return KeepAliveRequestHandler
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -25,16 +89,27 @@ def main() -> int:
 
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from moto.server import ThreadedMotoServer
+    from werkzeug.serving import make_server
 
-    server_class = ThreadedMotoServer
+    handler = keep_alive_handler()
+
+    class PlainMotoServer(ThreadedMotoServer):
+        def _server_entry(self) -> None:  # same as moto 5.2.5's, with the keep-alive handler
+            app = DomainDispatcherApplication(create_backend_app)
+            self._server = make_server(self._ip_address, self._port, app, True, request_handler=handler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    server_class = PlainMotoServer
     if not plain:
         sys.path.insert(0, HERE)
         import hover_compat
         from hover_compat.request_counter import make_server_class
 
         hover_compat.install()
-        server_class = make_server_class()
+        server_class = make_server_class(handler)
 
     server = server_class(ip_address="127.0.0.1", port=port, verbose=False)
     stop = threading.Event()

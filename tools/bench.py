@@ -134,6 +134,18 @@ class Bench:
                 bound, worst = t, family
         return bound, worst
 
+    @staticmethod
+    def phases(result, log):
+        """Where a plan's time under the quota simulator goes, from the proxy's log: (until the
+        first read beyond the stack, from there to the last answer, from the last answer to the
+        process's exit), in seconds."""
+        end = result[5]
+        start = end - result[0]
+        reads = [e[0] for e in log if not e[2].startswith(("cloudformation:", "sts:"))]
+        first = min(reads) if reads else start
+        last = max((e[1] for e in log), default=first)
+        return first - start, last - first, end - last
+
     def plans(self):
         rows = []
         for workers in self.args.workers:
@@ -153,7 +165,7 @@ class Bench:
                 r = self.check(self.hover(d, "plan", name, "--detailed-exitcode", endpoint=self.proxy_url), "plan under quotas")
                 stats = self.proxy_stats()
                 bound, family = self.quota_bound(stats["allowed"])
-                under.append((r[0], sum(stats["throttled"].values()), bound, family, r[3]))
+                under.append((r[0], sum(stats["throttled"].values()), bound, family, r[3], self.phases(r, stats["log"])))
             rows.append({
                 "workers": workers,
                 "requests": median([s[3] for s in samples]),
@@ -164,6 +176,7 @@ class Bench:
                 "throttled": max(u[1] for u in under),
                 "bound": median([u[2] for u in under]),
                 "bound_family": under[0][3],
+                "phases": [median([u[5][i] for u in under]) for i in range(3)],
             })
         return rows
 
@@ -271,6 +284,12 @@ class Bench:
         for r in plans:
             print(f"| {r['workers']} | {r['requests']:.0f} | {r['wall']:.2f} s | {r['cpu']:.2f} s | {r['rss']:.1f} MiB | "
                   f"{r['quota_wall']:.2f} s | {r['bound']:.2f} s ({r['bound_family']}) | {r['throttled']} |")
+        print(f"\nUnder the quota simulator, where the time goes (medians of {self.args.runs}):\n")
+        print("| workers | start and stack read | reads (first beyond the stack → last answer) | last answer → exit |")
+        print("|---|---|---|---|")
+        for r in plans:
+            stack, reads, after = r["phases"]
+            print(f"| {r['workers']} | {stack:.2f} s | {reads:.2f} s | {after:.2f} s |")
 
 
 def main():

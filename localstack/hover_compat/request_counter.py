@@ -164,20 +164,23 @@ def _query_action(environ: dict) -> Any:
     return action[0] if action else None
 
 
-def make_server_class():
+def make_server_class(request_handler=None):
     """moto's ThreadedMotoServer with its application wrapped in a RequestCounter,
-    itself behind the runtime stand-in's endpoints (``control.Control``)."""
+    itself behind the runtime stand-in's endpoints (``control.Control``); its connections are
+    served by ``request_handler`` (moto's own by default)."""
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
     from .control import Control
 
+    handler = request_handler or MotoRequestHandler
+
     class CountingMotoServer(ThreadedMotoServer):
         def _server_entry(self) -> None:  # same as moto 5.2.5's, plus the middleware
             self.counter = RequestCounter(DomainDispatcherApplication(create_backend_app))
             app = Control(self.counter)
-            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+            self._server = make_server(self._ip_address, self._port, app, True, request_handler=handler)
             self._server_ready_event.set()
             self._server.serve_forever()
 
