@@ -48,7 +48,8 @@ pub use stack::read_stack;
 
 /// How many resources are read at the same time. A read waiting for a token of its quota family
 /// holds its place, so there are enough places for the families that have tokens to go on
-/// meanwhile (a 100-worker plan on the emulator: 2.4 s with 8 places, 2.1 s with 32).
+/// meanwhile; with reads taken one type in turn, a 100-worker plan's reads are bound by the
+/// `GetFunction` quota, not by the places.
 pub const READ_CONCURRENCY: usize = 32;
 
 /// Attempts per call (the first one included) before a throttled or failing call is reported.
