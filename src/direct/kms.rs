@@ -11,14 +11,23 @@ use std::collections::BTreeSet;
 
 /// Whether the key `alias` (`alias/N-secrets-key`) exists.
 pub async fn key_exists(clients: &Clients, alias: &str) -> Result<bool, DirectError> {
+    Ok(key_of(clients, alias).await?.is_some())
+}
+
+/// The id of the key `alias` points at; `None` when there is no such alias.
+async fn key_of(clients: &Clients, alias: &str) -> Result<Option<String>, DirectError> {
     acquire("kms", "DescribeKey").await;
     match clients.kms.describe_key().key_id(alias).send().await {
-        Ok(_) => Ok(true),
+        Ok(out) => Ok(Some(
+            out.key_metadata()
+                .map(|m| m.key_id().to_string())
+                .unwrap_or_default(),
+        )),
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_not_found_exception()) =>
         {
-            Ok(false)
+            Ok(None)
         }
         Err(e) => Err(fail("KMS", "DescribeKey", alias)(e)),
     }
@@ -154,20 +163,19 @@ async fn usable(clients: &Clients, id: &str) -> bool {
         .is_some_and(|s| matches!(s, KeyState::Enabled | KeyState::Disabled))
 }
 
-/// Creates the key `name` (an alias) and its alias, or updates the key when it `exists`; then
-/// turns rotation on when asked.
+/// Creates the key `name` (an alias) and its alias, or updates the key the alias points at; then
+/// turns rotation on when asked. The alias is looked up whatever the plan read (one DescribeKey):
+/// it may have been made since.
 pub(super) async fn ensure_key(
     clients: &Clients,
     name: &str,
     props: &Map<String, Value>,
-    exists: bool,
 ) -> Result<(), DirectError> {
     let description = text(props, "Description").unwrap_or_default();
     let flag = |k: &str, default: bool| props.get(k).and_then(Value::as_bool).unwrap_or(default);
-    // The alias first (one DescribeKey): it may have been made since the state was read.
-    let exists = exists || key_exists(clients, name).await?;
-    let key_id = if exists {
-        update_key(clients, name, description, flag("Enabled", true)).await?
+    let key_id = if let Some(id) = key_of(clients, name).await? {
+        update_key(clients, name, &id, description, flag("Enabled", true)).await?;
+        id
     } else {
         // A run stopped between CreateKey and CreateAlias left a key without its alias: the key
         // carries its alias name as a tag, and is adopted instead of made twice.
@@ -199,30 +207,19 @@ pub(super) async fn ensure_key(
     Ok(())
 }
 
-/// Sets the description of the existing key `alias` (and enables it when asked); its key id.
+/// Sets the description of the existing key `id` (behind `alias`) and enables it when asked.
 async fn update_key(
     clients: &Clients,
     alias: &str,
+    id: &str,
     description: &str,
     enabled: bool,
-) -> Result<String, DirectError> {
-    acquire("kms", "DescribeKey").await;
-    let meta = clients
-        .kms
-        .describe_key()
-        .key_id(alias)
-        .send()
-        .await
-        .map_err(fail("KMS", "DescribeKey", alias))?;
-    let id = meta
-        .key_metadata()
-        .map(|m| m.key_id().to_string())
-        .unwrap_or_default();
+) -> Result<(), DirectError> {
     acquire("kms", "UpdateKeyDescription").await;
     clients
         .kms
         .update_key_description()
-        .key_id(&id)
+        .key_id(id)
         .description(description)
         .send()
         .await
@@ -232,12 +229,12 @@ async fn update_key(
         clients
             .kms
             .enable_key()
-            .key_id(&id)
+            .key_id(id)
             .send()
             .await
             .map_err(fail("KMS", "EnableKey", alias))?;
     }
-    Ok(id)
+    Ok(())
 }
 
 /// Creates a key for `alias`, tagged with it; its key id.

@@ -95,7 +95,7 @@ pub async fn ensure(
     match kinds::of(resource_type).and_then(|k| k.provision) {
         Some(Provision::Repository) => ecr::ensure_repository(clients, name, props, exists).await,
         Some(Provision::Bucket) => s3::ensure_bucket(clients, name, props, exists, region).await,
-        Some(Provision::Key) => kms::ensure_key(clients, name, props, exists).await,
+        Some(Provision::Key) => kms::ensure_key(clients, name, props).await,
         None => Err(err(
             "hover",
             "Provision",
