@@ -369,12 +369,7 @@ async fn observe(dir: &std::path::Path, args: TemplateArgs) -> Result<i32, Hover
     let clients = ops::plan::stage_clients(&manifest).await?;
     let (_, mut observed) = ops::plan::read(&manifest, &clients, args.image_tag.as_deref()).await?;
     // Shown to people: secret values masked, as in every output.
-    for r in observed.resources.values_mut() {
-        crate::plan::mask::mask_properties(&mut r.properties);
-    }
-    if let Some(template) = observed.stack.as_mut().and_then(|s| s.template.as_mut()) {
-        *template = crate::template::masked(template);
-    }
+    crate::plan::mask::mask_observed(&mut observed);
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &observed)
         .map_err(|e| HoverError::Usage(e.to_string()))?;

@@ -89,6 +89,17 @@ pub fn mask_properties(props: &mut Map<String, Value>) {
     replace_secrets(props, SENSITIVE);
 }
 
+/// Masks every secret of an observed stage with [`SENSITIVE`]: the environment values of its
+/// resources and of the template last applied.
+pub fn mask_observed(observed: &mut crate::model::ObservedStage) {
+    for r in observed.resources.values_mut() {
+        mask_properties(&mut r.properties);
+    }
+    if let Some(t) = observed.stack.as_mut().and_then(|s| s.template.as_mut()) {
+        *t = crate::template::masked(t);
+    }
+}
+
 /// Like [`mask_properties`], with the text people read ([`SENSITIVE_TEXT`]).
 pub fn redact_properties(props: &mut Map<String, Value>) {
     replace_secrets(props, SENSITIVE_TEXT);
