@@ -36,6 +36,7 @@ def test_execute_dropped_before_it_reached_cloudformation(stage, proxy):
     s = stages.applied_with_a_change(stage)
     proxy.fail("ExecuteChangeSet", "reset_before")
     r = apply_through(s, proxy)
+    assert proxy.outcomes("ExecuteChangeSet")[0] == "reset_before"
     assert r.code == 0, r
     assert stages.http_memory(s) == 1024
     s.assert_no_changes()
