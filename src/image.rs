@@ -35,6 +35,22 @@ pub enum ImageError {
     #[diagnostic(code(hover::build::unknown_builder))]
     UnknownBuilder(String),
 
+    #[error("no container tool can build here:{}", passed.iter().map(|p| format!("\n  - {}: {}", p.name, p.why)).collect::<String>())]
+    #[diagnostic(
+        code(hover::build::no_usable_builder),
+        help("install buildah (`apt-get install buildah`) or podman, which need no daemon; or start Docker's engine with BuildKit (the `docker-buildx-plugin` package)")
+    )]
+    NoUsableBuilder { passed: Vec<PassedOver> },
+
+    #[error("the container tool `{name}` (from {from}) cannot build here: {why}")]
+    #[diagnostic(code(hover::build::builder_unusable), help("{help}"))]
+    BuilderUnusable {
+        name: String,
+        from: &'static str,
+        why: String,
+        help: String,
+    },
+
     #[error("the stage's Dockerfile {path} does not exist")]
     #[diagnostic(
         code(hover::build::no_dockerfile),
@@ -86,11 +102,47 @@ pub enum Kind {
     Buildah,
 }
 
-/// The container tool a build uses: what to run and which kind it is.
+/// The container tool a build uses: what to run, which kind it is, and the environment it needs
+/// on this machine (e.g. `STORAGE_DRIVER=vfs` where overlay storage cannot work).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Builder {
     pub program: PathBuf,
     pub kind: Kind,
+    /// Variables set for every run of the tool (on top of the user's environment).
+    pub env: Vec<(String, String)>,
+}
+
+/// A container tool that was not chosen, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PassedOver {
+    pub name: String,
+    pub why: String,
+}
+
+/// The tool chosen for this machine, the tools passed over before it, and the settings hover
+/// made for it (each a sentence).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Choice {
+    pub builder: Builder,
+    pub passed: Vec<PassedOver>,
+    pub settings: Vec<String>,
+}
+
+impl Choice {
+    /// One line saying which tool builds, why the others were passed over, and what hover set.
+    pub fn describe(&self) -> String {
+        let mut text = format!("Builder: {}", self.builder.program.display());
+        let mut why: Vec<String> = self
+            .passed
+            .iter()
+            .map(|p| format!("{} passed over: {}", p.name, p.why))
+            .collect();
+        why.extend(self.settings.iter().cloned());
+        if !why.is_empty() {
+            text.push_str(&format!(" ({})", why.join("; ")));
+        }
+        text
+    }
 }
 
 fn kind_of(name: &str) -> Option<Kind> {
@@ -134,7 +186,11 @@ pub fn find_builder(
         let kind = kind_of(name).ok_or_else(|| ImageError::UnknownBuilder(name.to_string()))?;
         let program =
             which(name, path).ok_or_else(|| ImageError::BuilderMissing(name.to_string(), from))?;
-        return Ok(Builder { program, kind });
+        return Ok(Builder {
+            program,
+            kind,
+            env: vec![],
+        });
     }
     BUILDERS
         .iter()
@@ -142,9 +198,221 @@ pub fn find_builder(
             which(name, path).map(|program| Builder {
                 program,
                 kind: kind_of(name).unwrap_or(Kind::Docker),
+                env: vec![],
             })
         })
         .ok_or(ImageError::NoBuilder)
+}
+
+/// What a probe of the machine answers: whether `program args` succeeded with `env` added, and
+/// the first line it printed on standard error. Probes are commands such as `docker version`.
+pub trait Machine {
+    fn run(&self, program: &Path, args: &[&str], env: &[(String, String)]) -> (bool, String);
+    /// The variable's value in the user's environment.
+    fn var(&self, name: &str) -> Option<String>;
+    /// Whether `program` is on `PATH`.
+    fn has(&self, program: &str) -> bool;
+}
+
+/// This machine: probes run for real, each within ten seconds.
+pub struct Host;
+
+impl Machine for Host {
+    fn run(&self, program: &Path, args: &[&str], env: &[(String, String)]) -> (bool, String) {
+        let mut command = std::process::Command::new(program);
+        command
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let Ok(mut child) = command.spawn() else {
+            return (false, "it does not start".into());
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) => {
+                    let mut err = String::new();
+                    if let Some(mut pipe) = child.stderr.take() {
+                        use std::io::Read;
+                        let _ = pipe.read_to_string(&mut err);
+                    }
+                    let line = err
+                        .lines()
+                        .map(str::trim)
+                        .find(|l| !l.is_empty())
+                        .unwrap_or("")
+                        .to_string();
+                    return (status.success(), line);
+                }
+                Ok(None) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return (false, "it did not answer within 10 s".into());
+                }
+            }
+        }
+    }
+
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+
+    fn has(&self, program: &str) -> bool {
+        which(program, std::env::var_os("PATH").as_deref()).is_some()
+    }
+}
+
+/// Whether `builder` can build on `machine`: the environment it needs there, or why it cannot.
+/// docker needs an engine that answers and BuildKit (buildx: the assets stage is exported with
+/// `--output`); podman and buildah need a storage that works (overlay, else vfs) and an isolation
+/// that works (an OCI runtime, else chroot).
+pub fn probe(
+    machine: &dyn Machine,
+    builder: &Builder,
+) -> Result<(Vec<(String, String)>, Vec<String>), String> {
+    let program = builder.program.as_path();
+    match builder.kind {
+        Kind::Docker => {
+            let (ok, err) = machine.run(
+                program,
+                &["version", "--format", "{{.Server.Version}}"],
+                &[],
+            );
+            if !ok {
+                return Err(format!("its engine does not answer ({})", or_silent(&err)));
+            }
+            let (ok, _) = machine.run(program, &["buildx", "version"], &[]);
+            if !ok {
+                return Err("it has no BuildKit (`docker buildx` is missing), and the legacy builder cannot export the assets stage (`--output`)".into());
+            }
+            Ok((vec![], vec![]))
+        }
+        Kind::Podman | Kind::Buildah => {
+            let mut env = Vec::new();
+            let mut settings = Vec::new();
+            let (ok, err) = machine.run(program, &["info"], &[]);
+            if !ok {
+                if machine.var("STORAGE_DRIVER").is_some() {
+                    return Err(format!(
+                        "`{} info` fails with the STORAGE_DRIVER you set ({})",
+                        builder_name(builder),
+                        or_silent(&err)
+                    ));
+                }
+                let vfs = vec![("STORAGE_DRIVER".to_string(), "vfs".to_string())];
+                let (ok_vfs, err_vfs) = machine.run(program, &["info"], &vfs);
+                if !ok_vfs {
+                    return Err(format!(
+                        "`{} info` fails ({})",
+                        builder_name(builder),
+                        or_silent(&err_vfs)
+                    ));
+                }
+                env.extend(vfs);
+                settings.push(format!(
+                    "its default storage does not work here ({}): hover builds with STORAGE_DRIVER=vfs",
+                    or_silent(&err)
+                ));
+            }
+            if machine.var("BUILDAH_ISOLATION").is_none()
+                && !machine.has("crun")
+                && !machine.has("runc")
+            {
+                env.push(("BUILDAH_ISOLATION".into(), "chroot".into()));
+                settings.push("no OCI runtime (crun or runc) is installed: hover builds with BUILDAH_ISOLATION=chroot".into());
+            }
+            Ok((env, settings))
+        }
+    }
+}
+
+fn builder_name(builder: &Builder) -> &'static str {
+    match builder.kind {
+        Kind::Docker => "docker",
+        Kind::Podman => "podman",
+        Kind::Buildah => "buildah",
+    }
+}
+
+fn or_silent(line: &str) -> &str {
+    if line.is_empty() {
+        "it printed nothing"
+    } else {
+        line
+    }
+}
+
+/// What to install or start when `kind` cannot build.
+fn setup_help(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Docker => "start Docker's engine (`sudo systemctl start docker`, or Docker Desktop) and install BuildKit (`docker-buildx-plugin`); or build with buildah or podman, which need no daemon (`--builder buildah`)",
+        Kind::Podman => "run `podman info` to see what its set-up lacks (rootless podman needs subuid/subgid ranges: `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER`); or build with buildah (`--builder buildah`)",
+        Kind::Buildah => "run `buildah info` to see what its set-up lacks; or build with podman (`--builder podman`)",
+    }
+}
+
+/// Chooses the container tool that can build on `machine`: `chosen` (`--builder` or
+/// `HOVER_BUILDER`) when given, else the first of docker, podman and buildah that is installed and
+/// passes its probe.
+pub fn choose_builder(
+    machine: &dyn Machine,
+    chosen: Option<(&str, &'static str)>,
+    path: Option<&std::ffi::OsStr>,
+) -> Result<Choice, ImageError> {
+    if let Some((name, from)) = chosen.filter(|(n, _)| !n.trim().is_empty()) {
+        let mut builder = find_builder(Some((name, from)), path)?;
+        return match probe(machine, &builder) {
+            Ok((env, settings)) => {
+                builder.env = env;
+                Ok(Choice {
+                    builder,
+                    passed: vec![],
+                    settings,
+                })
+            }
+            Err(why) => Err(ImageError::BuilderUnusable {
+                name: name.to_string(),
+                from,
+                why,
+                help: setup_help(builder.kind).to_string(),
+            }),
+        };
+    }
+    let mut passed = Vec::new();
+    for name in BUILDERS {
+        let Some(program) = which(name, path) else {
+            passed.push(PassedOver {
+                name: name.to_string(),
+                why: "not installed".into(),
+            });
+            continue;
+        };
+        let mut builder = Builder {
+            program,
+            kind: kind_of(name).unwrap_or(Kind::Docker),
+            env: vec![],
+        };
+        match probe(machine, &builder) {
+            Ok((env, settings)) => {
+                builder.env = env;
+                return Ok(Choice {
+                    builder,
+                    passed,
+                    settings,
+                });
+            }
+            Err(why) => passed.push(PassedOver {
+                name: name.to_string(),
+                why,
+            }),
+        }
+    }
+    Err(ImageError::NoUsableBuilder { passed })
 }
 
 /// The named stages of a Dockerfile (`FROM image AS name`), in order, lower-cased.
@@ -263,6 +531,7 @@ impl Builder {
         let program = self.program.display().to_string();
         let mut child = Command::new(&self.program)
             .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(if stdin.is_some() {
                 Stdio::piped()
             } else {
@@ -377,6 +646,7 @@ mod tests {
         let b = Builder {
             program: "buildah".into(),
             kind: Kind::Buildah,
+            env: vec![],
         };
         assert_eq!(
             b.build_image_args(&spec(), "app:b1").join(" "),
@@ -397,6 +667,7 @@ mod tests {
         let d = Builder {
             program: "docker".into(),
             kind: Kind::Docker,
+            env: vec![],
         };
         assert_eq!(d.build_image_args(&spec(), "app:b1")[0], "build");
         assert_eq!(
@@ -447,6 +718,204 @@ mod tests {
         assert_eq!(chosen.program, by_path);
     }
 
+    /// A machine whose probes answer from a table: (program base name, first argument, env
+    /// holds STORAGE_DRIVER=vfs) → (success, stderr line).
+    struct FakeMachine {
+        answers: Vec<(&'static str, &'static str, bool, bool, &'static str)>,
+        vars: Vec<(&'static str, &'static str)>,
+        programs: Vec<&'static str>,
+    }
+
+    impl Machine for FakeMachine {
+        fn run(&self, program: &Path, args: &[&str], env: &[(String, String)]) -> (bool, String) {
+            let name = program.file_name().unwrap().to_str().unwrap();
+            let vfs = env.iter().any(|(k, v)| k == "STORAGE_DRIVER" && v == "vfs");
+            self.answers
+                .iter()
+                .find(|(p, a, v, _, _)| *p == name && *a == args[0] && *v == vfs)
+                .map(|(_, _, _, ok, err)| (*ok, err.to_string()))
+                .unwrap_or((true, String::new()))
+        }
+        fn var(&self, name: &str) -> Option<String> {
+            self.vars
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+        fn has(&self, program: &str) -> bool {
+            self.programs.contains(&program)
+        }
+    }
+
+    fn tools(names: &[&str]) -> (tempfile::TempDir, std::ffi::OsString) {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        for name in names {
+            let p = dir.path().join(name);
+            std::fs::write(&p, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let path = dir.path().as_os_str().to_owned();
+        (dir, path)
+    }
+
+    const NO_ENGINE: &str = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?";
+
+    #[test]
+    fn docker_without_an_engine_or_buildkit_is_passed_over_for_buildah() {
+        let (_dir, path) = tools(&["docker", "buildah"]);
+        let machine = FakeMachine {
+            answers: vec![("docker", "version", false, false, NO_ENGINE)],
+            vars: vec![],
+            programs: vec!["crun"],
+        };
+        let choice = choose_builder(&machine, None, Some(&path)).unwrap();
+        assert_eq!(choice.builder.kind, Kind::Buildah);
+        assert!(choice.builder.env.is_empty());
+        assert_eq!(
+            choice.passed,
+            vec![
+                PassedOver {
+                    name: "docker".into(),
+                    why: format!("its engine does not answer ({NO_ENGINE})")
+                },
+                PassedOver {
+                    name: "podman".into(),
+                    why: "not installed".into()
+                },
+            ]
+        );
+        let line = choice.describe();
+        assert!(
+            line.starts_with("Builder: ") && line.contains("buildah"),
+            "{line}"
+        );
+        assert!(
+            line.contains("docker passed over: its engine does not answer"),
+            "{line}"
+        );
+
+        // An engine without buildx is the legacy builder: passed over too.
+        let machine = FakeMachine {
+            answers: vec![(
+                "docker",
+                "buildx",
+                false,
+                false,
+                "docker: unknown command: docker buildx",
+            )],
+            vars: vec![],
+            programs: vec!["crun"],
+        };
+        let choice = choose_builder(&machine, None, Some(&path)).unwrap();
+        assert_eq!(choice.builder.kind, Kind::Buildah);
+        assert!(
+            choice.passed[0].why.contains("no BuildKit"),
+            "{:?}",
+            choice.passed
+        );
+
+        // An engine with BuildKit is chosen first.
+        let machine = FakeMachine {
+            answers: vec![],
+            vars: vec![],
+            programs: vec![],
+        };
+        assert_eq!(
+            choose_builder(&machine, None, Some(&path))
+                .unwrap()
+                .builder
+                .kind,
+            Kind::Docker
+        );
+    }
+
+    #[test]
+    fn buildah_gets_vfs_storage_and_chroot_isolation_where_the_defaults_cannot_work() {
+        let (_dir, path) = tools(&["buildah"]);
+        let overlay =
+            "kernel does not support overlay fs: 'overlay' is not supported over overlayfs";
+        let machine = FakeMachine {
+            answers: vec![("buildah", "info", false, false, overlay)],
+            vars: vec![],
+            programs: vec![],
+        };
+        let choice = choose_builder(&machine, None, Some(&path)).unwrap();
+        assert_eq!(
+            choice.builder.env,
+            vec![
+                ("STORAGE_DRIVER".to_string(), "vfs".to_string()),
+                ("BUILDAH_ISOLATION".to_string(), "chroot".to_string())
+            ]
+        );
+        assert!(
+            choice.settings[0].contains(overlay),
+            "{:?}",
+            choice.settings
+        );
+        assert!(choice.describe().contains("STORAGE_DRIVER=vfs"));
+        assert!(choice.describe().contains("BUILDAH_ISOLATION=chroot"));
+
+        // The user's own settings are kept, and a storage that fails with them is the user's to mend.
+        let machine = FakeMachine {
+            answers: vec![("buildah", "info", false, false, overlay)],
+            vars: vec![("STORAGE_DRIVER", "overlay"), ("BUILDAH_ISOLATION", "oci")],
+            programs: vec![],
+        };
+        let err =
+            choose_builder(&machine, Some(("buildah", "--builder")), Some(&path)).unwrap_err();
+        match &err {
+            ImageError::BuilderUnusable { why, help, .. } => {
+                assert!(why.contains("STORAGE_DRIVER you set"), "{why}");
+                assert!(help.contains("buildah info"), "{help}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Nothing works: every tool is named with its reason, and what to install is said.
+        let machine = FakeMachine {
+            answers: vec![
+                ("buildah", "info", false, false, overlay),
+                ("buildah", "info", true, false, "no space left"),
+            ],
+            vars: vec![],
+            programs: vec!["runc"],
+        };
+        let err = choose_builder(&machine, None, Some(&path)).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("docker: not installed"), "{text}");
+        assert!(
+            text.contains("buildah: `buildah info` fails (no space left)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_named_docker_without_an_engine_says_what_to_start() {
+        let (_dir, path) = tools(&["docker", "buildah"]);
+        let machine = FakeMachine {
+            answers: vec![("docker", "version", false, false, NO_ENGINE)],
+            vars: vec![],
+            programs: vec![],
+        };
+        let err =
+            choose_builder(&machine, Some(("docker", "HOVER_BUILDER")), Some(&path)).unwrap_err();
+        match err {
+            ImageError::BuilderUnusable {
+                name,
+                from,
+                why,
+                help,
+            } => {
+                assert_eq!((name.as_str(), from), ("docker", "HOVER_BUILDER"));
+                assert!(why.contains(NO_ENGINE));
+                assert!(
+                    help.contains("start Docker's engine") && help.contains("--builder buildah")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn registry_hosts_from_endpoints() {
         assert_eq!(
@@ -464,12 +933,16 @@ mod tests {
         let b = Builder {
             program: "sh".into(),
             kind: Kind::Buildah,
+            env: vec![("HOVER_PROBE".into(), "set".into())],
         };
         let mut seen = Vec::new();
-        let args: Vec<String> = ["-c", "echo one; echo two >&2; read x; echo got $x; exit 3"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let args: Vec<String> = [
+            "-c",
+            "echo one; echo two >&2; read x; echo got $x $HOVER_PROBE; exit 3",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let err = b
             .run("image build", &args, Some(b"hidden\n"), &mut |l: &str| {
                 seen.push(l.to_string())
@@ -477,7 +950,7 @@ mod tests {
             .await
             .unwrap_err();
         seen.sort();
-        assert_eq!(seen, ["got hidden", "one", "two"]);
+        assert_eq!(seen, ["got hidden set", "one", "two"]);
         match err {
             ImageError::StepFailed {
                 step, code, tail, ..

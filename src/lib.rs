@@ -31,6 +31,7 @@
 //!   CLI payloads; its `aws` half publishes, moves `live` and invokes (SDK types stop there).
 //! - [`image`]     — the container tool (docker, podman, buildah): build, export assets, log in, push.
 //! - [`secrets`]   — the stage's secrets file: envelope encryption and its format (pure).
+//! - [`runtime`]   — hover's Lambda runtime, embedded in the binary and written into every build.
 //! - [`project`]   — the files of a new stage (`hover stage new`): manifest, Dockerfile, ignores.
 //! - [`ops`]       — one function per command, wiring the layers above; a long command is named
 //!   steps over one context (`ops::apply`: stack readiness, the change set, drift, release).
@@ -52,6 +53,7 @@ pub mod plan;
 pub mod project;
 pub mod release;
 pub mod render;
+pub mod runtime;
 pub mod schema;
 pub mod secrets;
 pub mod stage;

@@ -135,28 +135,36 @@ pub fn gitignore(current: Option<&str>) -> Option<String> {
     Some(text)
 }
 
-/// `.hover/.Dockerfile`: the four targets `hover build` uses.
+/// `.hover/.Dockerfile`: the four targets `hover build` uses, on the official PHP image, with
+/// hover's runtime as the entry point.
 pub const DOCKERFILE: &str = r#"# The image of every function of this project, in four targets (`hover build`):
-#   base    PHP runtime, extensions and `composer install`
+#   base    PHP, the extensions Laravel needs and `composer install`
 #   assets  the front end, built with ASSET_URL=assets/<build-id>; its filesystem is exactly
 #           /public, uploaded to the stage's assets bucket under assets/<build-id>/
 #   tests   base plus the development dependencies and the test suite (`vendor/bin/phpunit`)
-#   final   the image deployed
-# hover passes --build-arg ASSET_URL=assets/<build-id> --build-arg HOVER_BUILD_ID=<build-id>.
+#   final   the image deployed: base plus hover's runtime and the stage's encrypted secrets
+# hover passes --build-arg ASSET_URL=assets/<build-id> --build-arg HOVER_BUILD_ID=<build-id>, and
+# writes its runtime into .hover/out/<build-id>/runtime before it builds.
 
-# A PHP runtime image that speaks hover's runtime contract (it provides /opt/bootstrap).
-ARG PHP_RUNTIME=bref/php-83:2
+# Any official `php:8.1-fpm` to `php:8.4-fpm` image works, Debian or Alpine (adapt the package
+# step); hover's runtime finds PHP at /usr/local/bin/php and /usr/local/sbin/php-fpm.
+ARG PHP_IMAGE=php:8.3-fpm
 
-FROM composer:2 AS vendor
-WORKDIR /app
+FROM ${PHP_IMAGE} AS php
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libicu-dev libzip-dev unzip \
+ && docker-php-ext-install -j"$(nproc)" bcmath intl opcache pcntl pdo_mysql zip \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=composer:2 /usr/bin/composer /usr/bin/composer
+ENV LAMBDA_TASK_ROOT=/var/task COMPOSER_ALLOW_SUPERUSER=1
+WORKDIR /var/task
+
+FROM php AS base
 COPY composer.json composer.lock ./
 RUN composer install --no-dev --no-scripts --no-autoloader --prefer-dist --no-interaction
 COPY . .
-RUN composer dump-autoload --no-dev --optimize --classmap-authoritative
-
-FROM ${PHP_RUNTIME} AS base
-WORKDIR /var/task
-COPY --from=vendor /app /var/task
+RUN composer dump-autoload --no-dev --optimize --classmap-authoritative \
+ && php artisan package:discover --ansi
 
 FROM node:20-alpine AS assets-build
 ARG ASSET_URL
@@ -170,25 +178,23 @@ RUN npm run build
 FROM scratch AS assets
 COPY --from=assets-build /app/public /public
 
-FROM composer:2 AS vendor-dev
-WORKDIR /app
+FROM php AS tests
 COPY composer.json composer.lock ./
 RUN composer install --no-scripts --no-autoloader --prefer-dist --no-interaction
 COPY . .
-RUN composer dump-autoload
-
-FROM base AS tests
-COPY --from=vendor-dev /app /var/task
-RUN vendor/bin/phpunit
+RUN composer dump-autoload && vendor/bin/phpunit
 
 FROM base AS final
 ARG ASSET_URL
 ENV ASSET_URL=${ASSET_URL}
-# The stage's encrypted secrets (`hover secret encrypt`), staged by `hover build` (an empty file
-# when the stage has none); the runtime decrypts them with KMS at cold start.
 ARG HOVER_BUILD_ID
+# hover's runtime (`hover build` writes it, versioned with hover): the Lambda Runtime API loop,
+# php-fpm for HTTP, artisan for commands and the scheduler, Laravel's worker for queue jobs.
+COPY .hover/out/${HOVER_BUILD_ID}/runtime /opt/hover
+# The stage's encrypted secrets (`hover secret encrypt`; an empty file when the stage has none):
+# the runtime decrypts them with KMS at cold start.
 COPY .hover/out/${HOVER_BUILD_ID}/secrets.env /var/task/.hover/secrets.env
-CMD ["/opt/bootstrap"]
+ENTRYPOINT ["/opt/hover/bootstrap"]
 "#;
 
 #[cfg(test)]

@@ -1,11 +1,13 @@
-//! `hover build`: the stage's image built by the container tool, its assets exported to
+//! `hover build`: the stage's image built by the container tool with hover's runtime and the
+//! stage's secrets staged into `.hover/out/<build-id>/`, its assets exported to
 //! `.hover/out/<build-id>/assets`, and a record of the build that `hover deploy --skip-build` finds.
 
 use crate::error::HoverError;
-use crate::image::{self, BuildSpec, Builder, ImageError};
+use crate::image::{self, BuildSpec, ImageError};
 use crate::manifest::{self, Manifest};
 use crate::ops::ApplyUi;
 use crate::release;
+use crate::runtime;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -32,6 +34,10 @@ pub struct BuildRecord {
     pub image: String,
     /// The container tool that holds the local image.
     pub builder: String,
+    /// The environment the tool was run with (its storage and isolation on this machine): the
+    /// push uses the same.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub builder_env: Vec<(String, String)>,
     /// Number of asset files exported (0 when the Dockerfile has no `assets` stage).
     pub assets: usize,
 }
@@ -70,15 +76,16 @@ pub fn latest_record(dir: &Path, stage: &str) -> Option<BuildRecord> {
         .find(|r| r.stage == stage)
 }
 
-/// The container tool for this run.
-pub fn builder(choice: Option<&str>) -> Result<Builder, ImageError> {
+/// The container tool for this run: the one named (`--builder`, else `HOVER_BUILDER`), else the
+/// first that can build on this machine; with why the others were passed over.
+pub fn builder(choice: Option<&str>) -> Result<image::Choice, ImageError> {
     let env = std::env::var("HOVER_BUILDER").ok();
     let chosen = match (choice, env.as_deref()) {
         (Some(c), _) => Some((c, "--builder")),
         (None, Some(e)) if !e.trim().is_empty() => Some((e, "HOVER_BUILDER")),
         _ => None,
     };
-    image::find_builder(chosen, std::env::var_os("PATH").as_deref())
+    image::choose_builder(&image::Host, chosen, std::env::var_os("PATH").as_deref())
 }
 
 /// The short commit of the project and whether its work tree is dirty, when it is a git work tree.
@@ -140,7 +147,9 @@ pub async fn build_stage(
         }
         None => new_build_id(&opts.dir),
     };
-    let builder = builder(opts.builder.as_deref())?;
+    let choice = builder(opts.builder.as_deref())?;
+    ui.note(&choice.describe());
+    let builder = choice.builder;
     let dockerfile = opts.dir.join(".hover").join(&manifest.dockerfile);
     let text = std::fs::read_to_string(&dockerfile).map_err(|_| ImageError::NoDockerfile {
         path: dockerfile.display().to_string(),
@@ -149,6 +158,13 @@ pub async fn build_stage(
     let out = out_dir(&opts.dir, &build_id);
     std::fs::create_dir_all(&out).map_err(|e| ImageError::io("cannot create", &out, e))?;
     stage_secrets(&opts.dir, &opts.stage, &out, ui)?;
+    stage_runtime(&out, &build_id, &opts.stage, &manifest.name)?;
+    if !runtime::copied_by(&text) {
+        ui.note(&format!(
+            "Warning: {} does not copy hover's runtime: its functions will not answer on Lambda. Its final stage needs `ARG HOVER_BUILD_ID`, `COPY .hover/out/${{HOVER_BUILD_ID}}/runtime /opt/hover` and `ENTRYPOINT [\"/opt/hover/bootstrap\"]` (see `hover stage new`).",
+            dockerfile.display()
+        ));
+    }
 
     let spec = BuildSpec {
         dockerfile: dockerfile.clone(),
@@ -220,12 +236,28 @@ pub async fn build_stage(
         name: manifest.name.clone(),
         image: local,
         builder: program,
+        builder_env: builder.env.clone(),
         assets,
     };
     let path = record_path(&opts.dir, &build_id);
     let text = serde_json::to_string_pretty(&record).unwrap_or_default();
     std::fs::write(&path, text + "\n").map_err(|e| ImageError::io("cannot write", &path, e))?;
     Ok(record)
+}
+
+/// hover's runtime goes into the image: written to `<out>/runtime/` with the build's facts, where
+/// the Dockerfile copies it from.
+fn stage_runtime(out: &Path, build_id: &str, stage: &str, name: &str) -> Result<(), HoverError> {
+    let target = runtime::dir(out);
+    let facts = runtime::BuildFacts {
+        build_id: build_id.to_string(),
+        stage: stage.to_string(),
+        name: name.to_string(),
+        hover_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    runtime::write(&target, &facts)
+        .map_err(|e| ImageError::io("cannot write hover's runtime to", &target, e))?;
+    Ok(())
 }
 
 /// The stage's encrypted secrets go into the image: `.hover/<stage>-secrets.env` is copied to
@@ -314,6 +346,7 @@ mod tests {
                 name: format!("app-{stage}"),
                 image: format!("app-{stage}:{id}"),
                 builder: "buildah".into(),
+                builder_env: vec![],
                 assets: 0,
             };
             std::fs::write(

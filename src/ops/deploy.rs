@@ -273,8 +273,9 @@ async fn push(
             )?
             .kind,
             program,
+            env: record.builder_env.clone(),
         },
-        None => build::builder(opts.builder.as_deref())?,
+        None => build::builder(opts.builder.as_deref())?.builder,
     };
     let login = direct::registry_login(&planned.clients).await?;
     let (host, insecure) = image::registry_host(&login.endpoint);
