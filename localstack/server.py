@@ -7,6 +7,11 @@ Usage: server.py PORT [--plain]
 that each mend corrects a real moto behaviour) and without the request counter
 (``GET /hover-compat/requests``, see hover_compat/request_counter.py).
 
+HOVER_EMULATOR_RUNTIME=host in the environment runs image functions for real
+(hover_compat/host_runtime.py); HOVER_EMULATOR_STATE names the state dir that
+holds the unpacked images and the functions' logs (default: a new temporary
+dir). Every process started for a function is stopped when the server exits.
+
 Connections are kept alive (HTTP/1.1): werkzeug's development server closes every one, so
 each request would pay a new TCP connection and a new thread; here a connection serves its
 client's requests in turn until the client closes it (see ``keep_alive_handler``).
@@ -103,13 +108,19 @@ def main() -> int:
             self._server.serve_forever()
 
     server_class = PlainMotoServer
+    host = None
     if not plain:
         sys.path.insert(0, HERE)
         import hover_compat
+        from hover_compat import host_runtime, host_triggers
         from hover_compat.request_counter import make_server_class
 
+        host_runtime.configure(f"http://127.0.0.1:{port}", os.environ.get("HOVER_EMULATOR_STATE") or None)
         hover_compat.install()
         server_class = make_server_class(handler)
+        host = (host_runtime, host_triggers)
+    elif os.environ.get("HOVER_EMULATOR_RUNTIME") == "host":
+        print("HOVER_EMULATOR_RUNTIME=host is ignored with --plain", file=sys.stderr)
 
     server = server_class(ip_address="127.0.0.1", port=port, verbose=False)
     stop = threading.Event()
@@ -122,10 +133,18 @@ def main() -> int:
 
     server.start()
     mode = "plain moto" if plain else "moto + hover_compat"
+    if host is not None and host[0].enabled():
+        mode += ", image functions run on the host"
+        host[1].start()
     print(f"emulator ({mode}) listening on http://127.0.0.1:{port}", flush=True)
-    while not stop.wait(0.5):
-        pass
-    server.stop()
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        if host is not None:
+            host[1].shutdown()
+            host[0].shutdown()
+        server.stop()
     print("emulator stopped", flush=True)
     return 0
 

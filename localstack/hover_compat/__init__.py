@@ -12,6 +12,23 @@
   ``hover_compat.ecr_registry`` puts ECR in front of the local registry that
   ``localstack/start`` runs.
 
+Host mode (``HOVER_EMULATOR_RUNTIME=host`` in the server's environment; read
+by ``host_runtime.configure``, which ``server.py`` calls with the emulator's
+URL and state dir): image functions run for real instead of the stand-in.
+``hover_compat.host_runtime`` unpacks the function version's image from the
+local registry into ``<state>/images/<digest>/rootfs`` and runs its entry point
+as a host process (the host's PHP through ``HOVER_PHP``/``HOVER_PHP_FPM``,
+default Debian's ``/usr/bin/php8.2`` and ``/usr/sbin/php-fpm8.2``) speaking the
+Lambda Runtime API that the emulator serves per container: sync and async
+Invoke, timeouts, init errors, crashes, concurrency up to the reserved
+concurrency (else 10), logs to ``<state>/logs/`` and CloudWatch Logs.
+``hover_compat.host_triggers`` replaces moto's inline SQS delivery with a
+poller per event source mapping, fires EventBridge rules on demand
+(``POST /hover-compat/events/fire``) and serves HTTP APIs as payload 2.0
+(``/hover-compat/http/{api-id}/{path}``; these two also work with the
+stand-in). Without the variable the stand-in answers, and no process is
+started.
+
 ``hover_compat.request_counter`` and ``hover_compat.control`` (used by
 ``server.py``, not by ``install()``) are test aids, not corrections: the first
 counts the requests the server receives, the second serves the runtime
@@ -30,10 +47,12 @@ def install() -> None:
     # Importing the handler modules defines the CloudFormationModel
     # subclasses; moto builds its type map from those subclasses.
     from . import handlers_apigatewayv2, handlers_cloudfront, handlers_lambda, handlers_s3  # noqa: F401
-    from . import ecr_registry, lambda_runtime, mends
+    from . import ecr_registry, host_runtime, host_triggers, lambda_runtime, mends
 
     mends.apply_all()
     lambda_runtime.install()
+    host_runtime.install()
+    host_triggers.install()
     ecr_registry.install()
 
     # moto caches the type map on first use: drop the caches so the handlers

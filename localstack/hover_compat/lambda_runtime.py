@@ -1,4 +1,8 @@
-"""A runtime stand-in for image functions.
+"""A runtime stand-in for image functions (the default; see host_runtime.py for host mode).
+
+With ``HOVER_EMULATOR_RUNTIME=host`` the moto wiring below hands image
+functions' invocations to ``host_runtime`` instead (real processes); the
+record of invocations is kept in both modes, rules only apply to the stand-in.
 
 moto runs a function by starting its image in Docker; there is no Docker
 engine here, so moto's ``Invoke`` of an image function fails (and so does an
@@ -41,6 +45,8 @@ import base64
 import json
 import threading
 from typing import Any, Optional
+
+from . import host_runtime
 
 def split_function_name(value: str) -> tuple:
     """A Lambda FunctionName (name, ``name:qualifier``, full or partial ARN,
@@ -127,6 +133,16 @@ class Runtime:
             self._invocations.append({"function": function, "qualifier": qualifier, "payload": payload})
             rule = self._rule_for(function, qualifier, payload, text)
         return _answer(function, payload, rule)
+
+    def record(self, function: str, qualifier: Optional[str], body: Any) -> None:
+        """Record an invocation answered elsewhere (by a real container in host mode)."""
+        text = body.decode("utf-8", "replace") if isinstance(body, (bytes, bytearray)) else (body or "")
+        try:
+            payload = json.loads(text) if text.strip() else {}
+        except ValueError:
+            payload = text
+        with self._lock:
+            self._invocations.append({"function": function, "qualifier": qualifier, "payload": payload})
 
     def _rule_for(self, function: str, qualifier: Optional[str], payload: Any, text: str) -> Optional[dict]:
         if isinstance(payload, dict) and "command" in payload:
@@ -216,10 +232,18 @@ def install() -> None:
         name, named_qualifier = split_function_name(str(function_name))
         invoked_qualifier = named_qualifier or qualifier or None
         response_headers["X-Amz-Executed-Version"] = str(fn.version)
-        if (headers or {}).get("X-Amz-Invocation-Type") == "DryRun":
+        invocation_type = (headers or {}).get("X-Amz-Invocation-Type")
+        if invocation_type == "DryRun":
             response_headers["Content-Length"] = "0"
             return b""
-        payload, error = RUNTIME.invoke(fn.function_name, invoked_qualifier, body)
+        if host_runtime.enabled():
+            if invocation_type == "Event":
+                host_runtime.invoke_async(self, function_name, qualifier, _bytes(body))
+                response_headers["Content-Length"] = "0"
+                return b""
+            payload, error = host_runtime.invoke(self, function_name, qualifier, _bytes(body))
+        else:
+            payload, error = RUNTIME.invoke(fn.function_name, invoked_qualifier, body)
         if error:
             response_headers["X-Amz-Function-Error"] = error
         # The log tail (moto's response keeps it only when LogType=Tail was asked).
@@ -259,7 +283,7 @@ def install() -> None:
         esm = original_delete_esm(self, uuid)
         if esm is not None:
             for queue in sqs_backends[self.account_id][self.region_name].queues.values():
-                for key, mapped in list(queue.lambda_event_source_mappings.items()):
+                for key, mapped in list(dict.items(queue.lambda_event_source_mappings)):
                     if mapped is esm:
                         del queue.lambda_event_source_mappings[key]
         return esm
@@ -273,7 +297,11 @@ def install() -> None:
         if self.package_type != "Image":
             return original_function_invoke(self, body, request_headers, response_headers)
         qualifier = None if str(self.version) == "$LATEST" else str(self.version)
-        payload, error = RUNTIME.invoke(self.function_name, qualifier, body)
+        if host_runtime.enabled():
+            backend = host_runtime.lambda_backend(self.account_id, self.region)
+            payload, error = host_runtime.invoke(backend, self.function_name, qualifier, _bytes(body))
+        else:
+            payload, error = RUNTIME.invoke(self.function_name, qualifier, body)
         if error:
             response_headers["X-Amz-Function-Error"] = error
         return payload
@@ -283,6 +311,12 @@ def install() -> None:
     LambdaFunction.invoke = function_invoke
     LambdaBackend.send_sqs_batch = send_sqs_batch
     LambdaBackend.delete_event_source_mapping = delete_event_source_mapping
+
+
+def _bytes(body: Any) -> bytes:
+    if isinstance(body, (bytes, bytearray)):
+        return bytes(body)
+    return (body or "").encode("utf-8")
 
 
 def _log_tail(fn: Any) -> str:

@@ -142,6 +142,9 @@ def runtime(endpoint):
     status, _ = http_json(endpoint, "GET", "/hover-compat/lambda/invocations")
     if status != 200:
         pytest.skip(f"no runtime stand-in on {endpoint}")
+    status, mode = http_json(endpoint, "GET", "/hover-compat/lambda/mode")
+    if status == 200 and mode.get("mode") == "host":
+        pytest.skip("the emulator runs functions for real (HOVER_EMULATOR_RUNTIME=host): no stand-in answers")
     control = RuntimeControl(endpoint)
     control.reset()
     yield control
@@ -177,3 +180,48 @@ def buildah(tmp_path_factory):
     yield run
     run("rm", "--all", check=False)
     shutil.rmtree(root, ignore_errors=True)
+
+
+# -- host mode (HOVER_EMULATOR_RUNTIME=host) ------------------------------------
+
+
+class HostEmulator:
+    """An emulator that runs image functions for real: its endpoint, clients, registry and state dir."""
+
+    def __init__(self, endpoint: str, registry: str, state):
+        self.endpoint = endpoint
+        self.registry = registry
+        self.state = Path(state) if state else None
+        self.aws = make_clients(endpoint)
+
+    def get(self, path: str):
+        return http_json(self.endpoint, "GET", path)[1]
+
+    def post(self, path: str, body=None):
+        return http_json(self.endpoint, "POST", path, body)
+
+    def containers(self, function=None) -> list:
+        return [c for c in self.get("/hover-compat/lambda/containers") if function is None or c["function"] == function]
+
+
+@pytest.fixture(scope="session")
+def host(endpoint, tmp_path_factory):
+    """The emulator in host mode: the one of AWS_ENDPOINT_URL when it runs in host mode
+    (``HOVER_EMULATOR_RUNTIME=host localstack/run ...``), else one started here with
+    ``localstack/start`` (its own registry and state dir) and stopped at the end."""
+    status, mode = http_json(endpoint, "GET", "/hover-compat/lambda/mode")
+    if status == 200 and mode.get("mode") == "host" and os.environ.get("HOVER_REGISTRY"):
+        yield HostEmulator(endpoint, os.environ["HOVER_REGISTRY"], os.environ.get("HOVER_EMULATOR_STATE"))
+        return
+    state = tmp_path_factory.mktemp("host-emulator")
+    env = {**os.environ, "HOVER_EMULATOR_RUNTIME": "host", "HOVER_EMULATOR_STATE": str(state)}
+    for name in ("HOVER_EMULATOR_PORT", "HOVER_REGISTRY_PORT"):
+        env.pop(name, None)
+    out = subprocess.run([str(LOCALSTACK / "start")], env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        pytest.fail(f"localstack/start in host mode failed: {out.stderr[-3000:]}")
+    exported = dict(line[len("export "):].split("=", 1) for line in out.stdout.splitlines() if line.startswith("export "))
+    try:
+        yield HostEmulator(exported["AWS_ENDPOINT_URL"], exported["HOVER_REGISTRY"], exported["HOVER_EMULATOR_STATE"])
+    finally:
+        subprocess.run([str(LOCALSTACK / "stop"), str(state)], env=env, capture_output=True)

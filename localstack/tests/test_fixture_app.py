@@ -7,19 +7,22 @@ from pathlib import Path
 
 import pytest
 
-APP = Path(__file__).resolve().parents[2] / "examples" / "clouder"
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "examples" / "clouder"
 DOCKERFILE = APP / ".hover" / ".Dockerfile"
 ASSETS = {"css/app.css", "js/app.js", "favicon.ico", "robots.txt", "images/logo.svg", "fonts/figtree.woff2"}
 
 
 @pytest.fixture
 def staged_app(tmp_path):
-    """A copy of the application with what `hover build` stages for build `x`: its secrets file."""
+    """A copy of the application with what `hover build` stages for build `x`: hover's runtime and
+    the secrets file."""
     import shutil
 
     app = tmp_path / "app"
     shutil.copytree(APP, app, ignore=shutil.ignore_patterns("out"))
     (app / ".hover" / "out" / "x").mkdir(parents=True)
+    shutil.copytree(ROOT / "runtime", app / ".hover" / "out" / "x" / "runtime")
     (app / ".hover" / "out" / "x" / "secrets.env").write_text("v1.sealed-secrets\n")
     return app
 
@@ -28,7 +31,7 @@ def test_dockerfile_has_hover_stages():
     text = DOCKERFILE.read_text()
     stages = [line.split()[-1] for line in text.splitlines() if line.upper().startswith("FROM ")]
     assert stages == ["base", "assets", "tests", "final"], stages
-    assert all(line.split()[0].upper() in ("FROM", "COPY", "WORKDIR", "ARG", "ENV", "CMD")
+    assert all(line.split()[0].upper() in ("FROM", "COPY", "WORKDIR", "ARG", "ENV", "ENTRYPOINT")
                for line in text.splitlines() if line.strip() and not line.startswith("#"))
     ignored = (APP / ".hover" / ".gitignore").read_text().split()
     assert "out/" in ignored and "*-secrets.plain.env" in ignored
@@ -56,7 +59,7 @@ def test_final_image_builds_and_pushes(aws, registry_address, buildah, staged_ap
         buildah("bud", "--isolation", "chroot", "--target", "final", "-f", str(DOCKERFILE),
                 "--build-arg", "ASSET_URL=assets/b42", "--build-arg", "HOVER_BUILD_ID=x", "-t", image, str(staged_app))
         config = json.loads(buildah("inspect", "--type", "image", image).stdout)["OCIv1"]["config"]
-        assert config["Cmd"] == ["/opt/bootstrap"]
+        assert config["Entrypoint"] == ["/opt/hover/bootstrap"]
         assert "ASSET_URL=assets/b42" in config["Env"]
         buildah("login", "--username", user, "--password-stdin", "--tls-verify=false", host, input=password.encode())
         buildah("push", "--tls-verify=false", image)
@@ -73,8 +76,9 @@ def test_final_image_holds_the_app(buildah, staged_app):
     container = buildah("from", image).stdout.decode().strip()
     try:
         root = Path(buildah("mount", container).stdout.decode().strip())
-        for path in ("opt/bootstrap", "var/task/artisan", "var/task/public/index.php", "var/task/routes/web.php",
-                     "var/task/bootstrap/app.php", "var/task/app/Http/Controllers/HomeController.php"):
+        for path in ("opt/hover/bootstrap", "opt/hover/runtime.php", "var/task/artisan", "var/task/vendor/autoload.php",
+                     "var/task/public/index.php", "var/task/routes/web.php", "var/task/bootstrap/app.php",
+                     "var/task/app/Http/Controllers/HomeController.php"):
             assert (root / path).is_file(), path
         assert (root / "var/task/.hover/secrets.env").read_text() == "v1.sealed-secrets\n"
         assert not (root / "var/task/public/css").exists(), "assets are served from the bucket, not the image"

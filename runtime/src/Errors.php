@@ -28,10 +28,10 @@ final class AwsError extends \RuntimeException
     public function __construct(
         public readonly string $service,
         public readonly string $operation,
-        public readonly string $code,
-        string $detail,
+        public readonly string $errorCode,
+        public readonly string $detail,
         public readonly int $status = 0,
     ) {
-        parent::__construct("$service $operation failed: $code: $detail" . ($status ? " (HTTP $status)" : ''));
+        parent::__construct("$service $operation failed: $errorCode: $detail" . ($status ? " (HTTP $status)" : ''));
     }
 }

@@ -10,4 +10,14 @@ final class Log
     {
         fwrite(STDERR, $message . "\n");
     }
+
+    /**
+     * A fresh handle on stderr for a child process's stdout/stderr. (Handing STDERR itself to
+     * proc_open seeks a regular file back to STDERR's own idea of its position.)
+     * @return resource
+     */
+    public static function stderrForChild()
+    {
+        return fopen('php://stderr', 'w');
+    }
 }

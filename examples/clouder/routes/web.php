@@ -1,4 +1,5 @@
 <?php
+// The application's pages.
 
 use App\Http\Controllers\HomeController;
 use Illuminate\Support\Facades\Route;

@@ -1,4 +1,5 @@
 <?php
+// The application's service provider (nothing to register).
 
 namespace App\Providers;
 
@@ -6,12 +7,12 @@ use Illuminate\Support\ServiceProvider;
 
 class AppServiceProvider extends ServiceProvider
 {
-    public function register(): void
+    public function register()
     {
         //
     }
 
-    public function boot(): void
+    public function boot()
     {
         //
     }

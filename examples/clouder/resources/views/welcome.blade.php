@@ -1,3 +1,4 @@
+{{-- The welcome page. --}}
 <!DOCTYPE html>
 <html lang="en">
 <head>

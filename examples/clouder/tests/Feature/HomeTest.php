@@ -1,4 +1,5 @@
 <?php
+// Feature test of the welcome page.
 
 namespace Tests\Feature;
 
@@ -6,7 +7,7 @@ use Tests\TestCase;
 
 class HomeTest extends TestCase
 {
-    public function test_the_home_page_answers(): void
+    public function test_the_home_page_answers()
     {
         $this->get('/')->assertOk();
     }

@@ -1,8 +1,13 @@
 <?php
+// The application's base controller.
 
 namespace App\Http\Controllers;
 
-abstract class Controller
+use Illuminate\Foundation\Bus\DispatchesJobs;
+use Illuminate\Foundation\Validation\ValidatesRequests;
+use Illuminate\Routing\Controller as BaseController;
+
+class Controller extends BaseController
 {
-    //
+    use DispatchesJobs, ValidatesRequests;
 }

@@ -1,4 +1,5 @@
 <?php
+// The welcome page.
 
 namespace App\Http\Controllers;
 
