@@ -129,19 +129,16 @@ pub struct Choice {
 }
 
 impl Choice {
-    /// One line saying which tool builds, why the others were passed over, and what hover set.
-    pub fn describe(&self) -> String {
-        let mut text = format!("Builder: {}", self.builder.program.display());
+    /// Why the tools before this one were passed over, and what hover set for it: `None` when
+    /// the first tool was taken as it is.
+    pub fn reasons(&self) -> Option<String> {
         let mut why: Vec<String> = self
             .passed
             .iter()
             .map(|p| format!("{} passed over: {}", p.name, p.why))
             .collect();
         why.extend(self.settings.iter().cloned());
-        if !why.is_empty() {
-            text.push_str(&format!(" ({})", why.join("; ")));
-        }
-        text
+        (!why.is_empty()).then(|| why.join("; "))
     }
 }
 
@@ -785,13 +782,13 @@ mod tests {
                 },
             ]
         );
-        let line = choice.describe();
+        let line = choice.reasons().unwrap();
         assert!(
-            line.starts_with("Builder: ") && line.contains("buildah"),
+            line.starts_with("docker passed over: its engine does not answer"),
             "{line}"
         );
         assert!(
-            line.contains("docker passed over: its engine does not answer"),
+            line.ends_with("podman passed over: not installed"),
             "{line}"
         );
 
@@ -821,13 +818,9 @@ mod tests {
             vars: vec![],
             programs: vec![],
         };
-        assert_eq!(
-            choose_builder(&machine, None, Some(&path))
-                .unwrap()
-                .builder
-                .kind,
-            Kind::Docker
-        );
+        let choice = choose_builder(&machine, None, Some(&path)).unwrap();
+        assert_eq!(choice.builder.kind, Kind::Docker);
+        assert_eq!(choice.reasons(), None);
     }
 
     #[test]
@@ -853,8 +846,11 @@ mod tests {
             "{:?}",
             choice.settings
         );
-        assert!(choice.describe().contains("STORAGE_DRIVER=vfs"));
-        assert!(choice.describe().contains("BUILDAH_ISOLATION=chroot"));
+        let line = choice.reasons().unwrap();
+        assert!(
+            line.contains("STORAGE_DRIVER=vfs") && line.contains("BUILDAH_ISOLATION=chroot"),
+            "{line}"
+        );
 
         // The user's own settings are kept, and a storage that fails with them is the user's to mend.
         let machine = FakeMachine {

@@ -338,6 +338,10 @@ class Container:
         self.init_error: Optional[FunctionError] = None
         self.stopped = False
         self.initialised = False
+        # Every process the container's process started, as (pid, start time): daemons that left
+        # its process group and session (php-fpm calls setsid) are found through their parents
+        # while the container lives, and stopped with it.
+        self.family: set = set()
         day = datetime.now(timezone.utc).strftime("%Y/%m/%d")
         self.log_stream = f"{day}/[{pool.version}]{self.id}"
 
@@ -407,6 +411,7 @@ class Container:
     def _watch(self) -> None:
         """The process exited: the current invocation (if any) is a function error."""
         code = self.proc.wait()
+        _kill_family(self.family)
         with self.cond:
             if not self.stopped:
                 self.state = "dead"
@@ -429,7 +434,9 @@ class Container:
             self.state = "stopped"
             self.cond.notify_all()
         if self.proc is not None:
+            self.family |= _descendants(self.proc.pid)
             _kill_group(self.proc.pid)
+            _kill_family(self.family)
             _kill_marked(self.id)
             try:
                 self.proc.wait(timeout=5)
@@ -486,6 +493,8 @@ class Container:
         LOGS.line(self, f"REPORT RequestId: {inv.request_id}\tDuration: {duration:.2f} ms\t"
                         f"Billed Duration: {max(1, int(duration + 0.999))} ms\tMemory Size: {memory} MB\t"
                         f"Max Memory Used: {_rss_mb(self.proc.pid)} MB{init}\t", raw=True)
+        if self.alive():
+            self.family |= _descendants(self.proc.pid)
         with self.cond:
             if self.current is inv:
                 self.current = None
@@ -733,6 +742,51 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _stat(pid: int) -> Optional[tuple]:
+    """(parent pid, start time) of ``pid`` from /proc, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    fields = text[text.rfind(")") + 2:].split()  # after "pid (comm) "
+    return int(fields[1]), int(fields[19])
+
+
+def _descendants(pid: int) -> set:
+    """Every living descendant of ``pid`` as (pid, start time), whatever its group or session."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            st = _stat(int(entry))
+            if st is not None:
+                parents[int(entry)] = st
+    found, frontier = set(), {pid}
+    while frontier:
+        children = {p for p, (ppid, _) in parents.items() if ppid in frontier}
+        found |= {(p, parents[p][1]) for p in children}
+        frontier = children
+    return found
+
+
+def _kill_family(family: set) -> None:
+    """Kills each recorded descendant (and its group) that is still the same process."""
+    for pid, started in list(family):
+        st = _stat(pid)
+        if st is None or st[1] != started:
+            continue  # gone, or the pid now belongs to another process
+        try:
+            group = os.getpgid(pid)
+            if group != os.getpgrp():
+                os.killpg(group, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _kill_marked(container_id: str) -> None:

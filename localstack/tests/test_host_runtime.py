@@ -265,7 +265,7 @@ def test_stopping_a_function_s_containers_makes_the_next_invocation_cold(host, m
         t.join()
     lam.invoke(FunctionName=other, Payload=json.dumps({"echo": 1}).encode())
     assert len(host.containers(name)) == 2
-    assert host.post("/hover-compat/lambda/containers/stop", {"function": name}) == {"stopped": 2}
+    assert host.post("/hover-compat/lambda/containers/stop", {"function": name}) == (200, {"stopped": 2})
     assert host.containers(name) == []
     assert len(host.containers(other)) == 1  # another function's containers stay
     first = json.loads(lam.invoke(FunctionName=name, Payload=json.dumps({"echo": 1}).encode())["Payload"].read())
@@ -571,6 +571,21 @@ def test_layers_honour_whiteouts(tmp_path):
     (root / "link").symlink_to("/a")
     assert resolve_in_root(str(root), "/link/keep") == str(root / "a" / "keep")
     assert resolve_in_root(str(root), "../../a/keep", "/b") == str(root / "a" / "keep")
+
+
+def test_a_daemon_without_the_marker_goes_with_its_container(host, make_function):
+    """A daemon in a session of its own whose environment no longer says which container it
+    belongs to (php-fpm's master) is stopped with its container, and when its container dies."""
+    lam = host.aws("lambda")
+    name = make_function()
+    _, body, _ = _invoke(lam, name, {"daemon": "bare"})
+    assert not _gone(body["daemon"])
+    assert host.post("/hover-compat/lambda/containers/stop", {"function": name}) == (200, {"stopped": 1})
+    _wait(lambda: _gone(body["pid"]) and _gone(body["daemon"]), 5, "the container and its daemon to be gone")
+    # The container's process dies on its own: its daemon goes too.
+    _, body, _ = _invoke(lam, name, {"daemon": "bare"})
+    _invoke(lam, name, {"die": 3})
+    _wait(lambda: _gone(body["pid"]) and _gone(body["daemon"]), 5, "the dead container's daemon to be gone")
 
 
 # -- reset (last: it empties the registry) -----------------------------------------

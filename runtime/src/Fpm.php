@@ -24,6 +24,7 @@ final class Fpm
         return implode("\n", [
             '; php-fpm config written by the hover runtime',
             '[global]',
+            "pid = $this->dir/php-fpm.pid",
             'error_log = /proc/self/fd/2',
             'log_limit = 65536',
             'daemonize = no',

@@ -88,10 +88,14 @@ final class HttpRole
             'SCRIPT_FILENAME' => "$root/public/index.php",
             'SCRIPT_NAME' => '/index.php',
             'PATH_INFO' => '',
-            'REQUEST_TIME_FLOAT' => (string) microtime(true),
-            'CONTENT_LENGTH' => (string) strlen($body),
-            'CONTENT_TYPE' => $headers['content-type'] ?? '',
         ];
+        // As a web server passes them: a length when there is a body, a type when one was sent.
+        if ($body !== '' || isset($headers['content-length'])) {
+            $params['CONTENT_LENGTH'] = (string) strlen($body);
+        }
+        if (isset($headers['content-type'])) {
+            $params['CONTENT_TYPE'] = $headers['content-type'];
+        }
         if ($https) {
             $params['HTTPS'] = 'on';
         }

@@ -51,6 +51,9 @@ final class QueueRole
             $this->stopChild();
             $job['op'] = 'timed_out';
             $answer = $this->ask($job, $invocation->deadlineMs / 1000 - 0.1, false);
+            if ($answer === null) {
+                $this->stopChild(); // its late answer must not be taken for the next job's
+            }
         }
         if (!is_array($answer)) {
             Log::line("hover: queue message $id: the worker gave no answer; the message becomes visible again after its visibility timeout");

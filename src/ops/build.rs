@@ -148,8 +148,7 @@ pub async fn build_stage(
         None => new_build_id(&opts.dir),
     };
     let choice = builder(opts.builder.as_deref())?;
-    ui.note(&choice.describe());
-    let builder = choice.builder;
+    let builder = choice.builder.clone();
     let dockerfile = opts.dir.join(".hover").join(&manifest.dockerfile);
     let text = std::fs::read_to_string(&dockerfile).map_err(|_| ImageError::NoDockerfile {
         path: dockerfile.display().to_string(),
@@ -180,6 +179,9 @@ pub async fn build_stage(
         "Building {} for stage {} with {program} (build {build_id})",
         manifest.name, opts.stage
     ));
+    if let Some(why) = choice.reasons() {
+        ui.note(&format!("    {why}"));
+    }
 
     let mut assets = 0;
     if stages.iter().any(|s| s == "assets") {

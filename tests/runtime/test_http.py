@@ -178,6 +178,7 @@ def test_fpm_dying_is_survived(runtime):
     assert ok(rt, event(path="/status/200"))["statusCode"] == 200
     masters = [p for p in marked(rt.mark, rt.proc.pid) if b"php-fpm: master" in open(f"/proc/{p}/cmdline", "rb").read()]
     assert len(masters) == 1, "no php-fpm master started by the runtime"
+    assert int(open(f"/tmp/hover-fpm-{rt.proc.pid}/php-fpm.pid").read()) == masters[0]
     os.killpg(os.getpgid(masters[0]), signal.SIGKILL)
     time.sleep(0.2)
     kind, answer = rt.invoke(event(path="/status/201"))

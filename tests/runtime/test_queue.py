@@ -129,6 +129,17 @@ def test_the_jobs_own_timeout_is_enforced(worker, fake_aws, journal):
     assert ops == ["process", "timed_out"]
 
 
+def test_a_timed_out_op_without_answer_does_not_answer_the_next_job(worker, fake_aws, journal):
+    n = len(fake_aws.of("ChangeMessageVisibility"))
+    got = answer(worker, {"Records": [record({"do": "sleep", "seconds": 30, "slow_timed_out": 3}, msg_id="late")]}, timeout=2.5)
+    assert got == {"batchItemFailures": [{"itemIdentifier": "late"}]}
+    assert visibility_calls(fake_aws, n) == []
+    # the next job is answered by its own answer, not by the late one
+    got = answer(worker, {"Records": [record({"do": "release", "delay": 9}, msg_id="next", handle="h-next")]})
+    assert got == {"batchItemFailures": [{"itemIdentifier": "next"}]}
+    assert [(c["ReceiptHandle"], c["VisibilityTimeout"]) for c in visibility_calls(fake_aws, n)] == [("h-next", 9)]
+
+
 def test_a_crashing_child_is_restarted(worker, fake_aws):
     n = len(fake_aws.of("ChangeMessageVisibility"))
     got = answer(worker, {"Records": [record({"do": "crash"}, msg_id="crash")]})

@@ -127,4 +127,8 @@ def test_params_mapping_without_optional_fields():
     assert params["REQUEST_URI"] == "/x"
     assert params["SERVER_NAME"] == "localhost"
     assert params["SCRIPT_FILENAME"] == "/var/task/public/index.php"
-    assert params["CONTENT_LENGTH"] == "0"
+    # No body and no type: neither is passed (the application sees no empty Content-Type).
+    assert "CONTENT_LENGTH" not in params and "CONTENT_TYPE" not in params
+    params = php("params", {"rawPath": "/x", "body": "a=1", "headers": {"content-type": "text/plain"},
+                            "requestContext": {"http": {"method": "POST", "sourceIp": "192.168.0.1"}}}, "/var/task")["ok"]
+    assert (params["CONTENT_LENGTH"], params["CONTENT_TYPE"]) == ("3", "text/plain")

@@ -17,6 +17,7 @@ while (($line = fgets(STDIN)) !== false) {
     $body = json_decode($job['record']['body'], true) ?: [];
     echo "job {$job['record']['messageId']} op {$job['op']}\n";
     if ($job['op'] === 'timed_out') {
+        usleep((int) (($body['slow_timed_out'] ?? 0) * 1e6));
         $attempts = (int) $job['record']['attributes']['ApproximateReceiveCount'];
         if ($attempts >= $job['tries']) {
             $answer(['result' => 'failed', 'error' => 'Illuminate\Queue\MaxAttemptsExceededException: App\Jobs\Slow has timed out.']);
