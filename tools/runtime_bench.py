@@ -94,14 +94,27 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=400)
     ap.add_argument("--starts", type=int, default=15)
+    ap.add_argument("--app", choices=["plain", "laravel"], default="plain",
+                    help="the application both arms serve: the plain PHP test app, or the Laravel fixture")
     args = ap.parse_args()
+    global PATHS
     work = Path(tempfile.mkdtemp(prefix="hover-bench-"))
     shutil.copytree(REPO / "runtime", work / "runtime")
-    shutil.copytree(HERE / "app", work / "app")
+    app_env = {}
+    if args.app == "laravel":
+        shutil.copytree(REPO / "tests" / "fixtures" / "laravel-app", work / "app")
+        PATHS = ["/echo?a[]=1&b=%20"]
+        # Both arms see the same application settings (the direct php-fpm inherits them).
+        app_env = {"APP_STORAGE": str(work / "storage"), "LOG_CHANNEL": "stderr", "APP_ENV": "production"}
+        for sub in ("framework/cache/data", "framework/views", "framework/sessions", "logs", "app", "bootstrap/cache"):
+            (work / "storage" / sub).mkdir(parents=True, exist_ok=True)
+        os.environ.update(app_env)
+    else:
+        shutil.copytree(HERE / "app", work / "app")
     rows = []
     try:
         # (a) through the runtime
-        rt = RuntimeProcess(work / "runtime", work / "app", "bench-http", {}, work / "runtime.log")
+        rt = RuntimeProcess(work / "runtime", work / "app", "bench-http", app_env, work / "runtime.log")
         through = {}
         try:
             for path in PATHS:
@@ -175,6 +188,8 @@ def main():
                      f"{rss_http / 1024:.1f} MiB", "≤ 30 MiB"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    print(f"Application: {'the Laravel fixture (tests/fixtures/laravel-app)' if args.app == 'laravel' else 'the plain PHP test app (tests/runtime/app)'}")
+    print()
     print("| measure | value | target |")
     print("|---|---|---|")
     for r in rows:

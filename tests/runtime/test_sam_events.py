@@ -16,16 +16,19 @@ from test_queue import queue_runtime_dir, journal  # noqa: F401  (fixtures)
 
 CACHE = Path(os.environ.get("HOVER_CACHE", Path.home() / ".cache" / "hover")) / "sam-cli"
 EVENTS = "samcli/lib/generated_sample_events/"
+# A fixed release: its sample events are the shapes the tests hold the runtime to.
+SAM_CLI = "1.170.0"
 
 
 @pytest.fixture(scope="module")
 def sam():
-    wheels = sorted(glob.glob(str(CACHE / "aws_sam_cli-*.whl")))
+    pattern = str(CACHE / f"aws_sam_cli-{SAM_CLI}-*.whl")
+    wheels = sorted(glob.glob(pattern))
     if not wheels:
         CACHE.mkdir(parents=True, exist_ok=True)
-        out = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "aws-sam-cli", "-d", str(CACHE)],
-                             capture_output=True, text=True, timeout=600)
-        wheels = sorted(glob.glob(str(CACHE / "aws_sam_cli-*.whl")))
+        out = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", f"aws-sam-cli=={SAM_CLI}",
+                              "-d", str(CACHE)], capture_output=True, text=True, timeout=600)
+        wheels = sorted(glob.glob(pattern))
         if not wheels:
             pytest.skip("cannot download aws-sam-cli (pip download failed: " + out.stderr.strip()[-300:] + ")")
     return zipfile.ZipFile(wheels[-1])
