@@ -255,6 +255,18 @@ mod tests {
             assert!(DOCKERFILE.contains(target), "{target}");
         }
         assert!(DOCKERFILE.contains("COPY .hover/out/${HOVER_BUILD_ID}/secrets.env"));
+        assert_eq!(
+            crate::image::stages(DOCKERFILE),
+            ["php", "base", "assets-build", "assets", "tests", "final"]
+        );
+        // The official PHP image, hover's runtime as the entry point of the final stage.
+        assert!(DOCKERFILE.contains("ARG PHP_IMAGE=php:8.3-fpm"));
+        let final_stage = DOCKERFILE.split("AS final").nth(1).unwrap();
+        assert!(final_stage.contains("COPY .hover/out/${HOVER_BUILD_ID}/runtime /opt/hover"));
+        assert!(final_stage
+            .trim_end()
+            .ends_with(r#"ENTRYPOINT ["/opt/hover/bootstrap"]"#));
+        assert!(!DOCKERFILE.contains("config:cache"));
     }
 
     #[test]

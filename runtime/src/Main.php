@@ -94,6 +94,17 @@ final class Main
             }
         }
         $cache = "$s/bootstrap/cache";
+        // Caches the image was built with (`package:discover`, `route:cache`, `event:cache`) are
+        // used from a writable copy: Laravel rewrites some of them when they go stale. The
+        // configuration is never taken from the image: it is read at cold start, secrets included.
+        $root = (string) getenv('LAMBDA_TASK_ROOT');
+        foreach (['services.php', 'packages.php', 'routes-v7.php', 'events.php'] as $file) {
+            $built = "$root/bootstrap/cache/$file";
+            if ($root !== '' && is_file($built)
+                && (!is_file("$cache/$file") || md5_file($built) !== md5_file("$cache/$file"))) {
+                @copy($built, "$cache/$file");
+            }
+        }
         foreach ([
             'APP_STORAGE' => $s,
             'VIEW_COMPILED_PATH' => "$s/framework/views",

@@ -207,11 +207,27 @@ def deployed(host, hover_bin, tmp_path_factory):
     d = Deployed(s, host, db)
     r = d.hover("secret", "encrypt", "--stage", s.key)
     assert r.code == 0, r
-    d.deploy("--build-id", "r1")
+    d.built = d.deploy("--build-id", "r1")
     try:
         yield d
     finally:
         s.destroy()
+
+
+# -- the build -----------------------------------------------------------------------------------
+
+
+def test_the_build_carries_the_runtime_and_names_its_builder(deployed):
+    facts = json.loads((deployed.stage.dir / ".hover" / "out" / "r1" / "runtime" / "build.json").read_text())
+    assert facts["build_id"] == "r1" and facts["name"] == deployed.stage.name, facts
+    assert os.access(deployed.stage.dir / ".hover" / "out" / "r1" / "runtime" / "bootstrap", os.X_OK)
+    out = deployed.built.stdout
+    assert "with " in out and "buildah" in out, out[:2000]
+    docker = shutil.which("docker")
+    if docker and subprocess.run([docker, "version", "--format", "{{.Server.Version}}"], capture_output=True,
+                                 timeout=20).returncode != 0:
+        # A docker command without an engine is passed over, and the build says why.
+        assert "docker passed over: its engine does not answer" in out, out[:2000]
 
 
 # -- deploy commands ---------------------------------------------------------------------------

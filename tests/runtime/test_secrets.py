@@ -2,6 +2,7 @@
 import base64
 import json
 import os
+from pathlib import Path
 import shutil
 import time
 
@@ -174,6 +175,24 @@ def test_storage_and_defaults(runtime):
     assert env["LOG_CHANNEL"] == "custom"
     for d in ["app/public", "framework/cache/data", "framework/sessions", "framework/views", "logs", "bootstrap/cache"]:
         assert os.path.isdir("/tmp/storage/" + d)
+
+
+def test_the_image_s_route_and_package_caches_are_used_from_a_writable_copy(runtime, sandbox, tmp_path):
+    root = tmp_path / "app"
+    shutil.copytree(sandbox / "app", root)
+    cache = root / "bootstrap" / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    token = os.urandom(8).hex()
+    (cache / "routes-v7.php").write_text(f"<?php // routes {token}\n")
+    (cache / "config.php").write_text(f"<?php return ['built' => '{token}'];\n")
+    rt = runtime("shop-dev-http", task_root=root)
+    env = echo_env(rt)
+    copied = Path(env["APP_ROUTES_CACHE"])
+    assert copied.parent == Path("/tmp/storage/bootstrap/cache")
+    assert copied.read_text() == f"<?php // routes {token}\n"
+    # The configuration is read at cold start (secrets included), never taken from the build.
+    config = Path(env["APP_CONFIG_CACHE"])
+    assert not config.exists() or token not in config.read_text()
 
 
 @pytest.mark.parametrize("text,expected", [
