@@ -66,7 +66,7 @@ final class Main
             throw new InitError('Hover.ConfigError', "the function name `$function` ends in none of -http, -cli, -queue: the runtime cannot tell its role");
         }
         $root = (string) (getenv('LAMBDA_TASK_ROOT') ?: getcwd());
-        self::storage();
+        self::storage($root, (string) ($facts['build_id'] ?? ''));
         $aws = Aws::fromEnvironment();
         $secrets = Secrets::load(
             "$root/.hover/secrets.env",
@@ -84,20 +84,24 @@ final class Main
         };
     }
 
-    /** Laravel's writable paths live under /tmp (the task root is read-only on Lambda). */
-    private static function storage(): void
+    /**
+     * Laravel's writable paths live under /tmp (the task root is read-only on Lambda). The
+     * caches Laravel derives from the code (packages, services, routes, events) go in a directory
+     * of this build's own, so a /tmp that outlives the image (on a host running several) never
+     * serves one application's caches to another.
+     */
+    private static function storage(string $root, string $buildId): void
     {
         $s = self::STORAGE;
-        foreach (['app/public', 'framework/cache/data', 'framework/sessions', 'framework/views', 'logs', 'bootstrap/cache'] as $dir) {
+        $cache = "$s/bootstrap/cache/" . substr(md5("$root\0$buildId"), 0, 12);
+        foreach (['app/public', 'framework/cache/data', 'framework/sessions', 'framework/views', 'logs', 'bootstrap/cache', substr($cache, strlen($s) + 1)] as $dir) {
             if (!is_dir("$s/$dir") && !@mkdir("$s/$dir", 0777, true) && !is_dir("$s/$dir")) {
                 throw new InitError('Hover.StorageError', "cannot create $s/$dir: " . (error_get_last()['message'] ?? 'unknown error'));
             }
         }
-        $cache = "$s/bootstrap/cache";
         // Caches the image was built with (`package:discover`, `route:cache`, `event:cache`) are
         // used from a writable copy: Laravel rewrites some of them when they go stale. The
         // configuration is never taken from the image: it is read at cold start, secrets included.
-        $root = (string) getenv('LAMBDA_TASK_ROOT');
         foreach (['services.php', 'packages.php', 'routes-v7.php', 'events.php'] as $file) {
             $built = "$root/bootstrap/cache/$file";
             if ($root !== '' && is_file($built)
@@ -112,7 +116,8 @@ final class Main
             'APP_PACKAGES_CACHE' => "$cache/packages.php",
             'APP_ROUTES_CACHE' => "$cache/routes-v7.php",
             'APP_EVENTS_CACHE' => "$cache/events.php",
-            'APP_CONFIG_CACHE' => "$cache/config.php",
+            // hover sets it to this very path on every function
+            'APP_CONFIG_CACHE' => "$s/bootstrap/cache/config.php",
             'LOG_CHANNEL' => 'stderr',
         ] as $name => $value) {
             self::setDefault($name, $value);

@@ -188,8 +188,12 @@ def test_the_image_s_route_and_package_caches_are_used_from_a_writable_copy(runt
     rt = runtime("shop-dev-http", task_root=root)
     env = echo_env(rt)
     copied = Path(env["APP_ROUTES_CACHE"])
-    assert copied.parent == Path("/tmp/storage/bootstrap/cache")
+    assert copied.parent.parent == Path("/tmp/storage/bootstrap/cache")
     assert copied.read_text() == f"<?php // routes {token}\n"
+    # Another application (another task root) on the same /tmp does not see this one's caches.
+    other = runtime("shop-dev-http")
+    theirs = Path(echo_env(other)["APP_ROUTES_CACHE"])
+    assert theirs.parent != copied.parent and not theirs.exists()
     # The configuration is read at cold start (secrets included), never taken from the build.
     config = Path(env["APP_CONFIG_CACHE"])
     assert not config.exists() or token not in config.read_text()
