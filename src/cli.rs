@@ -552,6 +552,14 @@ fn stage_new(dir: PathBuf, args: StageNewArgs) -> Result<i32, HoverError> {
         "\nStage `{s}` created. Next: `hover plan {s} --image-tag <tag>` once an image is pushed.",
         s = outcome.stage
     )?;
+    if let Some(app) = &outcome.storage_unmoved {
+        writeln!(
+            out,
+            "\nNote: {} keeps Laravel's storage in the project, which is read-only on Lambda. Add, after the application is created:\n  {}\n(hover's runtime sets APP_STORAGE to /tmp/storage; see \"The runtime\" in hover's README).",
+            shown(app),
+            ops::stage_new::STORAGE_LINE
+        )?;
+    }
     Ok(0)
 }
 

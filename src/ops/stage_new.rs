@@ -32,6 +32,19 @@ pub struct NewStageOutcome {
     pub written: Vec<PathBuf>,
     /// Files that existed and were left as they are.
     pub kept: Vec<PathBuf>,
+    /// The project's `bootstrap/app.php` when it does not move Laravel's storage to where the
+    /// runtime puts it (`APP_STORAGE`): on Lambda the task root is read-only.
+    pub storage_unmoved: Option<PathBuf>,
+}
+
+/// The line hover's runtime needs in `bootstrap/app.php`.
+pub const STORAGE_LINE: &str = "$app->useStoragePath($_ENV['APP_STORAGE'] ?? $app->storagePath());";
+
+/// `bootstrap/app.php` of the project in `dir` when it exists and never calls `useStoragePath`.
+fn storage_unmoved(dir: &Path) -> Option<PathBuf> {
+    let path = dir.join("bootstrap").join("app.php");
+    let text = std::fs::read_to_string(&path).ok()?;
+    (!text.contains("useStoragePath")).then_some(path)
 }
 
 fn create_new(path: &Path, text: &str, private: bool) -> Result<bool, HoverError> {
@@ -155,12 +168,29 @@ pub fn stage_new(opts: &NewStageOptions, ask: &mut dyn Ask) -> Result<NewStageOu
             out.kept.push(path);
         }
     }
+    out.storage_unmoved = storage_unmoved(&opts.dir);
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_application_that_keeps_its_storage_in_the_task_root_is_pointed_out() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(storage_unmoved(dir.path()), None); // not a Laravel project (yet)
+        std::fs::create_dir_all(dir.path().join("bootstrap")).unwrap();
+        let app = dir.path().join("bootstrap/app.php");
+        std::fs::write(&app, "<?php\n$app = new Illuminate\\Foundation\\Application(dirname(__DIR__));\nreturn $app;\n").unwrap();
+        assert_eq!(storage_unmoved(dir.path()), Some(app.clone()));
+        std::fs::write(
+            &app,
+            format!("<?php\n$app = new X(dirname(__DIR__));\n{STORAGE_LINE}\nreturn $app;\n"),
+        )
+        .unwrap();
+        assert_eq!(storage_unmoved(dir.path()), None);
+    }
 
     struct NoTerminal;
     impl Ask for NoTerminal {
