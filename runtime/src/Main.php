@@ -28,22 +28,33 @@ final class Main
             $api->initError('Hover.InitError', $message);
             return 1;
         }
-        while (true) {
-            $invocation = $api->next();
-            try {
-                $answer = $role->handle($invocation);
-                $api->respond($invocation->id, json_encode(
-                    $answer,
-                    JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE | JSON_PRESERVE_ZERO_FRACTION,
-                ));
-            } catch (InvocationError $e) {
-                Log::line("hover: invocation {$invocation->id} failed: {$e->type}: {$e->getMessage()}");
-                $api->fail($invocation->id, $e->type, $e->getMessage());
-            } catch (\Throwable $e) {
-                $type = 'Hover.' . substr((string) strrchr('\\' . get_class($e), '\\'), 1);
-                Log::line("hover: invocation {$invocation->id} failed: $type: {$e->getMessage()}");
-                $api->fail($invocation->id, $type, $e->getMessage());
+        try {
+            while (true) {
+                self::serve($api, $role, $api->next());
             }
+        } catch (\Throwable $e) {
+            // Only the Runtime API itself gets here: without it there is nothing left to serve.
+            Log::line("hover: the Lambda Runtime API at $address failed: " . get_class($e) . ': ' . $e->getMessage());
+            return 1;
+        }
+    }
+
+    /** One invocation, answered whatever the role does; only a Runtime API failure escapes. */
+    private static function serve(RuntimeApi $api, object $role, Invocation $invocation): void
+    {
+        try {
+            $answer = $role->handle($invocation);
+            $api->respond($invocation->id, json_encode(
+                $answer,
+                JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE | JSON_PRESERVE_ZERO_FRACTION,
+            ));
+        } catch (InvocationError $e) {
+            Log::line("hover: invocation {$invocation->id} failed: {$e->type}: {$e->getMessage()}");
+            $api->fail($invocation->id, $e->type, $e->getMessage());
+        } catch (\Throwable $e) {
+            $type = 'Hover.' . substr((string) strrchr('\\' . get_class($e), '\\'), 1);
+            Log::line("hover: invocation {$invocation->id} failed: $type: {$e->getMessage()}");
+            $api->fail($invocation->id, $type, $e->getMessage());
         }
     }
 

@@ -172,7 +172,11 @@ class Deployed:
 
     def payload(self, job, *args):
         """A queue payload for the fixture's job, built by Laravel itself (on the host's PHP)."""
+        cache = self.db.parent / "storage" / "bootstrap" / "cache"
+        cache.mkdir(parents=True, exist_ok=True)
+        # Laravel's caches go beside the test's storage, never into the fixture's own directory.
         env = {**os.environ, "APP_STORAGE": str(self.db.parent / "storage"), "DB_DATABASE": str(self.db),
+               "APP_SERVICES_CACHE": str(cache / "services.php"), "APP_PACKAGES_CACHE": str(cache / "packages.php"),
                "DB_CONNECTION": "sqlite", "LOG_CHANNEL": "stderr",
                "APP_KEY": "base64:" + base64.b64encode(b"k" * 32).decode()}
         for sub in ("framework/cache/data", "framework/views", "framework/sessions", "logs", "app"):

@@ -132,3 +132,21 @@ def test_params_mapping_without_optional_fields():
     params = php("params", {"rawPath": "/x", "body": "a=1", "headers": {"content-type": "text/plain"},
                             "requestContext": {"http": {"method": "POST", "sourceIp": "192.168.0.1"}}}, "/var/task")["ok"]
     assert (params["CONTENT_LENGTH"], params["CONTENT_TYPE"]) == ("3", "text/plain")
+
+
+def test_a_runtime_api_that_does_not_answer_ends_the_process_with_one_clear_line(sandbox):
+    import socket
+    import subprocess
+
+    from fakes import PHP
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there any more
+    env = {"PATH": "/usr/bin:/bin", "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}", "AWS_LAMBDA_FUNCTION_NAME": "app-cli",
+           "LAMBDA_TASK_ROOT": str(sandbox / "app"), "HOVER_PHP": PHP, "AWS_REGION": "us-east-1"}
+    out = subprocess.run([str(sandbox / "runtime" / "bootstrap")], env=env, capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1, out
+    assert f"hover: the Lambda Runtime API at 127.0.0.1:{port} failed" in out.stderr, out.stderr
+    assert "Stack trace" not in out.stderr and "Fatal error" not in out.stderr, out.stderr
