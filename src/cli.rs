@@ -10,9 +10,20 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use terminal::{TerminalAsk, TerminalUi};
 
+/// What `hover --version` prints after the name: the version, the commit hover was built from
+/// (`unknown` when the source had none) and the platform it was built for.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("HOVER_COMMIT"),
+    " ",
+    env!("HOVER_TARGET"),
+    ")"
+);
+
 /// Deploy Laravel applications to AWS Lambda, one stage at a time.
 #[derive(Debug, Parser)]
-#[command(name = "hover", version, about, propagate_version = true)]
+#[command(name = "hover", version = VERSION, about, propagate_version = true)]
 pub struct Cli {
     /// Project directory holding `.hover/` (default: the current directory).
     #[arg(long, global = true, value_name = "DIR")]
