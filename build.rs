@@ -65,8 +65,14 @@ fn commit(root: &Path) -> String {
         return packaged_commit(root).unwrap_or_else(|| "unknown".into());
     };
     // Rebuild when HEAD or the branch it names moves (paths from git, so work trees work too).
-    for name in ["HEAD", "logs/HEAD"] {
-        if let Some(path) = git(&["rev-parse", "--git-path", name]) {
+    let branch =
+        git(&["rev-parse", "--symbolic-full-name", "HEAD"]).filter(|b| b.starts_with("refs/"));
+    for name in ["HEAD", "logs/HEAD", "packed-refs"]
+        .into_iter()
+        .map(str::to_string)
+        .chain(branch)
+    {
+        if let Some(path) = git(&["rev-parse", "--git-path", &name]) {
             let path = root.join(path);
             if path.exists() {
                 println!("cargo:rerun-if-changed={}", path.display());

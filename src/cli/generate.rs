@@ -48,7 +48,9 @@ pub fn completions(shell: clap_complete::Shell) -> Result<i32, HoverError> {
 
 /// The manual page of `cmd` (title `HOVER` or `HOVER-PLAN`...).
 fn page(cmd: clap::Command) -> clap_mangen::Man {
-    clap_mangen::Man::new(cmd).manual("hover manual").source(format!("hover {}", super::VERSION))
+    clap_mangen::Man::new(cmd)
+        .manual("hover manual")
+        .source(format!("hover {}", super::VERSION))
 }
 
 /// hover(1): the top page, then for every command (nested ones too) a section with its
@@ -73,7 +75,9 @@ pub fn manual() -> std::io::Result<Vec<u8>> {
             }
             // Each part's own headings become subsections of the command's section.
             let text = String::from_utf8_lossy(&part).replace("\n.SH ", "\n.SS ");
-            let text = text.strip_prefix(".SH ").map_or(text.clone(), |t| format!(".SS {t}"));
+            let text = text
+                .strip_prefix(".SH ")
+                .map_or(text.clone(), |t| format!(".SS {t}"));
             out.extend_from_slice(text.as_bytes());
             sections(sub, out)?;
         }
@@ -121,7 +125,10 @@ mod tests {
         ] {
             assert!(paths.iter().any(|p| p == expected), "{expected}: {paths:?}");
         }
-        assert!(!paths.iter().any(|p| p == "observe" || p == "help"), "{paths:?}");
+        assert!(
+            !paths.iter().any(|p| p == "observe" || p == "help"),
+            "{paths:?}"
+        );
     }
 
     #[test]
@@ -135,25 +142,30 @@ mod tests {
         ] {
             let script = String::from_utf8(completion_script(shell)).unwrap_or_default();
             for path in command_paths() {
-                // Every shell's script names each command word, and the nested ones under
-                // their parent (bash: `hover__stage__new`, zsh/powershell/elvish: `hover;stage;new`
-                // or `stage new`, fish: `__fish_hover_using_subcommand stage` + `new`).
-                let last = path.last().map(String::as_str).unwrap_or_default();
-                assert!(
-                    script.contains(&format!("{last}")),
-                    "{shell:?}: `{}` missing",
-                    path.join(" ")
-                );
-                if let [parent, child] = path.as_slice() {
-                    let nested = [
-                        format!("hover__{parent}__{child}"),
-                        format!("hover;{parent};{child}"),
-                        format!("subcommand {parent}\" -f -a \"{child}\""),
-                        format!("subcommand {parent}\" -a \"{child}\""),
-                    ];
+                // Every shell's script offers each command under its parent: bash and zsh
+                // name a function per command (`hover__subcmd__stage__subcmd__new`), powershell
+                // and elvish a case (`'hover;stage;new'`), fish a condition on the parent.
+                let nested = match shell {
+                    clap_complete::Shell::Bash | clap_complete::Shell::Zsh => vec![format!(
+                        "hover__subcmd__{}",
+                        path.join("__subcmd__")
+                    )],
+                    clap_complete::Shell::Fish => match path.as_slice() {
+                        [only] => vec![format!("__fish_hover_needs_command\" -f -a \"{only}\"")],
+                        [parent, child] => vec![
+                            format!("__fish_hover_using_subcommand {parent}; and not __fish_seen_subcommand_from"),
+                            format!("-f -a \"{child}\""),
+                        ],
+                        _ => vec![],
+                    },
+                    _ => vec![format!("'hover;{}'", path.join(";"))],
+                };
+                assert!(!nested.is_empty(), "{path:?}");
+                for n in nested {
                     assert!(
-                        nested.iter().any(|n| script.contains(n.as_str())),
-                        "{shell:?}: `{parent} {child}` not nested"
+                        script.contains(n.as_str()),
+                        "{shell:?}: `{}` is not offered ({n})",
+                        path.join(" ")
                     );
                 }
             }
@@ -163,11 +175,18 @@ mod tests {
     #[test]
     fn the_manual_has_a_section_for_every_command() {
         let page = String::from_utf8(manual().unwrap_or_default()).unwrap_or_default();
-        assert!(page.starts_with(".ie \\n(.g .ds Aq") || page.contains(".TH hover 1"), "{}", &page[..200.min(page.len())]);
+        assert!(
+            page.starts_with(".ie \\n(.g .ds Aq") || page.contains(".TH hover 1"),
+            "{}",
+            &page[..200.min(page.len())]
+        );
         for path in command_paths() {
             let heading = format!(".SH \"HOVER {}\"", path.join(" ").to_uppercase());
             assert!(page.contains(&heading), "{heading} missing");
         }
-        assert!(page.contains("\\-\\-detailed\\-exitcode"), "plan's options are listed");
+        assert!(
+            page.contains("\\-\\-detailed\\-exitcode"),
+            "plan's options are listed"
+        );
     }
 }

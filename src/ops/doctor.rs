@@ -226,9 +226,10 @@ fn manifest_check(dir: &Path, stage: &str) -> (Check, Option<Manifest>) {
     match manifest::load(dir, stage) {
         Ok(m) => {
             let queues: usize = m.queue.values().map(|w| w.queues.len()).sum();
+            let file = Path::new(&m.file);
+            let shown = file.strip_prefix(dir).unwrap_or(file).display().to_string();
             let found = format!(
-                "{}: stage `{}` in {}, {} functions, {} queues",
-                m.file,
+                "{shown}: stage `{}` in {}, {} functions, {} queues",
                 m.name,
                 m.region,
                 2 + m.queue.len(),
@@ -286,18 +287,17 @@ fn credentials_source(profile: Option<&str>) -> String {
 
 async fn credentials_check(manifest: &Manifest) -> (Check, Option<Clients>) {
     let source = credentials_source(manifest.aws_profile.as_deref());
-    let config =
-        match live::load_config(manifest.aws_profile.as_deref(), &manifest.region).await {
-            Ok(c) => c,
-            Err(e) => {
-                let check = Check::new("credentials", Status::Fail, e.to_string()).remedy(
+    let config = match live::load_config(manifest.aws_profile.as_deref(), &manifest.region).await {
+        Ok(c) => c,
+        Err(e) => {
+            let check = Check::new("credentials", Status::Fail, e.to_string()).remedy(
                     help_of(&e).unwrap_or_else(|| {
                         "define the profile (`aws configure --profile NAME`) or remove `aws-profile` from the manifest".into()
                     }),
                 );
-                return (check, None);
-            }
-        };
+            return (check, None);
+        }
+    };
     let clients = Clients::new(&config);
     let identity = match live::account::caller_identity(&clients).await {
         Ok(i) => i,
@@ -344,7 +344,17 @@ async fn credentials_check(manifest: &Manifest) -> (Check, Option<Clients>) {
 /// An SDK error's first part: the chain of causes, without the debug dump of the response the
 /// SDK appends.
 fn short_error(text: &str) -> String {
-    let cut = text.find(" (DispatchFailure").unwrap_or(text.len());
+    let cut = [
+        " (DispatchFailure(",
+        " (ServiceError(",
+        " (ResponseError(",
+        " (TimeoutError(",
+        " (ConstructionFailure(",
+    ]
+    .iter()
+    .filter_map(|m| text.find(m))
+    .min()
+    .unwrap_or(text.len());
     let text = &text[..cut];
     if text.chars().count() > 400 {
         format!("{}...", text.chars().take(400).collect::<String>())
@@ -665,7 +675,10 @@ async fn quotas_check(
             return Check::new(
                 name,
                 Status::Warn,
-                format!("the account's Lambda settings could not be read ({e})"),
+                format!(
+                    "the account's Lambda settings could not be read ({})",
+                    short_error(&e.to_string())
+                ),
             )
             .remedy("allow lambda:GetAccountSettings (examples/ci/policy-plan.json) to check the concurrency the stage reserves")
             .details(vec![others]);
@@ -712,9 +725,7 @@ fn runtime_check(dir: &Path, manifest: Option<&Manifest>) -> Check {
     let name = "runtime";
     let files = crate::runtime::FILES;
     let bytes: usize = files.iter().map(|f| f.bytes.len()).sum();
-    let entry = files
-        .iter()
-        .find(|f| f.path == crate::runtime::ENTRY_POINT);
+    let entry = files.iter().find(|f| f.path == crate::runtime::ENTRY_POINT);
     let found = format!(
         "{} files ({} KB) embedded in hover, entry point `{}`; `hover build` writes them to .hover/out/<build-id>/runtime/",
         files.len(),
@@ -817,7 +828,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let hover = dir.path().join(".hover");
         std::fs::create_dir_all(hover.join("out")).unwrap_or_else(|e| panic!("{e}"));
-        for f in ["prod.yaml", "dev.yml", ".Dockerfile", "dev-secrets.env", ".x.yml"] {
+        for f in [
+            "prod.yaml",
+            "dev.yml",
+            ".Dockerfile",
+            "dev-secrets.env",
+            ".x.yml",
+        ] {
             std::fs::write(hover.join(f), "").unwrap_or_else(|e| panic!("{e}"));
         }
         assert_eq!(stage_names(dir.path()), ["dev", "prod"]);

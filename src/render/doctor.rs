@@ -112,13 +112,15 @@ mod tests {
         let mut out = Vec::new();
         write_text(&mut out, &report(), Style::PLAIN).unwrap_or_else(|e| panic!("{e}"));
         let text = String::from_utf8(out).unwrap_or_default();
-        let expected = "hover doctor: stage `dev`\n\n\
-pass  manifest         .hover/dev.yml: ok\n\
-FAIL  container tool   docker cannot build here\n\
-                       - podman passed over: not installed\n\
-                       fix: start Docker's engine\n\
-skip  registry         not checked\n\
-\n1 passed, 0 warned, 1 failed, 1 skipped: fix what failed, then run `hover doctor` again.\n";
+        let expected = concat!(
+            "hover doctor: stage `dev`\n\n",
+            "pass  manifest         .hover/dev.yml: ok\n",
+            "FAIL  container tool   docker cannot build here\n",
+            "                       - podman passed over: not installed\n",
+            "                       fix: start Docker's engine\n",
+            "skip  registry         not checked\n",
+            "\n1 passed, 0 warned, 1 failed, 1 skipped: fix what failed, then run `hover doctor` again.\n",
+        );
         assert_eq!(text, expected);
     }
 
