@@ -264,14 +264,15 @@ impl Machine for Host {
     }
 }
 
+/// What a probe sets for a tool that can build: the variables its runs need, and a sentence for
+/// each.
+pub type ProbeSettings = (Vec<(String, String)>, Vec<String>);
+
 /// Whether `builder` can build on `machine`: the environment it needs there, or why it cannot.
 /// docker needs an engine that answers and BuildKit (buildx: the assets stage is exported with
 /// `--output`); podman and buildah need a storage that works (overlay, else vfs) and an isolation
 /// that works (an OCI runtime, else chroot).
-pub fn probe(
-    machine: &dyn Machine,
-    builder: &Builder,
-) -> Result<(Vec<(String, String)>, Vec<String>), String> {
+pub fn probe(machine: &dyn Machine, builder: &Builder) -> Result<ProbeSettings, String> {
     let program = builder.program.as_path();
     match builder.kind {
         Kind::Docker => {

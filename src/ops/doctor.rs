@@ -344,6 +344,13 @@ async fn credentials_check(manifest: &Manifest) -> (Check, Option<Clients>) {
 /// An SDK error's first part: the chain of causes, without the debug dump of the response the
 /// SDK appends.
 fn short_error(text: &str) -> String {
+    // An answer the SDK cannot read at all (an endpoint that does not know the operation).
+    if let Some(at) = text.find("service error: unhandled error") {
+        return format!(
+            "{}the endpoint gave no answer the SDK can read",
+            &text[..at]
+        );
+    }
     let cut = [
         " (DispatchFailure(",
         " (ServiceError(",
