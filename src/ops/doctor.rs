@@ -830,6 +830,80 @@ mod tests {
         assert!(!report(&[Status::Pass, Status::Fail, Status::Skip]).passed());
     }
 
+    fn project(manifest: &str, dockerfile: Option<&str>) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let hover = dir.path().join(".hover");
+        std::fs::create_dir_all(&hover).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(hover.join("dev.yml"), manifest).unwrap_or_else(|e| panic!("{e}"));
+        if let Some(text) = dockerfile {
+            std::fs::write(hover.join(".Dockerfile"), text).unwrap_or_else(|e| panic!("{e}"));
+        }
+        dir
+    }
+
+    const MANIFEST: &str = "name: app-dev\nregion: us-east-1\n";
+
+    #[test]
+    fn the_runtime_check_looks_at_the_dockerfile_a_build_uses() {
+        let status = |dockerfile: Option<&str>| {
+            let dir = project(MANIFEST, dockerfile);
+            let (check, manifest) = manifest_check(dir.path(), "dev");
+            assert_eq!(check.status, Status::Pass, "{check:?}");
+            let check = runtime_check(dir.path(), manifest.as_ref());
+            assert!(
+                check.details.iter().any(|d| d.starts_with("bootstrap (")),
+                "{check:?}"
+            );
+            (check.status, check.found, check.remedy)
+        };
+        let (s, found, remedy) = status(None);
+        assert_eq!(s, Status::Fail);
+        assert!(
+            found.contains(".hover/.Dockerfile does not exist"),
+            "{found}"
+        );
+        assert!(remedy.is_some_and(|r| r.contains("hover stage new")));
+        let (s, _, remedy) = status(Some("FROM scratch\n"));
+        assert_eq!(s, Status::Warn);
+        assert!(remedy.is_some_and(|r| r.contains("COPY .hover/out/${HOVER_BUILD_ID}/runtime")));
+        let (s, found, _) = status(Some(
+            "FROM scratch\nCOPY .hover/out/${HOVER_BUILD_ID}/runtime /opt/hover\n",
+        ));
+        assert_eq!(s, Status::Pass, "{found}");
+    }
+
+    #[test]
+    fn a_manifest_that_does_not_load_fails_with_every_problem() {
+        let dir = project(
+            "name: app-dev\nregion: us-east-1\nhttp:\n  memroy: 512\n  timeout: 60\n",
+            None,
+        );
+        let (check, manifest) = manifest_check(dir.path(), "dev");
+        assert!(manifest.is_none());
+        assert_eq!(check.status, Status::Fail);
+        assert_eq!(check.details.len(), 2, "{check:?}");
+        assert!(check.details[0].contains("http.memroy"), "{check:?}");
+        assert!(check.remedy.is_some());
+        let (check, _) = manifest_check(dir.path(), "prod");
+        assert_eq!(check.status, Status::Fail);
+        assert!(
+            check.remedy.is_some_and(|r| r.contains("dev")),
+            "the stages that exist"
+        );
+    }
+
+    #[test]
+    fn an_sdk_error_is_shown_without_its_debug_dump() {
+        assert_eq!(
+            short_error("sts:GetCallerIdentity failed: dispatch failure: io error (DispatchFailure(DispatchFailure { source: x }))"),
+            "sts:GetCallerIdentity failed: dispatch failure: io error"
+        );
+        assert_eq!(
+            short_error("lambda:GetAccountSettings failed for x: service error: unhandled error: Error at offset 0 (ServiceError(..))"),
+            "lambda:GetAccountSettings failed for x: the endpoint gave no answer the SDK can read"
+        );
+    }
+
     #[test]
     fn stage_names_are_the_stage_files_of_hover_dir() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

@@ -172,3 +172,17 @@ def test_doctor_lists_every_manifest_problem(stage, endpoint):
     # The machine's checks still run.
     assert checks["container tool"]["status"] == "pass", checks
     assert not counts, f"a manifest error stops every AWS call: {counts}"
+
+
+def test_doctor_warns_of_drift_and_still_passes(stage, endpoint):
+    s = example_stage(stage)
+    s.register_image()
+    s.apply()
+    s.aws.lambda_.update_function_configuration(FunctionName=f"{s.name}-http", MemorySize=1024)
+    r, checks, _ = doctor(s, endpoint)
+    resources = checks["stage resources"]
+    assert resources["status"] == "warn", resources
+    assert "changed outside hover" in resources["found"], resources
+    assert any("MemorySize" in d for d in resources["details"]), resources
+    assert f"hover apply {s.key}" in resources["remedy"], resources
+    assert r.code == 0, "drift is put back by apply: a warning, not a failure\n" + repr(r)
