@@ -264,15 +264,19 @@ impl Machine for Host {
     }
 }
 
-/// What a probe sets for a tool that can build: the variables its runs need, and a sentence for
-/// each.
-pub type ProbeSettings = (Vec<(String, String)>, Vec<String>);
+/// What a tool needs to build on a machine: the variables hover sets for it, and a sentence for
+/// each saying why.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fit {
+    pub env: Vec<(String, String)>,
+    pub settings: Vec<String>,
+}
 
 /// Whether `builder` can build on `machine`: the environment it needs there, or why it cannot.
 /// docker needs an engine that answers and BuildKit (buildx: the assets stage is exported with
 /// `--output`); podman and buildah need a storage that works (overlay, else vfs) and an isolation
 /// that works (an OCI runtime, else chroot).
-pub fn probe(machine: &dyn Machine, builder: &Builder) -> Result<ProbeSettings, String> {
+pub fn probe(machine: &dyn Machine, builder: &Builder) -> Result<Fit, String> {
     let program = builder.program.as_path();
     match builder.kind {
         Kind::Docker => {
@@ -288,7 +292,7 @@ pub fn probe(machine: &dyn Machine, builder: &Builder) -> Result<ProbeSettings, 
             if !ok {
                 return Err("it has no BuildKit (`docker buildx` is missing), and the legacy builder cannot export the assets stage (`--output`)".into());
             }
-            Ok((vec![], vec![]))
+            Ok(Fit::default())
         }
         Kind::Podman | Kind::Buildah => {
             let mut env = Vec::new();
@@ -324,7 +328,7 @@ pub fn probe(machine: &dyn Machine, builder: &Builder) -> Result<ProbeSettings, 
                 env.push(("BUILDAH_ISOLATION".into(), "chroot".into()));
                 settings.push("no OCI runtime (crun or runc) is installed: hover builds with BUILDAH_ISOLATION=chroot".into());
             }
-            Ok((env, settings))
+            Ok(Fit { env, settings })
         }
     }
 }
@@ -365,12 +369,12 @@ pub fn choose_builder(
     if let Some((name, from)) = chosen.filter(|(n, _)| !n.trim().is_empty()) {
         let mut builder = find_builder(Some((name, from)), path)?;
         return match probe(machine, &builder) {
-            Ok((env, settings)) => {
-                builder.env = env;
+            Ok(fit) => {
+                builder.env = fit.env;
                 Ok(Choice {
                     builder,
                     passed: vec![],
-                    settings,
+                    settings: fit.settings,
                 })
             }
             Err(why) => Err(ImageError::BuilderUnusable {
@@ -396,12 +400,12 @@ pub fn choose_builder(
             env: vec![],
         };
         match probe(machine, &builder) {
-            Ok((env, settings)) => {
-                builder.env = env;
+            Ok(fit) => {
+                builder.env = fit.env;
                 return Ok(Choice {
                     builder,
                     passed,
-                    settings,
+                    settings: fit.settings,
                 });
             }
             Err(why) => passed.push(PassedOver {
