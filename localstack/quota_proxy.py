@@ -53,6 +53,7 @@ _REST = [
     ("lambda", "POST", r"/2015-03-31/functions/[^/]+/invocations/?", None, "Invoke"),
     ("lambda", "DELETE", r"/2015-03-31/functions/[^/]+/?", None, "DeleteFunction"),
     ("lambda", "GET", r"/2015-03-31/functions/?", None, "ListFunctions"),
+    ("lambda", "GET", r"/2016-08-19/account-settings/?", None, "GetAccountSettings"),
     ("lambda", "GET", r"/2015-03-31/event-source-mappings/?", None, "ListEventSourceMappings"),
     ("lambda", "GET", r"/2015-03-31/event-source-mappings/[^/]+/?", None, "GetEventSourceMapping"),
     ("lambda", "PUT", r"/2015-03-31/event-source-mappings/[^/]+/?", None, "UpdateEventSourceMapping"),

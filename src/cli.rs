@@ -1,5 +1,6 @@
 //! Command-line arguments and exit codes only: parses, calls `ops`, renders, maps outcomes to codes.
 
+pub mod generate;
 mod terminal;
 
 use crate::error::HoverError;
@@ -10,9 +11,20 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use terminal::{TerminalAsk, TerminalUi};
 
+/// What `hover --version` prints after the name: the version, the commit hover was built from
+/// (`unknown` when the source had none) and the platform it was built for.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("HOVER_COMMIT"),
+    " ",
+    env!("HOVER_TARGET"),
+    ")"
+);
+
 /// Deploy Laravel applications to AWS Lambda, one stage at a time.
 #[derive(Debug, Parser)]
-#[command(name = "hover", version, about, propagate_version = true)]
+#[command(name = "hover", version = VERSION, about, propagate_version = true)]
 pub struct Cli {
     /// Project directory holding `.hover/` (default: the current directory).
     #[arg(long, global = true, value_name = "DIR")]
@@ -54,6 +66,39 @@ pub enum Command {
     Stage(StageCommand),
     /// Delete everything of a stage in AWS (the manifest stays), after the stage's name is typed.
     Destroy(DestroyArgs),
+    /// Check, without changing anything, what a deploy of the stage needs: manifest, credentials
+    /// and account, region, container tool, registry, the stage's resources and lock, quotas, runtime.
+    Doctor(DoctorArgs),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
+    Completions(CompletionsArgs),
+    /// Print hover's manual page (roff; `hover man | man -l -`), or write one page per command.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Stage name: reads `.hover/<STAGE>.yml` (default: the only stage of `.hover/`).
+    pub stage: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Container tool to check: docker, podman or buildah (default: HOVER_BUILDER, else the first
+    /// that can build).
+    #[arg(long, value_name = "NAME")]
+    pub builder: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: `source <(hover completions bash)`, or see the README for where each goes.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `hover.1` and one page per command (`hover-plan.1`...) into DIR instead.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -272,6 +317,9 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
         Command::Stage(StageCommand::Purge(args)) => purge(dir, args, style).await,
         Command::Stage(StageCommand::New(args)) => stage_new(dir, args),
         Command::Template(args) => template(&dir, args).await,
+        Command::Doctor(args) => doctor(dir, args, style).await,
+        Command::Completions(args) => generate::completions(args.shell),
+        Command::Man(args) => generate::man(args.out_dir.as_deref()),
     }
 }
 
@@ -285,6 +333,7 @@ impl Command {
             }
             Command::Template(a) => Some(a.stage.as_str()),
             Command::Destroy(a) => Some(a.stage.as_str()),
+            // doctor reports the manifest's warnings itself.
             Command::Secret(SecretCommand::Encrypt(a) | SecretCommand::Decrypt(a)) => {
                 Some(a.stage.as_str())
             }
@@ -570,6 +619,23 @@ async fn template(dir: &std::path::Path, args: TemplateArgs) -> Result<i32, Hove
     let mut out = std::io::stdout().lock();
     out.write_all(crate::template::to_text(&crate::template::masked(&template)).as_bytes())?;
     Ok(0)
+}
+
+/// `hover doctor`: the report as text or JSON; exit 0 when every check passed, 1 otherwise.
+async fn doctor(dir: PathBuf, args: DoctorArgs, style: Style) -> Result<i32, HoverError> {
+    let opts = ops::doctor::DoctorOptions {
+        dir,
+        stage: args.stage,
+        builder: args.builder,
+    };
+    let report = ops::doctor::doctor(&opts).await;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        render::doctor::write_json(&mut out, &report)?;
+    } else {
+        render::doctor::write_text(&mut out, &report, style)?;
+    }
+    Ok(if report.passed() { 0 } else { 1 })
 }
 
 /// Shows the stage file's warnings on stderr, before the command runs. A file that does not load

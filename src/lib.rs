@@ -16,8 +16,9 @@
 //! - [`template`]  — the CloudFormation template built in memory from the desired stage; its
 //!   `intrinsics` build and read `Ref`, `Fn::GetAtt` and `Fn::Sub`.
 //! - [`live`]      — the stage as AWS has it, read concurrently through the SDK within each API's
-//!   request-rate quota (`live::quota`); what it looks up for each resource is `live::targets`;
-//!   SDK types stop here.
+//!   request-rate quota (`live::quota`, the table of every operation hover calls); what it looks
+//!   up for each resource is `live::targets`; the caller and the account's Lambda quotas are
+//!   `live::account`; SDK types stop here.
 //! - [`plan`]      — the only place actions are decided: per property the diff tree, its cause and
 //!   whether apply can put drift back; reasons, dependency order. Values carry unknown and
 //!   sensitive parts as typed marks (`plan::marked`), never as text.
@@ -33,10 +34,14 @@
 //! - [`secrets`]   — the stage's secrets file: envelope encryption and its format (pure).
 //! - [`runtime`]   — hover's Lambda runtime, embedded in the binary and written into every build.
 //! - [`project`]   — the files of a new stage (`hover stage new`): manifest, Dockerfile, ignores.
+//! - [`policy`]    — the least-privilege IAM policies for plan, deploy and the stack's role,
+//!   generated from the operations hover calls (`live::quota`) and the resource schemas.
 //! - [`ops`]       — one function per command, wiring the layers above; a long command is named
-//!   steps over one context (`ops::apply`: stack readiness, the change set, drift, release).
+//!   steps over one context (`ops::apply`: stack readiness, the change set, drift, release);
+//!   `ops::doctor` checks what a deploy needs, read only, as plain data.
 //! - [`cli`]       — argument parsing and exit codes only, one function per command; its
-//!   `terminal` half holds the prompts and progress display.
+//!   `terminal` half holds the prompts and progress display, its `generate` half the shell
+//!   completions and the manual, both from the clap definitions.
 //! - [`error`]     — the typed errors shown as diagnostics at the edge.
 
 pub mod changeset;
@@ -50,6 +55,7 @@ pub mod model;
 pub mod naming;
 pub mod ops;
 pub mod plan;
+pub mod policy;
 pub mod project;
 pub mod release;
 pub mod render;

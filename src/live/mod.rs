@@ -4,6 +4,7 @@
 //! Submodules, one per service family, each turn one resource type into CloudFormation's property
 //! shape: [`stack`] (CloudFormation), `lambda` (functions, aliases, event source mappings),
 //! `sqs`, `logs`, `events`, `apigateway`, `cloudfront`, `s3`, `ecr`, `kms`, `iam` (roles);
+//! [`account`] the caller's identity and the account's Lambda quotas (for `hover doctor`);
 //! [`error`] holds [`LiveError`] and the predicates that classify SDK errors; [`quota`] the
 //! request-rate quota of every API hover calls and the limiters every read goes through.
 //!
@@ -12,6 +13,7 @@
 //! prefix, event source mappings, HTTP APIs) and answers already in hand (the queue URLs the
 //! stack records, the reserved concurrency GetFunction returns) replace calls per resource.
 
+pub mod account;
 mod apigateway;
 mod cloudfront;
 mod ecr;

@@ -283,6 +283,7 @@ pub const OPERATIONS: &[Operation] = &[
         "DeleteFunctionConcurrency",
         "lambda:control-plane",
     ),
+    op("lambda", "GetAccountSettings", "lambda:control-plane"),
     op("lambda", "GetAlias", "lambda:control-plane"),
     op("lambda", "GetFunction", "lambda:GetFunction"),
     op("lambda", "GetFunctionConfiguration", "lambda:control-plane"),

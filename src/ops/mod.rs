@@ -5,6 +5,7 @@ pub mod apply;
 pub mod build;
 pub mod deploy;
 pub mod destroy;
+pub mod doctor;
 pub mod lock;
 pub mod plan;
 pub mod purge;

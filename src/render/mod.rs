@@ -3,6 +3,7 @@
 //! the writer it is given.
 
 pub mod destroy;
+pub mod doctor;
 pub mod json;
 pub mod markdown;
 pub mod release;
