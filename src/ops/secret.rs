@@ -24,6 +24,8 @@ pub struct SecretOutcome {
     pub read_format: Option<&'static str>,
     /// Whether `.hover/.gitignore` gained the plain file's pattern.
     pub gitignore_updated: bool,
+    /// Warnings to show (a stage lock that could not be given back).
+    pub warnings: Vec<String>,
 }
 
 /// `.hover/<stage>-secrets.plain.env`.
@@ -102,37 +104,15 @@ pub async fn encrypt(dir: &Path, stage_name: &str) -> Result<SecretOutcome, Hove
         Err(e) => return Err(e.into()),
     };
     let clients = clients(&manifest).await?;
-    let alias = key_alias(&manifest);
-    let key_created = if kms::key_exists(&clients, &alias).await? {
-        None
-    } else {
-        // The same key `hover apply` makes: rotation on.
-        let desired = stage::desired(&manifest, "");
-        let props = desired
-            .resources
-            .get("SecretsKey")
-            .map(|r| r.properties.clone())
-            .unwrap_or_default();
-        direct::ensure(
-            &clients,
-            "AWS::KMS::Key",
-            &alias,
-            &props,
-            false,
-            &manifest.region,
-        )
-        .await?;
-        Some(alias.clone())
+    // The key is made here: under the stage lock, when the stage has its bucket already.
+    let lock =
+        super::lock::acquire_if_bucket(&clients, &manifest.name, "hover secret encrypt").await?;
+    let sealed = seal_under_key(&manifest, &clients, &plain, dir, stage_name).await;
+    let warning = match lock {
+        Some(lock) => lock.give_back().await,
+        None => None,
     };
-    let (data_key, blob) = kms::generate_data_key(&clients, &alias).await?;
-    let out_file = encrypted_path(dir, stage_name);
-    let text = secrets::seal(
-        &plain,
-        &data_key,
-        &blob,
-        &manifest.name,
-        &out_file.display().to_string(),
-    )?;
+    let (out_file, text, key_created) = sealed?;
     write_whole(&out_file, text.as_bytes(), false)?;
     let gitignore_updated = ensure_gitignore(dir)?;
     std::fs::remove_file(&plain_file)?;
@@ -142,7 +122,51 @@ pub async fn encrypt(dir: &Path, stage_name: &str) -> Result<SecretOutcome, Hove
         key_created,
         read_format: None,
         gitignore_updated,
+        warnings: warning.into_iter().collect(),
     })
+}
+
+/// Makes the stage's key when it has none, and seals `plain` under a fresh data key: the
+/// encrypted file's path and text, and the key's alias when this run made it.
+async fn seal_under_key(
+    manifest: &Manifest,
+    clients: &Clients,
+    plain: &[u8],
+    dir: &Path,
+    stage_name: &str,
+) -> Result<(PathBuf, String, Option<String>), HoverError> {
+    let alias = key_alias(manifest);
+    let key_created = if kms::key_exists(clients, &alias).await? {
+        None
+    } else {
+        // The same key `hover apply` makes: rotation on.
+        let desired = stage::desired(manifest, "");
+        let props = desired
+            .resources
+            .get("SecretsKey")
+            .map(|r| r.properties.clone())
+            .unwrap_or_default();
+        direct::ensure(
+            clients,
+            "AWS::KMS::Key",
+            &alias,
+            &props,
+            false,
+            &manifest.region,
+        )
+        .await?;
+        Some(alias.clone())
+    };
+    let (data_key, blob) = kms::generate_data_key(clients, &alias).await?;
+    let out_file = encrypted_path(dir, stage_name);
+    let text = secrets::seal(
+        plain,
+        &data_key,
+        &blob,
+        &manifest.name,
+        &out_file.display().to_string(),
+    )?;
+    Ok((out_file, text, key_created))
 }
 
 /// Decrypts the encrypted file (hover's format or the original's) into the plain file.
@@ -191,5 +215,6 @@ pub async fn decrypt(dir: &Path, stage_name: &str) -> Result<SecretOutcome, Hove
             secrets::Envelope::Original { .. } => "the original Hover's format",
         }),
         gitignore_updated,
+        warnings: Vec::new(),
     })
 }
