@@ -230,6 +230,14 @@ pub enum HoverError {
     #[diagnostic(transparent)]
     Secrets(#[from] crate::secrets::SecretsError),
 
+    #[error("{file} does not decrypt under the stage's current key: {why}; nothing was changed")]
+    #[diagnostic(code(hover::secrets::undecryptable), help("{recovery}"))]
+    SecretsUndecryptable {
+        file: String,
+        why: String,
+        recovery: String,
+    },
+
     #[error("{path} does not exist")]
     #[diagnostic(code(hover::secrets::missing), help("{hint}"))]
     SecretsFileMissing { path: String, hint: String },
@@ -272,6 +280,10 @@ pub enum HoverError {
         help("nothing was changed. Drain or move the messages first, or apply with --allow-data-loss to accept losing them")
     )]
     DataLoss(Vec<String>),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    File(#[from] crate::files::FileRefusal),
 
     #[error("could not write output: {0}")]
     #[diagnostic(code(hover::io))]

@@ -31,6 +31,7 @@
 //!   CLI payloads; its `aws` half publishes, moves `live` and invokes (SDK types stop there).
 //! - [`image`]     — the container tool (docker, podman, buildah): build, export assets, log in, push.
 //! - [`secrets`]   — the stage's secrets file: envelope encryption and its format (pure).
+//! - [`files`]     — reading the files hover reads: regular files only, under size limits.
 //! - [`runtime`]   — hover's Lambda runtime, embedded in the binary and written into every build.
 //! - [`project`]   — the files of a new stage (`hover stage new`): manifest, Dockerfile, ignores.
 //! - [`ops`]       — one function per command, wiring the layers above; a long command is named
@@ -43,6 +44,7 @@ pub mod changeset;
 pub mod cli;
 pub mod direct;
 pub mod error;
+pub mod files;
 pub mod image;
 pub mod live;
 pub mod manifest;

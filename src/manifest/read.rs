@@ -132,6 +132,7 @@ pub fn parse(file: &str, text: &str) -> Result<Manifest, ManifestError> {
     let mut c = Checker {
         file,
         text,
+        lines: yaml::Lines::new(text),
         problems: Vec::new(),
         warnings: Vec::new(),
     };
@@ -179,7 +180,45 @@ pub fn parse(file: &str, text: &str) -> Result<Manifest, ManifestError> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::error;
     use super::*;
+
+    #[test]
+    fn thousands_of_problems_render_fifty_and_count_the_rest_by_kind() {
+        let mut text = String::from("name: app\nregion: us-east-1\nhttp:\n");
+        for i in 0..20_000 {
+            text.push_str(&format!("  unknown{i}: 1\n"));
+        }
+        text.push_str("environment:\n");
+        for _ in 0..5_000 {
+            text.push_str("  APP_KEY: secretvalue1\n");
+        }
+        let started = std::time::Instant::now();
+        let err = parse("dev.yml", &text).expect_err("invalid");
+        assert_eq!(err.problems().len(), error::PROBLEMS_SHOWN);
+        let rendered = format!("{:?}", miette::Report::new(err));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(rendered.len() < 64 * 1024, "{} bytes", rendered.len());
+        assert!(
+            rendered.contains("problems in the stage manifest"),
+            "{rendered}"
+        );
+        let flat = rendered.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains(
+                "and 24949 more problems not shown: 19950 × unknown key, 4999 × duplicate"
+            ),
+            "{flat}"
+        );
+        assert!(
+            !rendered.contains("secretvalue1"),
+            "a secret is never shown"
+        );
+    }
 
     #[test]
     fn all_problems_are_collected_in_order() {

@@ -99,6 +99,9 @@ pub async fn deploy(
     ui: &mut dyn ApplyUi,
 ) -> Result<DeploySummary, HoverError> {
     let manifest = manifest::load(&opts.dir, &opts.stage)?;
+    // Secrets the stage's key cannot decrypt stop the deploy before it builds.
+    let clients = crate::ops::plan::stage_clients(&manifest).await?;
+    crate::ops::secret::check_decryptable(&opts.dir, &opts.stage, &manifest, &clients).await?;
     let mut phases = Phases {
         ui,
         done: Vec::new(),
@@ -160,7 +163,8 @@ pub async fn deploy(
     // Everything after the pre-stack resources runs under the stage lock, which is given back
     // however the deploy ends (an interrupt included).
     let clients = planned.clients.clone();
-    let lock = lock::acquire(&clients, &manifest.name, "hover deploy").await?;
+    let clients = &clients;
+    let lock = lock::acquire(clients, &manifest.name, "hover deploy").await?;
     let stage = opts.stage.clone();
     let done = signals::guard(
         locked_deploy(
@@ -190,7 +194,7 @@ pub async fn deploy(
     if let Err(e) = &done {
         if let Some(phase) = failed_after_publish(e) {
             release::record(
-                &clients,
+                clients,
                 &manifest.name,
                 |h, at| h.failed(&build_id, phase, at),
                 phases.ui,

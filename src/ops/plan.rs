@@ -28,11 +28,13 @@ pub struct PlannedStage {
 }
 
 /// Loads the manifest (failing before any AWS call when it is bad), checks the account, reads the
-/// stage and plans it.
+/// stage, checks that the stage's encrypted secrets decrypt under its key, and plans it.
 pub async fn compute_plan(opts: &PlanOptions) -> Result<PlannedStage, HoverError> {
     let manifest = manifest::load(&opts.dir, &opts.stage)?;
     let clients = stage_clients(&manifest).await?;
     let (desired, observed) = read(&manifest, &clients, opts.image_tag.as_deref()).await?;
+    // Secrets that the stage's key cannot decrypt stop every command that plans, before a change.
+    crate::ops::secret::check_decryptable(&opts.dir, &opts.stage, &manifest, &clients).await?;
     let mut plan = plan::plan(&desired, &observed)?;
     plan.profile = manifest.aws_profile.clone();
     plan.warnings.extend(live::environment_notes(

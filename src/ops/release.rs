@@ -66,7 +66,11 @@ pub async fn switch_all(clients: &Clients, moves: &[Move]) -> Result<(), HoverEr
     .await;
     let failed: Vec<String> = results
         .iter()
-        .filter_map(|(m, r)| r.as_ref().err().map(|e| format!("{}: {e}", m.function)))
+        .filter_map(|(m, r)| {
+            r.as_ref()
+                .err()
+                .map(|e| format!("{} (UpdateAlias: {})", m.function, brief(&e.message)))
+        })
         .collect();
     if failed.is_empty() {
         return Ok(());
@@ -97,6 +101,17 @@ pub async fn switch_all(clients: &Clients, moves: &[Move]) -> Result<(), HoverEr
         now.extend(again);
     }
     Err(switch_error(failed, moves, &now))
+}
+
+/// The first part of an SDK error's text: what went wrong, without the dump of the response.
+fn brief(message: &str) -> String {
+    let cut = message
+        .find(" (ServiceError")
+        .or_else(|| message.find(" (DispatchFailure"))
+        .or_else(|| message.find(" (ResponseError"))
+        .unwrap_or(message.len());
+    let short: String = message[..cut].chars().take(200).collect();
+    short
 }
 
 /// What every moved function's `live` points at now (`None`: it could not be read).
