@@ -65,6 +65,42 @@ pub fn load(dir: &Path, stage: &str) -> Result<Manifest, ManifestError> {
     }
 }
 
+/// A problem of the whole stage found once it loaded (a limit of the stack it makes), as a
+/// manifest error located at the top-level key `key` of the stage file `file` (its first line when
+/// the key is not there). Secret values are hidden as in every manifest error.
+pub fn problem_at_key(file: &str, key: &str, message: &str, help: &str) -> ManifestError {
+    let text = std::fs::metadata(file)
+        .ok()
+        .filter(|m| m.is_file() && m.len() <= MAX_FILE_BYTES as u64)
+        .and_then(|_| std::fs::read_to_string(file).ok())
+        .unwrap_or_default();
+    let doc = yaml::parse(&text);
+    let node = match doc.root.as_ref().map(|r| &r.kind) {
+        Some(Kind::Map(entries)) => entries
+            .iter()
+            .find(|(k, _)| k.scalar() == Some(key))
+            .map(|(k, _)| k),
+        _ => None,
+    };
+    let (position, span) = node.map_or(((1, 1), (0, 0)), |n| {
+        ((n.line, n.col), (n.span.offset, n.span.len))
+    });
+    let problem = Problem::new(
+        file,
+        position,
+        span,
+        if node.is_some() { key } else { "" },
+        message,
+        Some(help.to_string()),
+    );
+    ManifestError::Invalid(Problems::new(
+        file,
+        &text,
+        vec![problem],
+        &secret_values(doc.root.as_ref(), &text),
+    ))
+}
+
 /// Largest stage file read: a stage file is a few kilobytes of settings.
 pub const MAX_FILE_BYTES: usize = 1 << 20;
 

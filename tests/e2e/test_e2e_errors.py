@@ -136,3 +136,22 @@ def test_stale_saved_plan_is_refused(stage, tmp_path):
     assert r.code == 1, r
     assert "stale" in r.stderr, r
     assert s.aws.lambda_.get_function_configuration(FunctionName=f"{s.name}-cli")["MemorySize"] == 2048
+
+
+def test_a_stack_over_cloudformations_limits_is_a_located_error_before_any_write(stage):
+    import e2e_stages as stages
+
+    m = stages.concept()
+    m["queue"] = {f"w{i}": {"queues": [f"q{i}"]} for i in range(81)}
+    s = stage(m)
+    s.register_image()
+    for args in (("plan", s.key, "--image-tag", s.image_tag), ("apply", s.key, "--auto-approve", "--image-tag", s.image_tag)):
+        r = s.hover(*args)
+        assert r.code == 1, r
+        text = " ".join(w for w in r.stderr.split() if w != "|")
+        assert f"{s.key}.yml:" in text and "queue: the stage's stack would have" in text, r
+        assert "CloudFormation allows 500" in text and "over)" in text, r
+    buckets = [b["Name"] for b in s.aws.s3.list_buckets().get("Buckets", [])]
+    assert f"{s.name}-assets" not in buckets, "nothing was written"
+    aliases = [a["AliasName"] for a in s.aws.kms.list_aliases()["Aliases"]]
+    assert f"alias/{s.name}-secrets-key" not in aliases
