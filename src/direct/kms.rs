@@ -111,14 +111,14 @@ pub async fn data_key_owner(
     file: &str,
 ) -> Result<DataKeyOwner, DirectError> {
     acquire("kms", "Decrypt").await;
-    let out = match clients
+    let key_id = match clients
         .kms
         .decrypt()
         .ciphertext_blob(Blob::new(blob.to_vec()))
         .send()
         .await
     {
-        Ok(out) => out,
+        Ok(out) => out.key_id().and_then(key_id_in).unwrap_or_default(),
         Err(e)
             if e.as_service_error().is_some_and(|s| {
                 s.is_kms_invalid_state_exception() || s.is_disabled_exception()
@@ -129,15 +129,18 @@ pub async fn data_key_owner(
                 .and_then(|s| aws_sdk_kms::error::ProvideErrorMetadata::message(s))
                 .unwrap_or_default()
                 .to_string();
-            return Ok(DataKeyOwner::Unusable {
-                key_id: key_id_in(&message),
-                message,
-            });
+            match key_id_in(&message) {
+                Some(id) => id,
+                None => {
+                    return Ok(DataKeyOwner::Unusable {
+                        key_id: None,
+                        message,
+                    })
+                }
+            }
         }
         Err(e) => return Err(fail("KMS", "Decrypt", file)(e)),
     };
-    let key_id = out.key_id().and_then(key_id_in).unwrap_or_default();
-    drop(out);
     acquire("kms", "DescribeKey").await;
     let described = clients
         .kms
