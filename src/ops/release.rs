@@ -252,10 +252,11 @@ pub(crate) async fn release_changed(
     let moves = moves(&versions, &now);
     switch_all(&planned.clients, &moves).await?;
     let build = planned.desired.image_tag.clone();
-    record(
+    record_in(
         &planned.clients,
         &planned.desired.name,
         |h, at| h.went_live(&build, at),
+        false,
         ui,
     )
     .await;
@@ -318,6 +319,18 @@ pub async fn record(
     event: impl Fn(&mut History, u64),
     ui: &mut dyn ApplyUi,
 ) {
+    record_in(clients, name, event, true, ui).await
+}
+
+/// [`record`], making the history only when `create` (apply adds to a history deploys began, and
+/// leaves a stage only ever applied without one).
+async fn record_in(
+    clients: &Clients,
+    name: &str,
+    event: impl Fn(&mut History, u64),
+    create: bool,
+    ui: &mut dyn ApplyUi,
+) {
     let bucket = crate::naming::bucket(name);
     let key = history_key(name);
     let mut last_error = String::from("it changed under every attempt");
@@ -335,7 +348,8 @@ pub async fn record(
                 serde_json::from_str(&text).unwrap_or_else(|_| History::new(now)),
                 Some(etag),
             ),
-            None => (History::new(now), None),
+            None if create => (History::new(now), None),
+            None => return,
         };
         event(&mut history, now);
         let body = serde_json::to_string(&history).unwrap_or_default();
@@ -579,6 +593,63 @@ pub async fn warm(clients: &Clients, function: &str, version: u64, count: u32) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn mv(f: &str, from: &str, to: &str) -> Move {
+        Move {
+            function: f.into(),
+            from: from.into(),
+            to: to.into(),
+        }
+    }
+
+    #[test]
+    fn a_failed_switch_reports_what_was_read_back() {
+        let moves = [
+            mv("s-http", "3", "4"),
+            mv("s-cli", "3", "4"),
+            mv("s-w", "3", "4"),
+        ];
+        let back = BTreeMap::from([
+            ("s-http".to_string(), Some("3".to_string())),
+            ("s-cli".to_string(), Some("3".to_string())),
+            ("s-w".to_string(), Some("3".to_string())),
+        ]);
+        let e = switch_error(vec!["s-cli (UpdateAlias: refused)".into()], &moves, &back);
+        assert!(matches!(e, HoverError::SwitchFailed { back: true, .. }));
+        assert!(
+            e.to_string()
+                .contains("traffic stays on the release that was live"),
+            "{e}"
+        );
+
+        let split = BTreeMap::from([
+            ("s-http".to_string(), Some("4".to_string())),
+            ("s-cli".to_string(), Some("3".to_string())),
+            ("s-w".to_string(), None),
+        ]);
+        let e = switch_error(vec!["s-cli (UpdateAlias: refused)".into()], &moves, &split);
+        let text = e.to_string();
+        assert!(matches!(e, HoverError::SwitchFailed { back: false, .. }));
+        assert!(!text.contains("traffic stays"), "{text}");
+        assert!(
+            text.contains("s-http on version 4 (the new release)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("s-cli on version 3 (the release that was live)"),
+            "{text}"
+        );
+        assert!(text.contains("s-w unknown"), "{text}");
+    }
+
+    #[test]
+    fn sdk_dumps_are_cut_from_a_failed_move() {
+        assert_eq!(
+            brief("service error: Boom: no (ServiceError(ServiceError { raw: ... }))"),
+            "service error: Boom: no"
+        );
+        assert_eq!(brief(&"x".repeat(500)).len(), 200);
+    }
 
     #[test]
     fn moves_start_where_live_points_now() {

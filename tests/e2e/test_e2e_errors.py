@@ -155,3 +155,22 @@ def test_a_stack_over_cloudformations_limits_is_a_located_error_before_any_write
     assert f"{s.name}-assets" not in buckets, "nothing was written"
     aliases = [a["AliasName"] for a in s.aws.kms.list_aliases()["Aliases"]]
     assert f"alias/{s.name}-secrets-key" not in aliases
+
+
+def test_ten_thousand_unknown_keys_show_fifty_and_count_the_rest_quickly(stage):
+    import time
+
+    s = stage({"region": "us-east-1"})
+    lines = [f"name: {s.name}", "region: us-east-1", "http:"] + [f"  unknown{i}: 1" for i in range(10_000)]
+    lines += ["environment:", "  FOO: " + "x" * 200_000]
+    s.manifest_path.write_text("\n".join(lines) + "\n")
+    started = time.time()
+    r = s.hover("plan", s.key)
+    took = time.time() - started
+    assert r.code == 1, r
+    assert took < 15, took
+    assert len(r.stderr) < 64 * 1024, len(r.stderr)
+    assert r.stderr.count("unknown key `unknown") <= 2 * 50, r.stderr[-2000:]
+    text = " ".join(w for w in r.stderr.split() if w != "|")
+    assert "more problems not shown" in text and "× unknown key" in text, text[-2000:]
+    assert "x" * 400 not in r.stderr, "a long value is never shown whole"
