@@ -233,8 +233,10 @@ pub enum RollbackRefusal {
     },
 }
 
-/// The release a rollback goes to: `to` when given, else the newest complete release older than
-/// the live one. `releases` newest first, as [`releases`] returns them.
+/// The release a rollback goes to: `to` when given; else the newest complete release older than
+/// the live one that went live (a release whose deploy failed or stopped before the switch never
+/// is); on a split stage, the release that was live last. `releases` newest first, as
+/// [`releases`] returns them.
 pub fn rollback_target<'a>(
     releases: &'a [Release],
     to: Option<&str>,
@@ -265,19 +267,11 @@ pub fn rollback_target<'a>(
         return complete(r);
     }
     if let Some(live) = releases.iter().position(|r| r.live) {
-        // The release that was live last before this one; without a history, the newest
-        // complete release older than the live one.
-        let recorded = releases
+        // The newest complete release older than the live one that served traffic (or may have,
+        // from before the history): one whose deploy failed or stopped before the switch is skipped.
+        return releases[live + 1..]
             .iter()
-            .filter(|r| !r.live && r.missing.is_empty() && r.last_live.is_some())
-            .max_by_key(|r| r.last_live);
-        let unrecorded = || {
-            releases[live + 1..]
-                .iter()
-                .find(|r| r.missing.is_empty() && r.outcome == Outcome::Unrecorded)
-        };
-        return recorded
-            .or_else(unrecorded)
+            .find(|r| r.missing.is_empty() && r.outcome.served())
             .ok_or_else(|| RollbackRefusal::NothingBefore {
                 live: releases[live].build_id.clone(),
             });
