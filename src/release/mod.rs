@@ -302,7 +302,7 @@ pub fn previous_live(releases: &[Release]) -> Option<&Release> {
 /// What `hover stage purge` keeps and deletes: builds (by id) newest first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PurgeChoice {
-    /// Kept, each with why (`newest 14`, `live`, `rollback target`).
+    /// Kept, each with why (`among the newest`, `live`, `rollback target`, `live before`).
     pub keep: Vec<(String, String)>,
     pub delete: Vec<String>,
 }
@@ -331,10 +331,12 @@ pub fn purge_choice(builds: &[(String, String)], releases: &[Release], keep: usi
     for (i, (id, _)) in ordered.into_iter().enumerate() {
         let why = if live.contains(&id.as_str()) {
             Some("live")
-        } else if rollback == Some(id.as_str()) || before == Some(id.as_str()) {
+        } else if rollback == Some(id.as_str()) {
             Some("rollback target")
         } else if i < keep {
             Some("among the newest")
+        } else if before == Some(id.as_str()) {
+            Some("live before")
         } else {
             None
         };
