@@ -260,3 +260,25 @@ def test_a_second_ctrl_c_during_the_switch_says_what_it_leaves(app, proxy):
     deploy(s, "--build-id", "d3")
     assert set(builds_live(s).values()) == {"d3"}
     s.assert_no_changes()
+
+
+def test_destroy_during_a_deploys_publish_phase_waits_for_the_lock(app, proxy):
+    s = app(deploy_commands=())
+    deploy(s, "--build-id", "x1")
+    # Publishing takes its time: destroy is run while the deploy holds the lock.
+    proxy.fail("*", "delay", times=8, seconds=2, path="/versions")
+    proc = start(s, proxy, "deploy", s.key, "--auto-approve", "--build-id", "x2")
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if "==> Publish" in line:
+            break
+    r = s.hover("destroy", s.key, "--auto-approve")
+    out, err = proc.communicate(timeout=180)
+    assert r.code == 1, r
+    assert "locked by `hover deploy`" in flat(r.stderr), r
+    assert proc.returncode == 0, ("".join(seen) + out, err)
+    assert "Deploy complete! build x2 is live" in out, out
+    s.aws.cloudformation.describe_stacks(StackName=s.name)  # the stage is whole
+    assert set(builds_live(s).values()) == {"x2"}
+    assert lock_keys(s) == []
