@@ -32,6 +32,9 @@ pub struct Cli {
     /// Never colour the output (NO_COLOR is honoured too).
     #[arg(long = "no-color", global = true)]
     pub no_color: bool,
+    /// Take the stage lock whatever holds it (a run known to be gone, a lock that cannot be read).
+    #[arg(long = "force-unlock", global = true)]
+    pub force_unlock: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -193,7 +196,7 @@ pub struct PlanArgs {
     /// Print the plan as GitHub-flavoured markdown (for a pull-request comment).
     #[arg(long)]
     pub markdown: bool,
-    /// Exit 0 with no changes, 1 on error, 2 with changes.
+    /// Exit 0 with no changes, 1 on error, 2 with changes or with traffic split across releases.
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Save the plan to FILE for `hover apply FILE`.
@@ -300,6 +303,7 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
         None => std::env::current_dir()?,
     };
     let style = Style::detect(cli.no_color, std::io::stdout().is_terminal());
+    ops::lock::force_unlock(cli.force_unlock);
     if let Some(stage) = cli.command.manifest_stage() {
         warn_manifest(&dir, stage);
     }
@@ -372,7 +376,7 @@ async fn plan(dir: PathBuf, args: PlanArgs, style: Style) -> Result<i32, HoverEr
         }
     }
     out.flush()?;
-    Ok(if args.detailed_exitcode && planned.plan.has_changes() {
+    Ok(if args.detailed_exitcode && planned.plan.differs() {
         2
     } else {
         0
@@ -480,8 +484,11 @@ async fn rollback(dir: PathBuf, args: RollbackArgs, style: Style) -> Result<i32,
         stage: args.stage,
     };
     let mut ui = TerminalUi::new(style);
-    let outcome =
-        ops::release::rollback(&opts, args.to.as_deref(), args.auto_approve, &mut ui).await?;
+    let ro = ops::release::RollbackOptions {
+        to: args.to.clone(),
+        auto_approve: args.auto_approve,
+    };
+    let outcome = ops::release::rollback(&opts, &ro, &mut ui).await?;
     render::release::write_rollback(&mut std::io::stdout().lock(), &outcome, style)?;
     Ok(0)
 }
@@ -530,6 +537,9 @@ async fn secret(dir: &std::path::Path, command: SecretCommand) -> Result<i32, Ho
     }
     if outcome.gitignore_updated {
         writeln!(out, "Listed `*-secrets.plain.env` in .hover/.gitignore.")?;
+    }
+    for w in &outcome.warnings {
+        eprintln!("{w}");
     }
     Ok(0)
 }

@@ -139,6 +139,18 @@ pub enum HoverError {
     )]
     DeployCommandFailed { command: String, outcome: String },
 
+    #[error("no answer came from `{command}` on {function}: the command may have run ({cause})")]
+    #[diagnostic(
+        code(hover::command::answer_lost),
+        help("hover never sends a command twice. Whether it ran shows in the function's log group {log_group} (`aws logs tail {log_group} --since 15m`); a deploy command's effect (a migration) can be checked with `hover command run`, e.g. `migrate:status`. A deploy stopped here leaves traffic on the release that was live")
+    )]
+    CommandAnswerLost {
+        command: String,
+        function: String,
+        log_group: String,
+        cause: String,
+    },
+
     #[error("`{command}` on {function} failed ({kind}): {message}")]
     #[diagnostic(code(hover::command::function_error))]
     FunctionFailed {
@@ -148,15 +160,16 @@ pub enum HoverError {
         message: String,
     },
 
-    #[error("moving `live` failed on {}{}{}", failed.join("; "), if reverted.is_empty() { String::new() } else { format!("; moved back: {}", reverted.join(", ")) }, if stuck.is_empty() { String::new() } else { format!("; COULD NOT MOVE BACK: {}", stuck.join(", ")) })]
-    #[diagnostic(
-        code(hover::switch_failed),
-        help("`hover releases <stage>` shows where every `live` points; `hover rollback <stage> --to BUILD_ID` moves them all")
-    )]
+    #[error("moving `live` failed on {}; {summary}", failed.join("; "))]
+    #[diagnostic(code(hover::switch_failed), help("{help}"))]
     SwitchFailed {
+        /// Each move that failed, with why.
         failed: Vec<String>,
-        reverted: Vec<String>,
-        stuck: Vec<String>,
+        /// Where every function's `live` is now, read back after the failure.
+        summary: String,
+        help: String,
+        /// Every function's `live` is back where it was: traffic did not move.
+        back: bool,
     },
 
     #[error("release `{build_id}` cannot be rolled back to: its image is gone from repository `{repository}`")]
@@ -190,7 +203,7 @@ pub enum HoverError {
     #[error("stage `{stage}` is locked by {holder}, since {age}s ago")]
     #[diagnostic(
         code(hover::stage_locked),
-        help("wait for that run to end; a lock whose run died is reclaimed after an hour (at once when it ran on this machine), or delete {lock}")
+        help("wait for that run to end; a lock whose run died is reclaimed after an hour (at once when it ran in this machine's PID namespace), or, when you know it is gone, run the command again with --force-unlock (the lock is {lock})")
     )]
     StageLocked {
         stage: String,
@@ -198,6 +211,13 @@ pub enum HoverError {
         age: u64,
         lock: String,
     },
+
+    #[error("stage `{stage}` is locked, and its lock {lock} cannot be read (it names no holder hover understands)")]
+    #[diagnostic(
+        code(hover::stage_lock_unreadable),
+        help("hover does not take over a lock it cannot read; when no other run is changing the stage, run the command again with --force-unlock")
+    )]
+    StageLockUnreadable { stage: String, lock: String },
 
     #[error("the change set was executed, but hover lost sight of stack `{stack}`: {cause}")]
     #[diagnostic(
@@ -209,6 +229,14 @@ pub enum HoverError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Secrets(#[from] crate::secrets::SecretsError),
+
+    #[error("{file} does not decrypt under the stage's current key: {why}; nothing was changed")]
+    #[diagnostic(code(hover::secrets::undecryptable), help("{recovery}"))]
+    SecretsUndecryptable {
+        file: String,
+        why: String,
+        recovery: String,
+    },
 
     #[error("{path} does not exist")]
     #[diagnostic(code(hover::secrets::missing), help("{hint}"))]
@@ -252,6 +280,10 @@ pub enum HoverError {
         help("nothing was changed. Drain or move the messages first, or apply with --allow-data-loss to accept losing them")
     )]
     DataLoss(Vec<String>),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    File(#[from] crate::files::FileRefusal),
 
     #[error("could not write output: {0}")]
     #[diagnostic(code(hover::io))]

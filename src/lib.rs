@@ -21,24 +21,28 @@
 //!   `live::account`; SDK types stop here.
 //! - [`plan`]      — the only place actions are decided: per property the diff tree, its cause and
 //!   whether apply can put drift back; reasons, dependency order. Values carry unknown and
-//!   sensitive parts as typed marks (`plan::marked`), never as text.
+//!   sensitive parts as typed marks (`plan::marked`), never as text; `plan::traffic` says which
+//!   build each function's `live` is on and names a stage split across releases.
 //! - [`render`]    — the plan model formatted as human text, JSON or markdown (and runs as text);
 //!   no AWS, writes to the writer it is given.
 //! - [`changeset`] — the CloudFormation change-set lifecycle (SDK types stop here too).
 //! - [`direct`]    — writes through service APIs, one file per service: pre-stack resources, drift
 //!   repairs dispatched from the type table, the secrets key, registry login, asset uploads, the
 //!   stage lock, teardown (SDK types stop here).
-//! - [`release`]   — build ids, releases from published versions, rollback targets, the runtime's
+//! - [`release`]   — build ids, releases from published versions, their history and outcomes
+//!   (`release::history`), rollback targets, the runtime's
 //!   CLI payloads; its `aws` half publishes, moves `live` and invokes (SDK types stop there).
 //! - [`image`]     — the container tool (docker, podman, buildah): build, export assets, log in, push.
 //! - [`secrets`]   — the stage's secrets file: envelope encryption and its format (pure).
+//! - [`files`]     — reading the files hover reads: regular files only, under size limits.
 //! - [`runtime`]   — hover's Lambda runtime, embedded in the binary and written into every build.
 //! - [`project`]   — the files of a new stage (`hover stage new`): manifest, Dockerfile, ignores.
 //! - [`policy`]    — the least-privilege IAM policies for plan, deploy and the stack's role,
 //!   generated from the operations hover calls (`live::quota`) and the resource schemas.
 //! - [`ops`]       — one function per command, wiring the layers above; a long command is named
 //!   steps over one context (`ops::apply`: stack readiness, the change set, drift, release);
-//!   `ops::doctor` checks what a deploy needs, read only, as plain data.
+//!   `ops::doctor` checks what a deploy needs, read only, as plain data; `ops::lock` is the stage
+//!   lock, `ops::signals` the interrupts a changing command handles.
 //! - [`cli`]       — argument parsing and exit codes only, one function per command; its
 //!   `terminal` half holds the prompts and progress display, its `generate` half the shell
 //!   completions and the manual, both from the clap definitions.
@@ -48,6 +52,7 @@ pub mod changeset;
 pub mod cli;
 pub mod direct;
 pub mod error;
+pub mod files;
 pub mod image;
 pub mod live;
 pub mod manifest;

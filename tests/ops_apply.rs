@@ -248,15 +248,36 @@ fn domains_added_stage(end: StackStatus, events: Vec<StackEvent>) -> (hover::liv
         mock!(Cfn::list_change_sets).then_output(|| ListChangeSetsOutput::builder().build()),
     ];
     cloudformation.extend(stack_read(&stack));
+    // The lock as written is what is read back when it is given back: its token is the run's,
+    // and the delete is conditional on the ETag read.
+    let lock_body = Arc::new(Mutex::new(Vec::new()));
+    let written_body = lock_body.clone();
     let lock_written = mock!(aws_sdk_s3::Client::put_object)
-        .match_requests(|r| {
-            r.bucket() == Some("clouder-dev-assets")
+        .match_requests(move |r| {
+            let ours = r.bucket() == Some("clouder-dev-assets")
                 && r.key() == Some("hover/lock/clouder-dev.json")
-                && r.if_none_match() == Some("*")
+                && r.if_none_match() == Some("*");
+            if ours {
+                *written_body.lock().expect("lock") = r.body().bytes().unwrap_or_default().to_vec();
+            }
+            ours
         })
         .then_output(|| aws_sdk_s3::operation::put_object::PutObjectOutput::builder().build());
-    let lock_released = mock!(aws_sdk_s3::Client::delete_object)
+    let read_body = lock_body.clone();
+    let lock_read = mock!(aws_sdk_s3::Client::get_object)
         .match_requests(|r| r.key() == Some("hover/lock/clouder-dev.json"))
+        .then_output(move || {
+            aws_sdk_s3::operation::get_object::GetObjectOutput::builder()
+                .e_tag("\"lock-etag\"")
+                .body(aws_sdk_s3::primitives::ByteStream::from(
+                    read_body.lock().expect("lock").clone(),
+                ))
+                .build()
+        });
+    let lock_released = mock!(aws_sdk_s3::Client::delete_object)
+        .match_requests(|r| {
+            r.key() == Some("hover/lock/clouder-dev.json") && r.if_match() == Some("\"lock-etag\"")
+        })
         .then_output(|| {
             aws_sdk_s3::operation::delete_object::DeleteObjectOutput::builder().build()
         });
@@ -267,7 +288,7 @@ fn domains_added_stage(end: StackStatus, events: Vec<StackEvent>) -> (hover::liv
     });
     let clients = Mocks {
         cloudformation,
-        s3: vec![lock_written.clone(), lock_released.clone()],
+        s3: vec![lock_written.clone(), lock_read, lock_released.clone()],
         ecr: vec![image],
         ..Default::default()
     }

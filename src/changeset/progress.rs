@@ -550,6 +550,7 @@ mod tests {
             observed_digest: String::new(),
             profile: None,
             takeover: false,
+            traffic: None,
         };
         let mut p = Progress::for_plan("hover-prod", &plan);
         assert_eq!(

@@ -224,6 +224,7 @@ mod tests {
             observed_digest: String::new(),
             profile: None,
             takeover: false,
+            traffic: None,
         }
     }
 

@@ -15,7 +15,7 @@ pub async fn key_exists(clients: &Clients, alias: &str) -> Result<bool, DirectEr
 }
 
 /// The id of the key `alias` points at; `None` when there is no such alias.
-async fn key_of(clients: &Clients, alias: &str) -> Result<Option<String>, DirectError> {
+pub async fn key_of(clients: &Clients, alias: &str) -> Result<Option<String>, DirectError> {
     acquire("kms", "DescribeKey").await;
     match clients.kms.describe_key().key_id(alias).send().await {
         Ok(out) => Ok(Some(
@@ -75,6 +75,86 @@ pub async fn decrypt_data_key(
     out.plaintext()
         .map(|p| p.as_ref().to_vec())
         .ok_or_else(|| err("KMS", "Decrypt", file, "the answer holds no plaintext"))
+}
+
+/// Which key encrypted a data key, as KMS tells by decrypting it (nothing of the plaintext kept).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DataKeyOwner {
+    /// KMS decrypted it: the key's id and its state (`Enabled`, `PendingDeletion`, `Disabled`…).
+    Key { key_id: String, state: String },
+    /// KMS refused because the key cannot be used now (pending deletion, disabled): the key's
+    /// id when KMS named it, and its message.
+    Unusable {
+        key_id: Option<String>,
+        message: String,
+    },
+}
+
+/// The key id in a KMS key ARN or message (`…:key/<id>…`), or the text itself when it is an id.
+pub fn key_id_in(text: &str) -> Option<String> {
+    let rest = match text.find("key/") {
+        Some(i) => &text[i + 4..],
+        None => text,
+    };
+    let id: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit() || *c == '-')
+        .collect();
+    (id.len() >= 32).then_some(id)
+}
+
+/// Which key encrypted the data key `blob` and what state it is in: KMS Decrypt (the plaintext is
+/// dropped at once), then DescribeKey of the key it names.
+pub async fn data_key_owner(
+    clients: &Clients,
+    blob: &[u8],
+    file: &str,
+) -> Result<DataKeyOwner, DirectError> {
+    acquire("kms", "Decrypt").await;
+    let key_id = match clients
+        .kms
+        .decrypt()
+        .ciphertext_blob(Blob::new(blob.to_vec()))
+        .send()
+        .await
+    {
+        Ok(out) => out.key_id().and_then(key_id_in).unwrap_or_default(),
+        Err(e)
+            if e.as_service_error().is_some_and(|s| {
+                s.is_kms_invalid_state_exception() || s.is_disabled_exception()
+            }) =>
+        {
+            let message = e
+                .as_service_error()
+                .and_then(|s| aws_sdk_kms::error::ProvideErrorMetadata::message(s))
+                .unwrap_or_default()
+                .to_string();
+            match key_id_in(&message) {
+                Some(id) => id,
+                None => {
+                    return Ok(DataKeyOwner::Unusable {
+                        key_id: None,
+                        message,
+                    })
+                }
+            }
+        }
+        Err(e) => return Err(fail("KMS", "Decrypt", file)(e)),
+    };
+    acquire("kms", "DescribeKey").await;
+    let described = clients
+        .kms
+        .describe_key()
+        .key_id(&key_id)
+        .send()
+        .await
+        .map_err(fail("KMS", "DescribeKey", &key_id))?;
+    let state = described
+        .key_metadata()
+        .and_then(|m| m.key_state())
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default();
+    Ok(DataKeyOwner::Key { key_id, state })
 }
 
 /// The tag a stage's key carries: the alias it was made for.

@@ -1,5 +1,6 @@
-//! The stage lock's object in the stage's bucket, written with S3's conditional writes: created
-//! only when absent (`If-None-Match: *`), replaced only when unchanged (`If-Match: <etag>`).
+//! The stage lock's object (and the release history's) in the stage's bucket, written with S3's
+//! conditional writes: created only when absent (`If-None-Match: *`), replaced only when unchanged
+//! (`If-Match: <etag>`), and deleted only when unchanged.
 
 use super::{fail, DirectError};
 use crate::live::quota::acquire;
@@ -48,7 +49,31 @@ pub async fn write_lock(
     }
 }
 
-/// The lock object's body and ETag, when there is one.
+/// Deletes the object at `key` only while its ETag is `etag`: `Held` when it changed (another
+/// run's object is there now) and was left alone.
+pub async fn delete_lock(
+    clients: &Clients,
+    bucket: &str,
+    key: &str,
+    etag: &str,
+) -> Result<LockWrite, DirectError> {
+    acquire("s3", "DeleteObject").await;
+    match clients
+        .s3
+        .delete_object()
+        .bucket(bucket)
+        .key(key)
+        .if_match(etag)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(LockWrite::Written),
+        Err(e) if precondition_failed(&e) => Ok(LockWrite::Held),
+        Err(e) => Err(fail("S3", "DeleteObject", key)(e)),
+    }
+}
+
+/// The object's body and ETag, when there is one (none either when the bucket is gone).
 pub async fn read_lock(
     clients: &Clients,
     bucket: &str,
@@ -67,6 +92,12 @@ pub async fn read_lock(
             Ok(Some((String::from_utf8_lossy(&bytes).into_owned(), etag)))
         }
         Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+        Err(e)
+            if aws_sdk_s3::error::ProvideErrorMetadata::code(&e) == Some("NoSuchBucket")
+                || e.raw_response().is_some_and(|r| r.status().as_u16() == 404) =>
+        {
+            Ok(None)
+        }
         Err(e) => Err(fail("S3", "GetObject", key)(e)),
     }
 }

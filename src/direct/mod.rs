@@ -19,7 +19,7 @@ mod sqs;
 pub mod teardown;
 
 pub use ecr::image_exists;
-pub use lock::{read_lock, write_lock, LockWrite};
+pub use lock::{delete_lock, read_lock, write_lock, LockWrite};
 pub use release::{
     asset_files, content_type, registry_login, upload_assets, AssetUpload, RegistryLogin,
     ASSET_CACHE_CONTROL, UPLOAD_CONCURRENCY,

@@ -130,12 +130,17 @@ pub async fn read_alias(
         });
     };
     let alias_arn = qualified_arn(config.function_arn().unwrap_or_default(), name);
+    let build = if config.version() == Some("$LATEST") {
+        ""
+    } else {
+        config.description().unwrap_or_default()
+    };
     let properties = object([
         ("FunctionName", Value::from(function)),
         ("Name", Value::from(name)),
         ("FunctionVersion", string(config.version())),
     ]);
-    Ok(Some(resource(
+    let mut alias = resource(
         "AWS::Lambda::Alias",
         &alias_arn,
         [
@@ -143,7 +148,13 @@ pub async fn read_alias(
             ("AliasArn", alias_arn.as_str()),
         ],
         properties,
-    )))
+    );
+    if !build.is_empty() {
+        alias
+            .attributes
+            .insert(crate::model::RELEASE_BUILD.to_string(), build.to_string());
+    }
+    Ok(Some(alias))
 }
 
 /// A function ARN (qualified or not) qualified by `qualifier`; empty when there is no ARN.

@@ -46,6 +46,7 @@ pub use error::{
     aws_error, is_access_denied, is_credentials_problem, is_not_found, is_stack_missing,
     is_throttling, LiveError,
 };
+pub use s3::bucket_exists;
 pub use stack::read_stack;
 
 /// How many resources are read at the same time. A read waiting for a token of its quota family

@@ -10,6 +10,16 @@ use serde_json::Value;
 
 const SERVICE: &str = "s3";
 
+/// Whether bucket `name` exists (HeadBucket).
+pub async fn bucket_exists(clients: &super::Clients, name: &str) -> Result<bool, LiveError> {
+    acquire(SERVICE, "HeadBucket").await;
+    match clients.s3.head_bucket().bucket(name).send().await {
+        Ok(_) => Ok(true),
+        Err(e) if is_not_found(&e) => Ok(false),
+        Err(e) => Err(aws_error(SERVICE, "HeadBucket", name, e)),
+    }
+}
+
 /// `AWS::S3::Bucket` by name: HeadBucket (404: absent) and GetPublicAccessBlock
 /// (NoSuchPublicAccessBlockConfiguration: `null`).
 pub async fn read_bucket(

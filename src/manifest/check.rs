@@ -11,6 +11,8 @@ use std::path::Path;
 pub(super) struct Checker<'a> {
     pub(super) file: &'a str,
     pub(super) text: &'a str,
+    /// Where the text's lines start: problems are located in O(log n).
+    pub(super) lines: yaml::Lines,
     pub(super) problems: Vec<Problem>,
     pub(super) warnings: Vec<Problem>,
 }
@@ -72,8 +74,14 @@ pub(super) fn join(path: &str, key: &str) -> String {
     }
 }
 
+/// Longest word a typo is looked for in (the distance costs its length times each candidate's).
+const SUGGEST_MAX_LEN: usize = 64;
+
 /// The closest of `candidates` to `word`, when close enough to be a likely typo.
 pub(super) fn suggest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    if word.len() > SUGGEST_MAX_LEN {
+        return None;
+    }
     let normalized = word.to_ascii_lowercase().replace('_', "-");
     candidates
         .iter()
@@ -118,7 +126,7 @@ impl Checker<'_> {
             .unwrap_or(len);
         self.problems.push(Problem::new(
             self.file,
-            yaml::locate(self.text, offset),
+            self.lines.locate(offset),
             (offset, len),
             path,
             message,
@@ -206,11 +214,17 @@ impl Checker<'_> {
             if allowed.contains(&name) {
                 fields.entries.push(Entry { name, key, value });
             } else {
+                // Past the problems that are shown, the list does (no typo search for each).
+                let help = if self.problems.len() < super::error::PROBLEMS_SHOWN {
+                    allowed_help(name, allowed, "allowed keys")
+                } else {
+                    format!("allowed keys: {}", allowed.join(", "))
+                };
                 self.report(
                     key,
                     &join(path, name),
                     &format!("unknown key `{name}`"),
-                    Some(allowed_help(name, allowed, "allowed keys")),
+                    Some(help),
                 );
             }
         }

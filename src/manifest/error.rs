@@ -179,14 +179,25 @@ fn without_secrets(text: &str, secrets: &[String]) -> String {
     out
 }
 
-/// Whether a code frame around `span` stays readable: its line is short and the span near its start.
+/// Whether a code frame around `span` stays readable: its line and the lines shown around it
+/// (one on each side) are short, and the span is short: a frame is never wider than
+/// [`FRAME_LINE_MAX`] characters, whatever a value in the file holds.
 fn frame_fits(text: &str, span: SourceSpan) -> bool {
     let offset = span.offset().min(text.len());
+    if !text.is_char_boundary(offset) || span.len() > 4 * FRAME_LINE_MAX {
+        return false;
+    }
     let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    text.get(start..end)
-        .is_some_and(|line| line.chars().count() <= FRAME_LINE_MAX)
-        && span.len() <= 4 * FRAME_LINE_MAX
+    let short = |line: &str| line.len() <= FRAME_LINE_MAX || line.chars().count() <= FRAME_LINE_MAX;
+    let before = start
+        .checked_sub(1)
+        .map(|nl| &text[text[..nl].rfind('\n').map_or(0, |i| i + 1)..nl]);
+    let after = (end < text.len()).then(|| {
+        let rest = &text[end + 1..];
+        &rest[..rest.find('\n').unwrap_or(rest.len())]
+    });
+    short(&text[start..end]) && before.is_none_or(short) && after.is_none_or(short)
 }
 
 /// A located warning as miette renders it (severity warning): the headline carries
@@ -262,28 +273,70 @@ impl Diagnostic for Frame {
     }
 }
 
+/// Most problems rendered (code frames, text); the rest are counted by kind.
+pub const PROBLEMS_SHOWN: usize = 50;
+
+/// Most distinct secret values hidden in code frames; a file with more shows its problems by
+/// position alone (hiding each value costs a pass over the text).
+const SECRETS_IN_FRAMES: usize = 64;
+
 /// Every problem of one stage file, sorted by position, with the file's text for code frames.
+/// At most [`PROBLEMS_SHOWN`] are rendered, then "and N more" with a count by kind.
 #[derive(Debug)]
 pub struct Problems {
     file: String,
     frames: Vec<Frame>,
+    /// The problems not rendered: how many of each kind.
+    more: More,
+}
+
+/// The problems past [`PROBLEMS_SHOWN`], counted by kind (their message without what it quotes).
+#[derive(Debug, Default)]
+struct More {
+    total: usize,
+    by_kind: Vec<(String, usize)>,
+}
+
+impl fmt::Display for More {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kinds: Vec<String> = self
+            .by_kind
+            .iter()
+            .map(|(kind, n)| format!("{n} × {kind}"))
+            .collect();
+        write!(
+            f,
+            "and {} more problem{} not shown: {}",
+            self.total,
+            if self.total == 1 { "" } else { "s" },
+            kinds.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for More {}
+impl Diagnostic for More {}
+
+/// A problem's kind: its message up to what it quotes or details (`unknown key`, `duplicate key`).
+fn kind_of(message: &str) -> String {
+    let cut = message
+        .find(['`', ':', '"', '\'', '('])
+        .unwrap_or(message.len());
+    let kind = message[..cut].trim().trim_end_matches([',', '.', ';']);
+    let kind = if kind.is_empty() { message } else { kind };
+    printable(kind, 60)
 }
 
 impl Problems {
     /// Sorts `problems` by position, drops exact repeats and attaches the source text. `secrets`
     /// (the values of secret-looking environment keys) are never shown: not in a message, not in a
-    /// code frame.
+    /// code frame. Only the first [`PROBLEMS_SHOWN`] are kept whole; the rest are counted by kind.
     pub(crate) fn new(
         file: &str,
         text: &str,
         mut problems: Vec<Problem>,
         secrets: &[String],
     ) -> Self {
-        for p in &mut problems {
-            p.message = without_secrets(&p.message, secrets);
-            p.path = without_secrets(&p.path, secrets);
-            p.help = p.help.as_ref().map(|h| without_secrets(h, secrets));
-        }
         problems.sort_by(|a, b| {
             (a.span.offset(), a.line, a.column, &a.path, &a.message).cmp(&(
                 b.span.offset(),
@@ -294,8 +347,34 @@ impl Problems {
             ))
         });
         problems.dedup();
-        let source =
-            NamedSource::new(file, Arc::new(shown_source(text, secrets))).with_language("yaml");
+        let mut secrets: Vec<String> = secrets.iter().filter(|s| s.len() >= 4).cloned().collect();
+        secrets.sort();
+        secrets.dedup();
+        let rest = if problems.len() > PROBLEMS_SHOWN {
+            problems.split_off(PROBLEMS_SHOWN)
+        } else {
+            Vec::new()
+        };
+        let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+        for p in &rest {
+            *counts.entry(kind_of(&p.message)).or_default() += 1;
+        }
+        let mut by_kind: Vec<(String, usize)> = counts
+            .into_iter()
+            .map(|(kind, n)| (without_secrets(&kind, &secrets), n))
+            .collect();
+        by_kind.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        for p in &mut problems {
+            p.message = without_secrets(&p.message, &secrets);
+            p.path = without_secrets(&p.path, &secrets);
+            p.help = p.help.as_ref().map(|h| without_secrets(h, &secrets));
+        }
+        let shown = if secrets.len() <= SECRETS_IN_FRAMES {
+            shown_source(text, &secrets)
+        } else {
+            String::new()
+        };
+        let source = NamedSource::new(file, Arc::new(shown)).with_language("yaml");
         let frames = problems
             .into_iter()
             .map(|problem| Frame {
@@ -306,7 +385,16 @@ impl Problems {
         Problems {
             file: file.to_string(),
             frames,
+            more: More {
+                total: rest.len(),
+                by_kind,
+            },
         }
+    }
+
+    /// How many problems the file has (shown and not).
+    pub fn total(&self) -> usize {
+        self.frames.len() + self.more.total
     }
 }
 
@@ -346,17 +434,18 @@ pub enum ManifestError {
 
 fn summary(problems: &Problems) -> String {
     match problems.frames.as_slice() {
-        [one] => one.problem.headline(),
-        many => format!(
+        [one] if problems.more.total == 0 => one.problem.headline(),
+        _ => format!(
             "{}: {} problems in the stage manifest",
             problems.file,
-            many.len()
+            problems.total()
         ),
     }
 }
 
 impl ManifestError {
-    /// Every located problem, sorted by position (empty for the file-level variants).
+    /// The located problems shown, sorted by position: at most [`PROBLEMS_SHOWN`] (empty for the
+    /// file-level variants).
     pub fn problems(&self) -> Vec<&Problem> {
         match self {
             ManifestError::Invalid(p) => p.frames.iter().map(|f| &f.problem).collect(),
@@ -368,12 +457,14 @@ impl ManifestError {
     /// variants, the error and its help.
     pub fn to_text(&self) -> String {
         match self {
-            ManifestError::Invalid(p) => p
-                .frames
-                .iter()
-                .map(|f| f.problem.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"),
+            ManifestError::Invalid(p) => {
+                let mut lines: Vec<String> =
+                    p.frames.iter().map(|f| f.problem.to_string()).collect();
+                if p.more.total > 0 {
+                    lines.push(p.more.to_string());
+                }
+                lines.join("\n")
+            }
             other => {
                 let mut text = other.to_string();
                 if let Some(cause) = std::error::Error::source(other) {
@@ -402,7 +493,7 @@ impl Diagnostic for ManifestError {
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         match self {
             ManifestError::Invalid(p) => match p.frames.as_slice() {
-                [one] => one.help(),
+                [one] if p.more.total == 0 => one.help(),
                 _ => None,
             },
             ManifestError::NotFound { stages, .. } if stages.is_empty() => Some(Box::new(
@@ -423,7 +514,7 @@ impl Diagnostic for ManifestError {
     fn source_code(&self) -> Option<&dyn SourceCode> {
         match self {
             ManifestError::Invalid(p) => match p.frames.as_slice() {
-                [one] => one.source_code(),
+                [one] if p.more.total == 0 => one.source_code(),
                 _ => None,
             },
             _ => None,
@@ -433,7 +524,7 @@ impl Diagnostic for ManifestError {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         match self {
             ManifestError::Invalid(p) => match p.frames.as_slice() {
-                [one] => one.labels(),
+                [one] if p.more.total == 0 => one.labels(),
                 _ => None,
             },
             _ => None,
@@ -442,9 +533,12 @@ impl Diagnostic for ManifestError {
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
         match self {
-            ManifestError::Invalid(p) if p.frames.len() > 1 => {
-                Some(Box::new(p.frames.iter().map(|f| f as &dyn Diagnostic)))
-            }
+            ManifestError::Invalid(p) if p.frames.len() > 1 || p.more.total > 0 => Some(Box::new(
+                p.frames
+                    .iter()
+                    .map(|f| f as &dyn Diagnostic)
+                    .chain((p.more.total > 0).then_some(&p.more as &dyn Diagnostic)),
+            )),
             _ => None,
         }
     }

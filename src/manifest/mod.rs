@@ -24,7 +24,7 @@ mod yaml;
 
 pub use document::{strip_artisan, LOG_RETENTION_DAYS, REGIONS};
 pub use error::{ManifestError, Problem, Problems, Warning};
-pub use read::{load, parse};
+pub use read::{load, parse, problem_at_key};
 
 use std::collections::BTreeMap;
 

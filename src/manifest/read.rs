@@ -65,6 +65,42 @@ pub fn load(dir: &Path, stage: &str) -> Result<Manifest, ManifestError> {
     }
 }
 
+/// A problem of the whole stage found once it loaded (a limit of the stack it makes), as a
+/// manifest error located at the top-level key `key` of the stage file `file` (its first line when
+/// the key is not there). Secret values are hidden as in every manifest error.
+pub fn problem_at_key(file: &str, key: &str, message: &str, help: &str) -> ManifestError {
+    let text = std::fs::metadata(file)
+        .ok()
+        .filter(|m| m.is_file() && m.len() <= MAX_FILE_BYTES as u64)
+        .and_then(|_| std::fs::read_to_string(file).ok())
+        .unwrap_or_default();
+    let doc = yaml::parse(&text);
+    let node = match doc.root.as_ref().map(|r| &r.kind) {
+        Some(Kind::Map(entries)) => entries
+            .iter()
+            .find(|(k, _)| k.scalar() == Some(key))
+            .map(|(k, _)| k),
+        _ => None,
+    };
+    let (position, span) = node.map_or(((1, 1), (0, 0)), |n| {
+        ((n.line, n.col), (n.span.offset, n.span.len))
+    });
+    let problem = Problem::new(
+        file,
+        position,
+        span,
+        if node.is_some() { key } else { "" },
+        message,
+        Some(help.to_string()),
+    );
+    ManifestError::Invalid(Problems::new(
+        file,
+        &text,
+        vec![problem],
+        &secret_values(doc.root.as_ref(), &text),
+    ))
+}
+
 /// Largest stage file read: a stage file is a few kilobytes of settings.
 pub const MAX_FILE_BYTES: usize = 1 << 20;
 
@@ -132,6 +168,7 @@ pub fn parse(file: &str, text: &str) -> Result<Manifest, ManifestError> {
     let mut c = Checker {
         file,
         text,
+        lines: yaml::Lines::new(text),
         problems: Vec::new(),
         warnings: Vec::new(),
     };
@@ -179,7 +216,45 @@ pub fn parse(file: &str, text: &str) -> Result<Manifest, ManifestError> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::error;
     use super::*;
+
+    #[test]
+    fn thousands_of_problems_render_fifty_and_count_the_rest_by_kind() {
+        let mut text = String::from("name: app\nregion: us-east-1\nhttp:\n");
+        for i in 0..20_000 {
+            text.push_str(&format!("  unknown{i}: 1\n"));
+        }
+        text.push_str("environment:\n");
+        for _ in 0..5_000 {
+            text.push_str("  APP_KEY: secretvalue1\n");
+        }
+        let started = std::time::Instant::now();
+        let err = parse("dev.yml", &text).expect_err("invalid");
+        assert_eq!(err.problems().len(), error::PROBLEMS_SHOWN);
+        let rendered = format!("{:?}", miette::Report::new(err));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(rendered.len() < 64 * 1024, "{} bytes", rendered.len());
+        assert!(
+            rendered.contains("problems in the stage manifest"),
+            "{rendered}"
+        );
+        let flat = rendered.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains(
+                "and 24949 more problems not shown: 19950 × unknown key, 4999 × duplicate"
+            ),
+            "{flat}"
+        );
+        assert!(
+            !rendered.contains("secretvalue1"),
+            "a secret is never shown"
+        );
+    }
 
     #[test]
     fn all_problems_are_collected_in_order() {

@@ -129,6 +129,49 @@ impl Positions {
     }
 }
 
+/// Where each line of a text starts and how many characters come before each byte, so that
+/// locating a problem costs a binary search however many problems a file has.
+pub struct Lines {
+    starts: Vec<usize>,
+    /// Characters before each byte offset (and the end).
+    chars_before: Vec<u32>,
+}
+
+impl Lines {
+    pub fn new(text: &str) -> Lines {
+        let mut starts = vec![0];
+        let mut chars_before = Vec::with_capacity(text.len() + 1);
+        let mut n: u32 = 0;
+        for (i, b) in text.bytes().enumerate() {
+            chars_before.push(n);
+            // A character starts at every byte that is not a UTF-8 continuation byte.
+            if b & 0xC0 != 0x80 {
+                n = n.saturating_add(1);
+            }
+            if b == b'\n' {
+                starts.push(i + 1);
+            }
+        }
+        chars_before.push(n);
+        Lines {
+            starts,
+            chars_before,
+        }
+    }
+
+    /// 1-based line and character column of byte `offset`, as [`locate`] says.
+    pub fn locate(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.chars_before.len().saturating_sub(1));
+        let line = match self.starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let start = self.starts.get(line).copied().unwrap_or(0);
+        let chars = |at: usize| self.chars_before.get(at).copied().unwrap_or(0) as usize;
+        (line + 1, chars(offset) - chars(start) + 1)
+    }
+}
+
 /// 1-based line and character column of a byte offset of `text`.
 pub fn locate(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
@@ -669,5 +712,17 @@ mod tests {
     fn locate_counts_characters() {
         assert_eq!(locate("ab\ncé d", 7), (2, 4));
         assert_eq!(locate("", 0), (1, 1));
+        for text in ["ab\ncé d", "", "\n\nx", "é\nèé\n"] {
+            let lines = Lines::new(text);
+            for offset in 0..=text.len() {
+                if text.is_char_boundary(offset) {
+                    assert_eq!(
+                        lines.locate(offset),
+                        locate(text, offset),
+                        "{text:?} {offset}"
+                    );
+                }
+            }
+        }
     }
 }

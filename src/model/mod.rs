@@ -90,6 +90,10 @@ impl DesiredStage {
 /// deleting or replacing it destroys. A count of the moment, left out of the observed digest.
 pub const MESSAGES_HELD: &str = "MessagesHeld";
 
+/// Attribute of a live `AWS::Lambda::Alias`: the build id of the version it points at (the
+/// version's description; empty for `$LATEST` or a version published without one).
+pub const RELEASE_BUILD: &str = "ReleaseBuild";
+
 /// What AWS has for a stage, as read by `live`. Absent things are absent, not errors.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ObservedStage {

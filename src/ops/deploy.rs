@@ -13,10 +13,12 @@ use crate::ops::apply::{
 use crate::ops::build::{self, BuildOptions, BuildRecord};
 use crate::ops::lock;
 use crate::ops::plan::{compute_plan, PlanOptions, PlannedStage};
+use crate::ops::release;
 use crate::ops::release::{
     cli_function, function_names, http_function, live_versions, moves, publish_all, run_command,
     switch_all, warm, Move,
 };
+use crate::ops::signals;
 use crate::ops::ApplyUi;
 use crate::plan;
 use crate::release::CommandResult;
@@ -61,7 +63,8 @@ struct Phases<'a> {
 }
 
 impl<'a> Phases<'a> {
-    fn start(&mut self, name: &str) -> Instant {
+    fn start(&mut self, name: &'static str) -> Instant {
+        set_phase(name);
         self.ui.phase(name);
         Instant::now()
     }
@@ -79,6 +82,9 @@ fn in_phase(phase: &'static str) -> impl FnOnce(HoverError) -> HoverError {
         // Already explained by themselves.
         HoverError::Cancelled
         | HoverError::NeedsApproval
+        | HoverError::Interrupted(_)
+        | HoverError::SwitchFailed { .. }
+        | HoverError::CommandAnswerLost { .. }
         | HoverError::DeployCommandFailed { .. } => e,
         other => HoverError::PhaseFailed {
             phase,
@@ -93,6 +99,9 @@ pub async fn deploy(
     ui: &mut dyn ApplyUi,
 ) -> Result<DeploySummary, HoverError> {
     let manifest = manifest::load(&opts.dir, &opts.stage)?;
+    // Secrets the stage's key cannot decrypt stop the deploy before it builds.
+    let clients = crate::ops::plan::stage_clients(&manifest).await?;
+    crate::ops::secret::check_decryptable(&opts.dir, &opts.stage, &manifest, &clients).await?;
     let mut phases = Phases {
         ui,
         done: Vec::new(),
@@ -151,20 +160,80 @@ pub async fn deploy(
         .map_err(in_phase("repository, bucket and key"))?;
     phases.end("Repository, bucket and key", t);
 
-    // Everything after the pre-stack resources runs under the stage lock.
-    let lock = lock::acquire(&planned.clients, &manifest.name, "hover deploy").await?;
-    let done = locked_deploy(
-        &manifest,
-        opts,
-        &plan_opts,
-        planned,
-        record,
-        build_id,
-        &mut phases,
+    // Everything after the pre-stack resources runs under the stage lock, which is given back
+    // however the deploy ends (an interrupt included).
+    let clients = planned.clients.clone();
+    let clients = &clients;
+    let lock = lock::acquire(clients, &manifest.name, "hover deploy").await?;
+    let stage = opts.stage.clone();
+    let done = signals::guard(
+        locked_deploy(
+            &manifest,
+            opts,
+            &plan_opts,
+            planned,
+            record,
+            build_id.clone(),
+            &mut phases,
+        ),
+        |signal| {
+            HoverError::Interrupted(format!(
+                "{} during the {} phase, before the switch: traffic stays on the release that was live (any new versions are published but not live); the stage lock was given back",
+                signal.name(),
+                current_phase()
+            ))
+        },
+        |signal| {
+            HoverError::Interrupted(format!(
+                "{} twice during the switch: hover stopped without waiting for it, so functions may be on different releases; `hover plan {stage}` names which function is on which, `hover rollback {stage}` puts them back on the release that was live",
+                signal.name()
+            ))
+        },
     )
     .await;
+    if let Err(e) = &done {
+        if let Some(phase) = failed_after_publish(e) {
+            release::record(
+                clients,
+                &manifest.name,
+                |h, at| h.failed(&build_id, phase, at),
+                phases.ui,
+            )
+            .await;
+        }
+    }
     lock.release(phases.ui).await;
     done
+}
+
+/// The phase now running, for the message of an interrupt.
+static CURRENT_PHASE: std::sync::Mutex<&'static str> = std::sync::Mutex::new("deploy");
+
+fn set_phase(name: &'static str) {
+    if let Ok(mut p) = CURRENT_PHASE.lock() {
+        *p = name;
+    }
+}
+
+fn current_phase() -> &'static str {
+    CURRENT_PHASE.lock().map(|p| *p).unwrap_or("deploy")
+}
+
+/// The phase a failed deploy had published its versions by, when it had: recorded in the
+/// release history (its release never went live).
+fn failed_after_publish(e: &HoverError) -> Option<&'static str> {
+    match e {
+        HoverError::DeployCommandFailed { .. } | HoverError::CommandAnswerLost { .. } => {
+            Some("deploy commands")
+        }
+        HoverError::SwitchFailed { .. } => Some("switch"),
+        HoverError::PhaseFailed { phase, .. }
+            if matches!(*phase, "warm" | "deploy commands" | "switch") =>
+        {
+            Some(phase)
+        }
+        _ => None,
+    }
 }
 
 /// Phases 2 to 9 of a deploy, under the stage lock.
@@ -213,16 +282,17 @@ async fn locked_deploy(
     let functions = function_names(manifest);
     let clients = &planned.clients;
 
-    // 5–7. Publish, warm, deploy commands. Ctrl-C stops here with traffic where it was.
-    let prepared = tokio::select! {
-        r = release_phases(manifest, &functions, &build_id, clients, phases) => r,
-        _ = tokio::signal::ctrl_c() => Err(HoverError::Interrupted(
-            "interrupted before the switch: traffic stays on the release that was live; the new versions are published but not live".into(),
-        )),
-    };
-    let (versions, before) = prepared?;
+    if signals::requested() {
+        return Err(HoverError::Interrupted(
+            "interrupted during the apply phase: hover finished pinning `live` first; traffic stays on the release that was live".into(),
+        ));
+    }
 
-    // 8. Switch every `live` at once.
+    // 5–7. Publish, warm, deploy commands. An interrupt stops here with traffic where it was.
+    let (versions, before) =
+        release_phases(manifest, &functions, &build_id, clients, phases).await?;
+
+    // 8. Switch every `live` at once; an interrupt lets it finish.
     let t = phases.start("Switch");
     let moves = moves(&versions, &before);
     switch_all(clients, &moves)
@@ -233,7 +303,19 @@ async fn locked_deploy(
             .ui
             .progress_line(&format!("    {}: live {} -> {}", m.function, m.from, m.to));
     }
+    release::record(
+        clients,
+        &manifest.name,
+        |h, at| h.went_live(&build_id, at),
+        phases.ui,
+    )
+    .await;
     phases.end("Switch", t);
+    if signals::requested() {
+        return Err(HoverError::Interrupted(format!(
+            "interrupted during the switch: hover finished it first; build {build_id} is live on every function"
+        )));
+    }
 
     let outputs = stage_outputs(&planned).await.unwrap_or_default();
     Ok(DeploySummary {

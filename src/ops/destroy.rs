@@ -70,9 +70,32 @@ pub async fn destroy(
             Some(_) => return Err(HoverError::DestroyCancelled(manifest.name.clone())),
         }
     }
-    for step in &plan.steps {
-        run_step(&clients, step, ui).await?;
+    // Under the stage lock (while the stage's bucket holds one), given back however it ends.
+    let lock =
+        crate::ops::lock::acquire_if_bucket(&clients, &manifest.name, "hover destroy").await?;
+    let steps = &plan.steps;
+    let done = crate::ops::signals::guard(
+        async {
+            for step in steps {
+                run_step(&clients, step, ui).await?;
+            }
+            Ok(())
+        },
+        |signal| {
+            HoverError::Interrupted(format!(
+                "{}: destroy stopped part way; what it deleted is gone (a stack deletion carries on in CloudFormation); `hover destroy` again finishes it",
+                signal.name()
+            ))
+        },
+        |signal| HoverError::Interrupted(signal.name().to_string()),
+    )
+    .await;
+    if let Some(lock) = lock {
+        if let Some(warning) = lock.give_back().await {
+            ui.progress_line(&warning);
+        }
     }
+    done?;
     Ok(DestroyOutcome::Destroyed {
         steps: plan.steps.len(),
     })

@@ -12,6 +12,7 @@ pub mod purge;
 pub mod release;
 pub mod saved;
 pub mod secret;
+pub mod signals;
 pub mod stage_new;
 pub mod template;
 

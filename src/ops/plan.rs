@@ -28,11 +28,22 @@ pub struct PlannedStage {
 }
 
 /// Loads the manifest (failing before any AWS call when it is bad), checks the account, reads the
-/// stage and plans it.
+/// stage, checks that the stage's encrypted secrets decrypt under its key, and plans it.
 pub async fn compute_plan(opts: &PlanOptions) -> Result<PlannedStage, HoverError> {
     let manifest = manifest::load(&opts.dir, &opts.stage)?;
+    // CloudFormation's limits, from the manifest alone: before any AWS call.
+    check_limits(
+        &manifest,
+        &desired_for(
+            &manifest,
+            None,
+            Some(opts.image_tag.as_deref().unwrap_or("unknown")),
+        ),
+    )?;
     let clients = stage_clients(&manifest).await?;
     let (desired, observed) = read(&manifest, &clients, opts.image_tag.as_deref()).await?;
+    // Secrets that the stage's key cannot decrypt stop every command that plans, before a change.
+    crate::ops::secret::check_decryptable(&opts.dir, &opts.stage, &manifest, &clients).await?;
     let mut plan = plan::plan(&desired, &observed)?;
     plan.profile = manifest.aws_profile.clone();
     plan.warnings.extend(live::environment_notes(
@@ -46,6 +57,27 @@ pub async fn compute_plan(opts: &PlanOptions) -> Result<PlannedStage, HoverError
         observed,
         plan,
     })
+}
+
+/// Refuses a stage whose stack would go over CloudFormation's limits (resources, outputs, template
+/// size), located in the stage file, before anything is written: CloudFormation would refuse it at
+/// CreateChangeSet, after the pre-stack resources were made.
+pub fn check_limits(manifest: &Manifest, desired: &DesiredStage) -> Result<(), HoverError> {
+    let over = crate::template::limits(desired);
+    if over.is_empty() {
+        return Ok(());
+    }
+    let workers = manifest.queue.len();
+    let message = over
+        .iter()
+        .map(|l| l.to_string())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let help = format!(
+        "the stack grows with the workers (`queue`: {workers} now, each its function, queues, dead-letter queues and event source mappings) and the domains; split the workers across stages or merge workers that can share a function"
+    );
+    let key = if workers > 0 { "queue" } else { "http" };
+    Err(manifest::problem_at_key(&manifest.file, key, &message, &help).into())
 }
 
 /// The clients of a stage, from its manifest's profile and region.

@@ -1,12 +1,13 @@
 //! `hover stage purge`: deletes what old builds leave behind (images, `assets/<build-id>/`
-//! prefixes, function versions) beyond the newest N builds, never the live release or the one a
-//! rollback would go to; shows what it will delete and asks first.
+//! prefixes, function versions) beyond the newest N builds, never a build any `live` alias points
+//! at (every one when traffic is split), the one a rollback would go to or the last one live
+//! before; shows what it will delete and asks first.
 
 use crate::direct::purge as store;
 use crate::error::HoverError;
 use crate::manifest;
 use crate::ops::plan::{check_account, stage_clients};
-use crate::ops::release::{function_names, read_versions};
+use crate::ops::release::{function_names, read_history, read_versions};
 use crate::ops::{lock, ApplyUi};
 use crate::release::{self, aws, PurgeChoice};
 use std::collections::{BTreeMap, BTreeSet};
@@ -41,7 +42,8 @@ pub async fn purge(opts: &PurgeOptions, ui: &mut dyn ApplyUi) -> Result<PurgeOut
     let functions = function_names(&manifest);
     let bucket = crate::naming::bucket(&manifest.name);
     let (versions, live) = read_versions(&clients, &functions).await?;
-    let releases = release::releases(&versions, &live);
+    let history = read_history(&clients, &manifest.name).await?;
+    let releases = release::releases(&versions, &live, history.as_ref());
     let images = store::repository_images(&clients, &manifest.name).await?;
     let assets = store::asset_builds(&clients, &bucket).await?;
 
@@ -104,7 +106,14 @@ pub async fn purge(opts: &PurgeOptions, ui: &mut dyn ApplyUi) -> Result<PurgeOut
     }
 
     let held = lock::acquire(&clients, &manifest.name, "hover stage purge").await?;
-    let result = async {
+    let work = async {
+        // What is live may have moved between the read and the lock (a deploy, a rollback).
+        let (_, live_now) = read_versions(&clients, &functions).await?;
+        if live_now != live {
+            return Err(HoverError::StalePlan(
+                "a `live` alias moved since purge read the stage; nothing was deleted: run `hover stage purge` again".into(),
+            ));
+        }
         let mut outcome = PurgeOutcome {
             builds: choice.delete.clone(),
             ..PurgeOutcome::default()
@@ -119,7 +128,17 @@ pub async fn purge(opts: &PurgeOptions, ui: &mut dyn ApplyUi) -> Result<PurgeOut
                 store::delete_prefix(&clients, &bucket, &format!("assets/{id}/")).await?;
         }
         Ok::<PurgeOutcome, HoverError>(outcome)
-    }
+    };
+    let result = crate::ops::signals::guard(
+        work,
+        |signal| {
+            HoverError::Interrupted(format!(
+                "{}: purge stopped part way; what it deleted is gone, nothing live was touched; `hover stage purge` again finishes it",
+                signal.name()
+            ))
+        },
+        |signal| HoverError::Interrupted(signal.name().to_string()),
+    )
     .await;
     held.release(ui).await;
     result

@@ -9,7 +9,8 @@ use crate::manifest::{self, Manifest};
 use crate::ops::plan::{check_account, stage_clients, PlannedStage};
 use crate::ops::ApplyUi;
 use crate::plan::Action;
-use crate::release::{self, aws, CommandResult, Release};
+use crate::release::history::history_key;
+use crate::release::{self, aws, CommandResult, History, Release};
 use crate::stage;
 use crate::stage::FUNCTION_TYPE;
 use futures::future::join_all;
@@ -46,9 +47,16 @@ pub struct Move {
     pub to: String,
 }
 
-/// Moves every `live` at once. When any move fails, those already moved go back, and the error
-/// says which moved, which went back and which could not.
+/// How many times moving a function back is tried (each followed by reading `live` again).
+const MOVE_BACK_ATTEMPTS: usize = 3;
+
+/// Moves every `live` at once. An error or a lost answer is never taken at its word: every alias
+/// is read back. When every move was made after all, the switch succeeded. Otherwise the
+/// functions that moved are moved back, retried and read back again, and the error says where
+/// each function's `live` is now (which are back, which are split off, which could not be read).
+/// An interrupt does not cut it (see [`crate::ops::signals`]).
 pub async fn switch_all(clients: &Clients, moves: &[Move]) -> Result<(), HoverError> {
+    let _critical = crate::ops::signals::Critical::enter();
     let lambda = &clients.lambda;
     let results = join_all(
         moves
@@ -58,36 +66,112 @@ pub async fn switch_all(clients: &Clients, moves: &[Move]) -> Result<(), HoverEr
     .await;
     let failed: Vec<String> = results
         .iter()
-        .filter_map(|(m, r)| r.as_ref().err().map(|e| format!("{}: {e}", m.function)))
+        .filter_map(|(m, r)| {
+            r.as_ref()
+                .err()
+                .map(|e| format!("{} (UpdateAlias: {})", m.function, brief(&e.message)))
+        })
         .collect();
     if failed.is_empty() {
         return Ok(());
     }
-    let moved: Vec<&Move> = results
+    let mut now = read_back(clients, moves).await;
+    if moves
         .iter()
-        .filter(|(_, r)| r.is_ok())
-        .map(|(m, _)| *m)
-        .filter(|m| m.from != m.to)
-        .collect();
-    let back = join_all(
-        moved
-            .iter()
-            .map(|m| async move { (m, aws::point_live(lambda, &m.function, &m.from).await) }),
-    )
-    .await;
-    let mut reverted = Vec::new();
-    let mut stuck = Vec::new();
-    for (m, r) in back {
-        match r {
-            Ok(()) => reverted.push(format!("{} (back on {})", m.function, m.from)),
-            Err(e) => stuck.push(format!("{} (on {}: {e})", m.function, m.to)),
-        }
+        .all(|m| now.get(&m.function) == Some(&Some(m.to.clone())))
+    {
+        // The answers were lost, the moves were made: every `live` is on the new release.
+        return Ok(());
     }
-    Err(HoverError::SwitchFailed {
+    for _ in 0..MOVE_BACK_ATTEMPTS {
+        let pending: Vec<&Move> = moves
+            .iter()
+            .filter(|m| now.get(&m.function) != Some(&Some(m.from.clone())))
+            .collect();
+        if pending.is_empty() {
+            break;
+        }
+        join_all(
+            pending
+                .iter()
+                .map(|m| async move { aws::point_live(lambda, &m.function, &m.from).await }),
+        )
+        .await;
+        let again = read_back(clients, &pending.into_iter().cloned().collect::<Vec<_>>()).await;
+        now.extend(again);
+    }
+    Err(switch_error(failed, moves, &now))
+}
+
+/// The first part of an SDK error's text: what went wrong, without the dump of the response.
+fn brief(message: &str) -> String {
+    let cut = message
+        .find(" (ServiceError")
+        .or_else(|| message.find(" (DispatchFailure"))
+        .or_else(|| message.find(" (ResponseError"))
+        .unwrap_or(message.len());
+    let short: String = message[..cut].chars().take(200).collect();
+    short
+}
+
+/// What every moved function's `live` points at now (`None`: it could not be read).
+async fn read_back(clients: &Clients, moves: &[Move]) -> BTreeMap<String, Option<String>> {
+    let lambda = &clients.lambda;
+    join_all(moves.iter().map(|m| async move {
+        let mut read = aws::alias_target(lambda, &m.function).await;
+        if read.is_err() {
+            // One more try: the alias's state is what the report is about.
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            read = aws::alias_target(lambda, &m.function).await;
+        }
+        (m.function.clone(), read.ok().flatten())
+    }))
+    .await
+    .into_iter()
+    .collect()
+}
+
+/// The error of a switch that did not complete, from where every `live` was read to be.
+pub fn switch_error(
+    failed: Vec<String>,
+    moves: &[Move],
+    now: &BTreeMap<String, Option<String>>,
+) -> HoverError {
+    let at = |m: &Move| now.get(&m.function).cloned().flatten();
+    let back = moves
+        .iter()
+        .all(|m| at(m).as_deref() == Some(m.from.as_str()));
+    let (summary, help) = if back {
+        (
+            "every function's `live` is back on the version it was on (read back): traffic stays on the release that was live".to_string(),
+            "nothing moved; fix the cause and run the command again".to_string(),
+        )
+    } else {
+        let each: Vec<String> = moves
+            .iter()
+            .map(|m| match at(m) {
+                Some(v) if v == m.to => format!("{} on version {v} (the new release)", m.function),
+                Some(v) if v == m.from => {
+                    format!("{} on version {v} (the release that was live)", m.function)
+                }
+                Some(v) => format!("{} on version {v}", m.function),
+                None => format!("{} unknown (its alias could not be read)", m.function),
+            })
+            .collect();
+        (
+            format!(
+                "traffic is SPLIT, read back from every alias: {}",
+                each.join(", ")
+            ),
+            "`hover plan <stage>` names which function is on which release; `hover rollback <stage>` puts every function back on the release that was live, `hover deploy <stage>` moves them all to a new one".to_string(),
+        )
+    };
+    HoverError::SwitchFailed {
         failed,
-        reverted,
-        stuck,
-    })
+        summary,
+        help,
+        back,
+    }
 }
 
 /// Publishes a version of every function in `functions`, described by `build_id`, concurrently.
@@ -167,6 +251,15 @@ pub(crate) async fn release_changed(
     let versions = publish_all(&planned.clients, &functions, &planned.desired.image_tag).await?;
     let moves = moves(&versions, &now);
     switch_all(&planned.clients, &moves).await?;
+    let build = planned.desired.image_tag.clone();
+    record_in(
+        &planned.clients,
+        &planned.desired.name,
+        |h, at| h.went_live(&build, at),
+        false,
+        ui,
+    )
+    .await;
     for m in &moves {
         ui.progress_line(&format!(
             "{}: live {} -> {} ({})",
@@ -190,13 +283,85 @@ pub(crate) async fn live_build(planned: &PlannedStage) -> Result<Option<String>,
         .filter(|b| !b.is_empty()))
 }
 
-/// Reads the stage's releases, newest first.
+/// Reads the stage's releases, newest first, with what became of each.
 pub async fn read_releases(
     clients: &Clients,
+    name: &str,
     functions: &[String],
 ) -> Result<Vec<Release>, HoverError> {
     let (versions, live) = read_versions(clients, functions).await?;
-    Ok(release::releases(&versions, &live))
+    let history = read_history(clients, name).await?;
+    Ok(release::releases(&versions, &live, history.as_ref()))
+}
+
+/// The stage's release history, when it has one.
+pub async fn read_history(clients: &Clients, name: &str) -> Result<Option<History>, HoverError> {
+    let bucket = crate::naming::bucket(name);
+    let key = history_key(name);
+    Ok(direct::read_lock(clients, &bucket, &key)
+        .await?
+        .and_then(|(text, _)| serde_json::from_str(&text).ok()))
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// Adds an event to the stage's release history (made when there is none), with a write
+/// conditional on the object read, retried when another write came between. Runs under the stage
+/// lock; a failure is a warning, never the command's error.
+pub async fn record(
+    clients: &Clients,
+    name: &str,
+    event: impl Fn(&mut History, u64),
+    ui: &mut dyn ApplyUi,
+) {
+    record_in(clients, name, event, true, ui).await
+}
+
+/// [`record`], making the history only when `create` (apply adds to a history deploys began, and
+/// leaves a stage only ever applied without one).
+async fn record_in(
+    clients: &Clients,
+    name: &str,
+    event: impl Fn(&mut History, u64),
+    create: bool,
+    ui: &mut dyn ApplyUi,
+) {
+    let bucket = crate::naming::bucket(name);
+    let key = history_key(name);
+    let mut last_error = String::from("it changed under every attempt");
+    for _ in 0..3 {
+        let read = match direct::read_lock(clients, &bucket, &key).await {
+            Ok(r) => r,
+            Err(e) => {
+                last_error = e.to_string();
+                continue;
+            }
+        };
+        let now = now_secs();
+        let (mut history, etag) = match read {
+            Some((text, etag)) => (
+                serde_json::from_str(&text).unwrap_or_else(|_| History::new(now)),
+                Some(etag),
+            ),
+            None if create => (History::new(now), None),
+            None => return,
+        };
+        event(&mut history, now);
+        let body = serde_json::to_string(&history).unwrap_or_default();
+        match direct::write_lock(clients, &bucket, &key, &body, etag.as_deref()).await {
+            Ok(direct::LockWrite::Written) => return,
+            Ok(direct::LockWrite::Held) => continue,
+            Err(e) => last_error = e.to_string(),
+        }
+    }
+    ui.note(&format!(
+        "Warning: the release history s3://{bucket}/{key} could not be updated ({last_error}); `hover releases` may not show this outcome"
+    ));
 }
 
 /// Every published version of every function, and where each `live` points.
@@ -238,7 +403,7 @@ pub async fn releases(opts: &StageOptions) -> Result<Vec<Release>, HoverError> {
     let manifest = manifest::load(&opts.dir, &opts.stage)?;
     let clients = stage_clients(&manifest).await?;
     check_account(&manifest, &clients).await?;
-    read_releases(&clients, &function_names(&manifest)).await
+    read_releases(&clients, &manifest.name, &function_names(&manifest)).await
 }
 
 /// How a rollback ended.
@@ -250,12 +415,20 @@ pub struct RollbackOutcome {
     pub moves: Vec<Move>,
 }
 
-/// Runs `hover rollback`: every `live` back to the previous release (or `to`) in one step, without
-/// a build or a stack update.
+/// Settings of `hover rollback`.
+#[derive(Clone, Debug, Default)]
+pub struct RollbackOptions {
+    /// The release to go to (default: the one live before the live one).
+    pub to: Option<String>,
+    pub auto_approve: bool,
+}
+
+/// Runs `hover rollback`: every `live` back to the release live before (or `to`) in one step,
+/// without a build or a stack update. On a stage whose traffic is split, every function goes
+/// back to the release that was live last. An interrupt during the switch lets it finish.
 pub async fn rollback(
     opts: &StageOptions,
-    to: Option<&str>,
-    auto_approve: bool,
+    ro: &RollbackOptions,
     ui: &mut dyn ApplyUi,
 ) -> Result<RollbackOutcome, HoverError> {
     let manifest = manifest::load(&opts.dir, &opts.stage)?;
@@ -263,8 +436,9 @@ pub async fn rollback(
     check_account(&manifest, &clients).await?;
     let functions = function_names(&manifest);
     let (versions, now) = read_versions(&clients, &functions).await?;
-    let all = release::releases(&versions, &now);
-    let target = release::rollback_target(&all, to)?;
+    let history = read_history(&clients, &manifest.name).await?;
+    let all = release::releases(&versions, &now, history.as_ref());
+    let target = release::rollback_target(&all, ro.to.as_deref())?;
     if !direct::image_exists(&clients, &manifest.name, &target.build_id).await? {
         return Err(HoverError::ImageGone {
             build_id: target.build_id.clone(),
@@ -273,6 +447,25 @@ pub async fn rollback(
     }
     let from = all.iter().find(|r| r.live).map(|r| r.build_id.clone());
     let moves = moves(&target.versions, &now);
+    let split: Vec<String> = all
+        .iter()
+        .filter(|r| !r.live && !r.live_on.is_empty())
+        .map(|r| format!("{} on {}", r.build_id, r.live_on.join(", ")))
+        .collect();
+    if !split.is_empty() {
+        ui.note(&format!(
+            "Traffic is split ({}): every function goes to release {}.",
+            split.join("; "),
+            target.build_id
+        ));
+    }
+    if !target.outcome.served() {
+        ui.note(&format!(
+            "Warning: release {} never served traffic ({}).",
+            target.build_id,
+            target.outcome.text()
+        ));
+    }
     ui.note(&format!(
         "Rolling back stage {} from {} to release {}:",
         opts.stage,
@@ -282,7 +475,7 @@ pub async fn rollback(
     for m in &moves {
         ui.note(&format!("  {}: live {} -> {}", m.function, m.from, m.to));
     }
-    if !auto_approve {
+    if !ro.auto_approve {
         match ui.approve("Do you want to roll back?\n  Only 'yes' will be accepted to approve.") {
             Some(true) => {}
             Some(false) => return Err(HoverError::Cancelled),
@@ -290,9 +483,36 @@ pub async fn rollback(
         }
     }
     let lock = crate::ops::lock::acquire(&clients, &manifest.name, "hover rollback").await?;
-    let switched = switch_all(&clients, &moves).await;
+    let stage = opts.stage.clone();
+    let target_id = target.build_id.clone();
+    let switched = crate::ops::signals::guard(
+        async {
+            switch_all(&clients, &moves).await?;
+            record(&clients, &manifest.name, |h, at| h.went_live(&target_id, at), ui).await;
+            Ok(())
+        },
+        |signal| {
+            HoverError::Interrupted(format!(
+                "{} before the rollback's switch: nothing moved",
+                signal.name()
+            ))
+        },
+        |signal| {
+            HoverError::Interrupted(format!(
+                "{} twice during the rollback's switch: hover stopped without waiting for it, so functions may be on different releases; `hover plan {stage}` names which function is on which, `hover rollback {stage}` brings them together",
+                signal.name()
+            ))
+        },
+    )
+    .await;
     lock.release(ui).await;
     switched?;
+    if crate::ops::signals::requested() {
+        return Err(HoverError::Interrupted(format!(
+            "interrupted during the rollback's switch: hover finished it first; release {} is live on every function",
+            target.build_id
+        )));
+    }
     Ok(RollbackOutcome {
         from,
         to: target.build_id.clone(),
@@ -313,7 +533,16 @@ pub async fn run_command(
         qualifier,
         release::command_payload(command),
     )
-    .await?;
+    .await
+    .map_err(|e| match e {
+        aws::InvokeFailure::Unanswered(cause) => HoverError::CommandAnswerLost {
+            command: release::artisan_command(command),
+            function: format!("{function}:{qualifier}"),
+            log_group: format!("/aws/lambda/{function}"),
+            cause: cause.to_string(),
+        },
+        aws::InvokeFailure::Refused(cause) => cause.into(),
+    })?;
     Ok(release::command_result(
         answer.function_error.as_deref(),
         &answer.payload,
@@ -364,6 +593,63 @@ pub async fn warm(clients: &Clients, function: &str, version: u64, count: u32) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn mv(f: &str, from: &str, to: &str) -> Move {
+        Move {
+            function: f.into(),
+            from: from.into(),
+            to: to.into(),
+        }
+    }
+
+    #[test]
+    fn a_failed_switch_reports_what_was_read_back() {
+        let moves = [
+            mv("s-http", "3", "4"),
+            mv("s-cli", "3", "4"),
+            mv("s-w", "3", "4"),
+        ];
+        let back = BTreeMap::from([
+            ("s-http".to_string(), Some("3".to_string())),
+            ("s-cli".to_string(), Some("3".to_string())),
+            ("s-w".to_string(), Some("3".to_string())),
+        ]);
+        let e = switch_error(vec!["s-cli (UpdateAlias: refused)".into()], &moves, &back);
+        assert!(matches!(e, HoverError::SwitchFailed { back: true, .. }));
+        assert!(
+            e.to_string()
+                .contains("traffic stays on the release that was live"),
+            "{e}"
+        );
+
+        let split = BTreeMap::from([
+            ("s-http".to_string(), Some("4".to_string())),
+            ("s-cli".to_string(), Some("3".to_string())),
+            ("s-w".to_string(), None),
+        ]);
+        let e = switch_error(vec!["s-cli (UpdateAlias: refused)".into()], &moves, &split);
+        let text = e.to_string();
+        assert!(matches!(e, HoverError::SwitchFailed { back: false, .. }));
+        assert!(!text.contains("traffic stays"), "{text}");
+        assert!(
+            text.contains("s-http on version 4 (the new release)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("s-cli on version 3 (the release that was live)"),
+            "{text}"
+        );
+        assert!(text.contains("s-w unknown"), "{text}");
+    }
+
+    #[test]
+    fn sdk_dumps_are_cut_from_a_failed_move() {
+        assert_eq!(
+            brief("service error: Boom: no (ServiceError(ServiceError { raw: ... }))"),
+            "service error: Boom: no"
+        );
+        assert_eq!(brief(&"x".repeat(500)).len(), 200);
+    }
 
     #[test]
     fn moves_start_where_live_points_now() {

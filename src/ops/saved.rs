@@ -64,7 +64,9 @@ pub fn save(
 
 /// Reads a saved plan.
 pub fn load(file: &Path) -> Result<SavedPlan, HoverError> {
-    let text = std::fs::read_to_string(file)?;
+    let bytes = crate::files::read_bounded(file, crate::files::SAVED_PLAN_MAX, "a saved plan")?
+        .ok_or_else(|| HoverError::Usage(format!("{} does not exist", file.display())))?;
+    let text = String::from_utf8_lossy(&bytes);
     let saved: SavedPlan = serde_json::from_str(&text).map_err(|e| {
         HoverError::Usage(format!("{} is not a saved hover plan: {e}", file.display()))
     })?;

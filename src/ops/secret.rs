@@ -5,6 +5,7 @@
 
 use crate::direct::{self, kms};
 use crate::error::HoverError;
+use crate::files;
 use crate::live::Clients;
 use crate::manifest::{self, Manifest};
 use crate::secrets;
@@ -24,6 +25,8 @@ pub struct SecretOutcome {
     pub read_format: Option<&'static str>,
     /// Whether `.hover/.gitignore` gained the plain file's pattern.
     pub gitignore_updated: bool,
+    /// Warnings to show (a stage lock that could not be given back).
+    pub warnings: Vec<String>,
 }
 
 /// `.hover/<stage>-secrets.plain.env`.
@@ -91,48 +94,25 @@ pub fn ensure_gitignore(dir: &Path) -> Result<bool, HoverError> {
 pub async fn encrypt(dir: &Path, stage_name: &str) -> Result<SecretOutcome, HoverError> {
     let manifest = manifest::load(dir, stage_name)?;
     let plain_file = plain_path(dir, stage_name);
-    let plain = match std::fs::read(&plain_file) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    let plain = match files::read_bounded(&plain_file, files::SECRETS_MAX, "a secrets file")? {
+        Some(bytes) => bytes,
+        None => {
             return Err(HoverError::SecretsFileMissing {
                 path: plain_file.display().to_string(),
                 hint: format!("write the stage's secrets there, one `NAME=value` a line, or run `hover secret decrypt --stage {stage_name}` to edit the current ones"),
             })
         }
-        Err(e) => return Err(e.into()),
     };
     let clients = clients(&manifest).await?;
-    let alias = key_alias(&manifest);
-    let key_created = if kms::key_exists(&clients, &alias).await? {
-        None
-    } else {
-        // The same key `hover apply` makes: rotation on.
-        let desired = stage::desired(&manifest, "");
-        let props = desired
-            .resources
-            .get("SecretsKey")
-            .map(|r| r.properties.clone())
-            .unwrap_or_default();
-        direct::ensure(
-            &clients,
-            "AWS::KMS::Key",
-            &alias,
-            &props,
-            false,
-            &manifest.region,
-        )
-        .await?;
-        Some(alias.clone())
+    // The key is made here: under the stage lock, when the stage has its bucket already.
+    let lock =
+        super::lock::acquire_if_bucket(&clients, &manifest.name, "hover secret encrypt").await?;
+    let sealed = seal_under_key(&manifest, &clients, &plain, dir, stage_name).await;
+    let warning = match lock {
+        Some(lock) => lock.give_back().await,
+        None => None,
     };
-    let (data_key, blob) = kms::generate_data_key(&clients, &alias).await?;
-    let out_file = encrypted_path(dir, stage_name);
-    let text = secrets::seal(
-        &plain,
-        &data_key,
-        &blob,
-        &manifest.name,
-        &out_file.display().to_string(),
-    )?;
+    let (out_file, text, key_created) = sealed?;
     write_whole(&out_file, text.as_bytes(), false)?;
     let gitignore_updated = ensure_gitignore(dir)?;
     std::fs::remove_file(&plain_file)?;
@@ -142,6 +122,139 @@ pub async fn encrypt(dir: &Path, stage_name: &str) -> Result<SecretOutcome, Hove
         key_created,
         read_format: None,
         gitignore_updated,
+        warnings: warning.into_iter().collect(),
+    })
+}
+
+/// Makes the stage's key when it has none, and seals `plain` under a fresh data key: the
+/// encrypted file's path and text, and the key's alias when this run made it.
+async fn seal_under_key(
+    manifest: &Manifest,
+    clients: &Clients,
+    plain: &[u8],
+    dir: &Path,
+    stage_name: &str,
+) -> Result<(PathBuf, String, Option<String>), HoverError> {
+    let alias = key_alias(manifest);
+    let key_created = if kms::key_exists(clients, &alias).await? {
+        None
+    } else {
+        // The same key `hover apply` makes: rotation on.
+        let desired = stage::desired(manifest, "");
+        let props = desired
+            .resources
+            .get("SecretsKey")
+            .map(|r| r.properties.clone())
+            .unwrap_or_default();
+        direct::ensure(
+            clients,
+            "AWS::KMS::Key",
+            &alias,
+            &props,
+            false,
+            &manifest.region,
+        )
+        .await?;
+        Some(alias.clone())
+    };
+    let (data_key, blob) = kms::generate_data_key(clients, &alias).await?;
+    let out_file = encrypted_path(dir, stage_name);
+    let text = secrets::seal(
+        plain,
+        &data_key,
+        &blob,
+        &manifest.name,
+        &out_file.display().to_string(),
+    )?;
+    Ok((out_file, text, key_created))
+}
+
+/// The stage's encrypted secrets file, when there is one: a regular file within
+/// [`files::SECRETS_MAX`], UTF-8 (lossy: the format is ASCII).
+pub fn read_encrypted(dir: &Path, stage_name: &str) -> Result<Option<String>, HoverError> {
+    let path = encrypted_path(dir, stage_name);
+    Ok(
+        files::read_bounded(&path, files::SECRETS_MAX, "a secrets file")?
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
+    )
+}
+
+/// Checks that the stage's encrypted secrets file (when it has one) decrypts under the stage's
+/// current key: KMS decrypts its data key (nothing of it is kept or printed), the key that did is
+/// usable and is the one the stage's alias points at. Otherwise the secrets would ship in an image
+/// that cannot read them: refused, before any change, with the way to recover.
+pub async fn check_decryptable(
+    dir: &Path,
+    stage_name: &str,
+    manifest: &Manifest,
+    clients: &Clients,
+) -> Result<(), HoverError> {
+    let Some(text) = read_encrypted(dir, stage_name)? else {
+        return Ok(());
+    };
+    let path = encrypted_path(dir, stage_name);
+    let shown = path
+        .strip_prefix(dir)
+        .unwrap_or(&path)
+        .display()
+        .to_string();
+    let blob = match secrets::parse(&text, &shown)? {
+        secrets::Envelope::V1 { key_blob, .. } | secrets::Envelope::Original { key_blob, .. } => {
+            key_blob
+        }
+    };
+    let alias = key_alias(manifest);
+    let region = &manifest.region;
+    let owner = kms::data_key_owner(clients, &blob, &shown).await?;
+    let current = kms::key_of(clients, &alias).await?;
+    let reencrypt = format!(
+        "or, with the values at hand, write .hover/{stage_name}-secrets.plain.env and run `hover secret encrypt --stage {stage_name}`"
+    );
+    let revive = |key: &str| {
+        let point = if current.is_some() {
+            "update-alias"
+        } else {
+            "create-alias"
+        };
+        format!(
+            "within its waiting period the key can be kept: `aws kms cancel-key-deletion --key-id {key} --region {region}`, `aws kms enable-key --key-id {key} --region {region}`, then `aws kms {point} --alias-name {alias} --target-key-id {key} --region {region}`; {reencrypt}"
+        )
+    };
+    let (why, recovery) = match owner {
+        kms::DataKeyOwner::Unusable { key_id, message } => {
+            let key = key_id.unwrap_or_else(|| "<the key named above>".into());
+            (format!("KMS cannot use the key that encrypted it: {message}"), revive(&key))
+        }
+        kms::DataKeyOwner::Key { key_id, state } if state != "Enabled" => (
+            format!(
+                "the key that encrypted it, {key_id}, is {}",
+                match state.as_str() {
+                    "PendingDeletion" => "scheduled for deletion (the stage was destroyed?)".to_string(),
+                    other => format!("in state {other}"),
+                }
+            ),
+            revive(&key_id),
+        ),
+        kms::DataKeyOwner::Key { key_id, .. } => match current {
+            Some(c) if c == key_id => return Ok(()),
+            Some(c) => (
+                format!("it was encrypted under key {key_id}, but the stage's key {alias} is {c}"),
+                format!(
+                    "decrypt it with its own key and encrypt it under the stage's: `hover secret decrypt --stage {stage_name}`, then `hover secret encrypt --stage {stage_name}`"
+                ),
+            ),
+            None => (
+                format!("it was encrypted under key {key_id}, and the stage has no key {alias}"),
+                format!(
+                    "point the stage's alias at that key: `aws kms create-alias --alias-name {alias} --target-key-id {key_id} --region {region}`; {reencrypt}"
+                ),
+            ),
+        },
+    };
+    Err(HoverError::SecretsUndecryptable {
+        file: shown,
+        why,
+        recovery,
     })
 }
 
@@ -150,15 +263,14 @@ pub async fn decrypt(dir: &Path, stage_name: &str) -> Result<SecretOutcome, Hove
     let manifest = manifest::load(dir, stage_name)?;
     let in_file = encrypted_path(dir, stage_name);
     let shown = in_file.display().to_string();
-    let text = match std::fs::read_to_string(&in_file) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    let text = match read_encrypted(dir, stage_name)? {
+        Some(text) => text,
+        None => {
             return Err(HoverError::SecretsFileMissing {
                 path: shown,
                 hint: format!("the stage has no encrypted secrets yet: write `.hover/{stage_name}-secrets.plain.env` and run `hover secret encrypt --stage {stage_name}`"),
             })
         }
-        Err(e) => return Err(e.into()),
     };
     let plain_file = plain_path(dir, stage_name);
     if plain_file.exists() {
@@ -191,5 +303,6 @@ pub async fn decrypt(dir: &Path, stage_name: &str) -> Result<SecretOutcome, Hove
             secrets::Envelope::Original { .. } => "the original Hover's format",
         }),
         gitignore_updated,
+        warnings: Vec::new(),
     })
 }

@@ -13,6 +13,7 @@ pub mod marked;
 pub mod mask;
 pub mod policy;
 pub mod resolve;
+pub mod traffic;
 
 use crate::model::{kinds, DesiredStage, ObservedStage, Provisioner, Resolved, Resource};
 use crate::template;
@@ -192,6 +193,10 @@ pub struct Plan {
     /// keeping the original's logical ids.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub takeover: bool,
+    /// The functions' `live` aliases are on different builds: which function is on which. Not a
+    /// change of the stack, but the stage is not on one release (`--detailed-exitcode` exits 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<traffic::TrafficSplit>,
 }
 
 /// Counts for `Plan: N to add, N to change, N to destroy.` (replacements count as add and destroy).
@@ -225,6 +230,12 @@ impl Plan {
         self.resource_changes
             .iter()
             .any(|c| c.action != Action::NoOp)
+    }
+
+    /// Whether the stage differs from what it should be: a change to make, or traffic split
+    /// across releases (what `--detailed-exitcode` reports as 2).
+    pub fn differs(&self) -> bool {
+        self.has_changes() || self.traffic.is_some()
     }
 
     /// Changes other than no-op, in order.
@@ -283,6 +294,7 @@ pub fn plan(desired: &DesiredStage, observed: &ObservedStage) -> Result<Plan, Pl
         observed_digest: observed_digest(observed),
         profile: None,
         takeover: ctx.takeover,
+        traffic: traffic::split(observed),
     })
 }
 

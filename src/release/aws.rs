@@ -85,6 +85,28 @@ pub async fn live_version(lambda: &Client, function: &str) -> Result<Option<u64>
     }
 }
 
+/// What `live` of `function` points at, as Lambda says now: a version number or `$LATEST`;
+/// `None` when the function or its alias does not exist.
+pub async fn alias_target(lambda: &Client, function: &str) -> Result<Option<String>, DirectError> {
+    acquire("lambda", "GetAlias").await;
+    match lambda
+        .get_alias()
+        .function_name(function)
+        .name(ALIAS)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.function_version().map(str::to_string)),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(fail("GetAlias", function)(e)),
+    }
+}
+
 /// Publishes `$LATEST` of `function` as a new version described by `build_id`; returns its number.
 /// Waits out an update still in progress (Lambda answers a conflict until it is done).
 pub async fn publish(lambda: &Client, function: &str, build_id: &str) -> Result<u64, DirectError> {
@@ -146,6 +168,31 @@ pub struct Invocation {
     pub payload: Vec<u8>,
 }
 
+/// Why an invocation has no answer.
+#[derive(Debug)]
+pub enum InvokeFailure {
+    /// Lambda answered with an error: the function did not run.
+    Refused(DirectError),
+    /// No answer came (the connection dropped, a timeout): the function may have run.
+    Unanswered(DirectError),
+}
+
+impl InvokeFailure {
+    pub fn into_error(self) -> DirectError {
+        match self {
+            InvokeFailure::Refused(e) | InvokeFailure::Unanswered(e) => e,
+        }
+    }
+}
+
+impl std::fmt::Display for InvokeFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InvokeFailure::Refused(e) | InvokeFailure::Unanswered(e) => e.fmt(f),
+        }
+    }
+}
+
 /// Invokes `function:qualifier` synchronously with `payload`, once: a command is never sent twice
 /// (no retry of a call that may have run).
 pub async fn invoke(
@@ -153,7 +200,7 @@ pub async fn invoke(
     function: &str,
     qualifier: &str,
     payload: Vec<u8>,
-) -> Result<Invocation, DirectError> {
+) -> Result<Invocation, InvokeFailure> {
     let label = format!("{function}:{qualifier}");
     acquire("lambda", "Invoke").await;
     let out = lambda
@@ -167,7 +214,15 @@ pub async fn invoke(
         )
         .send()
         .await
-        .map_err(fail("Invoke", &label))?;
+        .map_err(|e| {
+            let answered = e.as_service_error().is_some();
+            let error = fail("Invoke", &label)(e);
+            if answered {
+                InvokeFailure::Refused(error)
+            } else {
+                InvokeFailure::Unanswered(error)
+            }
+        })?;
     Ok(Invocation {
         function_error: out.function_error().map(str::to_string),
         payload: out

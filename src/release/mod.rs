@@ -3,6 +3,9 @@
 //! payloads and answers. Pure, except [`aws`], where the Lambda SDK types stop.
 
 pub mod aws;
+pub mod history;
+
+pub use history::{History, Outcome};
 
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -79,16 +82,26 @@ pub struct Release {
     pub versions: BTreeMap<String, u64>,
     /// Every function's `live` alias points at this release's version.
     pub live: bool,
+    /// The functions whose `live` points at this release's version (all of them when `live`;
+    /// some when traffic is split).
+    pub live_on: Vec<String>,
     /// Functions of the stage that have no version of this build (a rollback cannot go there).
     pub missing: Vec<String>,
+    /// What became of it (live, was live, failed at a phase, never switched).
+    pub outcome: Outcome,
+    /// When it last went live (seconds since the epoch), from the stage's history.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_live: Option<u64>,
 }
 
 /// Groups the functions' versions into releases, newest first. `versions`: function → its
 /// published versions; `live`: function → the version its `live` alias points at (`None`:
-/// `$LATEST` or no alias). Versions without a description are not releases.
+/// `$LATEST` or no alias); `history`: the stage's release history, when it has one. Versions
+/// without a description are not releases.
 pub fn releases(
     versions: &BTreeMap<String, Vec<PublishedVersion>>,
     live: &BTreeMap<String, Option<u64>>,
+    history: Option<&History>,
 ) -> Vec<Release> {
     let mut by_build: BTreeMap<String, Release> = BTreeMap::new();
     for (function, list) in versions {
@@ -103,7 +116,10 @@ pub fn releases(
                     published: String::new(),
                     versions: BTreeMap::new(),
                     live: false,
+                    live_on: vec![],
                     missing: vec![],
+                    outcome: Outcome::Unrecorded,
+                    last_live: None,
                 });
             let newest = r.versions.entry(function.clone()).or_insert(v.version);
             *newest = (*newest).max(v.version);
@@ -125,6 +141,20 @@ pub fn releases(
                 && live
                     .iter()
                     .all(|(f, v)| v.is_some() && r.versions.get(f) == v.as_ref());
+            r.live_on = live
+                .iter()
+                .filter(|(f, v)| {
+                    v.is_some_and(|v| {
+                        versions.get(*f).is_some_and(|l| {
+                            l.iter()
+                                .any(|x| x.version == v && x.description == r.build_id)
+                        })
+                    })
+                })
+                .map(|(f, _)| f.clone())
+                .collect();
+            r.last_live = history.and_then(|h| h.last_live(&r.build_id));
+            r.outcome = outcome(&r, history);
             r
         })
         .collect();
@@ -135,6 +165,34 @@ pub fn releases(
             .then_with(|| b.build_id.cmp(&a.build_id))
     });
     out
+}
+
+/// What became of release `r`, from where `live` points and the history.
+fn outcome(r: &Release, history: Option<&History>) -> Outcome {
+    if r.live {
+        return Outcome::Live;
+    }
+    if !r.live_on.is_empty() {
+        return Outcome::PartlyLive {
+            functions: r.live_on.clone(),
+        };
+    }
+    let Some(h) = history else {
+        return Outcome::Unrecorded;
+    };
+    let record = h.builds.get(&r.build_id);
+    if record.is_some_and(|b| !b.went_live.is_empty()) {
+        return Outcome::WasLive;
+    }
+    if let Some(f) = record.and_then(|b| b.failed.as_ref()) {
+        return Outcome::Failed {
+            phase: f.phase.clone(),
+        };
+    }
+    match history::iso_seconds(&r.published) {
+        Some(at) if at >= h.started => Outcome::NeverSwitched,
+        _ => Outcome::Unrecorded,
+    }
 }
 
 /// Why a rollback cannot go where it was asked to.
@@ -175,8 +233,10 @@ pub enum RollbackRefusal {
     },
 }
 
-/// The release a rollback goes to: `to` when given, else the newest complete release older than
-/// the live one. `releases` newest first, as [`releases`] returns them.
+/// The release a rollback goes to: `to` when given; else the newest complete release older than
+/// the live one that went live (a release whose deploy failed or stopped before the switch never
+/// is); on a split stage, the release that was live last. `releases` newest first, as
+/// [`releases`] returns them.
 pub fn rollback_target<'a>(
     releases: &'a [Release],
     to: Option<&str>,
@@ -206,40 +266,64 @@ pub fn rollback_target<'a>(
         }
         return complete(r);
     }
-    let live = releases
+    if let Some(live) = releases.iter().position(|r| r.live) {
+        // The newest complete release older than the live one that served traffic (or may have,
+        // from before the history): one whose deploy failed or stopped before the switch is skipped.
+        return releases[live + 1..]
+            .iter()
+            .find(|r| r.missing.is_empty() && r.outcome.served())
+            .ok_or_else(|| RollbackRefusal::NothingBefore {
+                live: releases[live].build_id.clone(),
+            });
+    }
+    // Traffic split: back to the release that was live last, else the oldest one some function
+    // is still on.
+    let partly: Vec<&Release> = releases
         .iter()
-        .position(|r| r.live)
-        .ok_or(RollbackRefusal::NoLiveRelease)?;
-    releases[live + 1..]
+        .filter(|r| !r.live_on.is_empty() && r.missing.is_empty())
+        .collect();
+    partly
         .iter()
-        .find(|r| r.missing.is_empty())
-        .ok_or_else(|| RollbackRefusal::NothingBefore {
-            live: releases[live].build_id.clone(),
-        })
+        .filter(|r| r.last_live.is_some())
+        .max_by_key(|r| r.last_live)
+        .or_else(|| partly.last())
+        .copied()
+        .ok_or(RollbackRefusal::NoLiveRelease)
+}
+
+/// The release that was live last before the live one(s): none is `live_on` any function now.
+pub fn previous_live(releases: &[Release]) -> Option<&Release> {
+    releases
+        .iter()
+        .filter(|r| r.live_on.is_empty() && r.last_live.is_some())
+        .max_by_key(|r| r.last_live)
 }
 
 /// What `hover stage purge` keeps and deletes: builds (by id) newest first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PurgeChoice {
-    /// Kept, each with why (`newest 14`, `live`, `rollback target`).
+    /// Kept, each with why (`among the newest`, `live`, `rollback target`, `live before`).
     pub keep: Vec<(String, String)>,
     pub delete: Vec<String>,
 }
 
 /// Chooses the builds to delete: all but the newest `keep` (`builds` is `(build id, when)`, when
-/// as an ISO 8601 time or empty), never the live release or the one a rollback would go to.
+/// as an ISO 8601 time or empty), never a build any `live` alias points at (every one of them
+/// when traffic is split), the one a rollback would go to, or the last one live before.
 pub fn purge_choice(builds: &[(String, String)], releases: &[Release], keep: usize) -> PurgeChoice {
     let mut ordered: Vec<&(String, String)> = builds.iter().collect();
     ordered.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
     ordered.dedup_by(|a, b| a.0 == b.0);
+    // Every build a `live` alias points at (all of them when traffic is split).
     let live: Vec<&str> = releases
         .iter()
-        .filter(|r| r.live)
+        .filter(|r| !r.live_on.is_empty())
         .map(|r| r.build_id.as_str())
         .collect();
     let rollback = rollback_target(releases, None)
         .ok()
         .map(|r| r.build_id.as_str());
+    let before = previous_live(releases).map(|r| r.build_id.as_str());
     let mut choice = PurgeChoice {
         keep: Vec::new(),
         delete: Vec::new(),
@@ -251,6 +335,8 @@ pub fn purge_choice(builds: &[(String, String)], releases: &[Release], keep: usi
             Some("rollback target")
         } else if i < keep {
             Some("among the newest")
+        } else if before == Some(id.as_str()) {
+            Some("live before")
         } else {
             None
         };
@@ -408,7 +494,7 @@ mod tests {
     #[test]
     fn versions_group_into_releases_newest_first() {
         let (versions, live) = stage();
-        let rs = releases(&versions, &live);
+        let rs = releases(&versions, &live, None);
         let ids: Vec<&str> = rs.iter().map(|r| r.build_id.as_str()).collect();
         assert_eq!(ids, ["b3", "b2", "b1"]);
         assert!(rs[0].live && !rs[1].live && !rs[2].live);
@@ -419,7 +505,7 @@ mod tests {
     #[test]
     fn rollback_goes_to_the_previous_complete_release() {
         let (mut versions, live) = stage();
-        let rs = releases(&versions, &live);
+        let rs = releases(&versions, &live, None);
         assert_eq!(rollback_target(&rs, None).unwrap().build_id, "b2");
         assert_eq!(rollback_target(&rs, Some("b1")).unwrap().build_id, "b1");
         assert_eq!(
@@ -437,7 +523,7 @@ mod tests {
             .get_mut("s-cli")
             .unwrap()
             .retain(|v| v.description != "b2");
-        let rs = releases(&versions, &live);
+        let rs = releases(&versions, &live, None);
         assert_eq!(rollback_target(&rs, None).unwrap().build_id, "b1");
         assert_eq!(
             rollback_target(&rs, Some("b2")),
@@ -451,14 +537,14 @@ mod tests {
             ("s-http".to_string(), Some(1)),
             ("s-cli".to_string(), Some(1)),
         ]);
-        let rs = releases(&versions, &live_b1);
+        let rs = releases(&versions, &live_b1, None);
         assert_eq!(
             rollback_target(&rs, None),
             Err(RollbackRefusal::NothingBefore { live: "b1".into() })
         );
         assert_eq!(rollback_target(&[], None), Err(RollbackRefusal::NoRelease));
         let on_latest = BTreeMap::from([("s-http".to_string(), None), ("s-cli".to_string(), None)]);
-        let rs = releases(&versions, &on_latest);
+        let rs = releases(&versions, &on_latest, None);
         assert_eq!(
             rollback_target(&rs, None),
             Err(RollbackRefusal::NoLiveRelease)
@@ -473,7 +559,7 @@ mod tests {
             ("s-http".to_string(), Some(1)),
             ("s-cli".to_string(), Some(1)),
         ]);
-        let rs = releases(&versions, &live_b1);
+        let rs = releases(&versions, &live_b1, None);
         let builds: Vec<(String, String)> = [
             ("b0", "2026-10-01T00:00:00"),
             ("b1", "2026-11-01T10:00:00"),
@@ -495,12 +581,129 @@ mod tests {
         );
         // b3 live: b2 is its rollback target, kept however small `keep` is.
         let (versions, live) = stage();
-        let rs = releases(&versions, &live);
+        let rs = releases(&versions, &live, None);
         let c = purge_choice(&builds, &rs, 0);
         assert_eq!(c.delete, ["b4", "b1", "b0"]);
         let kept: Vec<&str> = c.keep.iter().map(|(id, _)| id.as_str()).collect();
         assert_eq!(kept, ["b3", "b2"]);
         assert_eq!(purge_choice(&builds, &rs, 10).delete, Vec::<String>::new());
+    }
+
+    /// Deploy 1 went live, deploy 2's migration failed, deploy 3 went live.
+    #[allow(clippy::type_complexity)]
+    fn three_deploys() -> (
+        BTreeMap<String, Vec<PublishedVersion>>,
+        BTreeMap<String, Option<u64>>,
+        History,
+    ) {
+        let list = |_: &str| {
+            vec![
+                v(1, "b1", "2026-11-01T10:00:00.000+0000"),
+                v(2, "b2", "2026-11-02T10:00:00.000+0000"),
+                v(3, "b3", "2026-11-03T10:00:00.000+0000"),
+            ]
+        };
+        let versions = BTreeMap::from([
+            ("s-http".to_string(), list("s-http")),
+            ("s-cli".to_string(), list("s-cli")),
+        ]);
+        let live = BTreeMap::from([
+            ("s-http".to_string(), Some(3)),
+            ("s-cli".to_string(), Some(3)),
+        ]);
+        let mut h = History::new(history::iso_seconds("2026-10-01T00:00:00Z").unwrap());
+        h.went_live("b1", 1_000);
+        h.failed("b2", "deploy commands", 2_000);
+        h.went_live("b3", 3_000);
+        (versions, live, h)
+    }
+
+    #[test]
+    fn rollback_never_goes_by_default_to_a_release_that_never_went_live() {
+        let (versions, live, h) = three_deploys();
+        let rs = releases(&versions, &live, Some(&h));
+        assert_eq!(rs[0].outcome, Outcome::Live);
+        assert_eq!(
+            rs[1].outcome,
+            Outcome::Failed {
+                phase: "deploy commands".into()
+            }
+        );
+        assert_eq!(rs[2].outcome, Outcome::WasLive);
+        assert_eq!(rollback_target(&rs, None).unwrap().build_id, "b1");
+        // Named, it is allowed (the caller warns it never served traffic).
+        let named = rollback_target(&rs, Some("b2")).unwrap();
+        assert!(!named.outcome.served());
+        // Without a history: the newest complete release older than the live one, as before.
+        let rs = releases(&versions, &live, None);
+        assert_eq!(rollback_target(&rs, None).unwrap().build_id, "b2");
+        // A history begun after b1 and b2 were published: they are unrecorded, b2 a candidate.
+        let mut late = History::new(history::iso_seconds("2026-11-02T12:00:00Z").unwrap());
+        late.went_live("b3", 3_000);
+        let rs = releases(&versions, &live, Some(&late));
+        assert_eq!(rs[1].outcome, Outcome::Unrecorded);
+        assert_eq!(rollback_target(&rs, None).unwrap().build_id, "b2");
+        // A release published after the history began, never switched to.
+        let mut fresh = h.clone();
+        fresh.builds.remove("b2");
+        let rs = releases(&versions, &live, Some(&fresh));
+        assert_eq!(rs[1].outcome, Outcome::NeverSwitched);
+        assert_eq!(rollback_target(&rs, None).unwrap().build_id, "b1");
+    }
+
+    #[test]
+    fn a_split_stage_rolls_back_to_the_release_that_was_live() {
+        let (versions, _, mut h) = three_deploys();
+        h.failed("b3", "switch", 4_000);
+        h.builds.get_mut("b3").unwrap().went_live.clear();
+        // b1 was live; b3's switch moved the CLI function only.
+        let live = BTreeMap::from([
+            ("s-http".to_string(), Some(1)),
+            ("s-cli".to_string(), Some(3)),
+        ]);
+        let rs = releases(&versions, &live, Some(&h));
+        assert!(rs.iter().all(|r| !r.live));
+        assert_eq!(
+            rs[0].outcome,
+            Outcome::PartlyLive {
+                functions: vec!["s-cli".into()]
+            }
+        );
+        assert_eq!(rs[2].live_on, ["s-http"]);
+        assert_eq!(rollback_target(&rs, None).unwrap().build_id, "b1");
+        // Without a history: the oldest release a function is still on.
+        let rs = releases(&versions, &live, None);
+        assert_eq!(rollback_target(&rs, None).unwrap().build_id, "b1");
+    }
+
+    #[test]
+    fn purge_keeps_every_live_build_of_a_split_and_the_last_one_live_before() {
+        let (versions, _, h) = three_deploys();
+        let builds: Vec<(String, String)> = [
+            ("b1", "2026-11-01T10:00:00"),
+            ("b2", "2026-11-02T10:00:00"),
+            ("b3", "2026-11-03T10:00:00"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        let split = BTreeMap::from([
+            ("s-http".to_string(), Some(2)),
+            ("s-cli".to_string(), Some(3)),
+        ]);
+        let rs = releases(&versions, &split, Some(&h));
+        let c = purge_choice(&builds, &rs, 0);
+        let kept: Vec<&str> = c.keep.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(
+            kept,
+            ["b3", "b2", "b1"],
+            "both live builds and the one live before"
+        );
+        // One release live: it and the last one live before (b1, not the failed b2) are kept.
+        let (versions, live, h) = three_deploys();
+        let rs = releases(&versions, &live, Some(&h));
+        let c = purge_choice(&builds, &rs, 0);
+        assert_eq!(c.delete, ["b2"]);
     }
 
     #[test]

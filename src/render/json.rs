@@ -35,6 +35,9 @@ pub fn to_value(plan: &Plan) -> Value {
     if plan.takeover {
         doc["takeover"] = json!({ "from": "original-hover" });
     }
+    if let Some(split) = &plan.traffic {
+        doc["traffic_split"] = json!({ "builds": split.builds(), "functions": split.functions });
+    }
     doc
 }
 

@@ -59,6 +59,25 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     for w in &plan.warnings {
         writeln!(out, "> **Warning:** {}\n", cell(w))?;
     }
+    if let Some(split) = &plan.traffic {
+        let on: Vec<String> = split
+            .functions
+            .iter()
+            .map(|a| {
+                format!(
+                    "`{}` on {}",
+                    a.function,
+                    crate::plan::traffic::build_label(a)
+                )
+            })
+            .collect();
+        writeln!(
+            out,
+            "> **Traffic is split** across {} releases: {}. `hover rollback <stage>` puts every function back on the release that was live before; `hover deploy <stage>` moves them all to a new one.\n",
+            split.builds().len(),
+            cell(&on.join(", "))
+        )?;
+    }
     let s = plan.summary();
     if !plan.has_changes() {
         return writeln!(

@@ -52,7 +52,8 @@ pub fn write_deploy_summary(
     writeln!(out, "  {:<26} {total:>6.1}s", "total")
 }
 
-/// `hover releases`: newest first, the live one marked.
+/// `hover releases`: newest first, the live one marked `*` (`~` for each release some functions
+/// are on when traffic is split), with what became of each.
 pub fn write_releases(
     out: &mut dyn Write,
     stage: &str,
@@ -77,13 +78,21 @@ pub fn write_releases(
         .max()
         .unwrap_or(0)
         .max(9);
+    let outcomes: Vec<String> = releases.iter().map(|r| r.outcome.text()).collect();
+    let outcome_width = outcomes.iter().map(|o| o.len()).max().unwrap_or(0).max(7);
     writeln!(
         out,
-        "  {:<id_width$}  {:<at_width$}  versions",
-        "build", "published"
+        "  {:<id_width$}  {:<at_width$}  {:<outcome_width$}  versions",
+        "build", "published", "outcome"
     )?;
-    for r in releases {
-        let mark = if r.live { "*" } else { " " };
+    for (r, outcome) in releases.iter().zip(&outcomes) {
+        let mark = if r.live {
+            "*"
+        } else if !r.live_on.is_empty() {
+            "~"
+        } else {
+            " "
+        };
         let versions: Vec<String> = r
             .versions
             .iter()
@@ -91,18 +100,31 @@ pub fn write_releases(
             .chain(r.missing.iter().map(|f| format!("{f}:(gone)")))
             .collect();
         let line = format!(
-            "{mark} {:<id_width$}  {:<at_width$}  {}",
+            "{mark} {:<id_width$}  {:<at_width$}  {outcome:<outcome_width$}  {}",
             r.build_id,
             r.published,
             versions.join(" ")
         );
         if r.live {
             writeln!(out, "{}", style.green(&line))?;
+        } else if !r.live_on.is_empty() {
+            writeln!(out, "{}", style.yellow(&line))?;
         } else {
             writeln!(out, "{line}")?;
         }
     }
-    writeln!(out, "\n* live")
+    let split = releases
+        .iter()
+        .filter(|r| !r.live_on.is_empty() && !r.live)
+        .count();
+    if split > 0 {
+        writeln!(
+            out,
+            "\n~ live on some functions: traffic is split across {split} releases. `hover rollback {stage}` puts every function back on the release that was live before; `hover deploy {stage}` moves them all to a new one."
+        )
+    } else {
+        writeln!(out, "\n* live")
+    }
 }
 
 /// `hover releases --json`.
@@ -148,14 +170,20 @@ mod tests {
                 published: "2026-11-02T10:00:00.000+0000".into(),
                 versions: BTreeMap::from([("s-cli".into(), 2), ("s-http".into(), 2)]),
                 live: true,
+                live_on: vec!["s-cli".into(), "s-http".into()],
                 missing: vec![],
+                outcome: crate::release::Outcome::Live,
+                last_live: Some(2),
             },
             Release {
                 build_id: "b1".into(),
                 published: "2026-11-01T10:00:00.000+0000".into(),
                 versions: BTreeMap::from([("s-http".into(), 1)]),
                 live: false,
+                live_on: vec![],
                 missing: vec!["s-cli".into()],
+                outcome: crate::release::Outcome::WasLive,
+                last_live: Some(1),
             },
         ];
         let mut out = Vec::new();
@@ -166,6 +194,8 @@ mod tests {
         assert!(lines[1].ends_with("s-cli:2 s-http:2"), "{text}");
         assert!(lines[2].starts_with("  b1 "), "{text}");
         assert!(lines[2].ends_with("s-http:1 s-cli:(gone)"), "{text}");
+        assert!(lines[1].contains(" live "), "{text}");
+        assert!(lines[2].contains(" was live "), "{text}");
         let mut json = Vec::new();
         write_releases_json(&mut json, "dev", &releases).unwrap();
         let doc: serde_json::Value = serde_json::from_slice(&json).unwrap();

@@ -24,12 +24,23 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<
     if !drifted.is_empty() {
         write_drift(out, &drifted, style)?;
     }
+    if let Some(split) = &plan.traffic {
+        write_traffic(out, split, style)?;
+    }
     if !plan.has_changes() {
-        writeln!(
-            out,
-            "{} Your stage matches its manifest.",
-            style.green(&style.bold("No changes."))
-        )?;
+        if plan.traffic.is_some() {
+            writeln!(
+                out,
+                "{} to the stack, but its traffic is not on one release (above).",
+                style.bold("No changes")
+            )?;
+        } else {
+            writeln!(
+                out,
+                "{} Your stage matches its manifest.",
+                style.green(&style.bold("No changes."))
+            )?;
+        }
         return Ok(());
     }
     write_legend(out, plan, style)?;
@@ -55,6 +66,44 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<
         writeln!(out, "Replaced: {}.", replaced.join(", "))?;
     }
     Ok(())
+}
+
+/// A stage whose functions are on different releases: which function is on which, and the one
+/// command that brings them together.
+pub fn write_traffic(
+    out: &mut dyn Write,
+    split: &crate::plan::traffic::TrafficSplit,
+    style: Style,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} the functions' `live` aliases are on {} different releases ({}):",
+        style.yellow(&style.bold("Traffic is split:")),
+        split.builds().len(),
+        split.builds().join(", ")
+    )?;
+    let width = split
+        .functions
+        .iter()
+        .map(|a| a.function.len())
+        .max()
+        .unwrap_or(0);
+    for a in &split.functions {
+        let on = if a.version == "$LATEST" {
+            "$LATEST".to_string()
+        } else {
+            format!(
+                "version {} ({})",
+                a.version,
+                crate::plan::traffic::build_label(a)
+            )
+        };
+        writeln!(out, "  {:<width$}  live -> {on}", a.function)?;
+    }
+    writeln!(
+        out,
+        "`hover rollback <stage>` puts every function back on the release that was live before; `hover deploy <stage>` moves them all to a new one.\n"
+    )
 }
 
 /// What taking over the original Hover's stack means, and what it rewrites without changing.
@@ -572,6 +621,7 @@ mod tests {
             observed_digest: String::new(),
             profile: None,
             takeover: false,
+            traffic: None,
         }
     }
 

@@ -11,6 +11,65 @@ use std::collections::BTreeSet;
 /// CloudFormation's limit for an inline `TemplateBody`, in bytes.
 pub const INLINE_LIMIT: usize = 51_200;
 
+/// CloudFormation's limit on a stack's resources.
+pub const MAX_RESOURCES: usize = 500;
+/// CloudFormation's limit on a stack's outputs.
+pub const MAX_OUTPUTS: usize = 200;
+/// CloudFormation's limit on a template read from S3, in bytes (1 MB).
+pub const MAX_TEMPLATE_BYTES: usize = 1_000_000;
+
+/// A CloudFormation limit the stage's template goes over.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LimitExceeded {
+    /// What is counted (`resources`, `outputs`, `bytes of template`).
+    pub what: &'static str,
+    pub limit: usize,
+    pub actual: usize,
+}
+
+impl std::fmt::Display for LimitExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the stage's stack would have {} {}; CloudFormation allows {} ({} over)",
+            self.actual,
+            self.what,
+            self.limit,
+            self.actual - self.limit
+        )
+    }
+}
+
+/// The CloudFormation limits the stage's template goes over (resources, outputs, size; a
+/// template over the inline limit is uploaded to S3, so only the S3 limit counts). Pure.
+pub fn limits(stage: &DesiredStage) -> Vec<LimitExceeded> {
+    let mut out = Vec::new();
+    let resources = stage.stack_resources().count();
+    if resources > MAX_RESOURCES {
+        out.push(LimitExceeded {
+            what: "resources",
+            limit: MAX_RESOURCES,
+            actual: resources,
+        });
+    }
+    if stage.outputs.len() > MAX_OUTPUTS {
+        out.push(LimitExceeded {
+            what: "outputs",
+            limit: MAX_OUTPUTS,
+            actual: stage.outputs.len(),
+        });
+    }
+    let size = to_text(&build(stage)).len();
+    if size > MAX_TEMPLATE_BYTES {
+        out.push(LimitExceeded {
+            what: "bytes of template",
+            limit: MAX_TEMPLATE_BYTES,
+            actual: size,
+        });
+    }
+    out
+}
+
 /// The template of the stage's stack: every stack-provisioned resource with its properties, the
 /// `DependsOn` that references do not already imply, and the outputs.
 pub fn build(stage: &DesiredStage) -> Value {
@@ -124,4 +183,29 @@ pub fn masked(template: &Value) -> Value {
         }
     }
     t
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+
+    fn stage_with_workers(n: usize) -> DesiredStage {
+        let mut text = String::from("name: app\nregion: eu-west-1\nqueue:\n");
+        for i in 0..n {
+            text.push_str(&format!("  w{i}:\n    queues: [q{i}]\n"));
+        }
+        let manifest = crate::manifest::parse(".hover/dev.yml", &text).expect("a manifest");
+        crate::stage::desired(&manifest, "b1")
+    }
+
+    #[test]
+    fn cloudformation_limits_are_counted_from_the_desired_stage() {
+        assert_eq!(limits(&stage_with_workers(2)), vec![]);
+        let over = limits(&stage_with_workers(81));
+        assert_eq!(over.len(), 1, "{over:?}");
+        assert_eq!(over[0].what, "resources");
+        assert_eq!(over[0].limit, MAX_RESOURCES);
+        assert!(over[0].actual > MAX_RESOURCES);
+        assert!(over[0].to_string().contains("CloudFormation allows 500"));
+    }
 }

@@ -7,11 +7,13 @@ the next N calls the way a flaky network or a strained service would:
 - `status`: an HTTP error is answered instead (e.g. 500, or 400 with a throttling body);
 - `delay`: the answer comes after a pause.
 
-A rule given `after=OPERATION` applies only once that operation has been called.
+A rule given `after=OPERATION` applies only once that operation has been called; `path=TEXT` only
+to requests whose path holds TEXT (one function's alias, one bucket's objects); `skip=N` lets the
+first N requests it matches through. The operation `*` matches every request (with `path`).
 
 Operations are named as AWS names them: from `X-Amz-Target` (JSON protocols), `Action=` (query
 protocols such as CloudFormation), or the path for the REST routes the tests need (Lambda
-`Invoke`). Listens on 127.0.0.1.
+`Invoke`, `GetAlias`, `UpdateAlias`). Listens on 127.0.0.1.
 """
 import http.client
 import http.server
@@ -22,7 +24,7 @@ import time
 import urllib.parse
 
 
-def operation_of(headers, path, body):
+def operation_of(headers, path, body, method="GET"):
     target = headers.get("X-Amz-Target")
     if target:
         return target.rsplit(".", 1)[-1]
@@ -33,6 +35,8 @@ def operation_of(headers, path, body):
     route = urllib.parse.urlparse(path).path
     if route.endswith("/invocations") and "/functions/" in route:
         return "Invoke"  # Lambda's REST route
+    if "/functions/" in route and "/aliases/" in route:
+        return {"PUT": "UpdateAlias", "GET": "GetAlias", "DELETE": "DeleteAlias"}.get(method)
     query = urllib.parse.urlparse(path).query
     params = urllib.parse.parse_qs(query)
     if "Action" in params:
@@ -60,8 +64,8 @@ class FaultProxy:
             def _handle(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                op = operation_of(self.headers, self.path, body)
-                rule = proxy._take(op)
+                op = operation_of(self.headers, self.path, body, self.command)
+                rule = proxy._take(op, self.path)
                 mode = rule["mode"] if rule else None
                 if mode == "reset_before":
                     proxy._record(op, "reset_before")
@@ -71,6 +75,8 @@ class FaultProxy:
                     payload = (rule.get("body") or "").encode()
                     self.send_response(rule["status"])
                     self.send_header("Content-Type", rule.get("content_type", "text/xml"))
+                    for k, v in (rule.get("headers") or {}).items():
+                        self.send_header(k, v)
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     self.wfile.write(payload)
@@ -131,12 +137,16 @@ class FaultProxy:
         with self.lock:
             return [o for op, o in self.seen if op == operation]
 
-    def _take(self, op):
+    def _take(self, op, path=""):
         with self.lock:
             self.called.add(op)
             for rule in self.rules:
                 armed = rule.get("after") is None or rule["after"] in self.called
-                if armed and rule["operation"] == op and rule["times"] > 0:
+                matches = rule["operation"] in (op, "*") and rule.get("path", "") in path
+                if armed and matches and rule["times"] > 0:
+                    if rule.get("skip", 0) > 0:
+                        rule["skip"] -= 1
+                        continue
                     rule["times"] -= 1
                     return dict(rule)
         return None

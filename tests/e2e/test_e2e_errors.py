@@ -136,3 +136,41 @@ def test_stale_saved_plan_is_refused(stage, tmp_path):
     assert r.code == 1, r
     assert "stale" in r.stderr, r
     assert s.aws.lambda_.get_function_configuration(FunctionName=f"{s.name}-cli")["MemorySize"] == 2048
+
+
+def test_a_stack_over_cloudformations_limits_is_a_located_error_before_any_write(stage):
+    import e2e_stages as stages
+
+    m = stages.concept()
+    m["queue"] = {f"w{i}": {"queues": [f"q{i}"]} for i in range(81)}
+    s = stage(m)
+    s.register_image()
+    for args in (("plan", s.key, "--image-tag", s.image_tag), ("apply", s.key, "--auto-approve", "--image-tag", s.image_tag)):
+        r = s.hover(*args)
+        assert r.code == 1, r
+        text = " ".join(w for w in r.stderr.split() if w != "|")
+        assert f"{s.key}.yml:" in text and "queue: the stage's stack would have" in text, r
+        assert "CloudFormation allows 500" in text and "over)" in text, r
+    buckets = [b["Name"] for b in s.aws.s3.list_buckets().get("Buckets", [])]
+    assert f"{s.name}-assets" not in buckets, "nothing was written"
+    aliases = [a["AliasName"] for a in s.aws.kms.list_aliases()["Aliases"]]
+    assert f"alias/{s.name}-secrets-key" not in aliases
+
+
+def test_ten_thousand_unknown_keys_show_fifty_and_count_the_rest_quickly(stage):
+    import time
+
+    s = stage({"region": "us-east-1"})
+    lines = [f"name: {s.name}", "region: us-east-1", "http:"] + [f"  unknown{i}: 1" for i in range(10_000)]
+    lines += ["environment:", "  FOO: " + "x" * 200_000]
+    s.manifest_path.write_text("\n".join(lines) + "\n")
+    started = time.time()
+    r = s.hover("plan", s.key)
+    took = time.time() - started
+    assert r.code == 1, r
+    assert took < 15, took
+    assert len(r.stderr) < 64 * 1024, len(r.stderr)
+    assert r.stderr.count("unknown key `unknown") <= 2 * 50, r.stderr[-2000:]
+    text = " ".join(w for w in r.stderr.split() if w != "|")
+    assert "more problems not shown" in text and "× unknown key" in text, text[-2000:]
+    assert "x" * 400 not in r.stderr, "a long value is never shown whole"

@@ -105,3 +105,64 @@ def test_a_file_in_the_original_format_is_decrypted(stage):
     r = s.hover("secret", "encrypt", "--stage", s.key)
     assert r.code == 0, r
     assert enc.read_text().startswith("hover-secrets/1\n")
+
+
+def test_secrets_whose_key_is_scheduled_for_deletion_stop_plan_and_apply_with_the_way_back(stage):
+    import e2e_stages as stages
+
+    s = stage(stages.concept())
+    plain, enc = paths(s)
+    plain.write_text(SECRETS)
+    r = s.hover("secret", "encrypt", "--stage", s.key)
+    assert r.code == 0, r
+    s.register_image()
+    s.apply()
+    alias = f"alias/{s.name}-secrets-key"
+    key = s.aws.kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"]
+    r = s.hover("destroy", s.key, "--auto-approve")
+    assert r.code == 0, r
+    assert s.aws.kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+
+    # The stage again, with the old encrypted file: stopped before any change, with the way back.
+    s.register_image()
+    for args in (("plan", s.key, "--image-tag", s.image_tag), ("apply", s.key, "--auto-approve", "--image-tag", s.image_tag)):
+        r = s.hover(*args)
+        assert r.code == 1, r
+        text = " ".join(w for w in r.stderr.split() if w != "|")
+        assert "does not decrypt under the stage's current key" in text and "scheduled for deletion" in text, r
+        assert f"aws kms cancel-key-deletion --key-id {key}" in text, r
+        assert "p@ss" not in r.stdout + r.stderr
+    aliases = [a["AliasName"] for a in s.aws.kms.list_aliases()["Aliases"]]
+    assert alias not in aliases, "no new key was made"
+    stacks = [x["StackName"] for x in s.aws.cloudformation.list_stacks()["StackSummaries"] if x["StackStatus"] != "DELETE_COMPLETE"]
+    assert s.name not in stacks
+
+    # The recovery it prints works: the key kept, enabled, the alias back; then the stage applies.
+    s.aws.kms.cancel_key_deletion(KeyId=key)
+    s.aws.kms.enable_key(KeyId=key)
+    s.aws.kms.create_alias(AliasName=alias, TargetKeyId=key)
+    r = s.hover("plan", s.key, "--image-tag", s.image_tag)
+    assert r.code == 0, r
+    s.apply()
+    r = s.hover("secret", "decrypt", "-s", s.key)
+    assert r.code == 0 and plain.read_text() == SECRETS, r
+
+
+def test_a_secrets_file_that_is_not_a_regular_file_or_too_large_is_refused(stage):
+    s = stage({"region": "us-east-1"})
+    plain, enc = paths(s)
+    os.symlink("/dev/zero", enc)
+    r = s.hover("secret", "decrypt", "-s", s.key)
+    assert r.code == 1 and "not a regular file" in r.stderr, r
+    enc.unlink()
+    os.mkfifo(enc)
+    r = s.hover("secret", "decrypt", "-s", s.key)
+    assert r.code == 1 and "named pipe" in r.stderr, r
+    enc.unlink()
+    os.mkfifo(plain)
+    r = s.hover("secret", "encrypt", "-s", s.key)
+    assert r.code == 1 and "named pipe" in r.stderr, r
+    plain.unlink()
+    plain.write_text("A=" + "x" * (2 << 20))
+    r = s.hover("secret", "encrypt", "-s", s.key)
+    assert r.code == 1 and "bytes, over the" in r.stderr, r

@@ -121,14 +121,16 @@ impl ChangeSetRun<'_> {
     /// to execute. Until execution, Ctrl-C deletes the change set and changes nothing; a change set
     /// that cannot be executed is deleted.
     async fn prepare(&mut self, arn: &str, ui: &mut dyn ApplyUi) -> Result<bool, HoverError> {
+        let handled = crate::ops::signals::Handled::enter();
         let prepared = tokio::select! {
             r = prepare(self.cfn, arn, &self.planned.plan, ui) => r,
-            _ = tokio::signal::ctrl_c() => {
+            _ = crate::ops::signals::interrupted() => {
                 let _ = changeset::delete(self.cfn, arn).await;
                 self.forget_template(ui).await;
                 return Err(HoverError::Interrupted("interrupted before execution: the change set was deleted and nothing changed".into()));
             }
         };
+        drop(handled);
         // CloudFormation has read the template once the change set is made: it is not kept.
         self.forget_template(ui).await;
         if prepared.is_err() {
@@ -150,9 +152,10 @@ impl ChangeSetRun<'_> {
             "CloudFormation agrees with the plan; executing change set {change_set_name} on stack {stack_name}..."
         ));
         let started = Instant::now();
+        let _handled = crate::ops::signals::Handled::enter();
         tokio::select! {
             r = changeset::execute(cfn, arn) => r?,
-            _ = tokio::signal::ctrl_c() => {
+            _ = crate::ops::signals::interrupted() => {
                 return Err(HoverError::Interrupted(format!(
                     "interrupted while CloudFormation was asked to execute the change set: it may be executing; CloudFormation carries on with stack {stack_name} on its own; `hover apply` again waits for it, and `hover plan` shows where it ended"
                 )));
@@ -160,7 +163,7 @@ impl ChangeSetRun<'_> {
         }
         let watched = tokio::select! {
             r = watch(cfn, stack_name, last_event, &self.planned.plan, ui) => r,
-            _ = tokio::signal::ctrl_c() => {
+            _ = crate::ops::signals::interrupted() => {
                 ui.progress_end();
                 return Err(HoverError::Interrupted(format!(
                     "interrupted: the change set was executed and CloudFormation carries on with stack {stack_name}, which may still be changing; `hover apply` again waits for it, and `hover plan` shows where it ended"

@@ -173,7 +173,22 @@ pub async fn apply_planned(
     let resolved = plan::resolved_desired(&planned.desired, &planned.observed);
     ensure_direct(&planned, &resolved, ui).await?;
     let lock = lock::acquire(&planned.clients, &planned.desired.name, "hover apply").await?;
-    let done = locked_apply(&planned, create, ui).await;
+    let done = crate::ops::signals::guard(
+        locked_apply(&planned, create, ui),
+        |signal| {
+            HoverError::Interrupted(format!(
+                "{}: apply stopped with `live` where it was; a change set already executed carries on in CloudFormation (`hover plan` shows where the stage is, `hover apply` again finishes); the stage lock was given back",
+                signal.name()
+            ))
+        },
+        |signal| {
+            HoverError::Interrupted(format!(
+                "{} twice while `live` was moving: hover stopped without waiting, so functions may be on different releases; `hover plan` names which function is on which",
+                signal.name()
+            ))
+        },
+    )
+    .await;
     lock.release(ui).await;
     done
 }
