@@ -575,11 +575,8 @@ async fn lock_check(
             match serde_json::from_str::<ops::lock::Holder>(&text) {
                 Ok(h) => {
                     let age = now.saturating_sub(h.since);
-                    let who = format!(
-                        "locked by `{}` by {}@{} (pid {}) for {age} s",
-                        h.command, h.user, h.host, h.pid
-                    );
-                    if ops::lock::reclaimable(&h, now, &host_name(), |pid| {
+                    let who = format!("locked by {} for {age} s", ops::lock::describe(&h));
+                    if ops::lock::reclaimable(&h, now, &ops::lock::here(), |pid| {
                         Path::new(&format!("/proc/{pid}")).exists()
                     }) {
                         Check::new(name, Status::Warn, format!("{who}: that run is over"))
@@ -591,8 +588,8 @@ async fn lock_check(
                         ))
                     }
                 }
-                Err(_) => Check::new(name, Status::Warn, format!("{at} holds no holder hover can read"))
-                    .remedy("the next apply or deploy takes the lock over"),
+                Err(_) => Check::new(name, Status::Fail, format!("{at} holds no holder hover can read"))
+                    .remedy("make sure no run holds it, then run the next changing command with `--force-unlock` (e.g. `hover deploy <stage> --force-unlock`)"),
             }
         }
         // No bucket yet: nothing can hold the lock.
@@ -604,15 +601,6 @@ async fn lock_check(
         Err(e) => Check::new(name, Status::Fail, e.to_string())
             .remedy("the credentials need s3:GetObject on the stage's bucket: see examples/ci/policy-plan.json"),
     }
-}
-
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_default()
 }
 
 /// What the stage asks of the account's Lambda concurrency.
