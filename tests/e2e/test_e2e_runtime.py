@@ -465,24 +465,55 @@ def test_a_secret_in_the_original_format_is_read(deployed):
     assert (seen["getenv"], seen["env"]) == ("from-the-original", "from-the-original"), seen
 
 
-def test_an_undecryptable_secrets_file_fails_init_clearly_and_traffic_stays(deployed):
+def versions(deployed, fn):
+    listed = deployed.aws.lambda_.list_versions_by_function(FunctionName=fn)["Versions"]
+    return sorted(int(v["Version"]) for v in listed if v["Version"] != "$LATEST")
+
+
+def test_a_secrets_file_whose_data_key_kms_refuses_stops_the_deploy_before_it_builds(deployed):
     fn = f"{deployed.stage.name}-http"
-    before = deployed.live(fn)
+    before, published = deployed.live(fn), versions(deployed, fn)
     path = deployed.stage.dir / ".hover" / f"{deployed.stage.key}-secrets.env"
     text = path.read_text()
     cipher, blob, iv = text.split("------")
     path.write_text(f"{cipher}------{blob[:-8]}00000000------{iv}")
-    r = deployed.deploy("--build-id", "r3", ok=False)
-    assert r.code != 0, r
-    assert deployed.live(fn) == before
-    versions = deployed.aws.lambda_.list_versions_by_function(FunctionName=fn)["Versions"]
-    newest = max(int(v["Version"]) for v in versions if v["Version"] != "$LATEST")
-    out = deployed.aws.lambda_.invoke(FunctionName=fn, Qualifier=str(newest), Payload=b'{"warmer_ping": true}')
-    assert out.get("FunctionError"), out
-    error = json.loads(out["Payload"].read())
-    assert "secrets" in error["errorMessage"] and "KMS" in error["errorMessage"], error
-    assert "from-the-original" not in json.dumps(error), error
-    path.write_text(text)
+    try:
+        r = deployed.deploy("--build-id", "r3", ok=False)
+        assert r.code != 0, r
+        assert "secrets" in r.stderr, r
+        assert "==> Build" not in r.stdout, r
+        assert deployed.live(fn) == before and versions(deployed, fn) == published
+    finally:
+        path.write_text(text)
+
+
+def test_a_secrets_file_that_does_not_decrypt_fails_init_clearly_and_traffic_stays(deployed):
+    """Its data key decrypts (hover's check before the build passes), its ciphertext does not: the
+    new version's runtime refuses it at init, naming the file and never a value."""
+    fn = f"{deployed.stage.name}-http"
+    before, published = deployed.live(fn), versions(deployed, fn)
+    path = deployed.stage.dir / ".hover" / f"{deployed.stage.key}-secrets.env"
+    text = path.read_text()
+    cipher, blob, iv = text.split("------")
+    path.write_text(f"{cipher[:-2]}------{blob}------{iv}")  # one byte short of a whole block
+    try:
+        r = deployed.deploy("--build-id", "r3b", ok=False)
+        assert r.code != 0, r
+        assert "Deploy commands" in r.stdout, r
+        out = r.stdout + r.stderr
+        assert ".hover/secrets.env" in out and "does not decrypt" in out, out[-3000:]
+        assert deployed.live(fn) == before
+        newest = versions(deployed, fn)[-1]
+        assert newest not in published
+        answer = deployed.aws.lambda_.invoke(FunctionName=fn, Qualifier=str(newest), Payload=b'{"warmer_ping": true}')
+        assert answer.get("FunctionError"), answer
+        error = json.loads(answer["Payload"].read())
+        assert error["errorType"] == "Hover.SecretsError", error
+        assert ".hover/secrets.env" in error["errorMessage"] and "does not decrypt" in error["errorMessage"], error
+        assert "from-the-original" not in json.dumps(error), error
+        assert deployed.get("/env/ORIGINAL_SECRET").json()["getenv"] == "from-the-original"
+    finally:
+        path.write_text(text)
 
 
 # -- deploy commands that fail -----------------------------------------------------------------
