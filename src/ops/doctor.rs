@@ -583,7 +583,7 @@ async fn lock_check(
                             .remedy("the next apply or deploy takes the lock over")
                     } else {
                         Check::new(name, Status::Fail, who).remedy(format!(
-                            "wait for that run to end; a lock whose run died is taken over after {} min (at once on its own machine); delete {at} only when sure no run holds it",
+                            "wait for that run to end; a lock whose run died is taken over after {} min (at once on its own machine); when sure no run holds it, run the next changing command with `--force-unlock`",
                             ops::lock::LOCK_TTL.as_secs() / 60
                         ))
                     }
