@@ -238,21 +238,9 @@ fn profile_defined(profile: &str, files: &[(std::path::PathBuf, bool)]) -> bool 
 
 /// The account the credentials resolve to (STS GetCallerIdentity).
 pub async fn caller_account(clients: &Clients) -> Result<String, LiveError> {
-    quota::acquire("sts", "GetCallerIdentity").await;
-    let out = clients
-        .sts
-        .get_caller_identity()
-        .send()
+    account::caller_identity(clients)
         .await
-        .map_err(|e| aws_error("sts", "GetCallerIdentity", "the caller identity", e))?;
-    out.account()
-        .map(str::to_owned)
-        .ok_or(LiveError::Incomplete {
-            service: "sts",
-            operation: "GetCallerIdentity",
-            resource: "the caller identity".to_owned(),
-            missing: "an account id",
-        })
+        .map(|identity| identity.account)
 }
 
 /// Reads the whole stage: the caller's account, the stack named `stack_name` (the stage name),

@@ -66,23 +66,9 @@ pub async fn versions(
 /// The version `live` points at: `Some(n)` for a published version, `None` for `$LATEST` or when
 /// the function or its alias does not exist.
 pub async fn live_version(lambda: &Client, function: &str) -> Result<Option<u64>, DirectError> {
-    acquire("lambda", "GetAlias").await;
-    match lambda
-        .get_alias()
-        .function_name(function)
-        .name(ALIAS)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(out.function_version().and_then(|v| v.parse().ok())),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            Ok(None)
-        }
-        Err(e) => Err(fail("GetAlias", function)(e)),
-    }
+    Ok(alias_target(lambda, function)
+        .await?
+        .and_then(|v| v.parse().ok()))
 }
 
 /// What `live` of `function` points at, as Lambda says now: a version number or `$LATEST`;
