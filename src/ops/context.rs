@@ -121,9 +121,9 @@ impl StageContext {
         &self.manifest.name
     }
 
-    /// The AWS partition of the stage's region (`aws`, `aws-cn`, `aws-us-gov`).
-    pub fn partition(&self) -> &'static str {
-        live::targets::partition(&self.manifest.region)
+    /// The AWS partition of the stage's region (`aws`, `aws-cn`, `aws-us-gov`...).
+    pub fn partition(&self) -> crate::model::Partition {
+        crate::model::Partition::of(&self.manifest.region)
     }
 
     /// The account the credentials resolve to, asked once; refused when the manifest pins another.

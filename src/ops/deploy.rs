@@ -9,12 +9,14 @@ use crate::image::{self, Builder};
 use crate::ops::apply::{approve_plan, change_stack, ensure_pre_stack, preflight, show_plan};
 use crate::ops::build::{self, BuildOptions, BuildRecord};
 use crate::ops::context::{PlannedStage, StageContext};
-use crate::ops::release::{self, Move};
+use crate::ops::release;
 use crate::ops::{lock, signals, ApplyRun, Ui};
 use std::path::PathBuf;
 use std::time::Instant;
 
 mod steps;
+
+pub use crate::release::DeploySummary;
 
 /// Settings of one deploy.
 #[derive(Clone, Debug)]
@@ -30,20 +32,6 @@ pub struct DeployOptions {
     pub builder: Option<String>,
     /// Carry out deletions and replacements that destroy data (messages in a queue).
     pub allow_data_loss: bool,
-}
-
-/// What a deploy did, for its summary.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DeploySummary {
-    pub build_id: String,
-    /// The stage's CloudFront domain, when the stack reports it.
-    pub cdn_domain: Option<String>,
-    /// The manifest's custom domains.
-    pub domains: Vec<String>,
-    /// Each phase and how long it took, in order.
-    pub phases: Vec<PhaseTime>,
-    /// Where `live` moved.
-    pub moves: Vec<Move>,
 }
 
 impl DeploySummary {

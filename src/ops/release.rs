@@ -38,14 +38,7 @@ pub fn cli_function(manifest: &Manifest) -> String {
     format!("{}-cli", manifest.name)
 }
 
-/// One move of `live`: from the version it points at now to a new one.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Move {
-    pub function: String,
-    /// The version `live` points at now (a number, or `$LATEST`).
-    pub from: String,
-    pub to: String,
-}
+pub use crate::release::{Move, RollbackOutcome};
 
 impl Move {
     /// The move as made, to a version of `build`.
@@ -418,15 +411,6 @@ pub async fn read_versions(
 pub async fn releases(ctx: &StageContext) -> Result<Vec<Release>, HoverError> {
     ctx.account().await?;
     read_releases(&ctx.clients, ctx.name(), &function_names(&ctx.manifest)).await
-}
-
-/// How a rollback ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RollbackOutcome {
-    /// The release that was live before (when one was).
-    pub from: Option<String>,
-    pub to: String,
-    pub moves: Vec<Move>,
 }
 
 impl RollbackOutcome {

@@ -2,8 +2,7 @@
 
 use super::Style;
 use crate::events::Outcome;
-use crate::ops::build::BuildRecord;
-use crate::release::Release;
+use crate::release::{BuildRecord, Release};
 use std::io::{self, Write};
 
 /// The end of `hover build`.

@@ -41,7 +41,7 @@ pub(super) async fn push(
         });
     };
     let builder = builder_of(record, opts)?;
-    let login = direct::registry_login(clients).await?;
+    let login = crate::release::aws::registry_login(clients).await?;
     let (host, insecure) = crate::image::registry_host(&login.endpoint);
     let remote = format!("{host}/{repository}:{build_id}");
     let runs = [
@@ -75,14 +75,16 @@ pub(super) async fn upload_assets(
     build_id: &str,
     ui: &mut dyn Ui,
 ) -> Result<(), HoverError> {
-    let files = direct::asset_files(&build::assets_dir(dir, build_id)).map_err(HoverError::Io)?;
+    let files = crate::release::assets::asset_files(&build::assets_dir(dir, build_id))
+        .map_err(HoverError::Io)?;
     if files.is_empty() {
         ui.emit(Event::NoAssets);
         return Ok(());
     }
     let bucket = crate::naming::bucket(&planned.desired.name);
     let prefix = format!("assets/{build_id}/");
-    let up = direct::upload_assets(planned.clients(), &bucket, &prefix, &files).await?;
+    let up =
+        crate::release::aws::upload_assets(planned.clients(), &bucket, &prefix, &files).await?;
     ui.emit(Event::AssetsUploaded {
         uploaded: up.uploaded,
         bytes: up.bytes,
