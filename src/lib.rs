@@ -59,6 +59,7 @@ pub mod changeset;
 pub mod cli;
 pub mod direct;
 pub mod error;
+pub mod events;
 pub mod files;
 pub mod image;
 pub mod live;

@@ -33,7 +33,8 @@ fn lambda_get_function_and_control_plane_are_separate_buckets() {
     );
 }
 
-/// Every `.rs` file under `dir`, by path, but this one (whose text names the calls it checks).
+/// Every `.rs` file under `dir`, by path, but the quota table and these tests (whose text names the
+/// calls it checks).
 fn sources(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
