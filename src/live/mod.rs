@@ -5,6 +5,7 @@
 //! shape: [`stack`] (CloudFormation), `lambda` (functions, aliases, event source mappings),
 //! `sqs`, `logs`, `events`, `apigateway`, `cloudfront`, `s3`, `ecr`, `kms`, `iam` (roles);
 //! [`account`] the caller's identity and the account's Lambda quotas (for `hover doctor`);
+//! [`log_events`] a log group's events, a page at a time (for `hover logs`);
 //! [`error`] holds [`LiveError`] and the predicates that classify SDK errors; [`quota`] the
 //! request-rate quota of every API hover calls and the limiters every read goes through.
 //!
@@ -24,6 +25,7 @@ pub mod inventory;
 mod json;
 mod kms;
 mod lambda;
+pub mod log_events;
 mod logs;
 pub mod quota;
 mod s3;

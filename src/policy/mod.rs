@@ -112,6 +112,7 @@ pub fn actions_of(service: &str, operation: &str) -> Option<(Need, &'static [&'s
         }
         ("logs", "DeleteRetentionPolicy") => (Deploy, &["logs:DeleteRetentionPolicy"]),
         ("logs", "DescribeLogGroups") => (Read, &["logs:DescribeLogGroups"]),
+        ("logs", "FilterLogEvents") => (Read, &["logs:FilterLogEvents"]),
         ("logs", "PutRetentionPolicy") => (Deploy, &["logs:PutRetentionPolicy"]),
         // S3's IAM actions differ from its operations' names in places.
         ("s3", "CreateBucket") => (Deploy, &["s3:CreateBucket"]),
@@ -385,7 +386,7 @@ mod tests {
         assert!(
             plan.iter().all(|a| {
                 let name = a.split_once(':').map(|(_, n)| n).unwrap_or_default();
-                ["Get", "List", "Describe", "GET"]
+                ["Get", "List", "Describe", "Filter", "GET"]
                     .iter()
                     .any(|p| name.starts_with(p))
             }),
