@@ -430,7 +430,10 @@ fn from_stack(ctx: &ReadContext<'_>, target: &LiveTarget) -> Option<LiveResource
     ) {
         attributes.insert(
             "Arn".to_owned(),
-            format!("arn:aws:iam::{account}:role/{physical_id}"),
+            format!(
+                "{}iam::{account}:role/{physical_id}",
+                crate::model::Partition::of(&ctx.region).arn_prefix()
+            ),
         );
     }
     Some(LiveResource {
