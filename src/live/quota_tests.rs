@@ -44,9 +44,7 @@ fn sources(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
     for path in entries {
         if path.is_dir() {
             sources(&path, out);
-        } else if path.extension().is_some_and(|x| x == "rs")
-            && !path.ends_with("live/quota.rs")
-        {
+        } else if path.extension().is_some_and(|x| x == "rs") && !path.ends_with("live/quota.rs") {
             let text = std::fs::read_to_string(&path).unwrap_or_default();
             out.push((path.display().to_string(), text));
         }

@@ -13,8 +13,9 @@ pub mod time;
 use crate::error::HoverError;
 use crate::live::log_events::{self, EventQuery, LogEvent};
 use crate::live::{Clients, LiveError};
-use crate::manifest::{self, Manifest};
+use crate::manifest::Manifest;
 use crate::naming::{self, Part};
+use crate::ops::context::StageContext;
 use merge::{Pages, Seen};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -113,17 +114,17 @@ pub fn window(opts: &LogsOptions, now: i64) -> Result<(i64, Option<i64>), HoverE
     }
 }
 
-/// `hover logs`: loads the manifest and resolves the functions and the window (bad input fails
-/// here, before any AWS call), checks the account, then streams the lines to `sink`; with
+/// `hover logs`: opens the stage's context (manifest, clients) and resolves the functions and the
+/// window (bad input fails here, before any AWS call), checks the account, then streams the lines to `sink`; with
 /// `follow`, never returns but on an error.
 pub async fn logs(opts: &LogsOptions, sink: &mut dyn LogSink) -> Result<(), HoverError> {
-    let manifest = manifest::load(&opts.dir, &opts.stage)?;
-    let sources = select(stage_sources(&manifest), &opts.functions)?;
+    // The manifest read and the clients built, no AWS call yet.
+    let ctx = StageContext::open(&opts.dir, &opts.stage).await?;
+    let sources = select(stage_sources(&ctx.manifest), &opts.functions)?;
     let (start, end) = window(opts, now_millis())?;
-    let clients = super::plan::stage_clients(&manifest).await?;
-    super::plan::check_account(&manifest, &clients).await?;
+    ctx.account().await?;
     let reader = Reader {
-        clients: &clients,
+        clients: &ctx.clients,
         sources: &sources,
         pattern: opts.filter.clone().filter(|p| !p.is_empty()),
     };
