@@ -2,7 +2,10 @@
 
 mod changing;
 pub mod generate;
+mod logs;
 mod terminal;
+
+pub use logs::LogsArgs;
 
 use crate::error::HoverError;
 use crate::ops;
@@ -73,6 +76,8 @@ pub enum Command {
     /// Check, without changing anything, what a deploy of the stage needs: manifest, credentials
     /// and account, region, container tool, registry, the stage's resources and lock, quotas, runtime.
     Doctor(DoctorArgs),
+    /// Print the log lines of the stage's functions, merged in time order (--follow for new ones).
+    Logs(LogsArgs),
     /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
     Completions(CompletionsArgs),
     /// Print hover's manual page (roff; `hover man | man -l -`), or write one page per command.
@@ -336,6 +341,7 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
         Command::Stage(StageCommand::New(args)) => stage_new(dir, args),
         Command::Template(args) => template(&dir, args).await,
         Command::Doctor(args) => doctor(dir, args, style).await,
+        Command::Logs(args) => logs::run(dir, args, style).await,
         Command::Completions(args) => generate::completions(args.shell),
         Command::Man(args) => generate::man(args.out_dir.as_deref()),
     };

@@ -285,6 +285,22 @@ pub enum HoverError {
     #[diagnostic(transparent)]
     File(#[from] crate::files::FileRefusal),
 
+    #[error("the stage has no function `{name}`; its functions are: {known}")]
+    #[diagnostic(
+        code(hover::logs::unknown_function),
+        help(
+            "name functions as the manifest does: `http`, `cli`, or a worker's name under `queue`"
+        )
+    )]
+    UnknownFunction { name: String, known: String },
+
+    #[error("CloudWatch Logs rejected the filter pattern `{pattern}`: {message}")]
+    #[diagnostic(
+        code(hover::logs::filter_rejected),
+        help("--filter takes CloudWatch's filter pattern syntax: terms (`ERROR`), phrases (`\"job failed\"`), `-term` to exclude, JSON (`{{ $.level = \"error\" }}`) or space-delimited (`[ip, user, ...]`) patterns")
+    )]
+    FilterRejected { pattern: String, message: String },
+
     #[error("could not write output: {0}")]
     #[diagnostic(code(hover::io))]
     Io(#[from] std::io::Error),

@@ -581,6 +581,123 @@ def mend_log_group_update() -> None:
     LogGroup.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
 
 
+_JSON_PATTERN = None
+
+
+def filter_pattern_problem(pattern: str):
+    """Why CloudWatch Logs would refuse ``pattern``, or None when it parses.
+
+    Checks the syntax FilterLogEvents parses before it searches: quotes closed,
+    ``{ }`` and ``[ ]`` balanced, and a JSON pattern made of ``$.selector``
+    comparisons (``=``, ``!=``, ``<``, ``>``, ``<=``, ``>=``, ``IS``, ``NOT
+    EXISTS``) each with a value.
+    """
+    import re
+
+    global _JSON_PATTERN
+    if _JSON_PATTERN is None:
+        value = r'("(?:[^"\\]|\\.)*"|[^\s&|(){}"]+)'
+        comparison = rf"\$[.\[][^\s=!<>]*\s*(?:(?:=|!=|<=|>=|<|>)\s*{value}|IS\s+{value}|NOT\s+EXISTS)"
+        term = rf"\(*\s*{comparison}\s*\)*"
+        _JSON_PATTERN = re.compile(rf"^\{{\s*{term}(?:\s*(?:&&|\|\|)\s*{term})*\s*\}}$")
+    text = pattern.strip()
+    if text.count('"') % 2:
+        return "Invalid filter pattern: a quoted phrase is not closed"
+    depth = {"{": 0, "[": 0}
+    closing = {"}": "{", "]": "["}
+    quoted = False
+    for c in text:
+        if c == '"':
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif c in depth:
+            depth[c] += 1
+        elif c in closing:
+            depth[closing[c]] -= 1
+            if depth[closing[c]] < 0:
+                return f"Invalid filter pattern: unexpected '{c}'"
+    if any(depth.values()):
+        return "Invalid filter pattern: unbalanced brackets"
+    if text.startswith("{") and not _JSON_PATTERN.match(text):
+        return "Invalid filter pattern: a JSON pattern is { $.selector = value } comparisons joined by && or ||"
+    return None
+
+
+@mend
+def mend_logs_filter_log_events() -> None:
+    """FilterLogEvents as CloudWatch Logs answers it.
+
+    moto: a filter pattern that does not parse is never refused (it matches
+    every event, where AWS answers ``InvalidParameterException``); events of a
+    log group come stream after stream unless the deprecated ``interleaved``
+    flag is sent, where AWS always returns them in timestamp order across
+    streams; each page re-parses the pattern for every event and looks its
+    token up by scanning from the start, so paging a large log group takes
+    minutes. Here the pattern is checked and parsed once, events are merged by
+    (timestamp, event id), and a token names the last event returned.
+    """
+    import heapq
+
+    from moto.logs.exceptions import InvalidParameterException, ResourceNotFoundException
+    from moto.logs.models import LogsBackend
+    from moto.logs.utils import EventMessageFilter
+
+    def filter_log_events(self, log_group_name, log_stream_names, start_time, end_time, limit,
+                          next_token, filter_pattern, interleaved):  # noqa: ARG001 - always interleaved
+        if log_group_name not in self.groups:
+            raise ResourceNotFoundException()
+        if limit and limit > 10000:
+            raise InvalidParameterException(constraint="Member must have value less than or equal to 10000",
+                                            parameter="limit", value=limit)
+        problem = filter_pattern_problem(filter_pattern or "")
+        if problem:
+            raise InvalidParameterException(msg=problem)
+        limit = limit or 10000
+        after = None
+        if next_token:
+            try:
+                group, ts, event_id = next_token.rsplit("@", 2)
+                if group != log_group_name:
+                    raise ValueError(group)
+                after = (int(ts), int(event_id))
+            except ValueError:
+                return [], None, []
+        matcher = EventMessageFilter(filter_pattern or "")
+        streams = [stream for name, stream in self.groups[log_group_name].streams.items()
+                   if not log_stream_names or name in log_stream_names]
+
+        def candidates():
+            for stream in streams:
+                for event in stream.events:
+                    key = (event.timestamp, int(event.event_id))
+                    if start_time and event.timestamp < start_time:
+                        continue
+                    if end_time and event.timestamp > end_time:
+                        continue
+                    if after is not None and key <= after:
+                        continue
+                    if matcher.matches(event.message):
+                        yield key, stream.log_stream_name, event
+
+        page = heapq.nsmallest(limit + 1, candidates(), key=lambda c: c[0])
+        more = len(page) > limit
+        page = page[:limit]
+        events = []
+        for _, stream_name, event in page:
+            item = event.to_filter_dict()
+            item["logStreamName"] = stream_name
+            events.append(item)
+        token = None
+        if more and page:
+            ts, event_id = page[-1][0]
+            token = f"{log_group_name}@{ts}@{event_id}"
+        searched = [{"logStreamName": s.log_stream_name, "searchedCompletely": True} for s in streams]
+        return events, token, searched
+
+    LogsBackend.filter_log_events = filter_log_events
+
+
 # --------------------------------------------------------------------------
 # SQS
 

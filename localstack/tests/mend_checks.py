@@ -4,6 +4,7 @@ corrects. test_mends.py runs them against the emulator under test (must pass)
 and against plain moto (must fail)."""
 import copy
 import json
+import time
 import uuid
 
 import botocore.exceptions
@@ -579,6 +580,38 @@ def check_cloudfront_s3_origin_config(aws, name):
         assert origin(dist_id).get("S3OriginConfig") == {"OriginAccessIdentity": ""}
 
 
+def check_logs_filter_log_events(aws, name):
+    """FilterLogEvents: timestamp order across streams, complete paging, bad patterns refused."""
+    logs = aws("logs")
+    group = f"/aws/lambda/{name}-logs"
+    logs.create_log_group(logGroupName=group)
+    now = int(time.time() * 1000) - 60_000
+    for stream, stamps in (("a", [0, 3, 4]), ("b", [1, 2, 5])):
+        stamps = [now + t for t in stamps]
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        logs.put_log_events(logGroupName=group, logStreamName=stream,
+                            logEvents=[{"timestamp": t, "message": f"{stream} {t}"} for t in stamps])
+    events = logs.filter_log_events(logGroupName=group, startTime=0)["events"]
+    assert [e["timestamp"] - now for e in events] == list(range(6)), events
+    paged, token = [], None
+    while True:
+        page = logs.filter_log_events(logGroupName=group, startTime=0, limit=2,
+                                      **({"nextToken": token} if token else {}))
+        paged += [e["message"] for e in page["events"]]
+        token = page.get("nextToken")
+        if not token:
+            break
+    assert paged == [e["message"] for e in events], paged
+    assert [e["message"] for e in logs.filter_log_events(
+        logGroupName=group, startTime=0, filterPattern='"b "')["events"]] == [f"b {now + t}" for t in (1, 2, 5)]
+    try:
+        logs.filter_log_events(logGroupName=group, filterPattern='{ $.level = "error"')
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == "InvalidParameterException", e.response
+    else:
+        raise AssertionError("a filter pattern that does not parse was accepted")
+
+
 # name -> (check, whether plain moto 5.2.5 gets it wrong)
 CHECKS = {
     "change_set_outputs": (check_change_set_outputs, True),
@@ -588,6 +621,7 @@ CHECKS = {
     "lambda_function_update": (check_lambda_function_update, True),
     "lambda_permission_lifecycle": (check_lambda_permission_lifecycle, True),
     "log_group_update": (check_log_group_update, True),
+    "logs_filter_log_events": (check_logs_filter_log_events, True),
     "sqs_queue_update": (check_sqs_queue_update, True),
     "iam_role_update": (check_iam_role_update, True),
     "iam_role_inline_policy_json": (check_iam_role_inline_policy_json, True),

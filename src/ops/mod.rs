@@ -10,6 +10,7 @@ pub mod deploy;
 pub mod destroy;
 pub mod doctor;
 pub mod lock;
+pub mod logs;
 pub mod plan;
 pub mod purge;
 pub mod release;

@@ -165,6 +165,7 @@ fn other_actions(service: &str, operation: &str) -> Option<(Need, &'static [&'st
         ("iam", "UpdateAssumeRolePolicy") => (Deploy, &["iam:UpdateAssumeRolePolicy"]),
         ("logs", "DeleteRetentionPolicy") => (Deploy, &["logs:DeleteRetentionPolicy"]),
         ("logs", "DescribeLogGroups") => (Read, &["logs:DescribeLogGroups"]),
+        ("logs", "FilterLogEvents") => (Read, &["logs:FilterLogEvents"]),
         ("logs", "PutRetentionPolicy") => (Deploy, &["logs:PutRetentionPolicy"]),
         ("sqs", "GetQueueAttributes") => (Read, &["sqs:GetQueueAttributes"]),
         ("sqs", "GetQueueUrl") => (Read, &["sqs:GetQueueUrl"]),
@@ -425,7 +426,7 @@ mod tests {
         assert!(
             plan.iter().all(|a| {
                 let name = a.split_once(':').map(|(_, n)| n).unwrap_or_default();
-                ["Get", "List", "Describe", "GET"]
+                ["Get", "List", "Describe", "Filter", "GET"]
                     .iter()
                     .any(|p| name.starts_with(p))
             }),

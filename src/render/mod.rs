@@ -6,6 +6,7 @@ pub mod destroy;
 pub mod doctor;
 pub mod events;
 pub mod json;
+pub mod logs;
 pub mod markdown;
 pub mod release;
 pub mod text;
