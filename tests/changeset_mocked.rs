@@ -639,7 +639,7 @@ async fn stack_status_reads_the_stack_or_none() {
             .await
             .expect("status"),
         Some(StackStatusInfo {
-            status: "UPDATE_ROLLBACK_FAILED".to_string(),
+            status: hover::model::StackStatus::UpdateRollbackFailed,
             reason: Some("because".to_string()),
             stack_id: STACK_ID.to_string(),
         })
@@ -682,7 +682,7 @@ async fn wait_stack_settled_polls_through_in_progress_statuses() {
     })
     .await
     .expect("settled");
-    assert_eq!(status.as_deref(), Some("UPDATE_COMPLETE"));
+    assert_eq!(status, Some(hover::model::StackStatus::UpdateComplete));
     assert_eq!(
         seen,
         ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"]
@@ -705,7 +705,7 @@ async fn wait_stack_settled_ends_when_the_stack_is_gone_or_in_review() {
     let status = changeset::wait_stack_settled_with(&cfn, "hover-prod", fast(), |_| polls += 1)
         .await
         .expect("review");
-    assert_eq!(status.as_deref(), Some("REVIEW_IN_PROGRESS"));
+    assert_eq!(status, Some(hover::model::StackStatus::ReviewInProgress));
     assert_eq!(polls, 0);
 }
 

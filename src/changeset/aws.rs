@@ -7,6 +7,7 @@ use super::{
 };
 use crate::live::is_stack_missing;
 use crate::live::quota::acquire;
+use crate::model::StackStatus;
 use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType};
@@ -393,10 +394,7 @@ pub async fn stack_status(
         return Ok(None);
     };
     Ok(Some(StackStatusInfo {
-        status: stack
-            .stack_status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
+        status: StackStatus::parse(stack.stack_status().map_or("", |s| s.as_str())),
         reason: stack.stack_status_reason().map(str::to_string),
         stack_id: stack.stack_id().unwrap_or_default().to_string(),
     }))
@@ -505,7 +503,7 @@ pub async fn wait_stack_settled(
     client: &Client,
     stack_name: &str,
     on_poll: impl FnMut(&str),
-) -> Result<Option<String>, ChangeSetError> {
+) -> Result<Option<StackStatus>, ChangeSetError> {
     wait_stack_settled_with(client, stack_name, Poll::default(), on_poll).await
 }
 
@@ -515,33 +513,29 @@ pub async fn wait_stack_settled_with(
     stack_name: &str,
     poll: Poll,
     mut on_poll: impl FnMut(&str),
-) -> Result<Option<String>, ChangeSetError> {
+) -> Result<Option<StackStatus>, ChangeSetError> {
     let started = tokio::time::Instant::now();
     let mut delays = poll.delays();
     loop {
         let Some(info) = stack_status(client, stack_name).await? else {
             return Ok(None);
         };
-        if !is_in_progress(&info.status) {
+        if !info.status.operation_running() {
             return Ok(Some(info.status));
         }
-        on_poll(&info.status);
+        on_poll(info.status.as_str());
         let delay = delays.next().unwrap_or(poll.max);
         if let Some(timeout) = poll.timeout {
             if started.elapsed() + delay > timeout {
                 return Err(ChangeSetError::Timeout {
                     what: format!("stack `{stack_name}` to settle"),
-                    last_status: info.status,
+                    last_status: info.status.to_string(),
                     waited: started.elapsed(),
                 });
             }
         }
         tokio::time::sleep(delay).await;
     }
-}
-
-fn is_in_progress(status: &str) -> bool {
-    status.ends_with("_IN_PROGRESS") && status != "REVIEW_IN_PROGRESS"
 }
 
 /// Every change set of the stack (all pages); none when the stack does not exist.
@@ -589,14 +583,6 @@ pub async fn list_change_sets(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn in_progress_excludes_review() {
-        assert!(is_in_progress("UPDATE_IN_PROGRESS"));
-        assert!(is_in_progress("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"));
-        assert!(!is_in_progress("REVIEW_IN_PROGRESS"));
-        assert!(!is_in_progress("UPDATE_ROLLBACK_COMPLETE"));
-    }
 
     #[test]
     fn help_names_capabilities() {

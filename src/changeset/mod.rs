@@ -119,7 +119,7 @@ pub struct StackEvent {
 /// A stack's current status as DescribeStacks reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StackStatusInfo {
-    pub status: String,
+    pub status: crate::model::StackStatus,
     pub reason: Option<String>,
     pub stack_id: String,
 }

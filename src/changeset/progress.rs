@@ -3,7 +3,7 @@
 //! for an "N of M done" bar. Deterministic: time comes from the events and from the caller.
 
 use super::StackEvent;
-use crate::model::Provisioner;
+use crate::model::{Provisioner, StackStatus};
 use crate::plan::{Action, Plan};
 use std::collections::{BTreeMap, HashSet};
 
@@ -233,7 +233,7 @@ impl Progress {
     }
 
     fn stack_event(&mut self, e: &StackEvent) -> Vec<String> {
-        if e.status.contains("ROLLBACK_IN_PROGRESS") && !self.rolling_back {
+        if StackStatus::parse(&e.status).rolling_back() && !self.rolling_back {
             self.rolling_back = true;
             return match e.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
                 Some(r) => vec![format!("Rolling back: {r}")],

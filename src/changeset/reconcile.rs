@@ -218,7 +218,7 @@ mod tests {
             region: "eu-west-1".to_string(),
             account: Some("123456789012".to_string()),
             image_tag: "v1".to_string(),
-            stack_status: Some("UPDATE_COMPLETE".to_string()),
+            stack_status: Some(crate::model::StackStatus::UpdateComplete),
             resource_changes: changes,
             warnings: vec![],
             observed_digest: String::new(),

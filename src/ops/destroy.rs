@@ -120,8 +120,8 @@ async fn run_step(
                 }
             })
             .await?;
-            match settled.as_deref() {
-                None | Some("DELETE_COMPLETE") => ui.progress_line(&format!(
+            match settled.filter(|s| !s.deleted()) {
+                None => ui.progress_line(&format!(
                     "stack {name}: Deletion complete after {}s",
                     secs(started)
                 )),

@@ -500,11 +500,11 @@ async fn resources_check(
         }
     }
     let stage = stage_of(manifest);
-    let check = if status.ends_with("_IN_PROGRESS") {
+    let check = if status.in_progress() {
         Check::new(name, Status::Warn, found).remedy(
             "another operation is under way: `hover apply` waits for it (or `--no-wait` refuses)",
         )
-    } else if status == "ROLLBACK_COMPLETE" || status.ends_with("_FAILED") {
+    } else if status.failed_creation() || status.failed() {
         Check::new(name, Status::Fail, found).remedy(format!(
             "`hover apply {stage}` explains the stack's state and its way out"
         ))

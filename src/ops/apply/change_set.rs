@@ -8,6 +8,7 @@ use crate::changeset::{
 };
 use crate::direct;
 use crate::error::HoverError;
+use crate::model::StackStatus;
 use crate::ops::plan::PlannedStage;
 use crate::plan::Plan;
 use crate::template;
@@ -245,7 +246,7 @@ async fn watch(
     mut last: Option<String>,
     plan: &Plan,
     ui: &mut dyn ApplyUi,
-) -> Result<String, HoverError> {
+) -> Result<StackStatus, HoverError> {
     let mut progress = Progress::for_plan(stack_name, plan);
     let epoch_ms = || {
         std::time::SystemTime::now()
@@ -277,18 +278,17 @@ async fn watch(
         ui.progress_state(progress.done(), progress.total(), progress.in_flight());
         let status = changeset::stack_status(cfn, stack_name)
             .await?
-            .map(|s| s.status)
-            .unwrap_or_default();
-        if status == "REVIEW_IN_PROGRESS" && waited.elapsed() > Duration::from_secs(60) {
+            .map_or(StackStatus::Other(String::new()), |s| s.status);
+        if status.awaiting_review() && waited.elapsed() > Duration::from_secs(60) {
             return Err(HoverError::StackFailed {
                 stack: stack_name.to_string(),
-                status,
+                status: status.to_string(),
                 causes: vec![
                     "CloudFormation did not start executing the change set within a minute".into(),
                 ],
             });
         }
-        if !status.ends_with("_IN_PROGRESS") {
+        if !status.in_progress() {
             return settled(stack_name, status, &all_events);
         }
         tokio::time::sleep(delays.next().unwrap_or(poll.max)).await;
@@ -299,10 +299,10 @@ async fn watch(
 /// naming its root causes (the first failed resources and their reasons), not just the status.
 pub fn settled(
     stack: &str,
-    status: String,
+    status: StackStatus,
     events: &[changeset::StackEvent],
-) -> Result<String, HoverError> {
-    if !(status.contains("ROLLBACK") || status.ends_with("_FAILED")) {
+) -> Result<StackStatus, HoverError> {
+    if !status.unsuccessful() {
         return Ok(status);
     }
     let causes = diagnose_failure(events)
@@ -323,7 +323,7 @@ pub fn settled(
         .unwrap_or_default();
     Err(HoverError::StackFailed {
         stack: stack.to_string(),
-        status,
+        status: status.to_string(),
         causes,
     })
 }
@@ -375,7 +375,7 @@ mod tests {
         }
         assert_eq!(
             settled("shop", "UPDATE_COMPLETE".into(), &events[..2]).ok(),
-            Some("UPDATE_COMPLETE".to_string())
+            Some(StackStatus::UpdateComplete)
         );
     }
 }
