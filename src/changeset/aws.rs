@@ -2,8 +2,9 @@
 //! and go no further.
 
 use super::{
-    is_empty_reason, CfnChange, CfnDetail, ChangeSetError, ChangeSetOutcome, ChangeSetRequest,
-    ChangeSetSummary, CreatedChangeSet, Poll, StackEvent, StackStatusInfo, TemplateSource,
+    is_empty_reason, CfnChange, CfnDetail, ChangeAction, ChangeSetError, ChangeSetOutcome,
+    ChangeSetRequest, ChangeSetSummary, CreatedChangeSet, Evaluation, Poll, Replacement,
+    StackEvent, StackStatusInfo, TemplateSource,
 };
 use crate::live::is_stack_missing;
 use crate::live::quota::acquire;
@@ -226,11 +227,10 @@ async fn describe_page(
 fn convert_change(rc: &aws_sdk_cloudformation::types::ResourceChange) -> CfnChange {
     CfnChange {
         logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
-        action: rc
-            .action()
-            .map(|a| a.as_str().to_string())
-            .unwrap_or_default(),
-        replacement: rc.replacement().map(|r| r.as_str().to_string()),
+        action: ChangeAction::parse(rc.action().map_or("", |a| a.as_str())),
+        replacement: rc
+            .replacement()
+            .and_then(|r| Replacement::parse(r.as_str())),
         resource_type: rc.resource_type().unwrap_or_default().to_string(),
         physical_id: rc
             .physical_resource_id()
@@ -250,7 +250,7 @@ fn convert_change(rc: &aws_sdk_cloudformation::types::ResourceChange) -> CfnChan
                     requires_recreation: target
                         .and_then(|t| t.requires_recreation())
                         .map(|r| r.as_str().to_string()),
-                    evaluation: d.evaluation().map(|e| e.as_str().to_string()),
+                    evaluation: d.evaluation().and_then(|e| Evaluation::parse(e.as_str())),
                     change_source: d.change_source().map(|s| s.as_str().to_string()),
                     before: target.and_then(|t| t.before_value()).map(str::to_string),
                     after: target.and_then(|t| t.after_value()).map(str::to_string),
