@@ -320,15 +320,15 @@ async fn wait_polls_until_complete_then_reads_every_page() {
     let expected = vec![
         CfnChange {
             logical_id: "HttpFunction".to_string(),
-            action: "Modify".to_string(),
-            replacement: Some("False".to_string()),
+            action: changeset::ChangeAction::Modify,
+            replacement: Some(changeset::Replacement::False),
             resource_type: "AWS::Lambda::Function".to_string(),
             physical_id: Some("hover-prod-http".to_string()),
             details: vec![CfnDetail {
                 attribute: "Properties".to_string(),
                 name: Some("MemorySize".to_string()),
                 requires_recreation: Some("Never".to_string()),
-                evaluation: Some("Static".to_string()),
+                evaluation: Some(changeset::Evaluation::Static),
                 change_source: Some("DirectModification".to_string()),
                 before: Some("1024".to_string()),
                 after: Some("2048".to_string()),
@@ -336,8 +336,8 @@ async fn wait_polls_until_complete_then_reads_every_page() {
         },
         CfnChange {
             logical_id: "JobsQueue".to_string(),
-            action: "Modify".to_string(),
-            replacement: Some("True".to_string()),
+            action: changeset::ChangeAction::Modify,
+            replacement: Some(changeset::Replacement::True),
             resource_type: "AWS::SQS::Queue".to_string(),
             physical_id: Some(
                 "https://sqs.eu-west-1.amazonaws.com/123456789012/hover-prod-jobs".to_string(),
@@ -346,7 +346,7 @@ async fn wait_polls_until_complete_then_reads_every_page() {
                 attribute: "Properties".to_string(),
                 name: Some("QueueName".to_string()),
                 requires_recreation: Some("Always".to_string()),
-                evaluation: Some("Static".to_string()),
+                evaluation: Some(changeset::Evaluation::Static),
                 change_source: Some("DirectModification".to_string()),
                 before: None,
                 after: None,
@@ -354,7 +354,7 @@ async fn wait_polls_until_complete_then_reads_every_page() {
         },
         CfnChange {
             logical_id: "ScheduleRule".to_string(),
-            action: "Add".to_string(),
+            action: changeset::ChangeAction::Add,
             replacement: None,
             resource_type: "AWS::Events::Rule".to_string(),
             physical_id: None,
@@ -639,7 +639,7 @@ async fn stack_status_reads_the_stack_or_none() {
             .await
             .expect("status"),
         Some(StackStatusInfo {
-            status: "UPDATE_ROLLBACK_FAILED".to_string(),
+            status: hover::model::StackStatus::UpdateRollbackFailed,
             reason: Some("because".to_string()),
             stack_id: STACK_ID.to_string(),
         })
@@ -682,7 +682,7 @@ async fn wait_stack_settled_polls_through_in_progress_statuses() {
     })
     .await
     .expect("settled");
-    assert_eq!(status.as_deref(), Some("UPDATE_COMPLETE"));
+    assert_eq!(status, Some(hover::model::StackStatus::UpdateComplete));
     assert_eq!(
         seen,
         ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"]
@@ -705,7 +705,7 @@ async fn wait_stack_settled_ends_when_the_stack_is_gone_or_in_review() {
     let status = changeset::wait_stack_settled_with(&cfn, "hover-prod", fast(), |_| polls += 1)
         .await
         .expect("review");
-    assert_eq!(status.as_deref(), Some("REVIEW_IN_PROGRESS"));
+    assert_eq!(status, Some(hover::model::StackStatus::ReviewInProgress));
     assert_eq!(polls, 0);
 }
 

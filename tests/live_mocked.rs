@@ -15,7 +15,7 @@ use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use common::{quick_retries, Mocks};
 use hover::live::{self, Clients, LiveError};
-use hover::model::{LiveResource, LiveTarget, StackResource};
+use hover::model::{LiveResource, LiveTarget, StackResource, StackStatus};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -260,7 +260,7 @@ async fn stack_is_read_with_template_outputs_and_every_page_of_resources() {
         stack.stack_id,
         "arn:aws:cloudformation:eu-west-1:123456789012:stack/app-dev/abc"
     );
-    assert_eq!(stack.status, "UPDATE_ROLLBACK_COMPLETE");
+    assert_eq!(stack.status, StackStatus::UpdateRollbackComplete);
     assert_eq!(stack.status_reason.as_deref(), Some("Resource failed"));
     assert_eq!(
         stack.template,
@@ -1938,8 +1938,8 @@ async fn throttling_is_retried_until_success() {
     assert_eq!(describe.num_calls(), 2);
     assert_eq!(get_function.num_calls(), 2);
     assert_eq!(
-        stage.stack.map(|s| s.status).as_deref(),
-        Some("UPDATE_ROLLBACK_COMPLETE")
+        stage.stack.map(|s| s.status),
+        Some(StackStatus::UpdateRollbackComplete)
     );
     assert_eq!(stage.resources["Fn"].physical_id, "app-dev-http");
 }

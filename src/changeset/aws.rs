@@ -2,12 +2,13 @@
 //! and go no further.
 
 use super::{
-    is_empty_reason, CfnChange, CfnDetail, ChangeSetError, ChangeSetOutcome, ChangeSetRequest,
-    ChangeSetSummary, CreatedChangeSet, Poll, Poller, StackEvent, StackStatusInfo, TemplateSource,
-    Waiting, CHANGE_SET_LIMIT, STACK_LIMIT,
+    is_empty_reason, CfnChange, CfnDetail, ChangeAction, ChangeSetError, ChangeSetOutcome,
+    ChangeSetRequest, ChangeSetSummary, CreatedChangeSet, Evaluation, Poll, Poller, Replacement,
+    StackEvent, StackStatusInfo, TemplateSource, Waiting, CHANGE_SET_LIMIT, STACK_LIMIT,
 };
 use crate::live::is_stack_missing;
 use crate::live::quota::acquire;
+use crate::model::StackStatus;
 use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType};
@@ -211,11 +212,10 @@ async fn describe_page(
 fn convert_change(rc: &aws_sdk_cloudformation::types::ResourceChange) -> CfnChange {
     CfnChange {
         logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
-        action: rc
-            .action()
-            .map(|a| a.as_str().to_string())
-            .unwrap_or_default(),
-        replacement: rc.replacement().map(|r| r.as_str().to_string()),
+        action: ChangeAction::parse(rc.action().map_or("", |a| a.as_str())),
+        replacement: rc
+            .replacement()
+            .and_then(|r| Replacement::parse(r.as_str())),
         resource_type: rc.resource_type().unwrap_or_default().to_string(),
         physical_id: rc
             .physical_resource_id()
@@ -235,7 +235,7 @@ fn convert_change(rc: &aws_sdk_cloudformation::types::ResourceChange) -> CfnChan
                     requires_recreation: target
                         .and_then(|t| t.requires_recreation())
                         .map(|r| r.as_str().to_string()),
-                    evaluation: d.evaluation().map(|e| e.as_str().to_string()),
+                    evaluation: d.evaluation().and_then(|e| Evaluation::parse(e.as_str())),
                     change_source: d.change_source().map(|s| s.as_str().to_string()),
                     before: target.and_then(|t| t.before_value()).map(str::to_string),
                     after: target.and_then(|t| t.after_value()).map(str::to_string),
@@ -379,10 +379,7 @@ pub async fn stack_status(
         return Ok(None);
     };
     Ok(Some(StackStatusInfo {
-        status: stack
-            .stack_status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
+        status: StackStatus::parse(stack.stack_status().map_or("", |s| s.as_str())),
         reason: stack.stack_status_reason().map(str::to_string),
         stack_id: stack.stack_id().unwrap_or_default().to_string(),
     }))
@@ -492,7 +489,7 @@ pub async fn wait_stack_settled(
     client: &Client,
     stack_name: &str,
     on_poll: impl FnMut(&str),
-) -> Result<Option<String>, ChangeSetError> {
+) -> Result<Option<StackStatus>, ChangeSetError> {
     let poll = Poll::default().with_timeout(STACK_LIMIT);
     wait_stack_settled_with(client, stack_name, poll, on_poll).await
 }
@@ -503,7 +500,7 @@ pub async fn wait_stack_settled_with(
     stack_name: &str,
     poll: Poll,
     mut on_poll: impl FnMut(&str),
-) -> Result<Option<String>, ChangeSetError> {
+) -> Result<Option<StackStatus>, ChangeSetError> {
     let mut poller = Poller::new(poll);
     let what = Waiting::Stack {
         stack: stack_name.to_string(),
@@ -512,16 +509,12 @@ pub async fn wait_stack_settled_with(
         let Some(info) = stack_status(client, stack_name).await? else {
             return Ok(None);
         };
-        if !is_in_progress(&info.status) {
+        if !info.status.operation_running() {
             return Ok(Some(info.status));
         }
-        on_poll(&info.status);
-        poller.wait(&what, &info.status).await?;
+        on_poll(info.status.as_str());
+        poller.wait(&what, info.status.as_str()).await?;
     }
-}
-
-fn is_in_progress(status: &str) -> bool {
-    status.ends_with("_IN_PROGRESS") && status != "REVIEW_IN_PROGRESS"
 }
 
 /// Every change set of the stack (all pages); none when the stack does not exist.
@@ -569,14 +562,6 @@ pub async fn list_change_sets(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn in_progress_excludes_review() {
-        assert!(is_in_progress("UPDATE_IN_PROGRESS"));
-        assert!(is_in_progress("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"));
-        assert!(!is_in_progress("REVIEW_IN_PROGRESS"));
-        assert!(!is_in_progress("UPDATE_ROLLBACK_COMPLETE"));
-    }
 
     #[test]
     fn help_names_capabilities() {

@@ -78,14 +78,111 @@ pub enum ChangeSetOutcome {
     Failed(String),
 }
 
+/// What a change set does to one resource (`ChangeAction`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChangeAction {
+    Add,
+    Modify,
+    Remove,
+    Import,
+    /// Decided at execution time.
+    Dynamic,
+    /// Drift-aware change sets: brought back to the template.
+    SyncWithActual,
+    /// An action this list does not know, as CloudFormation wrote it.
+    Other(String),
+}
+
+impl ChangeAction {
+    /// The action CloudFormation names `name`.
+    pub fn parse(name: &str) -> ChangeAction {
+        match name {
+            "Add" => ChangeAction::Add,
+            "Modify" => ChangeAction::Modify,
+            "Remove" => ChangeAction::Remove,
+            "Import" => ChangeAction::Import,
+            "Dynamic" => ChangeAction::Dynamic,
+            "SyncWithActual" => ChangeAction::SyncWithActual,
+            other => ChangeAction::Other(other.to_string()),
+        }
+    }
+
+    /// CloudFormation's name for it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ChangeAction::Add => "Add",
+            ChangeAction::Modify => "Modify",
+            ChangeAction::Remove => "Remove",
+            ChangeAction::Import => "Import",
+            ChangeAction::Dynamic => "Dynamic",
+            ChangeAction::SyncWithActual => "SyncWithActual",
+            ChangeAction::Other(name) => name,
+        }
+    }
+}
+
+impl std::fmt::Display for ChangeAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a modification replaces the resource (`Replacement`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Replacement {
+    True,
+    False,
+    /// Depends on a value only known at execution.
+    Conditional,
+}
+
+impl Replacement {
+    /// The replacement CloudFormation names `name`; `None` for a name it does not use.
+    pub fn parse(name: &str) -> Option<Replacement> {
+        match name {
+            "True" => Some(Replacement::True),
+            "False" => Some(Replacement::False),
+            "Conditional" => Some(Replacement::Conditional),
+            _ => None,
+        }
+    }
+
+    /// CloudFormation's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Replacement::True => "True",
+            Replacement::False => "False",
+            Replacement::Conditional => "Conditional",
+        }
+    }
+}
+
+/// Whether a change's value is known now (`Static`) or may change because a referenced value may
+/// change (`Dynamic`) (`EvaluationType`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Evaluation {
+    Static,
+    Dynamic,
+}
+
+impl Evaluation {
+    /// The evaluation CloudFormation names `name`; `None` for a name it does not use.
+    pub fn parse(name: &str) -> Option<Evaluation> {
+        match name {
+            "Static" => Some(Evaluation::Static),
+            "Dynamic" => Some(Evaluation::Dynamic),
+            _ => None,
+        }
+    }
+}
+
 /// One resource change as CloudFormation reports it in a change set.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CfnChange {
     pub logical_id: String,
-    /// `Add`, `Modify`, `Remove`, `Import`, `Dynamic` (or `SyncWithActual` on drift-aware change sets).
-    pub action: String,
-    /// `True`, `False` or `Conditional`; some endpoints omit it.
-    pub replacement: Option<String>,
+    pub action: ChangeAction,
+    /// Some endpoints omit it.
+    pub replacement: Option<Replacement>,
     pub resource_type: String,
     pub physical_id: Option<String>,
     pub details: Vec<CfnDetail>,
@@ -100,8 +197,7 @@ pub struct CfnDetail {
     pub name: Option<String>,
     /// `Never`, `Conditionally` or `Always`.
     pub requires_recreation: Option<String>,
-    /// `Static` (known now) or `Dynamic` (may change because a referenced value may change).
-    pub evaluation: Option<String>,
+    pub evaluation: Option<Evaluation>,
     /// `DirectModification`, `ResourceReference`, `ParameterReference`, ...
     pub change_source: Option<String>,
     /// Property values, when the change set was described with `IncludePropertyValues`.
@@ -124,7 +220,7 @@ pub struct StackEvent {
 /// A stack's current status as DescribeStacks reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StackStatusInfo {
-    pub status: String,
+    pub status: crate::model::StackStatus,
     pub reason: Option<String>,
     pub stack_id: String,
 }

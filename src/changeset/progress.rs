@@ -4,7 +4,7 @@
 
 use super::StackEvent;
 use crate::events::{Event, Op, ResourceState};
-use crate::model::Provisioner;
+use crate::model::{Provisioner, StackStatus};
 use crate::plan::{Action, Plan};
 use std::collections::{BTreeMap, HashSet};
 
@@ -192,7 +192,7 @@ impl Progress {
     }
 
     fn stack_event(&mut self, e: &StackEvent) -> Vec<Event> {
-        if e.status.contains("ROLLBACK_IN_PROGRESS") && !self.rolling_back {
+        if StackStatus::parse(&e.status).rolling_back() && !self.rolling_back {
             self.rolling_back = true;
             let reason = e
                 .reason

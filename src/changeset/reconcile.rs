@@ -1,7 +1,7 @@
 //! Checks a change set against the plan: what CloudFormation says it will do must be what the plan
 //! showed, resource by resource, before anything executes. Pure.
 
-use super::CfnChange;
+use super::{CfnChange, ChangeAction, Evaluation, Replacement};
 use crate::model::Provisioner;
 use crate::plan::{Action, Cause, Plan, ResourceChange};
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,11 +50,11 @@ pub(crate) fn plan_words(action: Action) -> &'static str {
 fn cfn_words(change: Option<&CfnChange>) -> String {
     match change {
         None => "no change".to_string(),
-        Some(c) => match &c.replacement {
-            Some(r) if c.action == "Modify" || c.action == "Dynamic" => {
-                format!("{} (Replacement: {r})", c.action)
+        Some(c) => match c.replacement {
+            Some(r) if matches!(c.action, ChangeAction::Modify | ChangeAction::Dynamic) => {
+                format!("{} (Replacement: {})", c.action, r.as_str())
             }
-            _ => c.action.clone(),
+            _ => c.action.to_string(),
         },
     }
 }
@@ -65,7 +65,7 @@ fn only_dynamic(change: &CfnChange) -> bool {
         && change
             .details
             .iter()
-            .all(|d| d.evaluation.as_deref() == Some("Dynamic"))
+            .all(|d| d.evaluation == Some(Evaluation::Dynamic))
 }
 
 /// Whether a planned update comes only from changes made outside hover.
@@ -77,26 +77,25 @@ fn drift_only(rc: &ResourceChange) -> bool {
 
 /// Whether CloudFormation's change carries out the planned action.
 fn agrees(action: Action, change: &CfnChange) -> bool {
-    let replacement = change.replacement.as_deref();
-    match change.action.as_str() {
-        "Add" | "Import" => action == Action::Create,
-        "Remove" => action == Action::Delete,
-        "Modify" | "SyncWithActual" => match replacement {
-            Some("True") => action == Action::CreateThenDelete,
-            Some("False") => action == Action::Update,
+    match change.action {
+        ChangeAction::Add | ChangeAction::Import => action == Action::Create,
+        ChangeAction::Remove => action == Action::Delete,
+        ChangeAction::Modify | ChangeAction::SyncWithActual => match change.replacement {
+            Some(Replacement::True) => action == Action::CreateThenDelete,
+            Some(Replacement::False) => action == Action::Update,
             // `Conditional`, or omitted by the endpoint: either is consistent.
             _ => matches!(action, Action::Update | Action::CreateThenDelete),
         },
         // Decided at execution time: consistent with anything but a create or a delete.
-        "Dynamic" => match replacement {
-            Some("True") => matches!(action, Action::CreateThenDelete | Action::NoOp),
-            Some("False") => matches!(action, Action::Update | Action::NoOp),
+        ChangeAction::Dynamic => match change.replacement {
+            Some(Replacement::True) => matches!(action, Action::CreateThenDelete | Action::NoOp),
+            Some(Replacement::False) => matches!(action, Action::Update | Action::NoOp),
             _ => matches!(
                 action,
                 Action::Update | Action::CreateThenDelete | Action::NoOp
             ),
         },
-        _ => false,
+        ChangeAction::Other(_) => false,
     }
 }
 
@@ -133,10 +132,10 @@ pub fn reconcile(plan: &Plan, changes: &[CfnChange]) -> Reconciliation {
                 }
             }
             Some(c) if rc.action == Action::NoOp => {
-                (only_dynamic(c) && c.action != "Add" && c.action != "Remove")
+                (only_dynamic(c) && !matches!(c.action, ChangeAction::Add | ChangeAction::Remove))
                     || (!rc.template_only.is_empty()
-                        && c.action == "Modify"
-                        && c.replacement.as_deref() != Some("True"))
+                        && c.action == ChangeAction::Modify
+                        && c.replacement != Some(Replacement::True))
             }
             Some(c) => agrees(rc.action, c),
         };
@@ -218,7 +217,7 @@ mod tests {
             region: "eu-west-1".to_string(),
             account: Some("123456789012".to_string()),
             image_tag: "v1".to_string(),
-            stack_status: Some("UPDATE_COMPLETE".to_string()),
+            stack_status: Some(crate::model::StackStatus::UpdateComplete),
             resource_changes: changes,
             warnings: vec![],
             observed_digest: String::new(),
@@ -231,8 +230,8 @@ mod tests {
     fn cfn(id: &str, action: &str, replacement: Option<&str>, evaluations: &[&str]) -> CfnChange {
         CfnChange {
             logical_id: id.to_string(),
-            action: action.to_string(),
-            replacement: replacement.map(str::to_string),
+            action: ChangeAction::parse(action),
+            replacement: replacement.and_then(Replacement::parse),
             resource_type: "AWS::Lambda::Function".to_string(),
             physical_id: None,
             details: evaluations
@@ -241,7 +240,7 @@ mod tests {
                     attribute: "Properties".to_string(),
                     name: Some("Environment".to_string()),
                     requires_recreation: Some("Never".to_string()),
-                    evaluation: Some(e.to_string()),
+                    evaluation: Evaluation::parse(e),
                     change_source: Some("ResourceReference".to_string()),
                     before: None,
                     after: None,

@@ -1,6 +1,7 @@
 //! What a stack's status means for the next deploy, and why a stack operation failed. Pure.
 
 use super::StackEvent;
+use crate::model::StackStatus;
 
 /// What a stack status means for hover: whether a change set can be created now, of which type,
 /// and otherwise what the user must do first.
@@ -25,25 +26,23 @@ pub enum StackCondition {
     /// Deletion failed: some resources are still there.
     DeleteFailed,
     /// Any other status (e.g. `CREATE_FAILED`, `UPDATE_FAILED` of a stack with rollback disabled).
-    Other(String),
+    Other(StackStatus),
 }
 
-/// Classifies a `StackStatus` (an empty status means no stack).
-pub fn classify_stack_status(status: &str) -> StackCondition {
+/// Classifies a stack's status (`None`: no stack).
+pub fn classify_stack_status(status: Option<&StackStatus>) -> StackCondition {
+    let Some(status) = status.filter(|s| !s.deleted()) else {
+        return StackCondition::Absent;
+    };
     match status {
-        "" | "DELETE_COMPLETE" => StackCondition::Absent,
-        "CREATE_COMPLETE"
-        | "UPDATE_COMPLETE"
-        | "UPDATE_ROLLBACK_COMPLETE"
-        | "IMPORT_COMPLETE"
-        | "IMPORT_ROLLBACK_COMPLETE" => StackCondition::Ready,
-        "REVIEW_IN_PROGRESS" => StackCondition::ReviewInProgress,
-        "ROLLBACK_COMPLETE" => StackCondition::RollbackComplete,
-        "ROLLBACK_FAILED" => StackCondition::RollbackFailed,
-        "UPDATE_ROLLBACK_FAILED" => StackCondition::UpdateRollbackFailed,
-        "DELETE_FAILED" => StackCondition::DeleteFailed,
-        s if s.ends_with("_IN_PROGRESS") => StackCondition::Busy,
-        other => StackCondition::Other(other.to_string()),
+        s if s.updatable() => StackCondition::Ready,
+        StackStatus::ReviewInProgress => StackCondition::ReviewInProgress,
+        StackStatus::RollbackComplete => StackCondition::RollbackComplete,
+        StackStatus::RollbackFailed => StackCondition::RollbackFailed,
+        StackStatus::UpdateRollbackFailed => StackCondition::UpdateRollbackFailed,
+        StackStatus::DeleteFailed => StackCondition::DeleteFailed,
+        s if s.operation_running() => StackCondition::Busy,
+        other => StackCondition::Other(other.clone()),
     }
 }
 
@@ -92,16 +91,16 @@ impl StackCondition {
                  Fix what the events name (`aws cloudformation describe-stack-events --stack-name {n}`) and delete again, \
                  or keep them: `aws cloudformation delete-stack --stack-name {n} --retain-resources LogicalId ...`"
             ),
-            StackCondition::Other(status) => match status.as_str() {
-                "CREATE_FAILED" => format!(
+            StackCondition::Other(status) => match status {
+                StackStatus::CreateFailed => format!(
                     "stack `{n}` failed to create and was not rolled back (CREATE_FAILED); \
                      delete it with `aws cloudformation delete-stack --stack-name {n}` and deploy again"
                 ),
-                "UPDATE_FAILED" => format!(
+                StackStatus::UpdateFailed => format!(
                     "stack `{n}` failed to update and was not rolled back (UPDATE_FAILED); \
                      roll it back with `aws cloudformation rollback-stack --stack-name {n}` and deploy again"
                 ),
-                "IMPORT_ROLLBACK_FAILED" => format!(
+                StackStatus::ImportRollbackFailed => format!(
                     "stack `{n}` could not roll back a failed import (IMPORT_ROLLBACK_FAILED); \
                      fix what the events name and run `aws cloudformation continue-update-rollback --stack-name {n}`"
                 ),
@@ -232,12 +231,18 @@ mod tests {
         "IMPORT_ROLLBACK_COMPLETE",
     ];
 
+    /// The condition of a stack in status `name` (empty: no stack).
+    fn classify(name: &str) -> StackCondition {
+        let status = (!name.is_empty()).then(|| StackStatus::parse(name));
+        classify_stack_status(status.as_ref())
+    }
+
     #[test]
     fn classifies_every_stack_status() {
         use StackCondition::*;
         let expected = [
             Busy,
-            Other("CREATE_FAILED".to_string()),
+            Other(StackStatus::CreateFailed),
             Ready,
             Busy,
             RollbackFailed,
@@ -248,7 +253,7 @@ mod tests {
             Busy,
             Busy,
             Ready,
-            Other("UPDATE_FAILED".to_string()),
+            Other(StackStatus::UpdateFailed),
             Busy,
             UpdateRollbackFailed,
             Busy,
@@ -257,44 +262,38 @@ mod tests {
             Busy,
             Ready,
             Busy,
-            Other("IMPORT_ROLLBACK_FAILED".to_string()),
+            Other(StackStatus::ImportRollbackFailed),
             Ready,
         ];
         for (status, want) in ALL.iter().zip(expected) {
-            assert_eq!(classify_stack_status(status), want, "{status}");
+            assert_eq!(classify(status), want, "{status}");
         }
-        assert_eq!(classify_stack_status(""), Absent);
+        assert_eq!(classify(""), Absent);
         assert_eq!(
-            classify_stack_status("SOMETHING_NEW"),
-            Other("SOMETHING_NEW".to_string())
+            classify("SOMETHING_NEW"),
+            Other(StackStatus::Other("SOMETHING_NEW".to_string()))
         );
     }
 
     #[test]
     fn change_set_type_follows_the_condition() {
-        assert_eq!(classify_stack_status("").change_set_create(), Some(true));
+        assert_eq!(classify("").change_set_create(), Some(true));
         assert_eq!(
-            classify_stack_status("REVIEW_IN_PROGRESS").change_set_create(),
+            classify("REVIEW_IN_PROGRESS").change_set_create(),
             Some(true)
         );
         assert_eq!(
-            classify_stack_status("UPDATE_ROLLBACK_COMPLETE").change_set_create(),
+            classify("UPDATE_ROLLBACK_COMPLETE").change_set_create(),
             Some(false)
         );
-        assert_eq!(
-            classify_stack_status("ROLLBACK_COMPLETE").change_set_create(),
-            None
-        );
-        assert_eq!(
-            classify_stack_status("UPDATE_IN_PROGRESS").change_set_create(),
-            None
-        );
+        assert_eq!(classify("ROLLBACK_COMPLETE").change_set_create(), None);
+        assert_eq!(classify("UPDATE_IN_PROGRESS").change_set_create(), None);
     }
 
     #[test]
     fn explanations_name_the_way_out() {
         let n = "hover-prod";
-        let text = |s: &str| classify_stack_status(s).explain(n).unwrap_or_default();
+        let text = |s: &str| classify(s).explain(n).unwrap_or_default();
         assert!(text("UPDATE_ROLLBACK_FAILED")
             .contains("aws cloudformation continue-update-rollback --stack-name hover-prod"));
         assert!(text("UPDATE_ROLLBACK_FAILED").contains("--resources-to-skip"));
@@ -307,11 +306,11 @@ mod tests {
         assert!(text("UPDATE_FAILED").contains("rollback-stack"));
         assert!(text("CREATE_FAILED").contains("delete-stack"));
         assert!(text("WEIRD").contains("WEIRD"));
-        assert_eq!(classify_stack_status("UPDATE_COMPLETE").explain(n), None);
-        assert_eq!(classify_stack_status("").explain(n), None);
+        assert_eq!(classify("UPDATE_COMPLETE").explain(n), None);
+        assert_eq!(classify("").explain(n), None);
         // Every non-deployable condition explains itself.
         for s in ALL {
-            let c = classify_stack_status(s);
+            let c = classify(s);
             assert_eq!(
                 c.change_set_create().is_none(),
                 c.explain(n).is_some() && c != StackCondition::ReviewInProgress,

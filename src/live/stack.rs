@@ -4,7 +4,7 @@
 use super::error::{aws_error, is_stack_missing};
 use super::quota::acquire;
 use super::{Clients, LiveError};
-use crate::model::{StackResource, StackState};
+use crate::model::{StackResource, StackState, StackStatus};
 use aws_sdk_cloudformation::types::TemplateStage;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -27,11 +27,8 @@ pub async fn read_stack(
     let Some(stack) = described.stacks().first() else {
         return Ok(None);
     };
-    let status = stack
-        .stack_status()
-        .map(|s| s.as_str().to_owned())
-        .unwrap_or_default();
-    if status == "DELETE_COMPLETE" {
+    let status = StackStatus::parse(stack.stack_status().map_or("", |s| s.as_str()));
+    if status.deleted() {
         return Ok(None);
     }
     let outputs = stack

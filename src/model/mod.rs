@@ -4,8 +4,10 @@
 
 pub mod kinds;
 pub mod partition;
+pub mod stack_status;
 
 pub use partition::Partition;
+pub use stack_status::StackStatus;
 
 use crate::naming::ids::{Scheme, ORIGINAL_MARKERS, ORIGINAL_OUTPUTS};
 use serde::{Deserialize, Serialize};
@@ -117,7 +119,7 @@ pub struct ObservedStage {
 pub struct StackState {
     pub name: String,
     pub stack_id: String,
-    pub status: String,
+    pub status: StackStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<String>,
     /// The template last applied (its JSON body), when readable.

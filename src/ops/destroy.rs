@@ -153,8 +153,8 @@ async fn delete_stack(clients: &Clients, name: &str) -> Result<(), HoverError> {
     let cfn = &clients.cloudformation;
     changeset::delete_stack(cfn, name).await?;
     let settled = changeset::wait_stack_settled(cfn, name, |_| {}).await?;
-    match settled.as_deref() {
-        None | Some("DELETE_COMPLETE") => Ok(()),
+    match settled.filter(|s| !s.deleted()) {
+        None => Ok(()),
         Some(status) => {
             let reason = changeset::stack_status(cfn, name)
                 .await?

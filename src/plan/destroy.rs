@@ -4,7 +4,7 @@
 //! deleted at once). Plain data; what is already gone is not planned again, so a rerun after a
 //! partial failure plans only what is left.
 
-use crate::model::StackState;
+use crate::model::{StackState, StackStatus};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -52,7 +52,7 @@ pub struct StackItem {
 pub enum DestroyStep {
     DeleteStack {
         name: String,
-        status: String,
+        status: StackStatus,
         resources: Vec<StackItem>,
     },
     EmptyAndDeleteBucket {
@@ -106,11 +106,7 @@ impl DestroyPlan {
 /// Decides the destroy of stage `name` from what exists.
 pub fn destroy_plan(name: &str, inventory: &Inventory) -> DestroyPlan {
     let mut steps = Vec::new();
-    if let Some(stack) = inventory
-        .stack
-        .as_ref()
-        .filter(|s| s.status != "DELETE_COMPLETE")
-    {
+    if let Some(stack) = inventory.stack.as_ref().filter(|s| !s.status.deleted()) {
         let resources = stack
             .resources
             .iter()

@@ -15,7 +15,9 @@ pub mod policy;
 pub mod resolve;
 pub mod traffic;
 
-use crate::model::{kinds, DesiredStage, ObservedStage, Provisioner, Resolved, Resource};
+use crate::model::{
+    kinds, DesiredStage, ObservedStage, Provisioner, Resolved, Resource, StackStatus,
+};
 use crate::template;
 use decide::decide;
 use diff::Diff;
@@ -179,7 +181,7 @@ pub struct Plan {
     pub region: String,
     pub account: Option<String>,
     pub image_tag: String,
-    pub stack_status: Option<String>,
+    pub stack_status: Option<StackStatus>,
     /// Every resource, in apply order: creates and updates by dependency, deletes in reverse.
     pub resource_changes: Vec<ResourceChange>,
     /// Things the user must know that are not changes (e.g. a name already taken outside the stack).
@@ -319,7 +321,7 @@ impl<'a> Context<'a> {
         let stack = observed.stack.as_ref();
         // A stack in REVIEW_IN_PROGRESS was never executed: nothing was applied yet.
         let last_template = stack
-            .filter(|s| s.status != "REVIEW_IN_PROGRESS")
+            .filter(|s| !s.status.awaiting_review())
             .and_then(|s| s.template.as_ref());
         let live_attrs = live_attributes(observed);
         let template = last_template.unwrap_or(&Value::Null);

@@ -8,6 +8,7 @@ use crate::changeset::{
 use crate::direct;
 use crate::error::HoverError;
 use crate::events::{Event, Mismatch, Warning};
+use crate::model::StackStatus;
 use crate::ops::context::PlannedStage;
 use crate::ops::Ui;
 use crate::plan::Plan;
@@ -186,7 +187,7 @@ impl ChangeSetRun<'_> {
         if let Ok(status) = &watched {
             ui.emit(Event::StackSettled {
                 stack: stack_name.to_string(),
-                status: status.clone(),
+                status: status.to_string(),
                 took_s: started.elapsed().as_secs(),
             });
         }
@@ -254,7 +255,7 @@ async fn watch(
     mut last: Option<String>,
     plan: &Plan,
     ui: &mut dyn Ui,
-) -> Result<String, HoverError> {
+) -> Result<StackStatus, HoverError> {
     let mut progress = Progress::for_plan(stack_name, plan);
     let epoch_ms = || {
         std::time::SystemTime::now()
@@ -288,21 +289,20 @@ async fn watch(
         });
         let status = changeset::stack_status(cfn, stack_name)
             .await?
-            .map(|s| s.status)
-            .unwrap_or_default();
-        if status == "REVIEW_IN_PROGRESS" && poller.elapsed() > Duration::from_secs(60) {
+            .map_or(StackStatus::Other(String::new()), |s| s.status);
+        if status.awaiting_review() && poller.elapsed() > Duration::from_secs(60) {
             return Err(HoverError::StackFailed {
                 stack: stack_name.to_string(),
-                status,
+                status: status.to_string(),
                 causes: vec![
                     "CloudFormation did not start executing the change set within a minute".into(),
                 ],
             });
         }
-        if !status.ends_with("_IN_PROGRESS") {
+        if !status.in_progress() {
             return settled(stack_name, status, &all_events);
         }
-        poller.wait(&what, &status).await?;
+        poller.wait(&what, status.as_str()).await?;
     }
 }
 
@@ -310,10 +310,10 @@ async fn watch(
 /// naming its root causes (the first failed resources and their reasons), not just the status.
 pub fn settled(
     stack: &str,
-    status: String,
+    status: StackStatus,
     events: &[changeset::StackEvent],
-) -> Result<String, HoverError> {
-    if !(status.contains("ROLLBACK") || status.ends_with("_FAILED")) {
+) -> Result<StackStatus, HoverError> {
+    if !status.unsuccessful() {
         return Ok(status);
     }
     let causes = diagnose_failure(events)
@@ -334,7 +334,7 @@ pub fn settled(
         .unwrap_or_default();
     Err(HoverError::StackFailed {
         stack: stack.to_string(),
-        status,
+        status: status.to_string(),
         causes,
     })
 }
@@ -386,7 +386,7 @@ mod tests {
         }
         assert_eq!(
             settled("shop", "UPDATE_COMPLETE".into(), &events[..2]).ok(),
-            Some("UPDATE_COMPLETE".to_string())
+            Some(StackStatus::UpdateComplete)
         );
     }
 }

@@ -5,6 +5,7 @@
 use crate::changeset::{self, classify_stack_status, StackCondition};
 use crate::error::HoverError;
 use crate::events::{Event, Question};
+use crate::model::StackStatus;
 use crate::ops::context::PlannedStage;
 use crate::ops::Ui;
 
@@ -22,7 +23,7 @@ pub(crate) async fn ready_stack(
     loop {
         rounds += 1;
         let step = stack_step(
-            planned.plan.stack_status.as_deref(),
+            planned.plan.stack_status.as_ref(),
             &stack_name,
             no_wait,
             can_ask,
@@ -41,7 +42,12 @@ pub(crate) async fn ready_stack(
             StackStep::WaitThenReplan => {
                 ui.emit(Event::StackBusy {
                     stack: stack_name.clone(),
-                    status: planned.plan.stack_status.clone().unwrap_or_default(),
+                    status: planned
+                        .plan
+                        .stack_status
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
                 });
                 changeset::wait_stack_settled(cfn, &stack_name, |_| {}).await?;
             }
@@ -95,12 +101,17 @@ pub enum StackStep {
 
 /// Decides [`StackStep`] from the stack's status (`None`: no stack). `no_wait`: refuse rather than
 /// wait (also for saved plans, which must apply as planned); `can_ask`: someone may be asked.
-pub fn stack_step(status: Option<&str>, stack: &str, no_wait: bool, can_ask: bool) -> StackStep {
-    let condition = classify_stack_status(status.unwrap_or(""));
+pub fn stack_step(
+    status: Option<&StackStatus>,
+    stack: &str,
+    no_wait: bool,
+    can_ask: bool,
+) -> StackStep {
+    let condition = classify_stack_status(status);
     match condition {
         StackCondition::Busy if no_wait => StackStep::Refuse(HoverError::StackBusy {
             stack: stack.to_string(),
-            status: status.unwrap_or_default().to_string(),
+            status: status.map(ToString::to_string).unwrap_or_default(),
         }),
         StackCondition::Busy => StackStep::WaitThenReplan,
         StackCondition::ReviewInProgress => StackStep::ClearReview,
@@ -124,7 +135,15 @@ mod tests {
     use super::*;
 
     fn step(status: Option<&str>, no_wait: bool, can_ask: bool) -> String {
-        format!("{:?}", stack_step(status, "shop", no_wait, can_ask))
+        format!(
+            "{:?}",
+            stack_step(
+                status.map(StackStatus::parse).as_ref(),
+                "shop",
+                no_wait,
+                can_ask
+            )
+        )
     }
 
     #[test]
@@ -151,21 +170,41 @@ mod tests {
             "WaitThenReplan"
         );
         assert!(matches!(
-            stack_step(Some("UPDATE_IN_PROGRESS"), "shop", true, true),
+            stack_step(
+                Some(&StackStatus::parse("UPDATE_IN_PROGRESS")),
+                "shop",
+                true,
+                true
+            ),
             StackStep::Refuse(HoverError::StackBusy { .. })
         ));
         assert_eq!(step(Some("REVIEW_IN_PROGRESS"), false, true), "ClearReview");
         assert!(matches!(
-            stack_step(Some("ROLLBACK_COMPLETE"), "shop", false, true),
+            stack_step(
+                Some(&StackStatus::parse("ROLLBACK_COMPLETE")),
+                "shop",
+                false,
+                true
+            ),
             StackStep::OfferDelete { .. }
         ));
-        match stack_step(Some("ROLLBACK_COMPLETE"), "shop", false, false) {
+        match stack_step(
+            Some(&StackStatus::parse("ROLLBACK_COMPLETE")),
+            "shop",
+            false,
+            false,
+        ) {
             StackStep::Refuse(HoverError::StackNeedsAttention { explanation, .. }) => {
                 assert!(explanation.contains("delete"), "{explanation}")
             }
             other => panic!("without anyone to ask a failed creation is refused, got {other:?}"),
         }
-        match stack_step(Some("UPDATE_ROLLBACK_FAILED"), "shop", false, true) {
+        match stack_step(
+            Some(&StackStatus::parse("UPDATE_ROLLBACK_FAILED")),
+            "shop",
+            false,
+            true,
+        ) {
             StackStep::Refuse(HoverError::StackNeedsAttention { explanation, .. }) => {
                 assert!(
                     explanation.contains("continue-update-rollback"),
@@ -175,7 +214,12 @@ mod tests {
             other => panic!("UPDATE_ROLLBACK_FAILED must be explained, got {other:?}"),
         }
         assert!(matches!(
-            stack_step(Some("DELETE_FAILED"), "shop", false, true),
+            stack_step(
+                Some(&StackStatus::parse("DELETE_FAILED")),
+                "shop",
+                false,
+                true
+            ),
             StackStep::Refuse(HoverError::StackNeedsAttention { .. })
         ));
     }

@@ -5,6 +5,7 @@ use super::{help_of, Check, Status};
 use crate::error::HoverError;
 use crate::live::{self, Clients};
 use crate::manifest::Manifest;
+use crate::model::StackStatus;
 use crate::ops;
 use crate::plan;
 use std::path::Path;
@@ -78,18 +79,18 @@ pub(super) async fn resources_check(
 /// manifest that cannot be planned, then drift.
 pub(super) fn resources_verdict(
     manifest: &Manifest,
-    status: &str,
+    status: &StackStatus,
     found: String,
     planned: Result<&plan::Plan, &HoverError>,
     drift: Vec<String>,
 ) -> Check {
     let name = "stage resources";
     let stage = stage_of(manifest);
-    if status.ends_with("_IN_PROGRESS") {
+    if status.in_progress() {
         Check::new(name, Status::Warn, found).remedy(
             "another operation is under way: `hover apply` waits for it (or `--no-wait` refuses)",
         )
-    } else if status == "ROLLBACK_COMPLETE" || status.ends_with("_FAILED") {
+    } else if status.failed_creation() || status.failed() {
         Check::new(name, Status::Fail, found).remedy(format!(
             "`hover apply {stage}` explains the stack's state and its way out"
         ))
