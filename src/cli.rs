@@ -1,6 +1,7 @@
 //! Command-line arguments and exit codes only: parses, calls `ops`, renders, maps outcomes to codes.
 
 pub mod generate;
+mod queue;
 mod terminal;
 
 use crate::error::HoverError;
@@ -61,6 +62,8 @@ pub enum Command {
     /// Print the stage as read from AWS (JSON), as the planner sees it.
     #[command(hide = true)]
     Observe(TemplateArgs),
+    /// The stage's queues: message counts, failed jobs, retrying them, purging a queue.
+    Queue(queue::QueueArgs),
     /// Encrypt or decrypt the stage's secrets file with the stage's KMS key.
     #[command(subcommand)]
     Secret(SecretCommand),
@@ -322,6 +325,7 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
         Command::Stage(StageCommand::New(args)) => stage_new(dir, args),
         Command::Template(args) => template(&dir, args).await,
         Command::Doctor(args) => doctor(dir, args, style).await,
+        Command::Queue(args) => queue::queue(dir, args, style).await,
         Command::Completions(args) => generate::completions(args.shell),
         Command::Man(args) => generate::man(args.out_dir.as_deref()),
     }
@@ -337,6 +341,7 @@ impl Command {
             }
             Command::Template(a) => Some(a.stage.as_str()),
             Command::Destroy(a) => Some(a.stage.as_str()),
+            Command::Queue(a) => Some(a.stage.as_str()),
             // doctor reports the manifest's warnings itself.
             Command::Secret(SecretCommand::Encrypt(a) | SecretCommand::Decrypt(a)) => {
                 Some(a.stage.as_str())

@@ -15,7 +15,7 @@ mod logs;
 pub mod purge;
 mod release;
 mod s3;
-mod sqs;
+pub mod sqs;
 pub mod teardown;
 
 pub use ecr::image_exists;

@@ -25,6 +25,7 @@ mod json;
 mod kms;
 mod lambda;
 mod logs;
+pub mod messages;
 pub mod quota;
 mod s3;
 mod sqs;

@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod lock;
 pub mod plan;
 pub mod purge;
+pub mod queue;
 pub mod release;
 pub mod saved;
 pub mod secret;

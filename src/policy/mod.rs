@@ -126,9 +126,17 @@ pub fn actions_of(service: &str, operation: &str) -> Option<(Need, &'static [&'s
         ("s3", "ListObjectsV2") => (Read, &["s3:ListBucket"]),
         ("s3", "PutObject") => (Deploy, &["s3:PutObject"]),
         ("s3", "PutPublicAccessBlock") => (Deploy, &["s3:PutBucketPublicAccessBlock"]),
+        // `hover queue`: peeking hides messages for seconds, so it needs the deploy policy too.
+        ("sqs", "ChangeMessageVisibilityBatch") => (Deploy, &["sqs:ChangeMessageVisibility"]),
+        ("sqs", "DeleteMessage") => (Deploy, &["sqs:DeleteMessage"]),
         ("sqs", "GetQueueAttributes") => (Read, &["sqs:GetQueueAttributes"]),
         ("sqs", "GetQueueUrl") => (Read, &["sqs:GetQueueUrl"]),
+        ("sqs", "ListMessageMoveTasks") => (Read, &["sqs:ListMessageMoveTasks"]),
+        ("sqs", "PurgeQueue") => (Deploy, &["sqs:PurgeQueue"]),
+        ("sqs", "ReceiveMessage") => (Deploy, &["sqs:ReceiveMessage"]),
+        ("sqs", "SendMessage") => (Deploy, &["sqs:SendMessage"]),
         ("sqs", "SetQueueAttributes") => (Deploy, &["sqs:SetQueueAttributes"]),
+        ("sqs", "StartMessageMoveTask") => (Deploy, &["sqs:StartMessageMoveTask"]),
         ("sts", "GetCallerIdentity") => (Read, &["sts:GetCallerIdentity"]),
         _ => return None,
     })

@@ -6,6 +6,7 @@ pub mod destroy;
 pub mod doctor;
 pub mod json;
 pub mod markdown;
+pub mod queue;
 pub mod release;
 pub mod text;
 
