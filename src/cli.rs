@@ -62,6 +62,8 @@ pub enum Command {
     /// Print the stage as read from AWS (JSON), as the planner sees it.
     #[command(hide = true)]
     Observe(TemplateArgs),
+    /// The stage as it runs now, in one screen: URLs, release, functions, queues, rules, stack.
+    Status(queue::StatusArgs),
     /// The stage's queues: message counts, failed jobs, retrying them, purging a queue.
     Queue(queue::QueueArgs),
     /// Encrypt or decrypt the stage's secrets file with the stage's KMS key.
@@ -326,6 +328,7 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
         Command::Template(args) => template(&dir, args).await,
         Command::Doctor(args) => doctor(dir, args, style).await,
         Command::Queue(args) => queue::queue(dir, args, style).await,
+        Command::Status(args) => queue::status(dir, args, style).await,
         Command::Completions(args) => generate::completions(args.shell),
         Command::Man(args) => generate::man(args.out_dir.as_deref()),
     }
@@ -342,6 +345,7 @@ impl Command {
             Command::Template(a) => Some(a.stage.as_str()),
             Command::Destroy(a) => Some(a.stage.as_str()),
             Command::Queue(a) => Some(a.stage.as_str()),
+            Command::Status(a) => Some(a.stage.as_str()),
             // doctor reports the manifest's warnings itself.
             Command::Secret(SecretCommand::Encrypt(a) | SecretCommand::Decrypt(a)) => {
                 Some(a.stage.as_str())

@@ -1,4 +1,5 @@
-//! `hover queue` and `hover status`: their arguments, and each run's rendering and exit code.
+//! `hover queue` and `hover status` (the commands of a running stage): their arguments, and each
+//! run's rendering and exit code.
 
 use crate::error::HoverError;
 use crate::ops;
@@ -153,4 +154,30 @@ impl ops::queue::PurgeUi for Prompt {
             Ok(_) => Some(answer),
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Stage name: reads `.hover/<STAGE>.yml`.
+    pub stage: String,
+    /// Print the status as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `hover status`: always exit 0 once the stage was read.
+pub async fn status(dir: PathBuf, args: StatusArgs, style: Style) -> Result<i32, HoverError> {
+    let opts = ops::status::StatusOptions {
+        dir,
+        stage: args.stage,
+    };
+    let status = ops::status::status(&opts).await?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        render::status::write_json(&mut out, &status)?;
+    } else {
+        render::status::write_text(&mut out, &status, style)?;
+    }
+    out.flush()?;
+    Ok(0)
 }

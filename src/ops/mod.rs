@@ -14,6 +14,7 @@ pub mod release;
 pub mod saved;
 pub mod secret;
 pub mod signals;
+pub mod status;
 pub mod stage_new;
 pub mod template;
 

@@ -8,6 +8,7 @@ pub mod json;
 pub mod markdown;
 pub mod queue;
 pub mod release;
+pub mod status;
 pub mod text;
 
 use crate::plan::Action;
