@@ -295,7 +295,9 @@ pub enum HoverError {
     #[error("the queue {name} does not exist")]
     #[diagnostic(
         code(hover::queue_missing),
-        help("the stage's queues are made by `hover deploy` (or `hover apply`); nothing was changed")
+        help(
+            "the stage's queues are made by `hover deploy` (or `hover apply`); nothing was changed"
+        )
     )]
     QueueMissing { name: String },
 
@@ -310,7 +312,9 @@ pub enum HoverError {
     #[diagnostic(code(hover::purge_cancelled))]
     PurgeCancelled(String),
 
-    #[error("SQS's message move task of `{queue}` failed after moving {moved} message(s): {reason}")]
+    #[error(
+        "SQS's message move task of `{queue}` failed after moving {moved} message(s): {reason}"
+    )]
     #[diagnostic(
         code(hover::redrive_failed),
         help("the messages it did not move are still in the dead-letter queue; `hover queue retry` again once the cause is fixed")

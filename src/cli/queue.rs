@@ -86,8 +86,7 @@ pub async fn queue(dir: PathBuf, args: QueueArgs, style: Style) -> Result<i32, H
         QueueAction::Retry { queue, max, json } => {
             drop(out);
             let mut ui = EventLines { json, style };
-            let done =
-                ops::queue::redrive::retry(&opts, queue.as_deref(), max, &mut ui).await?;
+            let done = ops::queue::redrive::retry(&opts, queue.as_deref(), max, &mut ui).await?;
             if !json {
                 render::queue::write_retry_summary(&mut std::io::stdout().lock(), &done, style)?;
             }
@@ -99,9 +98,14 @@ pub async fn queue(dir: PathBuf, args: QueueArgs, style: Style) -> Result<i32, H
             auto_approve,
         } => {
             drop(out);
-            let purged =
-                ops::queue::purge(&opts, &queue, dead_letter, auto_approve, &mut Prompt { style })
-                    .await?;
+            let purged = ops::queue::purge(
+                &opts,
+                &queue,
+                dead_letter,
+                auto_approve,
+                &mut Prompt { style },
+            )
+            .await?;
             render::queue::write_purged(&mut std::io::stdout().lock(), &purged, style)?;
             return Ok(0);
         }

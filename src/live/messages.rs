@@ -96,7 +96,11 @@ pub async fn queue_state(
 }
 
 /// Counts from SQS's decimal strings (0 for what is missing or not a number).
-pub fn counts(visible: Option<&str>, in_flight: Option<&str>, delayed: Option<&str>) -> MessageCounts {
+pub fn counts(
+    visible: Option<&str>,
+    in_flight: Option<&str>,
+    delayed: Option<&str>,
+) -> MessageCounts {
     let n = |v: Option<&str>| v.and_then(|v| v.trim().parse().ok()).unwrap_or(0);
     MessageCounts {
         visible: n(visible),
@@ -131,12 +135,24 @@ pub async fn peek(
     let mut seen: BTreeMap<String, PeekedMessage> = BTreeMap::new();
     let mut order = Vec::new();
     let mut handles = Vec::new();
-    let received = receive_all(clients, name, url, limit, &mut seen, &mut order, &mut handles).await;
+    let received = receive_all(
+        clients,
+        name,
+        url,
+        limit,
+        &mut seen,
+        &mut order,
+        &mut handles,
+    )
+    .await;
     // Given back whether or not every receive succeeded.
     let given = give_back(clients, name, url, &handles).await;
     received?;
     given?;
-    Ok(order.into_iter().filter_map(|id| seen.remove(&id)).collect())
+    Ok(order
+        .into_iter()
+        .filter_map(|id| seen.remove(&id))
+        .collect())
 }
 
 /// The receives of [`peek`]: messages stay hidden (for [`PEEK_VISIBILITY_SECONDS`]) until every
@@ -172,7 +188,9 @@ async fn receive_all(
             }
             new += 1;
             let attr = |a: MessageSystemAttributeName| {
-                m.attributes().and_then(|all| all.get(&a)).map(String::as_str)
+                m.attributes()
+                    .and_then(|all| all.get(&a))
+                    .map(String::as_str)
             };
             let num = |a| attr(a).and_then(|v| v.parse::<u64>().ok());
             order.push(id.to_owned());

@@ -14,8 +14,8 @@ pub mod release;
 pub mod saved;
 pub mod secret;
 pub mod signals;
-pub mod status;
 pub mod stage_new;
+pub mod status;
 pub mod template;
 
 pub use apply::{apply, apply_planned, ApplyOptions, ApplyOutcome, ApplyRun, ApplyTarget, ApplyUi};

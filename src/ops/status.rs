@@ -112,7 +112,9 @@ pub struct RuleStatus {
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum MaintenanceStatus {
     Up,
-    Down { since: String },
+    Down {
+        since: String,
+    },
     /// This build of hover does not read the maintenance state.
     Unknown,
 }
@@ -178,7 +180,8 @@ fn of_type<'a>(
 }
 
 fn int(r: Option<&LiveResource>, key: &str) -> Option<i64> {
-    r.and_then(|r| r.properties.get(key)).and_then(Value::as_i64)
+    r.and_then(|r| r.properties.get(key))
+        .and_then(Value::as_i64)
 }
 
 fn text(r: Option<&LiveResource>, key: &str) -> Option<String> {
@@ -218,9 +221,11 @@ async fn releases(
     let lambda = &clients.lambda;
     let existing: Vec<&FunctionStatus> = functions.iter().filter(|f| f.exists).collect();
     let (listed, history) = futures::join!(
-        join_all(existing.iter().map(|f| async move {
-            (f.name.clone(), aws::versions(lambda, &f.name).await)
-        })),
+        join_all(
+            existing
+                .iter()
+                .map(|f| async move { (f.name.clone(), aws::versions(lambda, &f.name).await) })
+        ),
         crate::ops::release::read_history(clients, &manifest.name)
     );
     let mut versions = BTreeMap::new();
@@ -255,7 +260,12 @@ fn urls(desired: &DesiredStage, observed: &ObservedStage) -> Urls {
             .get("DistributionConfig")
             .and_then(|c| c.get("Aliases"))
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default();
     }
     for (_, live) in of_type(desired, observed, "AWS::ApiGatewayV2::Api") {
@@ -273,7 +283,11 @@ fn counts_of(r: Option<&LiveResource>) -> Option<MessageCounts> {
     Some(messages::counts(get(0), get(1), get(2)))
 }
 
-fn queues(manifest: &Manifest, desired: &DesiredStage, observed: &ObservedStage) -> Vec<QueueStatus> {
+fn queues(
+    manifest: &Manifest,
+    desired: &DesiredStage,
+    observed: &ObservedStage,
+) -> Vec<QueueStatus> {
     let by_name: BTreeMap<&str, Option<&LiveResource>> =
         of_type(desired, observed, "AWS::SQS::Queue")
             .map(|(d, live)| (d.name.as_str(), live))
@@ -282,7 +296,10 @@ fn queues(manifest: &Manifest, desired: &DesiredStage, observed: &ObservedStage)
         .into_iter()
         .map(|q| QueueStatus {
             messages: by_name.get(q.name.as_str()).copied().and_then(counts_of),
-            dead_letter_messages: by_name.get(q.dead_letter.as_str()).copied().and_then(counts_of),
+            dead_letter_messages: by_name
+                .get(q.dead_letter.as_str())
+                .copied()
+                .and_then(counts_of),
             queue: q.queue,
             name: q.name,
             dead_letter: q.dead_letter,

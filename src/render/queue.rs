@@ -21,7 +21,12 @@ pub fn write_list(
     if rows.is_empty() {
         return writeln!(out, "The stage {stage} has no queues (no `queue` section).");
     }
-    let width = rows.iter().map(|r| r.queue.queue.len()).max().unwrap_or(5).max(5);
+    let width = rows
+        .iter()
+        .map(|r| r.queue.queue.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
     writeln!(
         out,
         "{}",
@@ -45,7 +50,9 @@ pub fn write_list(
                 r.queue.queue, "-", "-", "-", dead, r.queue.worker
             ),
         };
-        let failed = r.dead_letter_messages.is_some_and(|c| c.visible + c.in_flight > 0);
+        let failed = r
+            .dead_letter_messages
+            .is_some_and(|c| c.visible + c.in_flight > 0);
         writeln!(out, "{}", if failed { style.yellow(&line) } else { line })?;
     }
     Ok(())
@@ -85,7 +92,10 @@ pub fn write_failed(out: &mut dyn Write, queues: &[FailedQueue], style: Style) -
         if i > 0 {
             writeln!(out)?;
         }
-        let head = format!("Dead-letter queue of {} ({})", q.queue.queue, q.queue.dead_letter);
+        let head = format!(
+            "Dead-letter queue of {} ({})",
+            q.queue.queue, q.queue.dead_letter
+        );
         let Some(counts) = q.counts else {
             writeln!(out, "{}: not deployed", style.bold(&head))?;
             continue;

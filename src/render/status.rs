@@ -37,7 +37,11 @@ pub fn write_text(out: &mut dyn Write, s: &Status, style: Style) -> io::Result<(
         s.account
     )?;
     writeln!(out, "\n{}", style.bold("URLs"))?;
-    writeln!(out, "  CloudFront       {}", or_dash(s.urls.cloudfront.as_ref()))?;
+    writeln!(
+        out,
+        "  CloudFront       {}",
+        or_dash(s.urls.cloudfront.as_ref())
+    )?;
     if !s.urls.domains.is_empty() {
         writeln!(out, "  Domains          {}", s.urls.domains.join(", "))?;
     }
@@ -45,8 +49,15 @@ pub fn write_text(out: &mut dyn Write, s: &Status, style: Style) -> io::Result<(
 
     writeln!(out, "\n{}", style.bold("Release"))?;
     match &s.live_release {
-        Some(r) => writeln!(out, "  Live             {} (published {})", r.build_id, r.published)?,
-        None => writeln!(out, "  Live             none (no release, or traffic split; see `hover releases`)")?,
+        Some(r) => writeln!(
+            out,
+            "  Live             {} (published {})",
+            r.build_id, r.published
+        )?,
+        None => writeln!(
+            out,
+            "  Live             none (no release, or traffic split; see `hover releases`)"
+        )?,
     }
     match &s.rollback_target {
         Ok(id) => writeln!(out, "  Rollback target  {id}")?,
@@ -54,25 +65,13 @@ pub fn write_text(out: &mut dyn Write, s: &Status, style: Style) -> io::Result<(
     }
     write_functions(out, s, style)?;
     write_queues(out, s, style)?;
-    if !s.rules.is_empty() {
-        writeln!(out, "\n{}", style.bold("Rules"))?;
-        let width = s.rules.iter().map(|r| r.name.len()).max().unwrap_or(0);
-        for r in &s.rules {
-            let state = r.state.as_deref().unwrap_or("missing");
-            let state = if state == "ENABLED" { style.green(state) } else { style.yellow(state) };
-            writeln!(
-                out,
-                "  {:<width$}  {:<18}  {state}  ({})",
-                r.name,
-                or_dash(r.schedule.as_ref()),
-                r.role
-            )?;
-        }
-    }
+    write_rules(out, s, style)?;
     writeln!(out)?;
     let maintenance = match &s.maintenance {
         MaintenanceStatus::Up => style.green("up (serving)"),
-        MaintenanceStatus::Down { since } => style.yellow(&format!("DOWN since {since} (`hover up` ends it)")),
+        MaintenanceStatus::Down { since } => {
+            style.yellow(&format!("DOWN since {since} (`hover up` ends it)"))
+        }
         MaintenanceStatus::Unknown => "unknown (not read by this build of hover)".to_owned(),
     };
     writeln!(out, "{}      {maintenance}", style.bold("Maintenance"))?;
@@ -84,14 +83,51 @@ pub fn write_text(out: &mut dyn Write, s: &Status, style: Style) -> io::Result<(
             st.name,
             st.status,
             or_dash(st.at.as_ref()),
-            st.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+            st.reason
+                .as_ref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
         ),
-        None => writeln!(out, "{}            none (the stage is not deployed)", style.bold("Stack")),
+        None => writeln!(
+            out,
+            "{}            none (the stage is not deployed)",
+            style.bold("Stack")
+        ),
     }
 }
 
+fn write_rules(out: &mut dyn Write, s: &Status, style: Style) -> io::Result<()> {
+    if s.rules.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n{}", style.bold("Rules"))?;
+    let width = s.rules.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    for r in &s.rules {
+        let state = r.state.as_deref().unwrap_or("missing");
+        let state = if state == "ENABLED" {
+            style.green(state)
+        } else {
+            style.yellow(state)
+        };
+        writeln!(
+            out,
+            "  {:<width$}  {:<18}  {state}  ({})",
+            r.name,
+            or_dash(r.schedule.as_ref()),
+            r.role
+        )?;
+    }
+    Ok(())
+}
+
 fn write_functions(out: &mut dyn Write, s: &Status, style: Style) -> io::Result<()> {
-    let width = s.functions.iter().map(|f| f.name.len()).max().unwrap_or(0).max(8);
+    let width = s
+        .functions
+        .iter()
+        .map(|f| f.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(8);
     writeln!(
         out,
         "\n{}",
@@ -112,7 +148,11 @@ fn write_functions(out: &mut dyn Write, s: &Status, style: Style) -> io::Result<
             continue;
         }
         let state = f.state.as_deref().unwrap_or("-");
-        let state = if state == "Active" { state.to_owned() } else { style.yellow(state) };
+        let state = if state == "Active" {
+            state.to_owned()
+        } else {
+            style.yellow(state)
+        };
         writeln!(
             out,
             "  {:<width$}  {:>4}  {:<28}  {:>6}  {:>7}  {:>8}  {state}",
@@ -131,7 +171,13 @@ fn write_queues(out: &mut dyn Write, s: &Status, style: Style) -> io::Result<()>
     if s.queues.is_empty() {
         return Ok(());
     }
-    let width = s.queues.iter().map(|q| q.queue.len()).max().unwrap_or(0).max(6);
+    let width = s
+        .queues
+        .iter()
+        .map(|q| q.queue.len())
+        .max()
+        .unwrap_or(0)
+        .max(6);
     writeln!(
         out,
         "\n{}",

@@ -186,9 +186,7 @@ pub async fn failed(
             .await?
             .map(|s| s.counts);
         let peeked = match counts {
-            Some(c) if c.visible > 0 => {
-                messages::peek(&clients, &name, &url, FAILED_SHOWN).await?
-            }
+            Some(c) if c.visible > 0 => messages::peek(&clients, &name, &url, FAILED_SHOWN).await?,
             _ => vec![],
         };
         out.push(FailedQueue {

@@ -128,7 +128,11 @@ pub async fn retry(
             continue;
         };
         let started = Instant::now();
-        let method = if q.fifo { Method::Loop } else { Method::MoveTask };
+        let method = if q.fifo {
+            Method::Loop
+        } else {
+            Method::MoveTask
+        };
         ui.event(&RetryEvent::Started {
             queue: q.queue.clone(),
             dead_letter: q.dead_letter.clone(),
@@ -218,7 +222,10 @@ async fn move_task(
     loop {
         let tasks = messages::move_tasks(clients, name, &dlq.arn).await?;
         let mine: Vec<_> = tasks.iter().filter(|t| ours(t.started_ms)).collect();
-        let moved: u64 = mine.iter().map(|t| u64::try_from(t.moved).unwrap_or(0)).sum();
+        let moved: u64 = mine
+            .iter()
+            .map(|t| u64::try_from(t.moved).unwrap_or(0))
+            .sum();
         let to_move = mine
             .iter()
             .filter_map(|t| t.to_move)
@@ -236,7 +243,10 @@ async fn move_task(
             return Err(HoverError::RedriveFailed {
                 queue: q.queue.clone(),
                 moved,
-                reason: failed.failure.clone().unwrap_or_else(|| "no reason given".into()),
+                reason: failed
+                    .failure
+                    .clone()
+                    .unwrap_or_else(|| "no reason given".into()),
             });
         }
         if !mine.is_empty() && mine.iter().all(|t| t.ended()) {
@@ -330,7 +340,12 @@ async fn move_one(
         .map_err(|e| stopped("sending it back", e))?;
     write::delete(clients, &q.dead_letter, dlq_url, &m.receipt_handle)
         .await
-        .map_err(|e| stopped("deleting it from the dead-letter queue after it was sent", e))
+        .map_err(|e| {
+            stopped(
+                "deleting it from the dead-letter queue after it was sent",
+                e,
+            )
+        })
 }
 
 #[cfg(test)]
