@@ -311,9 +311,14 @@ mod tests {
     #[test]
     fn an_unknown_queue_is_refused_with_the_names_that_exist() {
         let m = manifest();
-        let err = pick(&m, Some("mail")).unwrap_err().to_string();
-        assert!(err.contains("`mail`"), "{err}");
-        assert!(err.contains("default, mails.fifo"), "{err}");
+        let err = pick(&m, Some("mail")).unwrap_err();
+        assert!(err.to_string().contains("`mail`"), "{err}");
+        let help = miette::Diagnostic::help(&err).map(|h| h.to_string());
+        assert!(
+            help.as_deref()
+                .is_some_and(|h| h.contains("default, mails.fifo")),
+            "{help:?}"
+        );
         assert_eq!(pick(&m, Some("mails.fifo")).unwrap().len(), 1);
         assert_eq!(pick(&m, None).unwrap().len(), 2);
     }
