@@ -161,7 +161,8 @@ pub struct FailedMessage {
     /// When it reached the dead-letter queue (`SentTimestamp`), milliseconds since the epoch.
     pub sent_ms: Option<u64>,
     pub group_id: Option<String>,
-    /// The start of the payload with secret values masked.
+    /// The start of the payload with secret values masked: a Laravel job's serialized command,
+    /// else the whole payload.
     pub excerpt: String,
 }
 
@@ -210,12 +211,19 @@ pub fn failed_message(m: PeekedMessage) -> FailedMessage {
         .as_ref()
         .and_then(|p| p.get("attempts"))
         .and_then(Value::as_u64);
-    let masked = match parsed {
-        Some(mut v) => {
+    // A Laravel job's own data is its serialized command (the rest is shown above, or noise);
+    // anything else is shown whole.
+    let command = parsed
+        .as_ref()
+        .and_then(|p| p.pointer("/data/command"))
+        .and_then(Value::as_str);
+    let masked = match (command, parsed.clone()) {
+        (Some(command), _) => payload::mask_php(command),
+        (None, Some(mut v)) => {
             payload::mask_value(&mut v);
             v.to_string()
         }
-        None => payload::mask_php(&m.body),
+        (None, None) => payload::mask_php(&m.body),
     };
     FailedMessage {
         message_id: m.message_id,
@@ -330,8 +338,7 @@ mod tests {
             "displayName": "App\\Jobs\\SendInvoice",
             "attempts": 2,
             "data": {"commandName": "App\\Jobs\\SendInvoice",
-                     "command": "O:20:\"App\\Jobs\\SendInvoice\":2:{s:5:\"order\";i:7;s:8:\"password\";s:7:\"hunter2\";}"},
-            "api_token": "tok-123"
+                     "command": "O:20:\"App\\Jobs\\SendInvoice\":2:{s:5:\"order\";i:7;s:8:\"password\";s:7:\"hunter2\";}"}
         })
         .to_string();
         let m = failed_message(PeekedMessage {
@@ -345,7 +352,17 @@ mod tests {
         assert_eq!(m.job.as_deref(), Some("App\\Jobs\\SendInvoice"));
         assert_eq!(m.payload_attempts, Some(2));
         assert!(!m.excerpt.contains("hunter2"), "{}", m.excerpt);
-        assert!(!m.excerpt.contains("tok-123"), "{}", m.excerpt);
         assert!(m.excerpt.contains("order"), "{}", m.excerpt);
+        let other = failed_message(PeekedMessage {
+            message_id: "n".into(),
+            body: r#"{"api_token":"tok-123","user":7}"#.into(),
+            receive_count: 1,
+            sent_ms: None,
+            first_receive_ms: None,
+            group_id: None,
+        });
+        assert_eq!(other.job, None);
+        assert!(!other.excerpt.contains("tok-123"), "{}", other.excerpt);
+        assert!(other.excerpt.contains("\"user\":7"), "{}", other.excerpt);
     }
 }

@@ -124,7 +124,10 @@ pub async fn retry(
     let mut done = Vec::new();
     for q in queues {
         let resolved = resolve(&clients, &q).await?;
-        let Some((dlq, source)) = resolved else {
+        // Nothing to move (and no task of the queue's to follow): nothing said either.
+        let Some((dlq, source)) =
+            resolved.filter(|(d, _)| d.counts.visible + d.counts.in_flight > 0)
+        else {
             continue;
         };
         let started = Instant::now();
