@@ -1,5 +1,6 @@
 //! Command-line arguments and exit codes only: parses, calls `ops`, renders, maps outcomes to codes.
 
+mod changing;
 pub mod generate;
 mod queue;
 mod terminal;
@@ -116,6 +117,9 @@ pub struct DestroyArgs {
     /// Destroy without asking for the stage's name to be typed.
     #[arg(long)]
     pub auto_approve: bool,
+    /// Report as newline-delimited JSON events (`hover.events/1`); needs --auto-approve.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,6 +142,9 @@ pub struct StagePurgeArgs {
     /// Delete without asking.
     #[arg(long)]
     pub auto_approve: bool,
+    /// Report as newline-delimited JSON events (`hover.events/1`); needs --auto-approve.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -186,6 +193,10 @@ pub struct ApplyArgs {
     /// Carry out deletions and replacements that destroy data (messages in a queue).
     #[arg(long)]
     pub allow_data_loss: bool,
+    /// Report as newline-delimited JSON events (`hover.events/1`); needs --auto-approve or a
+    /// saved plan.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -240,6 +251,9 @@ pub struct DeployArgs {
     /// Carry out deletions and replacements that destroy data (messages in a queue).
     #[arg(long)]
     pub allow_data_loss: bool,
+    /// Report as newline-delimited JSON events (`hover.events/1`); needs --auto-approve.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -261,6 +275,9 @@ pub struct RollbackArgs {
     /// Roll back without asking.
     #[arg(long)]
     pub auto_approve: bool,
+    /// Report as newline-delimited JSON events (`hover.events/1`); needs --auto-approve.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -309,21 +326,18 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
     };
     let style = Style::detect(cli.no_color, std::io::stdout().is_terminal());
     ops::lock::force_unlock(cli.force_unlock);
-    if let Some(stage) = cli.command.manifest_stage() {
-        warn_manifest(&dir, stage);
-    }
-    match cli.command {
+    let code = match cli.command {
         Command::Plan(args) => plan(dir, args, style).await,
-        Command::Apply(args) => apply(dir, args, style).await,
+        Command::Apply(args) => changing::apply(dir, args, style).await,
         Command::Observe(args) => observe(&dir, args).await,
         Command::Build(args) => build(dir, args, style).await,
-        Command::Deploy(args) => deploy(dir, args, style).await,
+        Command::Deploy(args) => changing::deploy(dir, args, style).await,
         Command::Releases(args) => releases(dir, args, style).await,
-        Command::Rollback(args) => rollback(dir, args, style).await,
+        Command::Rollback(args) => changing::rollback(dir, args, style).await,
         Command::Command(CommandCommand::Run(args)) => command_run(dir, args).await,
         Command::Secret(command) => secret(&dir, command).await,
-        Command::Destroy(args) => destroy(dir, args, style).await,
-        Command::Stage(StageCommand::Purge(args)) => purge(dir, args, style).await,
+        Command::Destroy(args) => changing::destroy(dir, args, style).await,
+        Command::Stage(StageCommand::Purge(args)) => changing::purge(dir, args, style).await,
         Command::Stage(StageCommand::New(args)) => stage_new(dir, args),
         Command::Template(args) => template(&dir, args).await,
         Command::Doctor(args) => doctor(dir, args, style).await,
@@ -331,40 +345,23 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
         Command::Status(args) => queue::status(dir, args, style).await,
         Command::Completions(args) => generate::completions(args.shell),
         Command::Man(args) => generate::man(args.out_dir.as_deref()),
+    };
+    if std::env::var_os("HOVER_DEBUG_COUNTS").is_some() {
+        let c = ops::context::counts::now();
+        eprintln!(
+            "hover-debug-counts: manifest_reads={} client_builds={} stage_reads={}",
+            c.manifest_reads, c.client_builds, c.stage_reads
+        );
     }
-}
-
-impl Command {
-    /// The stage whose manifest the command reads first, for its warnings.
-    fn manifest_stage(&self) -> Option<&str> {
-        match self {
-            Command::Plan(a) => Some(a.stage.as_str()),
-            Command::Apply(a) if !std::path::Path::new(&a.target).is_file() => {
-                Some(a.target.as_str())
-            }
-            Command::Template(a) => Some(a.stage.as_str()),
-            Command::Destroy(a) => Some(a.stage.as_str()),
-            Command::Queue(a) => Some(a.stage.as_str()),
-            Command::Status(a) => Some(a.stage.as_str()),
-            // doctor reports the manifest's warnings itself.
-            Command::Secret(SecretCommand::Encrypt(a) | SecretCommand::Decrypt(a)) => {
-                Some(a.stage.as_str())
-            }
-            _ => None,
-        }
-    }
+    code
 }
 
 /// `hover plan`: the plan in the chosen format, saved when asked; exit 2 for changes when asked.
 async fn plan(dir: PathBuf, args: PlanArgs, style: Style) -> Result<i32, HoverError> {
-    let opts = ops::PlanOptions {
-        dir,
-        stage: args.stage.clone(),
-        image_tag: args.image_tag.clone(),
-    };
-    let planned = ops::compute_plan(&opts).await?;
+    let ctx = open(&dir, &args.stage, style).await?;
+    let planned = ctx.plan(args.image_tag.clone()).await?;
     if let Some(file) = &args.out {
-        ops::saved::save(file, &opts.dir, &opts.stage, &planned)?;
+        ops::saved::save(file, &planned)?;
     }
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -392,44 +389,10 @@ async fn plan(dir: PathBuf, args: PlanArgs, style: Style) -> Result<i32, HoverEr
     })
 }
 
-/// `hover apply STAGE|PLANFILE`.
-async fn apply(dir: PathBuf, args: ApplyArgs, style: Style) -> Result<i32, HoverError> {
-    let target = if std::path::Path::new(&args.target).is_file() {
-        if args.image_tag.is_some() {
-            return Err(HoverError::Usage(
-                "--image-tag cannot be used with a saved plan: it already names its image".into(),
-            ));
-        }
-        ops::ApplyTarget::SavedPlan(PathBuf::from(&args.target))
-    } else {
-        ops::ApplyTarget::Stage {
-            stage: args.target.clone(),
-            image_tag: args.image_tag.clone(),
-        }
-    };
-    let opts = ops::ApplyOptions {
-        dir,
-        target,
-        auto_approve: args.auto_approve,
-        no_wait: args.no_wait,
-        allow_data_loss: args.allow_data_loss,
-    };
-    let mut ui = TerminalUi::new(style);
-    match ops::apply(&opts, &mut ui).await? {
-        ops::ApplyOutcome::NoChanges => Ok(0),
-        ops::ApplyOutcome::Applied { summary, outputs } => {
-            let mut out = std::io::stdout().lock();
-            render::text::write_apply_complete(&mut out, &summary, &outputs, style)?;
-            Ok(0)
-        }
-    }
-}
-
 /// `hover observe` (hidden): the stage as read from AWS, secrets masked, as JSON.
 async fn observe(dir: &std::path::Path, args: TemplateArgs) -> Result<i32, HoverError> {
-    let manifest = crate::manifest::load(dir, &args.stage)?;
-    let clients = ops::plan::stage_clients(&manifest).await?;
-    let (_, mut observed) = ops::plan::read(&manifest, &clients, args.image_tag.as_deref()).await?;
+    let ctx = open(dir, &args.stage, Style::PLAIN).await?;
+    let (_, mut observed) = ctx.read(args.image_tag.as_deref()).await?;
     // Shown to people: secret values masked, as in every output.
     crate::plan::mask::mask_observed(&mut observed);
     let mut out = std::io::stdout().lock();
@@ -453,62 +416,23 @@ async fn build(dir: PathBuf, args: BuildArgs, style: Style) -> Result<i32, Hover
     Ok(0)
 }
 
-/// `hover deploy`.
-async fn deploy(dir: PathBuf, args: DeployArgs, style: Style) -> Result<i32, HoverError> {
-    let opts = ops::deploy::DeployOptions {
-        dir,
-        stage: args.stage,
-        auto_approve: args.auto_approve,
-        build_id: args.build_id,
-        skip_build: args.skip_build,
-        builder: args.builder,
-        allow_data_loss: args.allow_data_loss,
-    };
-    let mut ui = TerminalUi::new(style);
-    let summary = ops::deploy::deploy(&opts, &mut ui).await?;
-    render::release::write_deploy_summary(&mut std::io::stdout().lock(), &summary, style)?;
-    Ok(0)
-}
-
 /// `hover releases`.
 async fn releases(dir: PathBuf, args: ReleasesArgs, style: Style) -> Result<i32, HoverError> {
-    let opts = ops::release::StageOptions {
-        dir,
-        stage: args.stage,
-    };
-    let releases = ops::release::releases(&opts).await?;
+    let ctx = open(&dir, &args.stage, style).await?;
+    let releases = ops::release::releases(&ctx).await?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        render::release::write_releases_json(&mut out, &opts.stage, &releases)?;
+        render::release::write_releases_json(&mut out, &args.stage, &releases)?;
     } else {
-        render::release::write_releases(&mut out, &opts.stage, &releases, style)?;
+        render::release::write_releases(&mut out, &args.stage, &releases, style)?;
     }
-    Ok(0)
-}
-
-/// `hover rollback`.
-async fn rollback(dir: PathBuf, args: RollbackArgs, style: Style) -> Result<i32, HoverError> {
-    let opts = ops::release::StageOptions {
-        dir,
-        stage: args.stage,
-    };
-    let mut ui = TerminalUi::new(style);
-    let ro = ops::release::RollbackOptions {
-        to: args.to.clone(),
-        auto_approve: args.auto_approve,
-    };
-    let outcome = ops::release::rollback(&opts, &ro, &mut ui).await?;
-    render::release::write_rollback(&mut std::io::stdout().lock(), &outcome, style)?;
     Ok(0)
 }
 
 /// `hover command run`: the command's output as it is, and its exit code.
 async fn command_run(dir: PathBuf, args: CommandRunArgs) -> Result<i32, HoverError> {
-    let opts = ops::release::StageOptions {
-        dir,
-        stage: args.stage,
-    };
-    let (output, exit_code) = ops::release::command_run(&opts, &args.command).await?;
+    let ctx = open(&dir, &args.stage, Style::PLAIN).await?;
+    let (output, exit_code) = ops::release::command_run(&ctx, &args.command).await?;
     let mut out = std::io::stdout().lock();
     out.write_all(output.as_bytes())?;
     out.flush()?;
@@ -518,8 +442,14 @@ async fn command_run(dir: PathBuf, args: CommandRunArgs) -> Result<i32, HoverErr
 /// `hover secret encrypt|decrypt`.
 async fn secret(dir: &std::path::Path, command: SecretCommand) -> Result<i32, HoverError> {
     let (outcome, verb) = match &command {
-        SecretCommand::Encrypt(a) => (ops::secret::encrypt(dir, &a.stage).await?, "Encrypted"),
-        SecretCommand::Decrypt(a) => (ops::secret::decrypt(dir, &a.stage).await?, "Decrypted"),
+        SecretCommand::Encrypt(a) => {
+            let ctx = open(dir, &a.stage, Style::PLAIN).await?;
+            (ops::secret::encrypt(&ctx).await?, "Encrypted")
+        }
+        SecretCommand::Decrypt(a) => {
+            let ctx = open(dir, &a.stage, Style::PLAIN).await?;
+            (ops::secret::decrypt(&ctx).await?, "Decrypted")
+        }
     };
     let shown = |p: &std::path::Path| p.strip_prefix(dir).unwrap_or(p).display().to_string();
     let mut out = std::io::stdout().lock();
@@ -547,53 +477,10 @@ async fn secret(dir: &std::path::Path, command: SecretCommand) -> Result<i32, Ho
     if outcome.gitignore_updated {
         writeln!(out, "Listed `*-secrets.plain.env` in .hover/.gitignore.")?;
     }
-    for w in &outcome.warnings {
-        eprintln!("{w}");
-    }
-    Ok(0)
-}
-
-/// `hover destroy`.
-async fn destroy(dir: PathBuf, args: DestroyArgs, style: Style) -> Result<i32, HoverError> {
-    let opts = ops::destroy::DestroyOptions {
-        dir,
-        stage: args.stage.clone(),
-        auto_approve: args.auto_approve,
-    };
-    let mut ui = TerminalUi::new(style);
-    match ops::destroy::destroy(&opts, &mut ui).await? {
-        ops::destroy::DestroyOutcome::NothingLeft => {}
-        ops::destroy::DestroyOutcome::Destroyed { steps } => {
-            println!(
-                "\n{} {steps} steps carried out.",
-                style.green(&style.bold("Destroy complete!"))
-            );
-        }
-    }
-    Ok(0)
-}
-
-/// `hover stage purge`.
-async fn purge(dir: PathBuf, args: StagePurgeArgs, style: Style) -> Result<i32, HoverError> {
-    let opts = ops::purge::PurgeOptions {
-        dir,
-        stage: args.stage,
-        keep: args.keep,
-        auto_approve: args.auto_approve,
-    };
-    let mut ui = TerminalUi::new(style);
-    let outcome = ops::purge::purge(&opts, &mut ui).await?;
-    if !outcome.builds.is_empty() {
-        writeln!(
-            std::io::stdout().lock(),
-            "\n{} {} build(s) deleted: {} image(s), {} asset object(s), {} function version(s).",
-            style.green(&style.bold("Purge complete!")),
-            outcome.builds.len(),
-            outcome.images,
-            outcome.objects,
-            outcome.versions
-        )?;
-    }
+    show_warnings(
+        outcome.warnings.iter().cloned().map(Into::into).collect(),
+        Style::PLAIN,
+    );
     Ok(0)
 }
 
@@ -633,8 +520,9 @@ fn stage_new(dir: PathBuf, args: StageNewArgs) -> Result<i32, HoverError> {
 
 /// `hover template`: the template sent to CloudFormation, secrets masked.
 async fn template(dir: &std::path::Path, args: TemplateArgs) -> Result<i32, HoverError> {
-    let template =
+    let (template, warnings) =
         ops::template::stage_template(dir, &args.stage, args.image_tag.as_deref()).await?;
+    show_warnings(warnings, Style::PLAIN);
     let mut out = std::io::stdout().lock();
     out.write_all(crate::template::to_text(&crate::template::masked(&template)).as_bytes())?;
     Ok(0)
@@ -657,12 +545,27 @@ async fn doctor(dir: PathBuf, args: DoctorArgs, style: Style) -> Result<i32, Hov
     Ok(if report.passed() { 0 } else { 1 })
 }
 
-/// Shows the stage file's warnings on stderr, before the command runs. A file that does not load
-/// shows nothing here: the command itself reports why.
-fn warn_manifest(dir: &std::path::Path, stage: &str) {
-    if let Ok(manifest) = crate::manifest::load(dir, stage) {
-        for w in manifest.warnings {
-            eprintln!("{:?}", miette::Report::new(crate::manifest::Warning(w)));
+/// Opens the stage's context and shows the manifest's warnings on stderr.
+async fn open(
+    dir: &std::path::Path,
+    stage: &str,
+    style: Style,
+) -> Result<ops::StageContext, HoverError> {
+    let ctx = ops::StageContext::open(dir, stage).await?;
+    show_warnings(ctx.warnings(), style);
+    Ok(ctx)
+}
+
+/// Shows warning events as text (a manifest's on stderr).
+fn show_warnings(events: Vec<crate::events::Event>, style: Style) {
+    let mut text = render::events::TextRenderer::new(style);
+    for e in &events {
+        for piece in text.render(e) {
+            match piece {
+                render::events::Text::Error(e) => eprintln!("{e}"),
+                render::events::Text::Line(l) => eprintln!("{l}"),
+                render::events::Text::Block(b) => eprint!("{b}"),
+            }
         }
     }
 }

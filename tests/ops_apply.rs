@@ -23,43 +23,53 @@ use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::DateTime;
 use common::Mocks;
 use hover::error::HoverError;
+use hover::events::{Event, Question, Sink};
 use hover::model::{ObservedStage, StackState};
-use hover::ops::plan::{live_image_tag, PlanOptions, PlannedStage};
-use hover::ops::{apply_planned, ApplyOutcome, ApplyRun, ApplyUi};
-use hover::plan::Plan;
+use hover::ops::plan::live_image_tag;
+use hover::ops::{apply_planned, ApplyOutcome, ApplyRun, PlannedStage, StageContext, Ui};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 const CHANGE_SET: &str =
     "arn:aws:cloudformation:us-east-1:123456789012:changeSet/hover-1/0a1b2c3d-4e5f-6789-abcd-ef0123456789";
 
-/// What apply showed and asked.
+/// What apply reported and asked.
 #[derive(Default)]
 struct Recorder {
-    plans: usize,
-    notes: Vec<String>,
-    lines: Vec<String>,
+    events: Vec<Event>,
     questions: usize,
 }
 
-impl ApplyUi for Recorder {
-    fn show_plan(&mut self, _plan: &Plan) {
-        self.plans += 1;
+impl Recorder {
+    fn plans(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|e| matches!(e, Event::Planned { .. }))
+            .count()
     }
-    fn note(&mut self, line: &str) {
-        self.notes.push(line.to_string());
+
+    /// The run's text, as a pipe gets it.
+    fn text(&self) -> String {
+        hover::render::events::plain_text(&self.events)
     }
-    fn approve(&mut self, _question: &str) -> Option<bool> {
+}
+
+impl Sink for Recorder {
+    fn emit(&mut self, event: Event) {
+        if let Event::ChangeSetChecked { mismatches } = &event {
+            assert!(
+                mismatches.is_empty(),
+                "CloudFormation and the plan disagree: {mismatches:?}"
+            );
+        }
+        self.events.push(event);
+    }
+}
+
+impl Ui for Recorder {
+    fn approve(&mut self, _question: &Question) -> Option<bool> {
         self.questions += 1;
         None
-    }
-    fn progress_line(&mut self, line: &str) {
-        self.lines.push(line.to_string());
-    }
-    fn progress_state(&mut self, _done: usize, _total: usize, _in_flight: usize) {}
-    fn progress_end(&mut self) {}
-    fn show_mismatches(&mut self, rows: &[(String, String, String)]) {
-        panic!("CloudFormation and the plan disagree: {rows:?}");
     }
 }
 
@@ -75,25 +85,11 @@ fn planned(case: &str, clients: hover::live::Clients) -> (ApplyRun, PlannedStage
     let manifest = hover::manifest::load(&dir, "dev").expect("manifest");
     let observed = observed(case);
     let tag = live_image_tag(&observed).expect("live image tag");
-    let (desired, plan) =
-        hover::ops::plan::plan_observed(&manifest, &observed, Some(&tag)).expect("plan");
+    let ctx = StageContext::new(&dir, "dev", manifest, clients);
+    let planned = PlannedStage::from_observed(ctx, observed, Some(tag)).expect("plan");
     let run = ApplyRun {
-        plan_opts: PlanOptions {
-            dir,
-            stage: "dev".into(),
-            image_tag: Some(tag),
-        },
-        saved: false,
         auto_approve: true,
-        no_wait: false,
-        allow_data_loss: false,
-    };
-    let planned = PlannedStage {
-        manifest,
-        clients,
-        desired,
-        observed,
-        plan,
+        ..ApplyRun::default()
     };
     (run, planned)
 }
@@ -323,9 +319,9 @@ async fn a_plan_without_changes_is_shown_and_makes_no_call() {
     let mut ui = Recorder::default();
     let outcome = apply_planned(&run, planned, &mut ui).await.expect("apply");
     assert_eq!(outcome, ApplyOutcome::NoChanges);
-    assert_eq!(ui.plans, 1);
+    assert_eq!(ui.plans(), 1);
     assert_eq!(ui.questions, 0);
-    assert!(ui.notes.is_empty(), "{:?}", ui.notes);
+    assert_eq!(ui.events.len(), 1, "{:?}", ui.events);
 }
 
 #[tokio::test]
@@ -336,7 +332,7 @@ async fn an_approved_plan_creates_checks_executes_and_watches_a_change_set() {
     ];
     let (outcome, stage, ui) = apply_domains_added(StackStatus::UpdateComplete, events).await;
     let Ok(ApplyOutcome::Applied { summary, outputs }) = outcome else {
-        panic!("the apply must succeed: {outcome:?}; notes {:?}", ui.notes);
+        panic!("the apply must succeed: {outcome:?}; output {}", ui.text());
     };
     assert_eq!((summary.add, summary.change, summary.destroy), (0, 1, 0));
     assert_eq!(
@@ -352,17 +348,24 @@ async fn an_approved_plan_creates_checks_executes_and_watches_a_change_set() {
     // Under the stage lock, given back at the end.
     assert_eq!(stage.lock_written.num_calls(), 1);
     assert_eq!(stage.lock_released.num_calls(), 1);
+    let text = ui.text();
     assert!(
-        ui.notes
-            .iter()
+        text.lines()
             .any(|n| n.starts_with("Stack clouder-dev: UPDATE_COMPLETE after")),
-        "{:?}",
-        ui.notes
+        "{text}"
     );
-    assert!(ui
-        .lines
-        .iter()
+    assert!(text
+        .lines()
         .any(|l| l.contains("cdn distribution") && l.contains("Modifications complete")));
+    // The lock was taken and given back, as events.
+    assert!(ui
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::LockTaken { .. })));
+    assert!(ui
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::LockGivenBack { .. })));
     assert_eq!(ui.questions, 0, "auto-approved");
 }
 

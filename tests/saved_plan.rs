@@ -4,7 +4,7 @@
 use hover::live::Clients;
 use hover::model::ObservedStage;
 use hover::ops::saved;
-use hover::ops::PlannedStage;
+use hover::ops::{PlannedStage, StageContext};
 use std::fs;
 use std::path::Path;
 
@@ -21,21 +21,16 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The stage in `dir` planned against `observed`, as `hover plan dev --image-tag v1` plans it
+/// (the manifest read now).
 fn planned(dir: &Path, observed: ObservedStage) -> PlannedStage {
     let manifest = hover::manifest::load(dir, "dev").expect("manifest");
-    let desired = hover::stage::desired(&manifest, "v1");
-    let plan = hover::plan::plan(&desired, &observed).expect("plan");
     let config = aws_types::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_types::region::Region::new("us-east-1"))
         .build();
-    PlannedStage {
-        manifest,
-        clients: Clients::new(&config),
-        desired,
-        observed,
-        plan,
-    }
+    let ctx = StageContext::new(dir, "dev", manifest, Clients::new(&config));
+    PlannedStage::from_observed(ctx, observed, Some("v1".into())).expect("plan")
 }
 
 #[test]
@@ -51,7 +46,7 @@ fn a_saved_plan_holds_no_secret_and_goes_stale() {
     assert!(now.plan.has_changes());
 
     let file = work.path().join("dev.plan");
-    saved::save(&file, work.path(), "dev", &now).expect("save");
+    saved::save(&file, &now).expect("save");
     let text = fs::read_to_string(&file).expect("read saved plan");
     for secret in [
         "hunter2",
@@ -87,7 +82,7 @@ fn a_saved_plan_holds_no_secret_and_goes_stale() {
             }
         }
     }
-    saved::save(&guessed, work.path(), "dev", &planned(work.path(), other)).expect("save");
+    saved::save(&guessed, &planned(work.path(), other)).expect("save");
     let a = saved::load(&file).expect("load");
     let b = saved::load(&guessed).expect("load");
     assert_eq!(a.manifest_digest, b.manifest_digest);
@@ -110,7 +105,8 @@ fn a_saved_plan_holds_no_secret_and_goes_stale() {
         .expect("manifest")
         .replace("memory: 512", "memory: 640");
     fs::write(&manifest, edited).expect("edit manifest");
-    let err = saved::check_fresh(&loaded, &now).expect_err("stale after a manifest edit");
+    let err = saved::check_fresh(&loaded, &planned(work.path(), observed.clone()))
+        .expect_err("stale after a manifest edit");
     assert!(err.to_string().contains("manifest"), "{err}");
 
     // Not a saved plan at all.

@@ -11,7 +11,7 @@
 //! - pure functions over what it returns: [`reconcile`] checks CloudFormation's reported changes
 //!   against the plan before anything executes, [`diagnose_failure`] names the root cause of a
 //!   failed operation, [`classify_stack_status`] says whether (and how) a stack can take a change
-//!   set, and [`Progress`] turns stack events into Terraform-style progress lines.
+//!   set, and [`Progress`] turns stack events into typed resource progress.
 
 mod aws;
 mod poll;
@@ -19,13 +19,14 @@ mod progress;
 mod reconcile;
 mod status;
 
+use crate::render::events::format_elapsed;
 pub use aws::{
     create, delete, delete_stack, events_since, execute, executed, latest_event_id,
     list_change_sets, stack_status, wait_and_describe, wait_and_describe_with, wait_stack_settled,
     wait_stack_settled_with,
 };
 pub use poll::{Poll, Poller, Waiting, CHANGE_SET_LIMIT, STACK_LIMIT};
-pub use progress::{format_elapsed, Progress};
+pub use progress::Progress;
 pub use reconcile::{reconcile, Mismatch, Reconciliation};
 pub use status::{
     classify_stack_status, diagnose_failure, FailureDiagnosis, RootCause, StackCondition,

@@ -1,8 +1,9 @@
-//! Stack events turned into progress lines in Terraform's manner (`http function: Creating...`,
-//! `http function: Creation complete after 12s`, `Still modifying... [10s elapsed]`), with counts
-//! for an "N of M done" bar. Deterministic: time comes from the events and from the caller.
+//! Stack events turned into typed resource progress (`render::events` prints it in Terraform's
+//! manner: `http function: Creating...`, `Still modifying... [10s elapsed]`), with counts for an
+//! "N of M done" bar. Deterministic: time comes from the events and from the caller.
 
 use super::StackEvent;
+use crate::events::{Event, Op, ResourceState};
 use crate::model::Provisioner;
 use crate::plan::{Action, Plan};
 use std::collections::{BTreeMap, HashSet};
@@ -10,59 +11,16 @@ use std::collections::{BTreeMap, HashSet};
 /// How often a resource in flight gets a "Still ..." line, in milliseconds.
 const STILL_EVERY_MS: i64 = 10_000;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Op {
-    Create,
-    Modify,
-    Destroy,
-}
-
-impl Op {
-    fn start(self) -> &'static str {
-        match self {
-            Op::Create => "Creating...",
-            Op::Modify => "Modifying...",
-            Op::Destroy => "Destroying...",
-        }
-    }
-    fn still(self) -> &'static str {
-        match self {
-            Op::Create => "Still creating...",
-            Op::Modify => "Still modifying...",
-            Op::Destroy => "Still destroying...",
-        }
-    }
-    fn complete(self) -> &'static str {
-        match self {
-            Op::Create => "Creation complete",
-            Op::Modify => "Modifications complete",
-            Op::Destroy => "Destruction complete",
-        }
-    }
-    fn failed(self) -> &'static str {
-        match self {
-            Op::Create => "Creation failed",
-            Op::Modify => "Modification failed",
-            Op::Destroy => "Destruction failed",
-        }
-    }
-    fn cancelled(self) -> &'static str {
-        match self {
-            Op::Create => "Creation cancelled",
-            Op::Modify => "Modification cancelled",
-            Op::Destroy => "Destruction cancelled",
-        }
-    }
-    fn of(status: &str) -> Option<Op> {
-        if status.starts_with("CREATE_") {
-            Some(Op::Create)
-        } else if status.starts_with("UPDATE_") {
-            Some(Op::Modify)
-        } else if status.starts_with("DELETE_") {
-            Some(Op::Destroy)
-        } else {
-            None
-        }
+/// The operation a stack status is part of.
+fn op_of(status: &str) -> Option<Op> {
+    if status.starts_with("CREATE_") {
+        Some(Op::Create)
+    } else if status.starts_with("UPDATE_") {
+        Some(Op::Modify)
+    } else if status.starts_with("DELETE_") {
+        Some(Op::Destroy)
+    } else {
+        None
     }
 }
 
@@ -162,19 +120,25 @@ impl Progress {
             .unwrap_or(logical_id)
     }
 
-    /// Feeds one event (oldest first); returns the lines it produces. An event seen before
-    /// produces nothing.
-    pub fn event(&mut self, e: &StackEvent) -> Vec<String> {
+    fn resource(&self, logical_id: &str, state: ResourceState) -> Vec<Event> {
+        vec![Event::Resource {
+            role: self.role(logical_id).to_string(),
+            state,
+        }]
+    }
+
+    /// Feeds one event (oldest first); returns the progress it makes. An event seen before makes
+    /// none.
+    pub fn event(&mut self, e: &StackEvent) -> Vec<Event> {
         if !e.event_id.is_empty() && !self.seen.insert(e.event_id.clone()) {
             return vec![];
         }
         if e.logical_id == self.stack_name || e.logical_id.is_empty() {
             return self.stack_event(e);
         }
-        let Some(op) = Op::of(&e.status) else {
+        let Some(op) = op_of(&e.status) else {
             return vec![];
         };
-        let role = self.role(&e.logical_id).to_string();
         let status = e.status.as_str();
         if status.ends_with("_IN_PROGRESS") {
             // CloudFormation sends a second IN_PROGRESS ("Resource creation Initiated"); one line is enough.
@@ -193,60 +157,58 @@ impl Progress {
                     reported_steps: 0,
                 },
             );
-            let verb = match (op, e.reason.as_deref()) {
+            let state = match (op, e.reason.as_deref()) {
                 (Op::Modify, Some(r))
                     if r.contains("requires the creation of a new physical resource") =>
                 {
-                    "Creating replacement..."
+                    ResourceState::Replacing
                 }
-                _ => op.start(),
+                _ => ResourceState::Started { op },
             };
-            return vec![format!("{role}: {verb}")];
+            return self.resource(&e.logical_id, state);
         }
         let started = self.in_flight.remove(&e.logical_id).map(|f| f.started_ms);
-        let after = started
-            .map(|s| format!(" after {}", format_elapsed(e.timestamp_ms - s)))
-            .unwrap_or_default();
+        let after_ms = started.map(|s| e.timestamp_ms - s);
         if status.ends_with("_COMPLETE") {
             if !self.rolling_back {
                 self.done += 1;
             }
-            vec![format!("{role}: {}{after}", op.complete())]
+            self.resource(&e.logical_id, ResourceState::Complete { op, after_ms })
         } else if status.ends_with("_FAILED") {
             let reason = e.reason.as_deref().unwrap_or("").trim();
             let cancelled = reason.trim_end_matches('.').ends_with("cancelled")
                 && reason.starts_with("Resource ");
             if cancelled {
-                return vec![format!("{role}: {}", op.cancelled())];
+                return self.resource(&e.logical_id, ResourceState::Cancelled { op });
             }
             self.failed += 1;
-            if reason.is_empty() {
-                vec![format!("{role}: {}", op.failed())]
-            } else {
-                vec![format!("{role}: {}: {reason}", op.failed())]
-            }
+            let reason = (!reason.is_empty()).then(|| reason.to_string());
+            self.resource(&e.logical_id, ResourceState::Failed { op, reason })
         } else if status == "DELETE_SKIPPED" {
-            vec![format!("{role}: Destruction skipped (retained)")]
+            self.resource(&e.logical_id, ResourceState::Skipped)
         } else {
             vec![]
         }
     }
 
-    fn stack_event(&mut self, e: &StackEvent) -> Vec<String> {
+    fn stack_event(&mut self, e: &StackEvent) -> Vec<Event> {
         if e.status.contains("ROLLBACK_IN_PROGRESS") && !self.rolling_back {
             self.rolling_back = true;
-            return match e.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-                Some(r) => vec![format!("Rolling back: {r}")],
-                None => vec!["Rolling back".to_string()],
-            };
+            let reason = e
+                .reason
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_string);
+            return vec![Event::RollingBack { reason }];
         }
         vec![]
     }
 
-    /// "Still ..." lines for resources in flight, each time another 10 s have passed since their
-    /// operation started. `now_ms` is milliseconds since the Unix epoch, on the events' clock.
-    pub fn tick(&mut self, now_ms: i64) -> Vec<String> {
-        let mut lines = Vec::new();
+    /// "Still ..." progress for resources in flight, each time another 10 s have passed since
+    /// their operation started. `now_ms` is milliseconds since the Unix epoch, on the events' clock.
+    pub fn tick(&mut self, now_ms: i64) -> Vec<Event> {
+        let mut out = Vec::new();
         let mut in_flight: Vec<(&String, &mut InFlight)> = self.in_flight.iter_mut().collect();
         in_flight.sort_by_key(|(id, f)| (f.started_ms, (*id).clone()));
         for (id, f) in in_flight {
@@ -254,27 +216,16 @@ impl Progress {
             if steps > f.reported_steps {
                 f.reported_steps = steps;
                 let role = self.roles.get(id).map(String::as_str).unwrap_or(id);
-                lines.push(format!(
-                    "{role}: {} [{} elapsed]",
-                    f.op.still(),
-                    format_elapsed(steps * STILL_EVERY_MS)
-                ));
+                out.push(Event::Resource {
+                    role: role.to_string(),
+                    state: ResourceState::Still {
+                        op: f.op,
+                        elapsed_ms: steps * STILL_EVERY_MS,
+                    },
+                });
             }
         }
-        lines
-    }
-}
-
-/// Elapsed time the way Terraform prints it: `0s`, `12s`, `1m5s`, `1h2m3s` (whole seconds, rounded down).
-pub fn format_elapsed(ms: i64) -> String {
-    let secs = ms.max(0) / 1000;
-    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    if h > 0 {
-        format!("{h}h{m}m{s}s")
-    } else if m > 0 {
-        format!("{m}m{s}s")
-    } else {
-        format!("{s}s")
+        out
     }
 }
 
@@ -312,8 +263,19 @@ mod tests {
         Progress::new("hover-prod", roles, total)
     }
 
+    fn lines(events: Vec<Event>) -> Vec<String> {
+        events
+            .iter()
+            .flat_map(crate::render::events::plain_lines)
+            .collect()
+    }
+
     fn feed(p: &mut Progress, events: &[StackEvent]) -> Vec<String> {
-        events.iter().flat_map(|e| p.event(e)).collect()
+        lines(events.iter().flat_map(|e| p.event(e)).collect())
+    }
+
+    fn tick(p: &mut Progress, now: i64) -> Vec<String> {
+        lines(p.tick(now))
     }
 
     #[test]
@@ -442,21 +404,21 @@ mod tests {
         let mut p = progress(2);
         p.event(&ev("1", "HttpFunction", "UPDATE_IN_PROGRESS", None, 0));
         p.event(&ev("2", "Worker", "CREATE_IN_PROGRESS", None, 4));
-        assert!(p.tick(T0 + 9_999).is_empty());
+        assert!(tick(&mut p, T0 + 9_999).is_empty());
         assert_eq!(
-            p.tick(T0 + 10_000),
+            tick(&mut p, T0 + 10_000),
             ["http function: Still modifying... [10s elapsed]"]
         );
         assert!(
-            p.tick(T0 + 12_000).is_empty(),
+            tick(&mut p, T0 + 12_000).is_empty(),
             "no repeat within the same 10 s"
         );
         assert_eq!(
-            p.tick(T0 + 14_500),
+            tick(&mut p, T0 + 14_500),
             ["worker function: Still creating... [10s elapsed]"]
         );
         assert_eq!(
-            p.tick(T0 + 24_000),
+            tick(&mut p, T0 + 24_000),
             [
                 "http function: Still modifying... [20s elapsed]",
                 "worker function: Still creating... [20s elapsed]"
@@ -464,7 +426,7 @@ mod tests {
         );
         p.event(&ev("3", "HttpFunction", "UPDATE_COMPLETE", None, 25));
         assert_eq!(
-            p.tick(T0 + 75_000),
+            tick(&mut p, T0 + 75_000),
             ["worker function: Still creating... [1m10s elapsed]"]
         );
     }
@@ -559,22 +521,13 @@ mod tests {
             "update 1 + replace 2 + delete 1; direct and no-op resources excluded"
         );
         assert_eq!(
-            p.event(&ev("1", "JobsQueue", "CREATE_IN_PROGRESS", None, 0)),
+            lines(p.event(&ev("1", "JobsQueue", "CREATE_IN_PROGRESS", None, 0))),
             ["queue jobs: Creating..."]
         );
         assert_eq!(
-            p.event(&ev("2", "Repository", "CREATE_IN_PROGRESS", None, 0)),
+            lines(p.event(&ev("2", "Repository", "CREATE_IN_PROGRESS", None, 0))),
             ["Repository: Creating..."],
             "ids outside the plan's stack resources are shown as they are"
         );
-    }
-
-    #[test]
-    fn elapsed_format() {
-        assert_eq!(format_elapsed(0), "0s");
-        assert_eq!(format_elapsed(12_999), "12s");
-        assert_eq!(format_elapsed(65_000), "1m5s");
-        assert_eq!(format_elapsed(3_723_000), "1h2m3s");
-        assert_eq!(format_elapsed(-5), "0s");
     }
 }

@@ -1,43 +1,28 @@
-//! The terminal side of the commands' conversations: the plan and prompts on stdout, progress
-//! lines, and on a terminal a live block (indicatif) for a stack operation or a child tool.
+//! The terminal side of the commands' conversations: their events as text on stdout (through
+//! `render::events`), the prompts, and on a terminal a live block (indicatif) for a stack operation
+//! or a child tool; or, with `--json`, their events as JSON lines and no prompt.
 
+use crate::events::{Event, Question, Sink};
 use crate::ops;
-use crate::render::{self, Style};
+use crate::render::events::{question_text, Text, TextRenderer};
+use crate::render::Style;
 use std::io::{IsTerminal, Write};
 
-impl ops::destroy::DestroyUi for TerminalUi {
-    fn show_plan(&mut self, plan: &crate::plan::destroy::DestroyPlan, manifest: &str) {
+/// With `--json`: every event one JSON line on stdout; nothing is asked (approval must be given
+/// by flag).
+pub(super) struct JsonUi;
+
+impl Sink for JsonUi {
+    fn emit(&mut self, event: Event) {
         let mut out = std::io::stdout().lock();
-        let _ = render::destroy::write_destroy_plan(&mut out, plan, manifest, self.style);
-        let _ = writeln!(out);
+        let _ = out.write_all(crate::render::events::json_line(&event).as_bytes());
+        let _ = out.flush();
     }
+}
 
-    /// On a terminal, a prompt; otherwise the first line of stdin, if any (`echo NAME | hover
-    /// destroy STAGE`): the name must still be given.
-    fn confirm(&mut self, name: &str) -> Option<String> {
-        let terminal = std::io::stdin().is_terminal();
-        if terminal {
-            print!(
-                "{}\n  Only the stage's name is accepted: `{name}`.\n\n  Enter a value: ",
-                self.style
-                    .bold("Do you really want to destroy every resource of this stage?")
-            );
-            let _ = std::io::stdout().flush();
-        }
-        let mut answer = String::new();
-        match std::io::stdin().read_line(&mut answer) {
-            Ok(0) | Err(_) => None,
-            Ok(_) => {
-                if terminal {
-                    println!();
-                }
-                Some(answer)
-            }
-        }
-    }
-
-    fn progress_line(&mut self, line: &str) {
-        self.line(line);
+impl ops::Ui for JsonUi {
+    fn approve(&mut self, _question: &Question) -> Option<bool> {
+        None
     }
 }
 
@@ -65,9 +50,10 @@ impl ops::stage_new::Ask for TerminalAsk {
     }
 }
 
-/// Apply's conversation on the terminal: the plan, the prompt, progress lines, and on a terminal
-/// a live block with N of M done (indicatif); plain lines otherwise.
+/// A changing command's conversation on the terminal: its events as text, the prompts, and on a
+/// terminal a live block with N of M done (indicatif); plain lines otherwise.
 pub(super) struct TerminalUi {
+    text: TextRenderer,
     style: Style,
     live: bool,
     bar: Option<indicatif::ProgressBar>,
@@ -77,6 +63,7 @@ pub(super) struct TerminalUi {
 impl TerminalUi {
     pub(super) fn new(style: Style) -> Self {
         TerminalUi {
+            text: TextRenderer::new(style),
             style,
             live: std::io::stdout().is_terminal(),
             bar: None,
@@ -90,45 +77,11 @@ impl TerminalUi {
             None => println!("{text}"),
         }
     }
-}
 
-impl Drop for TerminalUi {
-    /// A command that ends early (an error) leaves no spinner or progress bar behind.
-    fn drop(&mut self) {
-        if let Some(s) = self.spinner.take() {
-            s.finish_and_clear();
-        }
-        if let Some(b) = self.bar.take() {
-            b.finish_and_clear();
-        }
-    }
-}
-
-impl ops::ApplyUi for TerminalUi {
-    fn show_plan(&mut self, plan: &crate::plan::Plan) {
+    fn block(&mut self, text: &str) {
         let mut out = std::io::stdout().lock();
-        let _ = render::text::write_plan(&mut out, plan, self.style);
-        let _ = writeln!(out);
-    }
-
-    fn note(&mut self, line: &str) {
-        self.line(line);
-    }
-
-    fn approve(&mut self, question: &str) -> Option<bool> {
-        if !std::io::stdin().is_terminal() {
-            return None;
-        }
-        print!("{}\n\n  Enter a value: ", self.style.bold(question));
-        let _ = std::io::stdout().flush();
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer).ok()?;
-        println!();
-        Some(answer.trim() == "yes")
-    }
-
-    fn progress_line(&mut self, line: &str) {
-        self.line(line);
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
     }
 
     fn progress_state(&mut self, done: usize, total: usize, in_flight: usize) {
@@ -150,26 +103,7 @@ impl ops::ApplyUi for TerminalUi {
         bar.set_message(format!("{in_flight} in flight"));
     }
 
-    fn progress_end(&mut self) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
-    }
-
-    fn show_mismatches(&mut self, rows: &[(String, String, String)]) {
-        let mut out = std::io::stdout().lock();
-        let _ = render::text::write_mismatches(&mut out, rows, self.style);
-    }
-
-    fn phase(&mut self, name: &str) {
-        self.line(&format!("\n{}", self.style.bold(&format!("==> {name}"))));
-    }
-
     fn tool_line(&mut self, line: &str) {
-        if !self.live {
-            self.line(&format!("    {line}"));
-            return;
-        }
         let spinner = self.spinner.get_or_insert_with(|| {
             let s = indicatif::ProgressBar::new_spinner();
             if let Ok(style) = indicatif::ProgressStyle::with_template("    {spinner} {wide_msg}") {
@@ -180,18 +114,90 @@ impl ops::ApplyUi for TerminalUi {
         });
         spinner.set_message(line.to_string());
     }
+}
 
-    fn tool_end(&mut self) {
+impl Drop for TerminalUi {
+    /// A command that ends early (an error) leaves no spinner or progress bar behind.
+    fn drop(&mut self) {
         if let Some(s) = self.spinner.take() {
             s.finish_and_clear();
         }
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Sink for TerminalUi {
+    fn emit(&mut self, event: Event) {
+        match &event {
+            Event::StackProgress {
+                done,
+                total,
+                in_flight,
+            } => return self.progress_state(*done, *total, *in_flight),
+            Event::StackWatchEnded => {
+                if let Some(bar) = self.bar.take() {
+                    bar.finish_and_clear();
+                }
+                return;
+            }
+            Event::ToolOutput { line } if self.live => return self.tool_line(line),
+            Event::ToolEnded => {
+                if let Some(s) = self.spinner.take() {
+                    s.finish_and_clear();
+                }
+                return;
+            }
+            _ => {}
+        }
+        for piece in self.text.render(&event) {
+            match piece {
+                Text::Line(l) => self.line(&l),
+                Text::Block(b) => self.block(&b),
+                Text::Error(e) => eprintln!("{e}"),
+            }
+        }
+    }
+}
+
+impl ops::Ui for TerminalUi {
+    fn approve(&mut self, question: &Question) -> Option<bool> {
+        if !std::io::stdin().is_terminal() {
+            return None;
+        }
+        print!(
+            "{}\n\n  Enter a value: ",
+            self.style.bold(&question_text(question))
+        );
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).ok()?;
+        println!();
+        Some(answer.trim() == "yes")
     }
 
-    fn output(&mut self, text: &str) {
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(text.as_bytes());
-        if !text.ends_with('\n') {
-            let _ = writeln!(out);
+    /// On a terminal, a prompt; otherwise the first line of stdin, if any (`echo NAME | hover
+    /// destroy STAGE`): the name must still be given.
+    fn confirm_name(&mut self, name: &str) -> Option<String> {
+        let terminal = std::io::stdin().is_terminal();
+        if terminal {
+            print!(
+                "{}\n  Only the stage's name is accepted: `{name}`.\n\n  Enter a value: ",
+                self.style
+                    .bold("Do you really want to destroy every resource of this stage?")
+            );
+            let _ = std::io::stdout().flush();
+        }
+        let mut answer = String::new();
+        match std::io::stdin().read_line(&mut answer) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => {
+                if terminal {
+                    println!();
+                }
+                Some(answer)
+            }
         }
     }
 }

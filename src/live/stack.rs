@@ -65,6 +65,41 @@ pub async fn read_stack(
     }))
 }
 
+/// The stack's outputs alone (one DescribeStacks), empty when there is no stack.
+pub async fn read_outputs(
+    clients: &Clients,
+    stack_name: &str,
+) -> Result<BTreeMap<String, String>, LiveError> {
+    acquire(SERVICE, "DescribeStacks").await;
+    let described = match clients
+        .cloudformation
+        .describe_stacks()
+        .stack_name(stack_name)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if is_stack_missing(&e) => return Ok(BTreeMap::new()),
+        Err(e) => return Err(aws_error(SERVICE, "DescribeStacks", stack_name, e)),
+    };
+    Ok(described
+        .stacks()
+        .first()
+        .map(|stack| {
+            stack
+                .outputs()
+                .iter()
+                .filter_map(|o| {
+                    Some((
+                        o.output_key()?.to_owned(),
+                        o.output_value().unwrap_or_default().to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 /// GetTemplate (original stage) parsed as JSON. A stack still under review may have no template
 /// yet (`ValidationError`): then `None`.
 async fn read_template(clients: &Clients, stack_name: &str) -> Result<Option<Value>, LiveError> {

@@ -3,9 +3,9 @@
 //! `.hover/out/<build-id>/assets`, and a record of the build that `hover deploy --skip-build` finds.
 
 use crate::error::HoverError;
+use crate::events::{Event, Sink, Warning};
 use crate::image::{self, BuildSpec, ImageError};
-use crate::manifest::{self, Manifest};
-use crate::ops::ApplyUi;
+use crate::manifest::Manifest;
 use crate::release;
 use crate::runtime;
 use std::path::{Path, PathBuf};
@@ -111,8 +111,8 @@ pub fn check_build_id(id: &str) -> Result<(), HoverError> {
 }
 
 /// Runs `hover build`.
-pub async fn build(opts: &BuildOptions, ui: &mut dyn ApplyUi) -> Result<BuildRecord, HoverError> {
-    let manifest = manifest::load(&opts.dir, &opts.stage)?;
+pub async fn build(opts: &BuildOptions, ui: &mut dyn Sink) -> Result<BuildRecord, HoverError> {
+    let manifest = crate::ops::context::load_manifest(&opts.dir, &opts.stage)?;
     build_stage(&manifest, opts, ui).await
 }
 
@@ -120,7 +120,7 @@ pub async fn build(opts: &BuildOptions, ui: &mut dyn ApplyUi) -> Result<BuildRec
 pub async fn build_stage(
     manifest: &Manifest,
     opts: &BuildOptions,
-    ui: &mut dyn ApplyUi,
+    ui: &mut dyn Sink,
 ) -> Result<BuildRecord, HoverError> {
     let build_id = match &opts.build_id {
         Some(id) => {
@@ -141,10 +141,12 @@ pub async fn build_stage(
     stage_secrets(&opts.dir, &opts.stage, &out, ui)?;
     stage_runtime(&out, &build_id, &opts.stage, &manifest.name)?;
     if !runtime::copied_by(&text) {
-        ui.note(&format!(
-            "Warning: {} does not copy hover's runtime: its functions will not answer on Lambda. Its final stage needs `ARG HOVER_BUILD_ID`, `COPY .hover/out/${{HOVER_BUILD_ID}}/runtime /opt/hover` and `ENTRYPOINT [\"/opt/hover/bootstrap\"]` (see `hover stage new`).",
-            dockerfile.display()
-        ));
+        ui.emit(
+            Warning::NoRuntime {
+                dockerfile: dockerfile.display().to_string(),
+            }
+            .into(),
+        );
     }
 
     let spec = BuildSpec {
@@ -157,13 +159,13 @@ pub async fn build_stage(
         target: stages.iter().any(|s| s == "final").then(|| "final".into()),
     };
     let program = builder.program.display().to_string();
-    ui.note(&format!(
-        "Building {} for stage {} with {program} (build {build_id})",
-        manifest.name, opts.stage
-    ));
-    if let Some(why) = choice.reasons() {
-        ui.note(&format!("    {why}"));
-    }
+    ui.emit(Event::BuildStarted {
+        name: manifest.name.clone(),
+        stage: opts.stage.clone(),
+        builder: program.clone(),
+        build_id: build_id.clone(),
+        why: choice.reasons(),
+    });
 
     let mut assets = 0;
     if stages.iter().any(|s| s == "assets") {
@@ -175,10 +177,14 @@ pub async fn build_stage(
                 "assets build",
                 &builder.export_stage_args(&spec, "assets", &export),
                 None,
-                &mut |line: &str| ui.tool_line(line),
+                &mut |line: &str| {
+                    ui.emit(Event::ToolOutput {
+                        line: line.to_string(),
+                    })
+                },
             )
             .await?;
-        ui.tool_end();
+        ui.emit(Event::ToolEnded);
         let public = find_public(&export).ok_or_else(|| ImageError::Io {
             what: "the assets stage has no public/ directory in",
             path: export.display().to_string(),
@@ -192,11 +198,11 @@ pub async fn build_stage(
         assets = crate::release::assets::asset_files(&target)
             .map_err(|e| ImageError::io("cannot list", &target, e))?
             .len();
-        ui.note(&format!(
-            "Assets: {assets} files in {} ({:.1}s)",
-            target.display(),
-            started.elapsed().as_secs_f64()
-        ));
+        ui.emit(Event::AssetsExported {
+            files: assets,
+            dir: target.display().to_string(),
+            took_ms: started.elapsed().as_millis() as u64,
+        });
     }
 
     let started = Instant::now();
@@ -206,14 +212,18 @@ pub async fn build_stage(
             "image build",
             &builder.build_image_args(&spec, &local),
             None,
-            &mut |line: &str| ui.tool_line(line),
+            &mut |line: &str| {
+                ui.emit(Event::ToolOutput {
+                    line: line.to_string(),
+                })
+            },
         )
         .await?;
-    ui.tool_end();
-    ui.note(&format!(
-        "Image: {local} ({:.1}s)",
-        started.elapsed().as_secs_f64()
-    ));
+    ui.emit(Event::ToolEnded);
+    ui.emit(Event::ImageBuilt {
+        image: local.clone(),
+        took_ms: started.elapsed().as_millis() as u64,
+    });
     let record = BuildRecord {
         build_id: build_id.clone(),
         stage: opts.stage.clone(),
@@ -247,12 +257,7 @@ fn stage_runtime(out: &Path, build_id: &str, stage: &str, name: &str) -> Result<
 /// The stage's encrypted secrets go into the image: `.hover/<stage>-secrets.env` is copied to
 /// `<out>/secrets.env` (empty when the stage has none), where the Dockerfile copies it from. A plain
 /// secrets file without an encrypted one is a warning: it is never packaged.
-fn stage_secrets(
-    dir: &Path,
-    stage: &str,
-    out: &Path,
-    ui: &mut dyn ApplyUi,
-) -> Result<(), HoverError> {
+fn stage_secrets(dir: &Path, stage: &str, out: &Path, ui: &mut dyn Sink) -> Result<(), HoverError> {
     let hover = dir.join(".hover");
     let encrypted = hover.join(format!("{stage}-secrets.env"));
     let plain = hover.join(format!("{stage}-secrets.plain.env"));
@@ -262,11 +267,14 @@ fn stage_secrets(
             .map_err(|e| ImageError::io("cannot copy the stage's secrets to", &target, e))?;
     } else {
         if plain.metadata().is_ok_and(|m| m.len() > 0) {
-            ui.note(&format!(
-                "Warning: {} holds secrets but {} does not exist: the image carries no secrets. Run `hover secret encrypt --stage {stage}` first.",
-                plain.display(),
-                encrypted.display()
-            ));
+            ui.emit(
+                Warning::SecretsNotEncrypted {
+                    plain: plain.display().to_string(),
+                    encrypted: encrypted.display().to_string(),
+                    stage: stage.to_string(),
+                }
+                .into(),
+            );
         }
         std::fs::write(&target, b"").map_err(|e| ImageError::io("cannot write", &target, e))?;
     }

@@ -1,30 +1,20 @@
-//! `hover deploy`: build, push, upload assets, apply, publish, warm, run the deploy commands, then
-//! switch every `live` at once. Until the switch, traffic stays on the release it was on; a failed
-//! phase names itself and leaves it there.
+//! `hover deploy`: build, plan and ask, then make the pre-stack resources, push, upload assets,
+//! apply's own stack steps, publish, warm, run the deploy commands, and switch every `live` at
+//! once. Nothing is written to AWS before the plan is approved. Until the switch, traffic stays on
+//! the release it was on; a failed phase names itself and leaves it there.
 
-use crate::direct;
 use crate::error::HoverError;
+use crate::events::{Event, Outcome, Phase, PhaseTime};
 use crate::image::{self, Builder};
-use crate::manifest;
-use crate::ops::apply::{
-    approve, carry_out, clear_leftovers, ensure_direct, preflight, ready_stack, refuse_data_loss,
-    stage_outputs,
-};
+use crate::ops::apply::{approve_plan, change_stack, ensure_pre_stack, preflight, show_plan};
 use crate::ops::build::{self, BuildOptions, BuildRecord};
-use crate::ops::lock;
-use crate::ops::plan::{compute_plan, PlanOptions, PlannedStage};
+use crate::ops::context::{PlannedStage, StageContext};
 use crate::ops::release;
-use crate::ops::release::{
-    cli_function, function_names, http_function, live_versions, moves, publish_all, run_command,
-    switch_all, warm,
-};
-use crate::ops::signals;
-use crate::ops::ApplyUi;
-use crate::plan;
-use crate::release::CommandResult;
-use std::collections::BTreeMap;
+use crate::ops::{lock, signals, ApplyRun, Ui};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+mod steps;
 
 pub use crate::release::DeploySummary;
 
@@ -44,28 +34,41 @@ pub struct DeployOptions {
     pub allow_data_loss: bool,
 }
 
+impl DeploySummary {
+    /// The summary as the run's last event.
+    pub fn event(&self) -> Event {
+        Outcome::Deploy {
+            build_id: self.build_id.clone(),
+            cdn_domain: self.cdn_domain.clone(),
+            domains: self.domains.clone(),
+            phases: self.phases.clone(),
+        }
+        .into()
+    }
+}
+
 /// Runs the phases in order, timing each and naming the one that failed.
-struct Phases<'a> {
-    ui: &'a mut dyn ApplyUi,
-    done: Vec<(String, Duration)>,
+pub(crate) struct Phases<'a> {
+    pub(crate) ui: &'a mut dyn Ui,
+    done: Vec<PhaseTime>,
 }
 
 impl<'a> Phases<'a> {
-    fn start(&mut self, name: &'static str) -> Instant {
-        set_phase(name);
-        self.ui.phase(name);
+    fn start(&mut self, phase: Phase) -> Instant {
+        set_phase(phase);
+        self.ui.emit(Event::PhaseStarted { phase });
         Instant::now()
     }
 
-    fn end(&mut self, name: &str, started: Instant) {
-        let took = started.elapsed();
-        self.ui.phase_done(name, took);
-        self.done.push((name.to_string(), took));
+    fn end(&mut self, phase: Phase, started: Instant) {
+        let took_ms = started.elapsed().as_millis() as u64;
+        self.ui.emit(Event::PhaseFinished { phase, took_ms });
+        self.done.push(PhaseTime { phase, took_ms });
     }
 }
 
 /// Names the phase a failure happened in; traffic has not moved.
-fn in_phase(phase: &'static str) -> impl FnOnce(HoverError) -> HoverError {
+fn in_phase(phase: Phase) -> impl FnOnce(HoverError) -> HoverError {
     move |e| match e {
         // Already explained by themselves.
         HoverError::Cancelled
@@ -75,27 +78,79 @@ fn in_phase(phase: &'static str) -> impl FnOnce(HoverError) -> HoverError {
         | HoverError::CommandAnswerLost { .. }
         | HoverError::DeployCommandFailed { .. } => e,
         other => HoverError::PhaseFailed {
-            phase,
+            phase: phase.name(),
             cause: Box::new(other),
         },
     }
 }
 
-/// Runs `hover deploy`.
-pub async fn deploy(
-    opts: &DeployOptions,
-    ui: &mut dyn ApplyUi,
-) -> Result<DeploySummary, HoverError> {
-    let manifest = manifest::load(&opts.dir, &opts.stage)?;
+/// Runs `hover deploy`: build, then the plan shown and approved before anything is written, then
+/// the rest under the stage lock, which is given back however the deploy ends (an interrupt
+/// included).
+pub async fn deploy(opts: &DeployOptions, ui: &mut dyn Ui) -> Result<DeploySummary, HoverError> {
+    let ctx = StageContext::open(&opts.dir, &opts.stage).await?;
+    for w in ctx.warnings() {
+        ui.emit(w);
+    }
     // Secrets the stage's key cannot decrypt stop the deploy before it builds.
-    let clients = crate::ops::plan::stage_clients(&manifest).await?;
-    crate::ops::secret::check_decryptable(&opts.dir, &opts.stage, &manifest, &clients).await?;
+    ctx.check_secrets().await?;
     let mut phases = Phases {
         ui,
         done: Vec::new(),
     };
+    let (record, build_id) = build_phase(&ctx, opts, &mut phases).await?;
+    let (mut planned, create) = plan_phase(ctx, opts, &build_id, &mut phases).await?;
 
-    // Build, or find the build to deploy.
+    let t = phases.start(Phase::PreStack);
+    ensure_pre_stack(&planned, phases.ui)
+        .await
+        .map_err(in_phase(Phase::PreStack))?;
+    phases.end(Phase::PreStack, t);
+
+    let name = planned.desired.name.clone();
+    let clients = planned.clients().clone();
+    let lock = lock::take(&clients, &name, "hover deploy", phases.ui).await?;
+    let stage = opts.stage.clone();
+    let run = Locked {
+        opts,
+        record,
+        build_id: build_id.clone(),
+        create,
+    };
+    let done = signals::guard(
+        run.run(&mut planned, &mut phases),
+        |signal| {
+            HoverError::Interrupted(format!(
+                "{} during the {} phase, before the switch: traffic stays on the release that was live (any new versions are published but not live); the stage lock was given back",
+                signal.name(),
+                current_phase().title()
+            ))
+        },
+        |signal| {
+            HoverError::Interrupted(format!(
+                "{} twice during the switch: hover stopped without waiting for it, so functions may be on different releases; `hover plan {stage}` names which function is on which, `hover rollback {stage}` puts them back on the release that was live",
+                signal.name()
+            ))
+        },
+    )
+    .await;
+    if let Err(e) = &done {
+        if let Some(phase) = failed_after_publish(e) {
+            let failed = |h: &mut crate::release::History, at| h.failed(&build_id, phase, at);
+            release::record(&clients, &name, failed, phases.ui).await;
+        }
+    }
+    lock.release(phases.ui).await;
+    done
+}
+
+/// The Build phase, or the build to deploy found (`--skip-build`): its record (none for an image
+/// only in the repository) and id.
+async fn build_phase(
+    ctx: &StageContext,
+    opts: &DeployOptions,
+    phases: &mut Phases<'_>,
+) -> Result<(Option<BuildRecord>, String), HoverError> {
     let record = if opts.skip_build {
         match &opts.build_id {
             Some(id) => {
@@ -109,17 +164,17 @@ pub async fn deploy(
             })?),
         }
     } else {
-        let t = phases.start("Build");
+        let t = phases.start(Phase::Build);
         let build_opts = BuildOptions {
             dir: opts.dir.clone(),
             stage: opts.stage.clone(),
             build_id: opts.build_id.clone(),
             builder: opts.builder.clone(),
         };
-        let record = build::build_stage(&manifest, &build_opts, phases.ui)
+        let record = build::build_stage(&ctx.manifest, &build_opts, phases.ui)
             .await
-            .map_err(in_phase("build"))?;
-        phases.end("Build", t);
+            .map_err(in_phase(Phase::Build))?;
+        phases.end(Phase::Build, t);
         Some(record)
     };
     let build_id = match (&record, &opts.build_id) {
@@ -131,80 +186,49 @@ pub async fn deploy(
             })
         }
     };
-    let plan_opts = PlanOptions {
-        dir: opts.dir.clone(),
-        stage: opts.stage.clone(),
-        image_tag: Some(build_id.clone()),
+    Ok((record, build_id))
+}
+
+/// The Plan phase: the stage read once and planned with the new build, shown and approved as
+/// `hover apply` does (the pre-stack resources are part of it). Returns the plan and whether a
+/// change set is to create the stack (`None`: the stack needs no change).
+async fn plan_phase(
+    ctx: StageContext,
+    opts: &DeployOptions,
+    build_id: &str,
+    phases: &mut Phases<'_>,
+) -> Result<(PlannedStage, Option<bool>), HoverError> {
+    let t = phases.start(Phase::Plan);
+    let mut planned = ctx
+        .plan(Some(build_id.to_string()))
+        .await
+        .map_err(in_phase(Phase::Plan))?;
+    show_plan(&planned, false, phases.ui);
+    let create = if planned.plan.has_changes() {
+        let run = ApplyRun {
+            auto_approve: opts.auto_approve,
+            allow_data_loss: opts.allow_data_loss,
+            ..ApplyRun::default()
+        };
+        approve_plan(&mut planned, &run, phases.ui).await?
+    } else {
+        None
     };
-
-    // 1. Repository, bucket and key.
-    let t = phases.start("Repository, bucket and key");
-    let planned = compute_plan(&plan_opts)
-        .await
-        .map_err(in_phase("repository, bucket and key"))?;
-    let resolved = plan::resolved_desired(&planned.desired, &planned.observed);
-    ensure_direct(&planned, &resolved, phases.ui)
-        .await
-        .map_err(in_phase("repository, bucket and key"))?;
-    phases.end("Repository, bucket and key", t);
-
-    // Everything after the pre-stack resources runs under the stage lock, which is given back
-    // however the deploy ends (an interrupt included).
-    let clients = planned.clients.clone();
-    let clients = &clients;
-    let lock = lock::acquire(clients, &manifest.name, "hover deploy").await?;
-    let stage = opts.stage.clone();
-    let done = signals::guard(
-        locked_deploy(
-            &manifest,
-            opts,
-            &plan_opts,
-            planned,
-            record,
-            build_id.clone(),
-            &mut phases,
-        ),
-        |signal| {
-            HoverError::Interrupted(format!(
-                "{} during the {} phase, before the switch: traffic stays on the release that was live (any new versions are published but not live); the stage lock was given back",
-                signal.name(),
-                current_phase()
-            ))
-        },
-        |signal| {
-            HoverError::Interrupted(format!(
-                "{} twice during the switch: hover stopped without waiting for it, so functions may be on different releases; `hover plan {stage}` names which function is on which, `hover rollback {stage}` puts them back on the release that was live",
-                signal.name()
-            ))
-        },
-    )
-    .await;
-    if let Err(e) = &done {
-        if let Some(phase) = failed_after_publish(e) {
-            release::record(
-                clients,
-                &manifest.name,
-                |h, at| h.failed(&build_id, phase, at),
-                phases.ui,
-            )
-            .await;
-        }
-    }
-    lock.release(phases.ui).await;
-    done
+    phases.end(Phase::Plan, t);
+    Ok((planned, create))
 }
 
 /// The phase now running, for the message of an interrupt.
-static CURRENT_PHASE: std::sync::Mutex<&'static str> = std::sync::Mutex::new("deploy");
+static CURRENT_PHASE: std::sync::Mutex<Phase> = std::sync::Mutex::new(Phase::Build);
 
-fn set_phase(name: &'static str) {
+fn set_phase(phase: Phase) {
     if let Ok(mut p) = CURRENT_PHASE.lock() {
-        *p = name;
+        *p = phase;
     }
 }
 
-fn current_phase() -> &'static str {
-    CURRENT_PHASE.lock().map(|p| *p).unwrap_or("deploy")
+fn current_phase() -> Phase {
+    CURRENT_PHASE.lock().map(|p| *p).unwrap_or(Phase::Build)
 }
 
 /// The phase a failed deploy had published its versions by, when it had: recorded in the
@@ -212,11 +236,13 @@ fn current_phase() -> &'static str {
 fn failed_after_publish(e: &HoverError) -> Option<&'static str> {
     match e {
         HoverError::DeployCommandFailed { .. } | HoverError::CommandAnswerLost { .. } => {
-            Some("deploy commands")
+            Some(Phase::DeployCommands.name())
         }
-        HoverError::SwitchFailed { .. } => Some("switch"),
+        HoverError::SwitchFailed { .. } => Some(Phase::Switch.name()),
         HoverError::PhaseFailed { phase, .. }
-            if matches!(*phase, "warm" | "deploy commands" | "switch") =>
+            if [Phase::Warm, Phase::DeployCommands, Phase::Switch]
+                .iter()
+                .any(|p| p.name() == *phase) =>
         {
             Some(phase)
         }
@@ -224,303 +250,105 @@ fn failed_after_publish(e: &HoverError) -> Option<&'static str> {
     }
 }
 
-/// Phases 2 to 9 of a deploy, under the stage lock.
-async fn locked_deploy(
-    manifest: &crate::manifest::Manifest,
-    opts: &DeployOptions,
-    plan_opts: &PlanOptions,
-    planned: PlannedStage,
+/// The phases of a deploy that run under the stage lock.
+struct Locked<'o> {
+    opts: &'o DeployOptions,
     record: Option<BuildRecord>,
     build_id: String,
-    phases: &mut Phases<'_>,
-) -> Result<DeploySummary, HoverError> {
-    // 2. Push.
-    let t = phases.start("Push");
-    push(&planned, record.as_ref(), &build_id, opts, phases.ui)
-        .await
-        .map_err(in_phase("push"))?;
-    phases.end("Push", t);
-
-    // 3. Assets.
-    let t = phases.start("Assets");
-    let files = crate::release::assets::asset_files(&build::assets_dir(&opts.dir, &build_id))
-        .map_err(|e| in_phase("assets")(HoverError::Io(e)))?;
-    if files.is_empty() {
-        phases.ui.note("    no assets in this build");
-    } else {
-        let bucket = crate::naming::bucket(&manifest.name);
-        let prefix = format!("assets/{build_id}/");
-        let up = crate::release::aws::upload_assets(&planned.clients, &bucket, &prefix, &files)
-            .await
-            .map_err(|e| in_phase("assets")(e.into()))?;
-        phases.ui.note(&format!(
-            "    {} uploaded ({} bytes), {} already there, to s3://{bucket}/{prefix}",
-            up.uploaded, up.bytes, up.skipped
-        ));
-    }
-    phases.end("Assets", t);
-
-    // 4. Apply with the new image.
-    let t = phases.start("Apply");
-    let planned = apply_phase(plan_opts, opts, phases.ui)
-        .await
-        .map_err(in_phase("apply"))?;
-    phases.end("Apply", t);
-
-    let functions = function_names(manifest);
-    let clients = &planned.clients;
-
-    if signals::requested() {
-        return Err(HoverError::Interrupted(
-            "interrupted during the apply phase: hover finished pinning `live` first; traffic stays on the release that was live".into(),
-        ));
-    }
-
-    // 5–7. Publish, warm, deploy commands. An interrupt stops here with traffic where it was.
-    let (versions, before) =
-        release_phases(manifest, &functions, &build_id, clients, phases).await?;
-
-    // 8. Switch every `live` at once; an interrupt lets it finish.
-    let t = phases.start("Switch");
-    let moves = moves(&versions, &before);
-    switch_all(clients, &moves)
-        .await
-        .map_err(in_phase("switch"))?;
-    for m in &moves {
-        phases
-            .ui
-            .progress_line(&format!("    {}: live {} -> {}", m.function, m.from, m.to));
-    }
-    release::record(
-        clients,
-        &manifest.name,
-        |h, at| h.went_live(&build_id, at),
-        phases.ui,
-    )
-    .await;
-    phases.end("Switch", t);
-    if signals::requested() {
-        return Err(HoverError::Interrupted(format!(
-            "interrupted during the switch: hover finished it first; build {build_id} is live on every function"
-        )));
-    }
-
-    let outputs = stage_outputs(&planned).await.unwrap_or_default();
-    Ok(DeploySummary {
-        build_id,
-        cdn_domain: outputs.get("CdnDomain").cloned(),
-        domains: manifest.http.domains.clone(),
-        phases: std::mem::take(&mut phases.done),
-        moves,
-    })
+    /// Whether the stack changes, and by creating it.
+    create: Option<bool>,
 }
 
-/// Pushes the build's image to the stage's repository, unless the tag is already there.
-async fn push(
-    planned: &PlannedStage,
-    record: Option<&BuildRecord>,
-    build_id: &str,
-    opts: &DeployOptions,
-    ui: &mut dyn ApplyUi,
-) -> Result<(), HoverError> {
-    let repository = &planned.desired.name;
-    if direct::image_exists(&planned.clients, repository, build_id).await? {
-        ui.note(&format!(
-            "    {repository}:{build_id} is already in the repository; not pushed again"
-        ));
-        return Ok(());
+impl Locked<'_> {
+    /// Push, Assets, Apply, then Publish, Warm, Deploy commands and Switch.
+    async fn run(
+        self,
+        planned: &mut PlannedStage,
+        phases: &mut Phases<'_>,
+    ) -> Result<DeploySummary, HoverError> {
+        let t = phases.start(Phase::Push);
+        steps::push(
+            planned,
+            self.record.as_ref(),
+            &self.build_id,
+            self.opts,
+            phases.ui,
+        )
+        .await
+        .map_err(in_phase(Phase::Push))?;
+        phases.end(Phase::Push, t);
+
+        let t = phases.start(Phase::Assets);
+        steps::upload_assets(planned, &self.opts.dir, &self.build_id, phases.ui)
+            .await
+            .map_err(in_phase(Phase::Assets))?;
+        phases.end(Phase::Assets, t);
+
+        let t = phases.start(Phase::Apply);
+        let changed = self
+            .apply(planned, phases.ui)
+            .await
+            .map_err(in_phase(Phase::Apply))?;
+        phases.end(Phase::Apply, t);
+        if signals::requested() {
+            return Err(HoverError::Interrupted(
+                "interrupted during the apply phase: hover finished pinning `live` first; traffic stays on the release that was live".into(),
+            ));
+        }
+
+        let moves = steps::release(planned, &self.build_id, phases).await?;
+        let outputs = if changed {
+            crate::ops::apply::stage_outputs(planned)
+                .await
+                .unwrap_or_default()
+        } else {
+            planned
+                .observed
+                .stack
+                .as_ref()
+                .map(|s| s.outputs.clone())
+                .unwrap_or_default()
+        };
+        Ok(DeploySummary {
+            build_id: self.build_id,
+            cdn_domain: outputs.get("CdnDomain").cloned(),
+            domains: planned.manifest().http.domains.clone(),
+            phases: std::mem::take(&mut phases.done),
+            moves,
+        })
     }
-    let Some(record) = record else {
-        return Err(HoverError::NoBuild {
-            stage: opts.stage.clone(),
-        });
-    };
-    let builder = match image::which(&record.builder, std::env::var_os("PATH").as_deref()) {
+
+    /// Apply's own stack steps with the new image (the plan was approved already); functions
+    /// whose `live` still points at `$LATEST` are first pinned to a version of what they run now,
+    /// so the stack update cannot move their traffic. Whether the stack changed.
+    async fn apply(&self, planned: &PlannedStage, ui: &mut dyn Ui) -> Result<bool, HoverError> {
+        let Some(create) = self.create else {
+            ui.emit(Event::StackRunsBuild);
+            return Ok(false);
+        };
+        preflight(planned).await?;
+        steps::pin_latest(planned, ui).await?;
+        change_stack(planned, create, ui).await?;
+        Ok(true)
+    }
+}
+
+/// The container tool that made `record`, to push its image (the one asked for when it is gone).
+pub(crate) fn builder_of(
+    record: &BuildRecord,
+    opts: &DeployOptions,
+) -> Result<Builder, HoverError> {
+    let path = std::env::var_os("PATH");
+    Ok(match image::which(&record.builder, path.as_deref()) {
         Some(program) => Builder {
             kind: image::find_builder(
                 Some((&record.builder, "the build record")),
-                std::env::var_os("PATH").as_deref(),
+                path.as_deref(),
             )?
             .kind,
             program,
             env: record.builder_env.clone(),
         },
         None => build::builder(opts.builder.as_deref())?.builder,
-    };
-    let login = crate::release::aws::registry_login(&planned.clients).await?;
-    let (host, insecure) = image::registry_host(&login.endpoint);
-    builder
-        .run(
-            "registry login",
-            &builder.login_args(&host, &login.user, insecure),
-            Some(login.password.as_bytes()),
-            &mut |line: &str| ui.tool_line(line),
-        )
-        .await?;
-    let remote = format!("{host}/{repository}:{build_id}");
-    builder
-        .run(
-            "image tag",
-            &builder.tag_args(&record.image, &remote),
-            None,
-            &mut |line: &str| ui.tool_line(line),
-        )
-        .await?;
-    builder
-        .run(
-            "image push",
-            &builder.push_args(&remote, insecure),
-            None,
-            &mut |line: &str| ui.tool_line(line),
-        )
-        .await?;
-    ui.tool_end();
-    ui.note(&format!("    pushed {remote}"));
-    Ok(())
-}
-
-/// The apply of a deploy: the plan shown and confirmed exactly as `hover apply` does, then carried
-/// out; `live` is not touched (the switch comes later). Functions whose `live` still points at
-/// `$LATEST` are first pinned to a version of what they run now, so the stack update cannot move
-/// their traffic.
-async fn apply_phase(
-    plan_opts: &PlanOptions,
-    opts: &DeployOptions,
-    ui: &mut dyn ApplyUi,
-) -> Result<PlannedStage, HoverError> {
-    let mut planned = compute_plan(plan_opts).await?;
-    ui.show_plan(&planned.plan);
-    if !planned.plan.has_changes() {
-        ui.note("    the stack already runs this build");
-        return Ok(planned);
-    }
-    refuse_data_loss(&planned.plan, opts.allow_data_loss)?;
-    let Some(create) = ready_stack(&mut planned, plan_opts, false, !opts.auto_approve, ui).await?
-    else {
-        return Ok(planned);
-    };
-    if !opts.auto_approve {
-        approve(ui)?;
-    }
-    preflight(&planned).await?;
-    lock::ensure_unchanged(&planned).await?;
-    clear_leftovers(&planned, ui).await?;
-    pin_latest(&planned, ui).await?;
-    carry_out(&planned, create, ui).await?;
-    Ok(planned)
-}
-
-/// Publishes what functions whose `live` points at `$LATEST` run now and points `live` there.
-async fn pin_latest(planned: &PlannedStage, ui: &mut dyn ApplyUi) -> Result<(), HoverError> {
-    let existing: Vec<String> = planned
-        .desired
-        .resources
-        .values()
-        .filter(|r| r.resource_type == crate::ops::apply::FUNCTION_TYPE)
-        .filter(|r| {
-            planned.observed.resources.contains_key(&r.logical_id)
-                && planned
-                    .desired
-                    .alias_of(&r.logical_id)
-                    .is_some_and(|a| planned.observed.resources.contains_key(a))
-        })
-        .map(|r| r.name.clone())
-        .collect();
-    let now = live_versions(&planned.clients, &existing).await?;
-    let on_latest: Vec<String> = now
-        .iter()
-        .filter(|(_, v)| v.is_none())
-        .map(|(f, _)| f.clone())
-        .collect();
-    if on_latest.is_empty() {
-        return Ok(());
-    }
-    let current_tag = crate::ops::plan::live_image_tag(&planned.observed).unwrap_or_default();
-    let versions = publish_all(&planned.clients, &on_latest, &current_tag).await?;
-    let pins = moves(&versions, &BTreeMap::new());
-    switch_all(&planned.clients, &pins).await?;
-    ui.note(&format!(
-        "    {} function(s) served $LATEST; pinned to a version of what they run now so the update cannot move their traffic",
-        pins.len()
-    ));
-    Ok(())
-}
-
-/// Publishes a version of every function, warms the new HTTP version and runs the deploy commands
-/// on the new CLI version. Returns the new versions and where `live` pointed before.
-#[allow(clippy::type_complexity)]
-async fn release_phases(
-    manifest: &crate::manifest::Manifest,
-    functions: &[String],
-    build_id: &str,
-    clients: &crate::live::Clients,
-    phases: &mut Phases<'_>,
-) -> Result<(BTreeMap<String, u64>, BTreeMap<String, Option<u64>>), HoverError> {
-    // 5. Publish.
-    let t = phases.start("Publish");
-    let before = live_versions(clients, functions)
-        .await
-        .map_err(in_phase("publish"))?;
-    let versions = publish_all(clients, functions, build_id)
-        .await
-        .map_err(in_phase("publish"))?;
-    for (f, v) in &versions {
-        phases.ui.progress_line(&format!("    {f}: version {v}"));
-    }
-    phases.end("Publish", t);
-
-    // 6. Warm.
-    let http = http_function(manifest);
-    if manifest.http.warm > 0 {
-        let t = phases.start("Warm");
-        if let Some(v) = versions.get(&http) {
-            let failures = warm(clients, &http, *v, manifest.http.warm).await;
-            for f in &failures {
-                phases
-                    .ui
-                    .note(&format!("    Warning: a warm-up ping failed: {f}"));
-            }
-            phases.ui.note(&format!(
-                "    {} of {} containers warmed on version {v}",
-                manifest.http.warm as usize - failures.len(),
-                manifest.http.warm
-            ));
-        }
-        phases.end("Warm", t);
-    }
-
-    // 7. Deploy commands, on the new CLI version.
-    if !manifest.deploy_commands.is_empty() {
-        let t = phases.start("Deploy commands");
-        let cli = cli_function(manifest);
-        let version = versions.get(&cli).map(u64::to_string).unwrap_or_default();
-        for command in &manifest.deploy_commands {
-            phases.ui.note(&format!("    $ php artisan {command}"));
-            let result = run_command(clients, &cli, &version, command)
-                .await
-                .map_err(in_phase("deploy commands"))?;
-            match result {
-                CommandResult::Ran { output, exit_code } => {
-                    if !output.is_empty() {
-                        phases.ui.output(&output);
-                    }
-                    if exit_code != 0 {
-                        return Err(HoverError::DeployCommandFailed {
-                            command: command.clone(),
-                            outcome: format!("exited with {exit_code}"),
-                        });
-                    }
-                }
-                CommandResult::FunctionError { kind, message } => {
-                    return Err(HoverError::DeployCommandFailed {
-                        command: command.clone(),
-                        outcome: format!("the function failed ({kind}): {message}"),
-                    })
-                }
-            }
-        }
-        phases.end("Deploy commands", t);
-    }
-
-    Ok((versions, before))
+    })
 }

@@ -6,27 +6,11 @@
 use crate::changeset;
 use crate::direct::teardown;
 use crate::error::HoverError;
+use crate::events::{Event, Outcome, Teardown};
 use crate::live::{self, Clients};
-use crate::manifest;
-use crate::plan::destroy::{destroy_plan, DestroyPlan, DestroyStep};
-use std::path::PathBuf;
-
-/// Settings of `hover destroy`.
-#[derive(Clone, Debug)]
-pub struct DestroyOptions {
-    pub dir: PathBuf,
-    pub stage: String,
-    /// Destroy without asking for the name to be typed.
-    pub auto_approve: bool,
-}
-
-/// Destroy's conversation.
-pub trait DestroyUi {
-    fn show_plan(&mut self, plan: &DestroyPlan, manifest: &str);
-    /// Asks for `name` to be typed; `None` when nothing can be read (no terminal, no input).
-    fn confirm(&mut self, name: &str) -> Option<String>;
-    fn progress_line(&mut self, line: &str);
-}
+use crate::ops::context::StageContext;
+use crate::ops::Ui;
+use crate::plan::destroy::{destroy_plan, DestroyStep};
 
 /// How a destroy ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,47 +21,59 @@ pub enum DestroyOutcome {
     Destroyed { steps: usize },
 }
 
-/// Runs `hover destroy`.
-pub async fn destroy(
-    opts: &DestroyOptions,
-    ui: &mut dyn DestroyUi,
-) -> Result<DestroyOutcome, HoverError> {
-    let manifest = manifest::load(&opts.dir, &opts.stage)?;
-    let clients = super::plan::stage_clients(&manifest).await?;
-    let account = live::caller_account(&clients).await?;
-    if let Some(expected) = manifest.account.as_ref().filter(|e| **e != account) {
-        return Err(HoverError::WrongAccount {
-            stage: manifest.name.clone(),
-            expected: expected.clone(),
-            actual: account,
-        });
+impl DestroyOutcome {
+    /// The outcome as the run's last event (none when nothing was left).
+    pub fn event(&self) -> Option<Event> {
+        match self {
+            DestroyOutcome::NothingLeft => None,
+            DestroyOutcome::Destroyed { steps } => Some(Outcome::Destroy { steps: *steps }.into()),
+        }
     }
-    let stack = live::read_stack(&clients, &manifest.name).await?;
-    let inventory = live::inventory::read(&clients, &manifest.name, stack).await?;
-    let plan = destroy_plan(&manifest.name, &inventory);
-    let manifest_file = std::path::Path::new(&manifest.file)
-        .strip_prefix(&opts.dir)
+}
+
+/// Runs `hover destroy`: without `auto_approve`, the stage's name must be typed.
+pub async fn destroy(
+    ctx: &StageContext,
+    auto_approve: bool,
+    ui: &mut dyn Ui,
+) -> Result<DestroyOutcome, HoverError> {
+    ctx.account().await?;
+    let clients = &ctx.clients;
+    let name = ctx.name().to_string();
+    let stack = live::read_stack(clients, &name).await?;
+    let inventory = live::inventory::read(clients, &name, stack).await?;
+    let plan = destroy_plan(&name, &inventory);
+    let manifest_file = std::path::Path::new(&ctx.manifest.file)
+        .strip_prefix(&ctx.dir)
         .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| manifest.file.clone());
-    ui.show_plan(&plan, &manifest_file);
-    if plan.is_empty() {
+        .unwrap_or_else(|_| ctx.manifest.file.clone());
+    let steps = plan.steps.clone();
+    ui.emit(Event::DestroyPlanned {
+        plan,
+        manifest: manifest_file,
+    });
+    if steps.is_empty() {
         return Ok(DestroyOutcome::NothingLeft);
     }
-    if !opts.auto_approve {
-        match ui.confirm(&manifest.name) {
-            None => return Err(HoverError::DestroyNeedsName(manifest.name.clone())),
-            Some(answer) if answer.trim() == manifest.name => {}
-            Some(_) => return Err(HoverError::DestroyCancelled(manifest.name.clone())),
+    if !auto_approve {
+        match ui.confirm_name(&name) {
+            None => return Err(HoverError::DestroyNeedsName(name)),
+            Some(answer) if answer.trim() == name => {}
+            Some(_) => return Err(HoverError::DestroyCancelled(name)),
         }
     }
     // Under the stage lock (while the stage's bucket holds one), given back however it ends.
-    let lock =
-        crate::ops::lock::acquire_if_bucket(&clients, &manifest.name, "hover destroy").await?;
-    let steps = &plan.steps;
+    let lock = crate::ops::lock::acquire_if_bucket(clients, &name, "hover destroy").await?;
+    if let Some(lock) = &lock {
+        ui.emit(Event::LockTaken {
+            stage: name.clone(),
+            lock: lock.at(),
+        });
+    }
     let done = crate::ops::signals::guard(
         async {
-            for step in steps {
-                run_step(&clients, step, ui).await?;
+            for step in &steps {
+                run_step(clients, step, ui).await?;
             }
             Ok(())
         },
@@ -91,82 +87,84 @@ pub async fn destroy(
     )
     .await;
     if let Some(lock) = lock {
-        if let Some(warning) = lock.give_back().await {
-            ui.progress_line(&warning);
-        }
+        lock.release(ui).await;
     }
     done?;
-    Ok(DestroyOutcome::Destroyed {
-        steps: plan.steps.len(),
-    })
+    Ok(DestroyOutcome::Destroyed { steps: steps.len() })
 }
 
+/// Carries out one step, saying when it starts and ends.
 async fn run_step(
     clients: &Clients,
     step: &DestroyStep,
-    ui: &mut dyn DestroyUi,
+    ui: &mut dyn Ui,
 ) -> Result<(), HoverError> {
     let started = std::time::Instant::now();
-    let secs = |s: std::time::Instant| s.elapsed().as_secs();
-    match step {
+    let done = match step {
         DestroyStep::DeleteStack { name, .. } => {
-            ui.progress_line(&format!("stack {name}: Deleting..."));
-            let cfn = &clients.cloudformation;
-            changeset::delete_stack(cfn, name).await?;
-            let mut last = String::new();
-            let settled = changeset::wait_stack_settled(cfn, name, |status| {
-                if status != last {
-                    last = status.to_string();
-                }
-            })
-            .await?;
-            match settled.as_deref() {
-                None | Some("DELETE_COMPLETE") => ui.progress_line(&format!(
-                    "stack {name}: Deletion complete after {}s",
-                    secs(started)
-                )),
-                Some(status) => {
-                    let reason = changeset::stack_status(cfn, name)
-                        .await?
-                        .and_then(|s| s.reason)
-                        .unwrap_or_else(|| "no reason given".into());
-                    return Err(HoverError::StackFailed {
-                        stack: name.clone(),
-                        status: status.to_string(),
-                        causes: vec![reason],
-                    });
-                }
-            }
+            let step = Teardown::Stack { name: name.clone() };
+            ui.emit(Event::TeardownStarted { step: step.clone() });
+            delete_stack(clients, name).await?;
+            step
         }
         DestroyStep::EmptyAndDeleteBucket { name, .. } => {
-            ui.progress_line(&format!("assets bucket {name}: Emptying and deleting..."));
+            ui.emit(Event::TeardownStarted {
+                step: Teardown::Bucket {
+                    name: name.clone(),
+                    objects: None,
+                },
+            });
             let n = teardown::empty_and_delete_bucket(clients, name).await?;
-            ui.progress_line(&format!(
-                "assets bucket {name}: {n} objects deleted, bucket deleted after {}s",
-                secs(started)
-            ));
+            Teardown::Bucket {
+                name: name.clone(),
+                objects: Some(n),
+            }
         }
         DestroyStep::DeleteRepository { name, .. } => {
-            ui.progress_line(&format!("image repository {name}: Deleting..."));
+            let step = Teardown::Repository { name: name.clone() };
+            ui.emit(Event::TeardownStarted { step: step.clone() });
             teardown::delete_repository(clients, name).await?;
-            ui.progress_line(&format!(
-                "image repository {name}: Deletion complete after {}s",
-                secs(started)
-            ));
+            step
         }
         DestroyStep::ScheduleKeyDeletion {
             alias,
             key_id,
             pending_days,
         } => {
-            let date =
-                teardown::schedule_key_deletion(clients, alias, key_id, *pending_days).await?;
-            ui.progress_line(&format!(
-                "secrets key {key_id}: scheduled for deletion {}; alias {alias} removed",
-                date.map(|d| format!("on {d}"))
-                    .unwrap_or_else(|| format!("in {pending_days} days"))
-            ));
+            let on = teardown::schedule_key_deletion(clients, alias, key_id, *pending_days).await?;
+            Teardown::Key {
+                key_id: key_id.clone(),
+                alias: alias.clone(),
+                on,
+                pending_days: *pending_days,
+            }
+        }
+    };
+    ui.emit(Event::TeardownDone {
+        step: done,
+        took_s: started.elapsed().as_secs(),
+    });
+    Ok(())
+}
+
+/// Deletes the stack and waits until it is gone; a deletion that fails names CloudFormation's
+/// reason.
+async fn delete_stack(clients: &Clients, name: &str) -> Result<(), HoverError> {
+    let cfn = &clients.cloudformation;
+    changeset::delete_stack(cfn, name).await?;
+    let settled = changeset::wait_stack_settled(cfn, name, |_| {}).await?;
+    match settled.as_deref() {
+        None | Some("DELETE_COMPLETE") => Ok(()),
+        Some(status) => {
+            let reason = changeset::stack_status(cfn, name)
+                .await?
+                .and_then(|s| s.reason)
+                .unwrap_or_else(|| "no reason given".into());
+            Err(HoverError::StackFailed {
+                stack: name.to_string(),
+                status: status.to_string(),
+                causes: vec![reason],
+            })
         }
     }
-    Ok(())
 }

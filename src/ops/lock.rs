@@ -9,9 +9,9 @@
 
 use crate::direct::{self, LockWrite};
 use crate::error::HoverError;
+use crate::events::{Event, LockProblem, Sink, Warning};
 use crate::live::{self, Clients};
 use crate::ops::plan::PlannedStage;
-use crate::ops::ApplyUi;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -152,6 +152,7 @@ fn new_token() -> String {
 /// A held stage lock; [`StageLock::release`] gives it back.
 pub struct StageLock {
     clients: Clients,
+    stage: String,
     bucket: String,
     key: String,
     token: String,
@@ -180,6 +181,7 @@ pub async fn acquire(
     let body = serde_json::to_string(&me).unwrap_or_default();
     let lock = StageLock {
         clients: clients.clone(),
+        stage: name.to_string(),
         bucket: bucket.clone(),
         key: key.clone(),
         token,
@@ -241,49 +243,75 @@ pub async fn acquire_if_bucket(
 }
 
 impl StageLock {
-    /// Gives the lock back; a failure is a warning naming the object.
-    pub async fn release(self, ui: &mut dyn ApplyUi) {
-        if let Some(warning) = self.give_back().await {
-            ui.note(&warning);
+    /// Where the lock is (`s3://bucket/key`).
+    pub fn at(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+
+    /// Gives the lock back and says so; a failure is a warning naming the object.
+    pub async fn release(self, sink: &mut dyn Sink) {
+        let (stage, lock) = (self.stage.clone(), self.at());
+        match self.give_back().await {
+            Some(warning) => sink.emit(warning.into()),
+            None => sink.emit(Event::LockGivenBack { stage, lock }),
         }
     }
 
     /// Gives the lock back: deleted only when the token there is ours, conditional on the ETag
     /// read. Returns the warning to show when it could not be.
-    pub async fn give_back(self) -> Option<String> {
-        let minutes = LOCK_TTL.as_secs() / 60;
-        let at = format!("s3://{}/{}", self.bucket, self.key);
+    pub async fn give_back(self) -> Option<Warning> {
+        let ttl_minutes = LOCK_TTL.as_secs() / 60;
+        let lock = self.at();
+        let problem = |problem| {
+            Some(Warning::Lock {
+                lock: lock.clone(),
+                problem,
+            })
+        };
         let (text, etag) = match direct::read_lock(&self.clients, &self.bucket, &self.key).await {
             Ok(Some(read)) => read,
             // Gone already (with the stage's bucket, after a destroy).
             Ok(None) => return None,
             Err(e) => {
-                return Some(format!(
-                    "Warning: the stage lock {at} could not be read to be given back ({e}); it is reclaimed after {minutes} minutes, or `--force-unlock` takes it"
-                ))
+                return problem(LockProblem::Unreadable {
+                    error: e.to_string(),
+                    ttl_minutes,
+                })
             }
         };
         let ours = serde_json::from_str::<Holder>(&text).is_ok_and(|h| h.token == self.token);
         if !ours {
-            return Some(format!(
-                "Warning: the stage lock {at} is no longer this run's (another run took it over); it was left alone"
-            ));
+            return problem(LockProblem::TakenOver);
         }
         match direct::delete_lock(&self.clients, &self.bucket, &self.key, &etag).await {
             Ok(LockWrite::Written) => None,
-            Ok(LockWrite::Held) => Some(format!(
-                "Warning: the stage lock {at} changed while it was given back; it was left alone"
-            )),
-            Err(e) => Some(format!(
-                "Warning: the stage lock {at} could not be released ({e}); it is reclaimed after {minutes} minutes, or `--force-unlock` takes it"
-            )),
+            Ok(LockWrite::Held) => problem(LockProblem::Changed),
+            Err(e) => problem(LockProblem::NotReleased {
+                error: e.to_string(),
+                ttl_minutes,
+            }),
         }
     }
 }
 
+/// Takes the stage lock for `command` and says so.
+pub async fn take(
+    clients: &Clients,
+    name: &str,
+    command: &str,
+    sink: &mut dyn Sink,
+) -> Result<StageLock, HoverError> {
+    let lock = acquire(clients, name, command).await?;
+    sink.emit(Event::LockTaken {
+        stage: name.to_string(),
+        lock: lock.at(),
+    });
+    Ok(lock)
+}
+
 /// Refuses when the stack changed (status, template, resources) since the plan read it.
 pub async fn ensure_unchanged(planned: &PlannedStage) -> Result<(), HoverError> {
-    let now = live::read_stack(&planned.clients, &planned.desired.name).await?;
+    let now = live::read_stack(planned.clients(), &planned.desired.name).await?;
     let seen = planned.observed.stack.as_ref();
     let same = match (seen, now.as_ref()) {
         (None, None) => true,

@@ -1,8 +1,11 @@
-//! One function per command, wiring manifest, live, plan, template, changeset and direct. No
-//! printing: commands return what the CLI renders, or talk through the UI trait they are given.
+//! One function per command, each a list of named steps over one [`context::StageContext`]
+//! (manifest, clients, account, the stage read and planned). No printing: commands return what
+//! the CLI renders and report along the way through the [`Ui`] they are given, as typed events
+//! (`crate::events`).
 
 pub mod apply;
 pub mod build;
+pub mod context;
 pub mod deploy;
 pub mod destroy;
 pub mod doctor;
@@ -18,5 +21,29 @@ pub mod stage_new;
 pub mod status;
 pub mod template;
 
-pub use apply::{apply, apply_planned, ApplyOptions, ApplyOutcome, ApplyRun, ApplyTarget, ApplyUi};
-pub use plan::{compute_plan, PlanOptions, PlannedStage};
+pub use apply::{apply, apply_planned, ApplyOptions, ApplyOutcome, ApplyRun, ApplyTarget};
+pub use context::{PlannedStage, StageContext};
+pub use plan::{compute_plan, PlanOptions};
+
+use crate::events::{Question, Sink};
+
+/// What a changing command reports (its events, through [`Sink`]) and asks; the CLI implements
+/// it (text with prompts and live progress, or JSON lines).
+pub trait Ui: Sink {
+    /// Asks a yes/no question; `None` when no one can answer (no terminal, `--json`).
+    fn approve(&mut self, question: &Question) -> Option<bool>;
+    /// Asks for `name` to be typed (`hover destroy`); `None` when nothing can be read.
+    fn confirm_name(&mut self, name: &str) -> Option<String> {
+        let _ = name;
+        None
+    }
+}
+
+/// Asks `question`: `yes` only goes on; no one to answer is an error.
+pub(crate) fn ask(ui: &mut dyn Ui, question: Question) -> Result<(), crate::error::HoverError> {
+    match ui.approve(&question) {
+        Some(true) => Ok(()),
+        Some(false) => Err(crate::error::HoverError::Cancelled),
+        None => Err(crate::error::HoverError::NeedsApproval),
+    }
+}

@@ -1,12 +1,16 @@
-//! `hover plan`: read the manifest, read the stage from AWS, and compute the plan.
+//! `hover plan`: the stage context read and planned (see `ops::context`), and the pure steps of
+//! planning: CloudFormation's limits, the desired stage for the stack's id scheme, the image a
+//! stage keeps when none is asked for.
 
 use crate::error::HoverError;
-use crate::live::{self, Clients};
+use crate::live::Clients;
 use crate::manifest::{self, Manifest};
 use crate::model::{DesiredStage, ObservedStage, StackState};
 use crate::plan::{self, Plan};
 use crate::stage;
 use std::path::PathBuf;
+
+pub use super::context::{PlannedStage, StageContext};
 
 /// Settings of one planning run.
 #[derive(Clone, Debug)]
@@ -18,45 +22,13 @@ pub struct PlanOptions {
     pub image_tag: Option<String>,
 }
 
-/// Everything a planning run produced, for rendering and for apply.
-pub struct PlannedStage {
-    pub manifest: Manifest,
-    pub clients: Clients,
-    pub desired: DesiredStage,
-    pub observed: ObservedStage,
-    pub plan: Plan,
-}
-
-/// Loads the manifest (failing before any AWS call when it is bad), checks the account, reads the
-/// stage, checks that the stage's encrypted secrets decrypt under its key, and plans it.
+/// Opens the stage's context (failing before any AWS call when the manifest is bad), checks the
+/// account, reads the stage, checks that its encrypted secrets decrypt under its key, and plans it.
 pub async fn compute_plan(opts: &PlanOptions) -> Result<PlannedStage, HoverError> {
-    let manifest = manifest::load(&opts.dir, &opts.stage)?;
-    // CloudFormation's limits, from the manifest alone: before any AWS call.
-    check_limits(
-        &manifest,
-        &desired_for(
-            &manifest,
-            None,
-            Some(opts.image_tag.as_deref().unwrap_or("unknown")),
-        ),
-    )?;
-    let clients = stage_clients(&manifest).await?;
-    let (desired, observed) = read(&manifest, &clients, opts.image_tag.as_deref()).await?;
-    // Secrets that the stage's key cannot decrypt stop every command that plans, before a change.
-    crate::ops::secret::check_decryptable(&opts.dir, &opts.stage, &manifest, &clients).await?;
-    let mut plan = plan::plan(&desired, &observed)?;
-    plan.profile = manifest.aws_profile.clone();
-    plan.warnings.extend(live::environment_notes(
-        manifest.aws_profile.as_deref(),
-        &manifest.region,
-    ));
-    Ok(PlannedStage {
-        manifest,
-        clients,
-        desired,
-        observed,
-        plan,
-    })
+    StageContext::open(&opts.dir, &opts.stage)
+        .await?
+        .plan(opts.image_tag.clone())
+        .await
 }
 
 /// Refuses a stage whose stack would go over CloudFormation's limits (resources, outputs, template
@@ -80,48 +52,20 @@ pub fn check_limits(manifest: &Manifest, desired: &DesiredStage) -> Result<(), H
     Err(manifest::problem_at_key(&manifest.file, key, &message, &help).into())
 }
 
-/// The clients of a stage, from its manifest's profile and region.
-pub async fn stage_clients(manifest: &Manifest) -> Result<Clients, HoverError> {
-    let config = live::load_config(manifest.aws_profile.as_deref(), &manifest.region).await?;
-    Ok(Clients::new(&config))
-}
-
-/// The account the credentials resolve to, refused when the manifest pins another one.
-pub async fn check_account(manifest: &Manifest, clients: &Clients) -> Result<String, HoverError> {
-    let account = live::caller_account(clients).await?;
-    if let Some(expected) = &manifest.account {
-        if expected != &account {
-            return Err(HoverError::WrongAccount {
-                stage: manifest.name.clone(),
-                expected: expected.clone(),
-                actual: account,
-            });
-        }
-    }
-    Ok(account)
-}
-
-/// Reads the stage and builds the desired stage with the image tag to use.
+/// Reads the stage of `manifest` through `clients` and builds the desired stage with the image
+/// tag to use (for callers holding a manifest and clients of their own).
 pub async fn read(
     manifest: &Manifest,
     clients: &Clients,
     image_tag: Option<&str>,
 ) -> Result<(DesiredStage, ObservedStage), HoverError> {
-    // Who we are and what the stack holds, at the same time; the account's answer comes first, so
-    // an account that is not the stage's is refused as such before anything else is read.
-    let (account, stack) = futures::join!(
-        check_account(manifest, clients),
-        live::read_stack(clients, &manifest.name)
+    let ctx = StageContext::new(
+        std::path::Path::new(""),
+        &manifest.name,
+        manifest.clone(),
+        clients.clone(),
     );
-    let account = account?;
-    let stack = stack?;
-    // Built once: the targets do not depend on the image, which is set once the stage has told
-    // which one it runs.
-    let mut desired = desired_for(manifest, stack.as_ref(), image_tag);
-    let targets = live::targets::live_targets(&desired, stack.as_ref(), &account);
-    let observed = live::read_resources(clients, Some(account), stack, &targets).await?;
-    settle_image(manifest, &mut desired, &observed, image_tag)?;
-    Ok((desired, observed))
+    ctx.read(image_tag).await
 }
 
 /// The desired stage for the stack as it stands: a stack the original Hover deployed keeps its

@@ -5,13 +5,12 @@
 
 use crate::direct::purge as store;
 use crate::error::HoverError;
-use crate::manifest;
-use crate::ops::plan::{check_account, stage_clients};
+use crate::events::{Event, KeptBuild, Outcome, PurgedBuild, Question};
+use crate::ops::context::StageContext;
 use crate::ops::release::{function_names, read_history, read_versions};
-use crate::ops::{lock, ApplyUi};
-use crate::release::{self, aws, PurgeChoice};
+use crate::ops::{lock, Ui};
+use crate::release::{self, aws, PublishedVersion, PurgeChoice};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 /// Builds kept by default.
 pub const DEFAULT_KEEP: usize = 14;
@@ -19,8 +18,6 @@ pub const DEFAULT_KEEP: usize = 14;
 /// Settings of one purge.
 #[derive(Clone, Debug)]
 pub struct PurgeOptions {
-    pub dir: PathBuf,
-    pub stage: String,
     pub keep: usize,
     pub auto_approve: bool,
 }
@@ -34,103 +31,44 @@ pub struct PurgeOutcome {
     pub versions: usize,
 }
 
+impl PurgeOutcome {
+    /// The outcome as the run's last event.
+    pub fn event(&self) -> Event {
+        Outcome::Purge {
+            builds: self.builds.clone(),
+            images: self.images,
+            objects: self.objects,
+            versions: self.versions,
+        }
+        .into()
+    }
+}
+
+/// What a purge read of the stage and decided to delete.
+struct Doomed {
+    choice: PurgeChoice,
+    live: BTreeMap<String, Option<u64>>,
+    image_tags: Vec<String>,
+    asset_ids: Vec<String>,
+    versions: Vec<(String, u64)>,
+}
+
 /// Runs `hover stage purge`.
-pub async fn purge(opts: &PurgeOptions, ui: &mut dyn ApplyUi) -> Result<PurgeOutcome, HoverError> {
-    let manifest = manifest::load(&opts.dir, &opts.stage)?;
-    let clients = stage_clients(&manifest).await?;
-    check_account(&manifest, &clients).await?;
-    let functions = function_names(&manifest);
-    let bucket = crate::naming::bucket(&manifest.name);
-    let (versions, live) = read_versions(&clients, &functions).await?;
-    let history = read_history(&clients, &manifest.name).await?;
-    let releases = release::releases(&versions, &live, history.as_ref());
-    let images = store::repository_images(&clients, &manifest.name).await?;
-    let assets = store::asset_builds(&clients, &bucket).await?;
-
-    let builds = builds_held(&releases, &images, &assets);
-    let choice: PurgeChoice = release::purge_choice(&builds, &releases, opts.keep);
-    if choice.delete.is_empty() {
-        ui.note(&format!(
-            "Nothing to purge: stage {} holds {} build(s), within the {} kept.",
-            opts.stage,
-            builds.len(),
-            opts.keep
-        ));
+pub async fn purge(
+    ctx: &StageContext,
+    opts: &PurgeOptions,
+    ui: &mut dyn Ui,
+) -> Result<PurgeOutcome, HoverError> {
+    ctx.account().await?;
+    let Some(doomed) = choose(ctx, opts, ui).await? else {
         return Ok(PurgeOutcome::default());
-    }
-
-    let doomed: BTreeSet<&str> = choice.delete.iter().map(String::as_str).collect();
-    let image_tags: Vec<String> = images
-        .iter()
-        .map(|(t, _)| t.clone())
-        .filter(|t| doomed.contains(t.as_str()))
-        .collect();
-    let asset_ids: Vec<&String> = assets
-        .iter()
-        .filter(|a| doomed.contains(a.as_str()))
-        .collect();
-    let live_versions: BTreeSet<(&str, u64)> = live
-        .iter()
-        .filter_map(|(f, v)| v.map(|v| (f.as_str(), v)))
-        .collect();
-    let version_list: Vec<(String, u64)> = versions
-        .iter()
-        .flat_map(|(f, vs)| {
-            vs.iter()
-                .filter(|v| doomed.contains(v.description.as_str()))
-                .map(move |v| (f.clone(), v.version))
-        })
-        .filter(|(f, v)| !live_versions.contains(&(f.as_str(), *v)))
-        .collect();
-
-    ui.note(&format!(
-        "Stage {}: {} build(s); keeping {}:",
-        opts.stage,
-        builds.len(),
-        choice.keep.len()
-    ));
-    show_choice(
-        ui,
-        &choice,
-        &image_tags,
-        &asset_ids,
-        &versions,
-        &version_list,
-    );
-    if !opts.auto_approve {
-        match ui.approve("Delete these builds?\n  Only 'yes' will be accepted to approve.") {
-            Some(true) => {}
-            Some(false) => return Err(HoverError::Cancelled),
-            None => return Err(HoverError::NeedsApproval),
-        }
-    }
-
-    let held = lock::acquire(&clients, &manifest.name, "hover stage purge").await?;
-    let work = async {
-        // What is live may have moved between the read and the lock (a deploy, a rollback).
-        let (_, live_now) = read_versions(&clients, &functions).await?;
-        if live_now != live {
-            return Err(HoverError::StalePlan(
-                "a `live` alias moved since purge read the stage; nothing was deleted: run `hover stage purge` again".into(),
-            ));
-        }
-        let mut outcome = PurgeOutcome {
-            builds: choice.delete.clone(),
-            ..PurgeOutcome::default()
-        };
-        for (f, v) in &version_list {
-            aws::delete_version(&clients.lambda, f, *v).await?;
-            outcome.versions += 1;
-        }
-        outcome.images = store::delete_images(&clients, &manifest.name, &image_tags).await?;
-        for id in &asset_ids {
-            outcome.objects +=
-                store::delete_prefix(&clients, &bucket, &format!("assets/{id}/")).await?;
-        }
-        Ok::<PurgeOutcome, HoverError>(outcome)
     };
+    if !opts.auto_approve {
+        super::ask(ui, Question::Purge)?;
+    }
+    let held = lock::take(&ctx.clients, ctx.name(), "hover stage purge", ui).await?;
     let result = crate::ops::signals::guard(
-        work,
+        delete(ctx, &doomed),
         |signal| {
             HoverError::Interrupted(format!(
                 "{}: purge stopped part way; what it deleted is gone, nothing live was touched; `hover stage purge` again finishes it",
@@ -142,6 +80,110 @@ pub async fn purge(opts: &PurgeOptions, ui: &mut dyn ApplyUi) -> Result<PurgeOut
     .await;
     held.release(ui).await;
     result
+}
+
+/// Reads what the stage holds and shows what goes; `None` when nothing does.
+async fn choose(
+    ctx: &StageContext,
+    opts: &PurgeOptions,
+    ui: &mut dyn Ui,
+) -> Result<Option<Doomed>, HoverError> {
+    let functions = function_names(&ctx.manifest);
+    let bucket = crate::naming::bucket(ctx.name());
+    let (versions, live) = read_versions(&ctx.clients, &functions).await?;
+    let history = read_history(&ctx.clients, ctx.name()).await?;
+    let releases = release::releases(&versions, &live, history.as_ref());
+    let images = store::repository_images(&ctx.clients, ctx.name()).await?;
+    let assets = store::asset_builds(&ctx.clients, &bucket).await?;
+    let builds = builds_held(&releases, &images, &assets);
+    let choice = release::purge_choice(&builds, &releases, opts.keep);
+    if choice.delete.is_empty() {
+        ui.emit(Event::PurgeNothing {
+            stage: ctx.stage.clone(),
+            builds: builds.len(),
+            keep: opts.keep,
+        });
+        return Ok(None);
+    }
+    let doomed: BTreeSet<&str> = choice.delete.iter().map(String::as_str).collect();
+    let image_tags: Vec<String> = images
+        .iter()
+        .map(|(t, _)| t.clone())
+        .filter(|t| doomed.contains(t.as_str()))
+        .collect();
+    let asset_ids: Vec<String> = assets
+        .iter()
+        .filter(|a| doomed.contains(a.as_str()))
+        .cloned()
+        .collect();
+    let version_list = doomed_versions(&versions, &live, &doomed);
+    ui.emit(Event::PurgePlanned {
+        stage: ctx.stage.clone(),
+        builds: builds.len(),
+        keep: choice
+            .keep
+            .iter()
+            .map(|(id, why)| KeptBuild {
+                build_id: id.clone(),
+                why: why.to_string(),
+            })
+            .collect(),
+        delete: purged(&choice, &image_tags, &asset_ids, &versions, &version_list),
+    });
+    Ok(Some(Doomed {
+        choice,
+        live,
+        image_tags,
+        asset_ids,
+        versions: version_list,
+    }))
+}
+
+/// The versions of the doomed builds, except those a `live` points at.
+fn doomed_versions(
+    versions: &BTreeMap<String, Vec<PublishedVersion>>,
+    live: &BTreeMap<String, Option<u64>>,
+    doomed: &BTreeSet<&str>,
+) -> Vec<(String, u64)> {
+    let live_versions: BTreeSet<(&str, u64)> = live
+        .iter()
+        .filter_map(|(f, v)| v.map(|v| (f.as_str(), v)))
+        .collect();
+    versions
+        .iter()
+        .flat_map(|(f, vs)| {
+            vs.iter()
+                .filter(|v| doomed.contains(v.description.as_str()))
+                .map(move |v| (f.clone(), v.version))
+        })
+        .filter(|(f, v)| !live_versions.contains(&(f.as_str(), *v)))
+        .collect()
+}
+
+/// Deletes the doomed builds' versions, images and assets, under the stage lock, unless a `live`
+/// moved since the stage was read.
+async fn delete(ctx: &StageContext, doomed: &Doomed) -> Result<PurgeOutcome, HoverError> {
+    let clients = &ctx.clients;
+    let (_, live_now) = read_versions(clients, &function_names(&ctx.manifest)).await?;
+    if live_now != doomed.live {
+        return Err(HoverError::StalePlan(
+            "a `live` alias moved since purge read the stage; nothing was deleted: run `hover stage purge` again".into(),
+        ));
+    }
+    let mut outcome = PurgeOutcome {
+        builds: doomed.choice.delete.clone(),
+        ..PurgeOutcome::default()
+    };
+    for (f, v) in &doomed.versions {
+        aws::delete_version(&clients.lambda, f, *v).await?;
+        outcome.versions += 1;
+    }
+    outcome.images = store::delete_images(clients, ctx.name(), &doomed.image_tags).await?;
+    let bucket = crate::naming::bucket(ctx.name());
+    for id in &doomed.asset_ids {
+        outcome.objects += store::delete_prefix(clients, &bucket, &format!("assets/{id}/")).await?;
+    }
+    Ok(outcome)
 }
 
 /// Every build the stage holds anything of (a release, an image, assets), with its latest time.
@@ -169,40 +211,29 @@ fn builds_held(
     when.into_iter().collect()
 }
 
-/// Shows the builds kept (and why) and, per build deleted, what of it goes.
-fn show_choice(
-    ui: &mut dyn ApplyUi,
+/// Per build deleted, what of it goes.
+fn purged(
     choice: &PurgeChoice,
     image_tags: &[String],
-    asset_ids: &[&String],
-    versions: &BTreeMap<String, Vec<release::PublishedVersion>>,
+    asset_ids: &[String],
+    versions: &BTreeMap<String, Vec<PublishedVersion>>,
     version_list: &[(String, u64)],
-) {
-    for (id, why) in &choice.keep {
-        ui.note(&format!("  = {id} ({why})"));
-    }
-    ui.note(&format!("Deleting {}:", choice.delete.len()));
-    for id in &choice.delete {
-        let has_image = image_tags.iter().any(|t| t == id);
-        let has_assets = asset_ids.contains(&id);
-        let n_versions = version_list
-            .iter()
-            .filter(|(f, v)| {
-                versions[f]
-                    .iter()
-                    .any(|x| x.version == *v && &x.description == id)
-            })
-            .count();
-        let mut parts = Vec::new();
-        if has_image {
-            parts.push("image".to_string());
-        }
-        if has_assets {
-            parts.push(format!("assets/{id}/"));
-        }
-        if n_versions > 0 {
-            parts.push(format!("{n_versions} function version(s)"));
-        }
-        ui.note(&format!("  - {id}: {}", parts.join(", ")));
-    }
+) -> Vec<PurgedBuild> {
+    choice
+        .delete
+        .iter()
+        .map(|id| PurgedBuild {
+            build_id: id.clone(),
+            image: image_tags.iter().any(|t| t == id),
+            assets: asset_ids.contains(id),
+            versions: version_list
+                .iter()
+                .filter(|(f, v)| {
+                    versions.get(f).is_some_and(|vs| {
+                        vs.iter().any(|x| x.version == *v && &x.description == id)
+                    })
+                })
+                .count(),
+        })
+        .collect()
 }

@@ -4,10 +4,11 @@
 
 use crate::direct;
 use crate::error::HoverError;
+use crate::events::{AliasMove, Event, Question, Sink, SplitRelease, Warning};
 use crate::live::Clients;
-use crate::manifest::{self, Manifest};
-use crate::ops::plan::{check_account, stage_clients, PlannedStage};
-use crate::ops::ApplyUi;
+use crate::manifest::Manifest;
+use crate::ops::context::{PlannedStage, StageContext};
+use crate::ops::Ui;
 use crate::plan::Action;
 use crate::release::history::history_key;
 use crate::release::{self, aws, CommandResult, History, Release};
@@ -15,7 +16,6 @@ use crate::stage;
 use crate::stage::FUNCTION_TYPE;
 use futures::future::join_all;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Instant;
 
 /// The stage's function names, in a stable order.
@@ -39,6 +39,27 @@ pub fn cli_function(manifest: &Manifest) -> String {
 }
 
 pub use crate::release::{Move, RollbackOutcome};
+
+impl Move {
+    /// The move as made, to a version of `build`.
+    pub fn moved(&self, build: &str) -> Event {
+        Event::AliasMoved {
+            function: self.function.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            build: build.to_string(),
+        }
+    }
+
+    /// The move as a rollback shows it before it asks.
+    pub fn planned(&self) -> AliasMove {
+        AliasMove {
+            function: self.function.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+        }
+    }
+}
 
 /// How many times moving a function back is tried (each followed by reading `live` again).
 const MOVE_BACK_ATTEMPTS: usize = 3;
@@ -228,7 +249,7 @@ pub fn moves(versions: &BTreeMap<String, u64>, now: &BTreeMap<String, Option<u64
 /// stack now says. The versions are described by the image's build id.
 pub(crate) async fn release_changed(
     planned: &PlannedStage,
-    ui: &mut dyn ApplyUi,
+    ui: &mut dyn Ui,
 ) -> Result<(), HoverError> {
     let functions: Vec<String> = planned
         .plan
@@ -240,13 +261,14 @@ pub(crate) async fn release_changed(
         return Ok(());
     }
     let started = Instant::now();
-    let now = live_versions(&planned.clients, &functions).await?;
-    let versions = publish_all(&planned.clients, &functions, &planned.desired.image_tag).await?;
+    let clients = planned.clients();
+    let now = live_versions(clients, &functions).await?;
+    let versions = publish_all(clients, &functions, &planned.desired.image_tag).await?;
     let moves = moves(&versions, &now);
-    switch_all(&planned.clients, &moves).await?;
+    switch_all(clients, &moves).await?;
     let build = planned.desired.image_tag.clone();
     record_in(
-        &planned.clients,
+        clients,
         &planned.desired.name,
         |h, at| h.went_live(&build, at),
         false,
@@ -254,23 +276,19 @@ pub(crate) async fn release_changed(
     )
     .await;
     for m in &moves {
-        ui.progress_line(&format!(
-            "{}: live {} -> {} ({})",
-            m.function, m.from, m.to, planned.desired.image_tag
-        ));
+        ui.emit(m.moved(&build));
     }
-    ui.note(&format!(
-        "Published and switched {} function(s) in {:.1}s: their new configuration is live.",
-        moves.len(),
-        started.elapsed().as_secs_f64()
-    ));
+    ui.emit(Event::Released {
+        functions: moves.len(),
+        took_ms: started.elapsed().as_millis() as u64,
+    });
     Ok(())
 }
 
 /// The build the HTTP function's `live` runs, when it points at a published version.
 pub(crate) async fn live_build(planned: &PlannedStage) -> Result<Option<String>, HoverError> {
-    let http = http_function(&planned.manifest);
-    Ok(aws::live_release(&planned.clients.lambda, &http)
+    let http = http_function(planned.manifest());
+    Ok(aws::live_release(&planned.clients().lambda, &http)
         .await?
         .map(|(_, build)| build)
         .filter(|b| !b.is_empty()))
@@ -310,9 +328,9 @@ pub async fn record(
     clients: &Clients,
     name: &str,
     event: impl Fn(&mut History, u64),
-    ui: &mut dyn ApplyUi,
+    sink: &mut dyn Sink,
 ) {
-    record_in(clients, name, event, true, ui).await
+    record_in(clients, name, event, true, sink).await
 }
 
 /// [`record`], making the history only when `create` (apply adds to a history deploys began, and
@@ -322,7 +340,7 @@ async fn record_in(
     name: &str,
     event: impl Fn(&mut History, u64),
     create: bool,
-    ui: &mut dyn ApplyUi,
+    sink: &mut dyn Sink,
 ) {
     let bucket = crate::naming::bucket(name);
     let key = history_key(name);
@@ -352,9 +370,14 @@ async fn record_in(
             Err(e) => last_error = e.to_string(),
         }
     }
-    ui.note(&format!(
-        "Warning: the release history s3://{bucket}/{key} could not be updated ({last_error}); `hover releases` may not show this outcome"
-    ));
+    sink.emit(
+        Warning::HistoryNotUpdated {
+            bucket,
+            key,
+            error: last_error,
+        }
+        .into(),
+    );
 }
 
 /// Every published version of every function, and where each `live` points.
@@ -384,19 +407,21 @@ pub async fn read_versions(
     Ok((versions, live))
 }
 
-/// Settings of `hover releases`, `hover rollback` and `hover command run`.
-#[derive(Clone, Debug)]
-pub struct StageOptions {
-    pub dir: PathBuf,
-    pub stage: String,
+/// Runs `hover releases`.
+pub async fn releases(ctx: &StageContext) -> Result<Vec<Release>, HoverError> {
+    ctx.account().await?;
+    read_releases(&ctx.clients, ctx.name(), &function_names(&ctx.manifest)).await
 }
 
-/// Runs `hover releases`.
-pub async fn releases(opts: &StageOptions) -> Result<Vec<Release>, HoverError> {
-    let manifest = manifest::load(&opts.dir, &opts.stage)?;
-    let clients = stage_clients(&manifest).await?;
-    check_account(&manifest, &clients).await?;
-    read_releases(&clients, &manifest.name, &function_names(&manifest)).await
+impl RollbackOutcome {
+    /// The outcome as the run's last event.
+    pub fn event(&self) -> Event {
+        crate::events::Outcome::Rollback {
+            from: self.from.clone(),
+            to: self.to.clone(),
+        }
+        .into()
+    }
 }
 
 /// Settings of `hover rollback`.
@@ -407,72 +432,33 @@ pub struct RollbackOptions {
     pub auto_approve: bool,
 }
 
+/// Where a rollback goes: the target release, the moves there, and the release live now.
+struct RollbackChoice {
+    from: Option<String>,
+    to: String,
+    moves: Vec<Move>,
+}
+
 /// Runs `hover rollback`: every `live` back to the release live before (or `to`) in one step,
 /// without a build or a stack update. On a stage whose traffic is split, every function goes
 /// back to the release that was live last. An interrupt during the switch lets it finish.
 pub async fn rollback(
-    opts: &StageOptions,
+    ctx: &StageContext,
     ro: &RollbackOptions,
-    ui: &mut dyn ApplyUi,
+    ui: &mut dyn Ui,
 ) -> Result<RollbackOutcome, HoverError> {
-    let manifest = manifest::load(&opts.dir, &opts.stage)?;
-    let clients = stage_clients(&manifest).await?;
-    check_account(&manifest, &clients).await?;
-    let functions = function_names(&manifest);
-    let (versions, now) = read_versions(&clients, &functions).await?;
-    let history = read_history(&clients, &manifest.name).await?;
-    let all = release::releases(&versions, &now, history.as_ref());
-    let target = release::rollback_target(&all, ro.to.as_deref())?;
-    if !direct::image_exists(&clients, &manifest.name, &target.build_id).await? {
-        return Err(HoverError::ImageGone {
-            build_id: target.build_id.clone(),
-            repository: manifest.name.clone(),
-        });
-    }
-    let from = all.iter().find(|r| r.live).map(|r| r.build_id.clone());
-    let moves = moves(&target.versions, &now);
-    let split: Vec<String> = all
-        .iter()
-        .filter(|r| !r.live && !r.live_on.is_empty())
-        .map(|r| format!("{} on {}", r.build_id, r.live_on.join(", ")))
-        .collect();
-    if !split.is_empty() {
-        ui.note(&format!(
-            "Traffic is split ({}): every function goes to release {}.",
-            split.join("; "),
-            target.build_id
-        ));
-    }
-    if !target.outcome.served() {
-        ui.note(&format!(
-            "Warning: release {} never served traffic ({}).",
-            target.build_id,
-            target.outcome.text()
-        ));
-    }
-    ui.note(&format!(
-        "Rolling back stage {} from {} to release {}:",
-        opts.stage,
-        from.as_deref().unwrap_or("(no single release)"),
-        target.build_id
-    ));
-    for m in &moves {
-        ui.note(&format!("  {}: live {} -> {}", m.function, m.from, m.to));
-    }
+    ctx.account().await?;
+    let choice = choose_rollback(ctx, ro, ui).await?;
     if !ro.auto_approve {
-        match ui.approve("Do you want to roll back?\n  Only 'yes' will be accepted to approve.") {
-            Some(true) => {}
-            Some(false) => return Err(HoverError::Cancelled),
-            None => return Err(HoverError::NeedsApproval),
-        }
+        super::ask(ui, Question::Rollback)?;
     }
-    let lock = crate::ops::lock::acquire(&clients, &manifest.name, "hover rollback").await?;
-    let stage = opts.stage.clone();
-    let target_id = target.build_id.clone();
+    let lock = crate::ops::lock::take(&ctx.clients, ctx.name(), "hover rollback", ui).await?;
+    let stage = ctx.stage.clone();
     let switched = crate::ops::signals::guard(
         async {
-            switch_all(&clients, &moves).await?;
-            record(&clients, &manifest.name, |h, at| h.went_live(&target_id, at), ui).await;
+            switch_all(&ctx.clients, &choice.moves).await?;
+            let to = &choice.to;
+            record(&ctx.clients, ctx.name(), |h, at| h.went_live(to, at), ui).await;
             Ok(())
         },
         |signal| {
@@ -494,10 +480,65 @@ pub async fn rollback(
     if crate::ops::signals::requested() {
         return Err(HoverError::Interrupted(format!(
             "interrupted during the rollback's switch: hover finished it first; release {} is live on every function",
-            target.build_id
+            choice.to
         )));
     }
     Ok(RollbackOutcome {
+        from: choice.from,
+        to: choice.to,
+        moves: choice.moves,
+    })
+}
+
+/// Reads the releases, picks the target (its image must still be there) and shows the moves.
+async fn choose_rollback(
+    ctx: &StageContext,
+    ro: &RollbackOptions,
+    ui: &mut dyn Ui,
+) -> Result<RollbackChoice, HoverError> {
+    let functions = function_names(&ctx.manifest);
+    let (versions, now) = read_versions(&ctx.clients, &functions).await?;
+    let history = read_history(&ctx.clients, ctx.name()).await?;
+    let all = release::releases(&versions, &now, history.as_ref());
+    let target = release::rollback_target(&all, ro.to.as_deref())?;
+    if !direct::image_exists(&ctx.clients, ctx.name(), &target.build_id).await? {
+        return Err(HoverError::ImageGone {
+            build_id: target.build_id.clone(),
+            repository: ctx.name().to_string(),
+        });
+    }
+    let from = all.iter().find(|r| r.live).map(|r| r.build_id.clone());
+    let moves = moves(&target.versions, &now);
+    let split: Vec<SplitRelease> = all
+        .iter()
+        .filter(|r| !r.live && !r.live_on.is_empty())
+        .map(|r| SplitRelease {
+            build_id: r.build_id.clone(),
+            functions: r.live_on.clone(),
+        })
+        .collect();
+    if !split.is_empty() {
+        ui.emit(Event::TrafficSplit {
+            releases: split,
+            to: target.build_id.clone(),
+        });
+    }
+    if !target.outcome.served() {
+        ui.emit(
+            Warning::NeverServed {
+                build_id: target.build_id.clone(),
+                outcome: target.outcome.text(),
+            }
+            .into(),
+        );
+    }
+    ui.emit(Event::RollbackPlanned {
+        stage: ctx.stage.clone(),
+        from: from.clone(),
+        to: target.build_id.clone(),
+        moves: moves.iter().map(Move::planned).collect(),
+    });
+    Ok(RollbackChoice {
         from,
         to: target.build_id.clone(),
         moves,
@@ -534,12 +575,10 @@ pub async fn run_command(
 }
 
 /// Runs `hover command run`: the command on the CLI function's `live`; its output and exit code.
-pub async fn command_run(opts: &StageOptions, command: &str) -> Result<(String, i64), HoverError> {
-    let manifest = manifest::load(&opts.dir, &opts.stage)?;
-    let clients = stage_clients(&manifest).await?;
-    check_account(&manifest, &clients).await?;
-    let cli = cli_function(&manifest);
-    match run_command(&clients, &cli, release::ALIAS, command).await? {
+pub async fn command_run(ctx: &StageContext, command: &str) -> Result<(String, i64), HoverError> {
+    ctx.account().await?;
+    let cli = cli_function(&ctx.manifest);
+    match run_command(&ctx.clients, &cli, release::ALIAS, command).await? {
         CommandResult::Ran { output, exit_code } => Ok((output, exit_code)),
         CommandResult::FunctionError { kind, message } => Err(HoverError::FunctionFailed {
             function: format!("{cli}:{}", release::ALIAS),

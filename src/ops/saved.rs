@@ -3,14 +3,14 @@
 //! referenced by path and digest, not copied.
 
 use crate::error::HoverError;
-use crate::ops::plan::PlannedStage;
+use crate::ops::context::PlannedStage;
 use crate::plan::Plan;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// Marks a saved-plan file and its version.
-pub const FORMAT: &str = "hover-saved-plan/3";
+pub const FORMAT: &str = "hover-saved-plan/4";
 
 /// A saved plan.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -20,39 +20,37 @@ pub struct SavedPlan {
     pub dir: PathBuf,
     pub stage: String,
     pub image_tag: String,
-    /// SHA-256 of the manifest as it was read when the plan was made, secret values masked: a
-    /// digest that cannot be used to test guesses of a secret.
+    /// SHA-256 of what the manifest asks for as it was read when the plan was made (see
+    /// [`manifest_digest`]), secret values masked: a digest that cannot be used to test guesses of
+    /// a secret.
     pub manifest_digest: String,
     /// The plan itself (masked).
     pub plan: Plan,
 }
 
-/// Digest of the stage's manifest as loaded, with every secret-looking environment value masked.
-fn manifest_digest(dir: &Path, stage: &str) -> Result<String, HoverError> {
-    let mut manifest = crate::manifest::load(dir, stage)?;
-    for (key, value) in manifest.environment.iter_mut() {
-        if crate::plan::mask::is_secret(key, value) {
-            *value = crate::plan::mask::SENSITIVE.to_string();
-        }
-    }
-    Ok(hex::encode(Sha256::digest(
-        format!("{manifest:?}").as_bytes(),
-    )))
+/// Digest of what the stage's manifest asks for, as the plan in hand read it: the template of its
+/// desired stage with secret values masked (everything the stack gets), and the stage's name,
+/// region, profile and pinned account, as canonical JSON.
+fn manifest_digest(planned: &PlannedStage) -> String {
+    let manifest = planned.manifest();
+    let template = crate::template::masked(&crate::template::build(&planned.desired));
+    let doc = serde_json::json!({
+        "name": manifest.name,
+        "region": manifest.region,
+        "aws_profile": manifest.aws_profile,
+        "account": manifest.account,
+        "template": template,
+    });
+    hex::encode(Sha256::digest(doc.to_string().as_bytes()))
 }
 
 /// Writes the plan of `planned` to `file`.
-pub fn save(
-    file: &Path,
-    dir: &Path,
-    stage: &str,
-    planned: &PlannedStage,
-) -> Result<(), HoverError> {
-    let dir = std::fs::canonicalize(dir)?;
+pub fn save(file: &Path, planned: &PlannedStage) -> Result<(), HoverError> {
     let saved = SavedPlan {
         format: FORMAT.into(),
-        manifest_digest: manifest_digest(&dir, stage)?,
-        dir,
-        stage: stage.to_string(),
+        manifest_digest: manifest_digest(planned),
+        dir: std::fs::canonicalize(&planned.ctx.dir)?,
+        stage: planned.ctx.stage.clone(),
         image_tag: planned.desired.image_tag.clone(),
         plan: planned.plan.clone(),
     };
@@ -83,8 +81,7 @@ pub fn load(file: &Path) -> Result<SavedPlan, HoverError> {
 
 /// Refuses a saved plan when the manifest or the stage changed since it was made.
 pub fn check_fresh(saved: &SavedPlan, now: &PlannedStage) -> Result<(), HoverError> {
-    let digest = manifest_digest(&saved.dir, &saved.stage)?;
-    if digest != saved.manifest_digest {
+    if manifest_digest(now) != saved.manifest_digest {
         return Err(HoverError::StalePlan(format!(
             "the manifest .hover/{}.yml changed after the plan was made",
             saved.stage

@@ -5,11 +5,12 @@
 
 use crate::direct::{self, kms};
 use crate::error::HoverError;
+use crate::events::Warning;
 use crate::files;
 use crate::live::Clients;
-use crate::manifest::{self, Manifest};
+use crate::manifest::Manifest;
+use crate::ops::context::StageContext;
 use crate::secrets;
-use crate::stage;
 use std::path::{Path, PathBuf};
 
 /// What a secrets command did, for the CLI to report. Holds no secret.
@@ -26,7 +27,7 @@ pub struct SecretOutcome {
     /// Whether `.hover/.gitignore` gained the plain file's pattern.
     pub gitignore_updated: bool,
     /// Warnings to show (a stage lock that could not be given back).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// `.hover/<stage>-secrets.plain.env`.
@@ -42,10 +43,6 @@ pub fn encrypted_path(dir: &Path, stage: &str) -> PathBuf {
 
 fn key_alias(manifest: &Manifest) -> String {
     crate::naming::secrets_key_alias(&manifest.name)
-}
-
-async fn clients(manifest: &Manifest) -> Result<Clients, HoverError> {
-    super::plan::stage_clients(manifest).await
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, then renames it, so
@@ -91,8 +88,8 @@ pub fn ensure_gitignore(dir: &Path) -> Result<bool, HoverError> {
 }
 
 /// Encrypts the plain file into the encrypted one and removes the plain file.
-pub async fn encrypt(dir: &Path, stage_name: &str) -> Result<SecretOutcome, HoverError> {
-    let manifest = manifest::load(dir, stage_name)?;
+pub async fn encrypt(ctx: &StageContext) -> Result<SecretOutcome, HoverError> {
+    let (dir, stage_name, manifest) = (ctx.dir.as_path(), ctx.stage.as_str(), &ctx.manifest);
     let plain_file = plain_path(dir, stage_name);
     let plain = match files::read_bounded(&plain_file, files::SECRETS_MAX, "a secrets file")? {
         Some(bytes) => bytes,
@@ -103,11 +100,11 @@ pub async fn encrypt(dir: &Path, stage_name: &str) -> Result<SecretOutcome, Hove
             })
         }
     };
-    let clients = clients(&manifest).await?;
+    let clients = &ctx.clients;
     // The key is made here: under the stage lock, when the stage has its bucket already.
     let lock =
-        super::lock::acquire_if_bucket(&clients, &manifest.name, "hover secret encrypt").await?;
-    let sealed = seal_under_key(&manifest, &clients, &plain, dir, stage_name).await;
+        super::lock::acquire_if_bucket(clients, &manifest.name, "hover secret encrypt").await?;
+    let sealed = seal_under_key(manifest, clients, &plain, dir, stage_name).await;
     let warning = match lock {
         Some(lock) => lock.give_back().await,
         None => None,
@@ -140,12 +137,7 @@ async fn seal_under_key(
         None
     } else {
         // The same key `hover apply` makes: rotation on.
-        let desired = stage::desired(manifest, "");
-        let props = desired
-            .resources
-            .get("SecretsKey")
-            .map(|r| r.properties.clone())
-            .unwrap_or_default();
+        let props = crate::stage::secrets_key(&manifest.name);
         direct::ensure(
             clients,
             "AWS::KMS::Key",
@@ -259,8 +251,8 @@ pub async fn check_decryptable(
 }
 
 /// Decrypts the encrypted file (hover's format or the original's) into the plain file.
-pub async fn decrypt(dir: &Path, stage_name: &str) -> Result<SecretOutcome, HoverError> {
-    let manifest = manifest::load(dir, stage_name)?;
+pub async fn decrypt(ctx: &StageContext) -> Result<SecretOutcome, HoverError> {
+    let (dir, stage_name, manifest) = (ctx.dir.as_path(), ctx.stage.as_str(), &ctx.manifest);
     let in_file = encrypted_path(dir, stage_name);
     let shown = in_file.display().to_string();
     let text = match read_encrypted(dir, stage_name)? {
@@ -289,8 +281,7 @@ pub async fn decrypt(dir: &Path, stage_name: &str) -> Result<SecretOutcome, Hove
             .into());
         }
     }
-    let clients = clients(&manifest).await?;
-    let data_key = kms::decrypt_data_key(&clients, envelope.key_blob(), &shown).await?;
+    let data_key = kms::decrypt_data_key(&ctx.clients, envelope.key_blob(), &shown).await?;
     let plain = secrets::open(&envelope, &data_key, &manifest.name, &shown)?;
     write_whole(&plain_file, &plain, true)?;
     let gitignore_updated = ensure_gitignore(dir)?;

@@ -13,9 +13,10 @@
 use crate::error::HoverError;
 use crate::live::messages::{self, MessageCounts};
 use crate::live::{self, Clients};
-use crate::manifest::{self, Manifest};
+use crate::manifest::Manifest;
 use crate::model::{DesiredStage, LiveResource, ObservedStage, FUNCTION_STATE, MESSAGE_COUNTS};
-use crate::ops::plan::{check_account, desired_for, stage_clients};
+use crate::ops::plan::desired_for;
+use crate::ops::StageContext;
 use crate::release::{self, aws, Release};
 use futures::future::join_all;
 use serde::Serialize;
@@ -131,21 +132,18 @@ pub struct StackStatus {
 
 /// Runs `hover status`.
 pub async fn status(opts: &StatusOptions) -> Result<Status, HoverError> {
-    let manifest = manifest::load(&opts.dir, &opts.stage)?;
-    let clients = stage_clients(&manifest).await?;
-    let (account, stack) = futures::join!(
-        check_account(&manifest, &clients),
-        live::read_stack(&clients, &manifest.name)
-    );
-    let (account, stack) = (account?, stack?);
-    let desired = desired_for(&manifest, stack.as_ref(), None);
+    let ctx = StageContext::open(&opts.dir, &opts.stage).await?;
+    let (manifest, clients) = (&ctx.manifest, &ctx.clients);
+    let (account, stack) = futures::join!(ctx.account(), live::read_stack(clients, &manifest.name));
+    let (account, stack) = (account?.to_owned(), stack?);
+    let desired = desired_for(manifest, stack.as_ref(), None);
     let targets: Vec<_> = live::targets::live_targets(&desired, stack.as_ref(), &account)
         .into_iter()
         .filter(|t| SHOWN_TYPES.contains(&t.resource_type.as_str()))
         .collect();
-    let observed = live::read_resources(&clients, Some(account.clone()), stack, &targets).await?;
+    let observed = live::read_resources(clients, Some(account.clone()), stack, &targets).await?;
     let functions = functions(&desired, &observed);
-    let (releases, rollback_target) = releases(&clients, &manifest, &functions).await?;
+    let (releases, rollback_target) = releases(clients, manifest, &functions).await?;
     Ok(Status {
         stage: manifest.name.clone(),
         region: manifest.region.clone(),
@@ -153,7 +151,7 @@ pub async fn status(opts: &StatusOptions) -> Result<Status, HoverError> {
         urls: urls(&desired, &observed),
         live_release: releases.into_iter().find(|r| r.live),
         rollback_target,
-        queues: queues(&manifest, &desired, &observed),
+        queues: queues(manifest, &desired, &observed),
         rules: rules(&desired, &observed),
         maintenance: MaintenanceStatus::Unknown,
         stack: observed.stack.as_ref().map(|s| StackStatus {

@@ -2,7 +2,6 @@
 //! build's record that `hover deploy --skip-build` reads back).
 
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
 /// What a build made, saved as `.hover/out/<build-id>/build.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,7 +40,7 @@ pub struct DeploySummary {
     /// The manifest's custom domains.
     pub domains: Vec<String>,
     /// Each phase and how long it took, in order.
-    pub phases: Vec<(String, Duration)>,
+    pub phases: Vec<crate::events::PhaseTime>,
     /// Where `live` moved.
     pub moves: Vec<Move>,
 }

@@ -4,6 +4,7 @@
 
 pub mod destroy;
 pub mod doctor;
+pub mod events;
 pub mod json;
 pub mod markdown;
 pub mod queue;

@@ -1,7 +1,8 @@
 //! Builds, deploys, releases and rollbacks as human text; `write_releases_json` for scripts.
 
 use super::Style;
-use crate::release::{BuildRecord, DeploySummary, Release, RollbackOutcome};
+use crate::events::Outcome;
+use crate::release::{BuildRecord, Release};
 use std::io::{self, Write};
 
 /// The end of `hover build`.
@@ -22,29 +23,39 @@ pub fn write_build(out: &mut dyn Write, record: &BuildRecord, style: Style) -> i
     )
 }
 
-/// The end of `hover deploy`: the build, where the stage answers, and each phase's time.
+/// The end of `hover deploy` (an [`Outcome::Deploy`]): the build, where the stage answers, and
+/// each phase's time.
 pub fn write_deploy_summary(
     out: &mut dyn Write,
-    summary: &DeploySummary,
+    outcome: &Outcome,
     style: Style,
 ) -> io::Result<()> {
+    let Outcome::Deploy {
+        build_id,
+        cdn_domain,
+        domains,
+        phases,
+    } = outcome
+    else {
+        return Ok(());
+    };
     writeln!(
         out,
-        "\n{} build {} is live.",
+        "\n{} build {build_id} is live.",
         style.green(&style.bold("Deploy complete!")),
-        summary.build_id
     )?;
-    if let Some(domain) = &summary.cdn_domain {
+    if let Some(domain) = cdn_domain {
         writeln!(out, "  CloudFront: https://{domain}")?;
     }
-    for d in &summary.domains {
+    for d in domains {
         writeln!(out, "  Domain:     https://{d}")?;
     }
     writeln!(out, "\n  phase                      time")?;
     let mut total = 0.0;
-    for (name, took) in &summary.phases {
-        total += took.as_secs_f64();
-        writeln!(out, "  {name:<26} {:>6.1}s", took.as_secs_f64())?;
+    for p in phases {
+        let took = p.took_ms as f64 / 1000.0;
+        total += took;
+        writeln!(out, "  {:<26} {took:>6.1}s", p.phase.title())?;
     }
     writeln!(out, "  {:<26} {total:>6.1}s", "total")
 }
@@ -135,22 +146,18 @@ pub fn write_releases_json(
     writeln!(out)
 }
 
-/// The end of `hover rollback`.
+/// The end of `hover rollback`: release `to` is live (was `from`).
 pub fn write_rollback(
     out: &mut dyn Write,
-    outcome: &RollbackOutcome,
+    from: Option<&str>,
+    to: &str,
     style: Style,
 ) -> io::Result<()> {
     writeln!(
         out,
-        "\n{} release {} is live{}.",
+        "\n{} release {to} is live{}.",
         style.green(&style.bold("Rollback complete!")),
-        outcome.to,
-        outcome
-            .from
-            .as_ref()
-            .map(|f| format!(" (was {f})"))
-            .unwrap_or_default()
+        from.map(|f| format!(" (was {f})")).unwrap_or_default()
     )
 }
 

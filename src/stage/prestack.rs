@@ -3,7 +3,7 @@
 
 use super::Builder;
 use crate::naming;
-use serde_json::json;
+use serde_json::{json, Value};
 
 impl Builder {
     /// The repository, bucket and key, all provisioned directly.
@@ -36,12 +36,21 @@ impl Builder {
             "secrets key",
             "AWS::KMS::Key",
             &key_alias,
-            json!({
-                "Description": format!("Secrets of the hover stage {n}"),
-                "KeyUsage": "ENCRYPT_DECRYPT",
-                "Enabled": true,
-                "EnableKeyRotation": true
-            }),
+            Value::Object(secrets_key(&n)),
         );
     }
+}
+
+/// The properties of stage `name`'s secrets key (rotation on): what `hover apply` and
+/// `hover secret encrypt` make it with.
+pub fn secrets_key(name: &str) -> serde_json::Map<String, serde_json::Value> {
+    let serde_json::Value::Object(props) = json!({
+        "Description": format!("Secrets of the hover stage {name}"),
+        "KeyUsage": "ENCRYPT_DECRYPT",
+        "Enabled": true,
+        "EnableKeyRotation": true
+    }) else {
+        return serde_json::Map::new();
+    };
+    props
 }

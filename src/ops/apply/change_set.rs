@@ -2,13 +2,14 @@
 //! set created and checked against the plan, executed, and the stack watched until it settles; a
 //! failure names its root causes.
 
-use super::ApplyUi;
 use crate::changeset::{
     self, diagnose_failure, reconcile, ChangeSetOutcome, ChangeSetRequest, Progress, TemplateSource,
 };
 use crate::direct;
 use crate::error::HoverError;
-use crate::ops::plan::PlannedStage;
+use crate::events::{Event, Mismatch, Warning};
+use crate::ops::context::PlannedStage;
+use crate::ops::Ui;
 use crate::plan::Plan;
 use crate::template;
 use std::time::{Duration, Instant};
@@ -18,20 +19,20 @@ use std::time::{Duration, Instant};
 pub(super) async fn run_change_set(
     planned: &PlannedStage,
     create: bool,
-    ui: &mut dyn ApplyUi,
+    ui: &mut dyn Ui,
 ) -> Result<(), HoverError> {
     let mut run = ChangeSetRun {
         planned,
-        cfn: &planned.clients.cloudformation,
+        cfn: &planned.clients().cloudformation,
         stack_name: planned.desired.name.clone(),
         uploaded: None,
     };
     let source = run.template_source(ui).await?;
     let request = run.request(source, create);
-    ui.note(&format!(
-        "Creating change set {} on stack {}...",
-        request.change_set_name, run.stack_name
-    ));
+    ui.emit(Event::ChangeSetCreating {
+        change_set: request.change_set_name.clone(),
+        stack: run.stack_name.clone(),
+    });
     let arn = run.create(&request, ui).await?;
     if !run.prepare(&arn, ui).await? {
         return Ok(());
@@ -52,16 +53,9 @@ struct ChangeSetRun<'a> {
 
 impl ChangeSetRun<'_> {
     /// The template inline, or uploaded to the stage's bucket when over the inline limit.
-    async fn template_source(
-        &mut self,
-        ui: &mut dyn ApplyUi,
-    ) -> Result<TemplateSource, HoverError> {
-        let PlannedStage {
-            clients,
-            desired,
-            plan,
-            ..
-        } = self.planned;
+    async fn template_source(&mut self, ui: &mut dyn Ui) -> Result<TemplateSource, HoverError> {
+        let PlannedStage { desired, plan, .. } = self.planned;
+        let clients = self.planned.clients();
         let body = template::to_text(&template::build(desired));
         if body.len() <= template::INLINE_LIMIT {
             return Ok(TemplateSource::Body(body));
@@ -72,7 +66,11 @@ impl ChangeSetRun<'_> {
             &plan.observed_digest[..12.min(plan.observed_digest.len())]
         );
         let bucket = crate::naming::bucket(&desired.name);
-        ui.note(&format!("The template is {} bytes, over CloudFormation's inline limit; uploading it to s3://{bucket}/{key} until the change set is made.", body.len()));
+        ui.emit(Event::TemplateUploaded {
+            bytes: body.len(),
+            bucket: bucket.clone(),
+            key: key.clone(),
+        });
         let url = direct::upload_template(clients, &bucket, &key, &body, &desired.region).await?;
         self.uploaded = Some((bucket, key));
         Ok(TemplateSource::Url(url))
@@ -106,7 +104,7 @@ impl ChangeSetRun<'_> {
     async fn create(
         &mut self,
         request: &ChangeSetRequest,
-        ui: &mut dyn ApplyUi,
+        ui: &mut dyn Ui,
     ) -> Result<String, HoverError> {
         match changeset::create(self.cfn, request).await {
             Ok(created) => Ok(created.arn),
@@ -120,7 +118,7 @@ impl ChangeSetRun<'_> {
     /// Waits for the change set and checks it against the plan; `Ok(false)` when there is nothing
     /// to execute. Until execution, Ctrl-C deletes the change set and changes nothing; a change set
     /// that cannot be executed is deleted.
-    async fn prepare(&mut self, arn: &str, ui: &mut dyn ApplyUi) -> Result<bool, HoverError> {
+    async fn prepare(&mut self, arn: &str, ui: &mut dyn Ui) -> Result<bool, HoverError> {
         let handled = crate::ops::signals::Handled::enter();
         let prepared = tokio::select! {
             r = prepare(self.cfn, arn, &self.planned.plan, ui) => r,
@@ -144,13 +142,14 @@ impl ChangeSetRun<'_> {
         &self,
         arn: &str,
         change_set_name: &str,
-        ui: &mut dyn ApplyUi,
+        ui: &mut dyn Ui,
     ) -> Result<(), HoverError> {
         let (cfn, stack_name) = (self.cfn, self.stack_name.as_str());
         let last_event = changeset::latest_event_id(cfn, stack_name).await?;
-        ui.note(&format!(
-            "CloudFormation agrees with the plan; executing change set {change_set_name} on stack {stack_name}..."
-        ));
+        ui.emit(Event::ChangeSetExecuting {
+            change_set: change_set_name.to_string(),
+            stack: stack_name.to_string(),
+        });
         let started = Instant::now();
         let _handled = crate::ops::signals::Handled::enter();
         tokio::select! {
@@ -164,13 +163,13 @@ impl ChangeSetRun<'_> {
         let watched = tokio::select! {
             r = watch(cfn, stack_name, last_event, &self.planned.plan, ui) => r,
             _ = crate::ops::signals::interrupted() => {
-                ui.progress_end();
+                ui.emit(Event::StackWatchEnded);
                 return Err(HoverError::Interrupted(format!(
                     "interrupted: the change set was executed and CloudFormation carries on with stack {stack_name}, which may still be changing; `hover apply` again waits for it, and `hover plan` shows where it ended"
                 )));
             }
         };
-        ui.progress_end();
+        ui.emit(Event::StackWatchEnded);
         // Lost sight of the stack after execution: the change was made; say so. A wait past its
         // limit says itself what is still in progress.
         let watched = watched.map_err(|e| match e {
@@ -185,24 +184,30 @@ impl ChangeSetRun<'_> {
             other => other,
         });
         if let Ok(status) = &watched {
-            ui.note(&format!(
-                "Stack {stack_name}: {status} after {}s",
-                started.elapsed().as_secs()
-            ));
+            ui.emit(Event::StackSettled {
+                stack: stack_name.to_string(),
+                status: status.clone(),
+                took_s: started.elapsed().as_secs(),
+            });
         }
         watched.map(|_| ())
     }
 
     /// Deletes an uploaded template (it holds the stage's environment); a failure is a warning
     /// naming the object to delete by hand.
-    async fn forget_template(&mut self, ui: &mut dyn ApplyUi) {
+    async fn forget_template(&mut self, ui: &mut dyn Ui) {
         let Some((bucket, key)) = self.uploaded.take() else {
             return;
         };
-        if let Err(e) = direct::delete_object(&self.planned.clients, &bucket, &key).await {
-            ui.note(&format!(
-                "Warning: the uploaded template s3://{bucket}/{key} could not be deleted ({e}); delete it by hand"
-            ));
+        if let Err(e) = direct::delete_object(self.planned.clients(), &bucket, &key).await {
+            ui.emit(
+                Warning::TemplateNotDeleted {
+                    bucket,
+                    key,
+                    error: e.to_string(),
+                }
+                .into(),
+            );
         }
     }
 }
@@ -212,31 +217,30 @@ async fn prepare(
     cfn: &aws_sdk_cloudformation::Client,
     arn: &str,
     plan: &Plan,
-    ui: &mut dyn ApplyUi,
+    ui: &mut dyn Ui,
 ) -> Result<bool, HoverError> {
     match changeset::wait_and_describe(cfn, arn).await? {
         ChangeSetOutcome::Empty => {
             let _ = changeset::delete(cfn, arn).await;
-            ui.note("CloudFormation has no template changes to make.");
+            ui.emit(Event::ChangeSetEmpty);
             Ok(false)
         }
         ChangeSetOutcome::Failed(reason) => Err(HoverError::ChangeSetFailed(reason)),
         ChangeSetOutcome::Ready(changes) => {
             let r = reconcile(plan, &changes);
-            if !r.agrees() {
-                let rows: Vec<(String, String, String)> = r
-                    .mismatches
-                    .iter()
-                    .map(|m| {
-                        (
-                            m.logical_id.clone(),
-                            m.plan.clone(),
-                            m.cloudformation.clone(),
-                        )
-                    })
-                    .collect();
-                ui.show_mismatches(&rows);
-                return Err(HoverError::PlanMismatch(rows.len()));
+            let mismatches: Vec<Mismatch> = r
+                .mismatches
+                .iter()
+                .map(|m| Mismatch {
+                    logical_id: m.logical_id.clone(),
+                    plan: m.plan.clone(),
+                    cloudformation: m.cloudformation.clone(),
+                })
+                .collect();
+            let count = mismatches.len();
+            ui.emit(Event::ChangeSetChecked { mismatches });
+            if count > 0 {
+                return Err(HoverError::PlanMismatch(count));
             }
             Ok(true)
         }
@@ -249,7 +253,7 @@ async fn watch(
     stack_name: &str,
     mut last: Option<String>,
     plan: &Plan,
-    ui: &mut dyn ApplyUi,
+    ui: &mut dyn Ui,
 ) -> Result<String, HoverError> {
     let mut progress = Progress::for_plan(stack_name, plan);
     let epoch_ms = || {
@@ -266,18 +270,22 @@ async fn watch(
     loop {
         let events = changeset::events_since(cfn, stack_name, last.as_deref()).await?;
         for e in &events {
-            for line in progress.event(e) {
-                ui.progress_line(&line);
+            for event in progress.event(e) {
+                ui.emit(event);
             }
         }
         if let Some(e) = events.last() {
             last = Some(e.event_id.clone());
         }
         all_events.extend(events);
-        for line in progress.tick(epoch_ms()) {
-            ui.progress_line(&line);
+        for event in progress.tick(epoch_ms()) {
+            ui.emit(event);
         }
-        ui.progress_state(progress.done(), progress.total(), progress.in_flight());
+        ui.emit(Event::StackProgress {
+            done: progress.done(),
+            total: progress.total(),
+            in_flight: progress.in_flight(),
+        });
         let status = changeset::stack_status(cfn, stack_name)
             .await?
             .map(|s| s.status)

@@ -14,14 +14,15 @@ pub use stack_ready::{stack_step, StackStep};
 use crate::changeset;
 use crate::direct::{self, Repair};
 use crate::error::HoverError;
+use crate::events::{Event, Op, Outcome, Question, ResourceState, Warning};
 use crate::live;
 use crate::model::Provisioner;
-use crate::ops::plan::{compute_plan, PlanOptions, PlannedStage};
-use crate::ops::{lock, saved};
+use crate::ops::context::{PlannedStage, StageContext};
+use crate::ops::{lock, saved, Ui};
 use crate::plan::{self, Action, Cause, Plan, Reason, Summary};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub use crate::stage::FUNCTION_TYPE;
 
@@ -48,42 +49,6 @@ pub struct ApplyOptions {
     pub allow_data_loss: bool,
 }
 
-/// What apply shows and asks along the way; the CLI implements it (text, prompts, progress bars).
-pub trait ApplyUi {
-    /// The plan, before anything happens.
-    fn show_plan(&mut self, plan: &Plan);
-    /// A status line.
-    fn note(&mut self, line: &str);
-    /// Asks a yes/no question; `None` when no one can answer (no terminal).
-    fn approve(&mut self, question: &str) -> Option<bool>;
-    /// A progress line of a resource (`http function: Modifying...`).
-    fn progress_line(&mut self, line: &str);
-    /// Progress counters while the stack operation runs.
-    fn progress_state(&mut self, done: usize, total: usize, in_flight: usize);
-    /// The stack operation ended (finish any live display).
-    fn progress_end(&mut self);
-    /// Where the plan and CloudFormation disagree, shown side by side.
-    fn show_mismatches(&mut self, rows: &[(String, String, String)]);
-    /// A phase of a longer command starts (`Push`, `Publish`…).
-    fn phase(&mut self, name: &str) {
-        self.note(&format!("\n==> {name}"));
-    }
-    /// A phase ended well after `took`.
-    fn phase_done(&mut self, name: &str, took: Duration) {
-        self.note(&format!("    {name} done in {:.1}s", took.as_secs_f64()));
-    }
-    /// One line of a child tool's output (a build, a push).
-    fn tool_line(&mut self, line: &str) {
-        self.progress_line(&format!("    {line}"));
-    }
-    /// The child tool ended (finish any live display of its output).
-    fn tool_end(&mut self) {}
-    /// What a command run on the stage printed, shown as it is.
-    fn output(&mut self, text: &str) {
-        self.note(text.trim_end_matches('\n'));
-    }
-}
-
 /// How an apply ended well.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ApplyOutcome {
@@ -95,10 +60,32 @@ pub enum ApplyOutcome {
     },
 }
 
-/// One apply: how its plan is made (to make it again after the stack settles) and what it may do.
-#[derive(Clone, Debug)]
+impl ApplyOutcome {
+    /// The outcome as the run's last event.
+    pub fn event(&self) -> Event {
+        match self {
+            ApplyOutcome::NoChanges => Outcome::Apply {
+                changed: false,
+                add: 0,
+                change: 0,
+                destroy: 0,
+                outputs: BTreeMap::new(),
+            },
+            ApplyOutcome::Applied { summary, outputs } => Outcome::Apply {
+                changed: true,
+                add: summary.add,
+                change: summary.change,
+                destroy: summary.destroy,
+                outputs: outputs.clone(),
+            },
+        }
+        .into()
+    }
+}
+
+/// What one apply may do.
+#[derive(Clone, Debug, Default)]
 pub struct ApplyRun {
-    pub plan_opts: PlanOptions,
     /// A saved plan is applied: it is neither waited for nor asked about again.
     pub saved: bool,
     pub auto_approve: bool,
@@ -108,34 +95,26 @@ pub struct ApplyRun {
 
 /// Runs `hover apply`: plan, ask, carry out, then publish and switch `live` of every function whose
 /// configuration changed, so that what runs behind `live` is what the manifest says.
-pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOutcome, HoverError> {
-    let (plan_opts, saved) = match &opts.target {
-        ApplyTarget::Stage { stage, image_tag } => (
-            PlanOptions {
-                dir: opts.dir.clone(),
-                stage: stage.clone(),
-                image_tag: image_tag.clone(),
-            },
-            None,
-        ),
+pub async fn apply(opts: &ApplyOptions, ui: &mut dyn Ui) -> Result<ApplyOutcome, HoverError> {
+    let (dir, stage, image_tag, saved) = match &opts.target {
+        ApplyTarget::Stage { stage, image_tag } => {
+            (opts.dir.clone(), stage.clone(), image_tag.clone(), None)
+        }
         ApplyTarget::SavedPlan(path) => {
             let saved = saved::load(path)?;
-            (
-                PlanOptions {
-                    dir: saved.dir.clone(),
-                    stage: saved.stage.clone(),
-                    image_tag: Some(saved.image_tag.clone()),
-                },
-                Some(saved),
-            )
+            let tag = Some(saved.image_tag.clone());
+            (saved.dir.clone(), saved.stage.clone(), tag, Some(saved))
         }
     };
-    let planned = compute_plan(&plan_opts).await?;
+    let ctx = StageContext::open(&dir, &stage).await?;
+    for w in ctx.warnings() {
+        ui.emit(w);
+    }
+    let planned = ctx.plan(image_tag).await?;
     if let Some(saved) = &saved {
         saved::check_fresh(saved, &planned)?;
     }
     let run = ApplyRun {
-        plan_opts,
         saved: saved.is_some(),
         auto_approve: opts.auto_approve,
         no_wait: opts.no_wait,
@@ -144,35 +123,26 @@ pub async fn apply(opts: &ApplyOptions, ui: &mut dyn ApplyUi) -> Result<ApplyOut
     apply_planned(&run, planned, ui).await
 }
 
-/// Carries out `run` from the plan it made (`planned`, with the clients it was read through):
-/// shows it, asks, makes the pre-stack resources, runs the change set under the stage lock and
-/// releases the functions that changed.
+/// Carries out `run` from the plan it made: shows it, asks, makes the pre-stack resources, runs
+/// the change set under the stage lock and releases the functions that changed.
 pub async fn apply_planned(
     run: &ApplyRun,
     mut planned: PlannedStage,
-    ui: &mut dyn ApplyUi,
+    ui: &mut dyn Ui,
 ) -> Result<ApplyOutcome, HoverError> {
-    ui.show_plan(&planned.plan);
+    show_plan(&planned, false, ui);
     if !planned.plan.has_changes() {
         return Ok(ApplyOutcome::NoChanges);
     }
-    refuse_data_loss(&planned.plan, run.allow_data_loss)?;
-    if run.plan_opts.image_tag.is_none() {
+    if planned.image_tag.is_none() {
         keep_rollback(&planned).await?;
     }
-    let no_wait = run.no_wait || run.saved;
-    let can_ask = !run.auto_approve;
-    let Some(create) = ready_stack(&mut planned, &run.plan_opts, no_wait, can_ask, ui).await?
-    else {
+    let Some(create) = approve_plan(&mut planned, run, ui).await? else {
         return Ok(ApplyOutcome::NoChanges);
     };
-    if !run.saved && !run.auto_approve {
-        approve(ui)?;
-    }
     preflight(&planned).await?;
-    let resolved = plan::resolved_desired(&planned.desired, &planned.observed);
-    ensure_direct(&planned, &resolved, ui).await?;
-    let lock = lock::acquire(&planned.clients, &planned.desired.name, "hover apply").await?;
+    ensure_pre_stack(&planned, ui).await?;
+    let lock = lock::take(planned.clients(), &planned.desired.name, "hover apply", ui).await?;
     let done = crate::ops::signals::guard(
         locked_apply(&planned, create, ui),
         |signal| {
@@ -197,16 +167,53 @@ pub async fn apply_planned(
 async fn locked_apply(
     planned: &PlannedStage,
     create: bool,
-    ui: &mut dyn ApplyUi,
+    ui: &mut dyn Ui,
 ) -> Result<ApplyOutcome, HoverError> {
-    lock::ensure_unchanged(planned).await?;
-    clear_leftovers(planned, ui).await?;
-    carry_out(planned, create, ui).await?;
+    change_stack(planned, create, ui).await?;
     super::release::release_changed(planned, ui).await?;
     Ok(ApplyOutcome::Applied {
         summary: planned.plan.summary(),
         outputs: stage_outputs(planned).await?,
     })
+}
+
+/// The plan, shown (`again`: made again after the stack settled).
+pub(crate) fn show_plan(planned: &PlannedStage, again: bool, ui: &mut dyn Ui) {
+    ui.emit(Event::Planned {
+        plan: Box::new(planned.plan.clone()),
+        again,
+    });
+}
+
+/// Apply's approval step, before anything is written: data loss refused unless allowed, the
+/// stack made ready to take a change set (planning again after each wait), then the question.
+/// `Ok(None)` when the plan made again has nothing to do; `Ok(Some(create))` otherwise.
+pub(crate) async fn approve_plan(
+    planned: &mut PlannedStage,
+    run: &ApplyRun,
+    ui: &mut dyn Ui,
+) -> Result<Option<bool>, HoverError> {
+    refuse_data_loss(&planned.plan, run.allow_data_loss)?;
+    let no_wait = run.no_wait || run.saved;
+    let Some(create) = ready_stack(planned, no_wait, !run.auto_approve, ui).await? else {
+        return Ok(None);
+    };
+    if !run.saved && !run.auto_approve {
+        super::ask(ui, Question::Apply)?;
+    }
+    Ok(Some(create))
+}
+
+/// Apply's stack steps, under the stage lock: the stack is still what the plan saw, change sets
+/// left behind are cleared, the change set runs and drift is put back.
+pub(crate) async fn change_stack(
+    planned: &PlannedStage,
+    create: bool,
+    ui: &mut dyn Ui,
+) -> Result<(), HoverError> {
+    lock::ensure_unchanged(planned).await?;
+    clear_leftovers(planned, ui).await?;
+    carry_out(planned, create, ui).await
 }
 
 /// Stops before any change when the plan destroys data, unless that is allowed.
@@ -234,7 +241,7 @@ async fn keep_rollback(planned: &PlannedStage) -> Result<(), HoverError> {
     };
     if live != planned.desired.image_tag {
         return Err(HoverError::RolledBack {
-            stage: planned.manifest.name.clone(),
+            stage: planned.manifest().name.clone(),
             live,
             latest: planned.desired.image_tag.clone(),
         });
@@ -242,41 +249,26 @@ async fn keep_rollback(planned: &PlannedStage) -> Result<(), HoverError> {
     Ok(())
 }
 
-/// Asks whether to perform the plan: `yes` only; no terminal is an error.
-pub(crate) fn approve(ui: &mut dyn ApplyUi) -> Result<(), HoverError> {
-    match ui.approve(
-        "Do you want to perform these actions?\n  hover will perform the actions described above.\n  Only 'yes' will be accepted to approve.",
-    ) {
-        Some(true) => Ok(()),
-        Some(false) => Err(HoverError::Cancelled),
-        None => Err(HoverError::NeedsApproval),
-    }
-}
-
 /// The stage's stack outputs as they are now.
 pub(crate) async fn stage_outputs(
     planned: &PlannedStage,
 ) -> Result<BTreeMap<String, String>, HoverError> {
-    Ok(live::read_stack(&planned.clients, &planned.desired.name)
-        .await?
-        .map(|s| s.outputs)
-        .unwrap_or_default())
+    Ok(live::stack::read_outputs(planned.clients(), &planned.desired.name).await?)
 }
 
 /// Deletes change sets an earlier run made and never executed (it was interrupted or failed
 /// before it could delete them). Runs under the stage lock, so no other run's change set is touched.
 pub(crate) async fn clear_leftovers(
     planned: &PlannedStage,
-    ui: &mut dyn ApplyUi,
+    ui: &mut dyn Ui,
 ) -> Result<(), HoverError> {
-    let cfn = &planned.clients.cloudformation;
+    let cfn = &planned.clients().cloudformation;
     for cs in changeset::list_change_sets(cfn, &planned.desired.name).await? {
         if cs.name.starts_with("hover-") && !changeset::executed(&cs.execution_status) {
             changeset::delete(cfn, &cs.arn).await?;
-            ui.note(&format!(
-                "Deleted change set {}: it was left behind and never executed.",
-                cs.name
-            ));
+            ui.emit(Event::ChangeSetDeleted {
+                change_set: cs.name,
+            });
         }
     }
     Ok(())
@@ -285,12 +277,8 @@ pub(crate) async fn clear_leftovers(
 /// Before anything is touched: nothing the stack records was deleted outside hover, and the image
 /// exists.
 pub(crate) async fn preflight(planned: &PlannedStage) -> Result<(), HoverError> {
-    let PlannedStage {
-        clients,
-        desired,
-        plan,
-        ..
-    } = planned;
+    let PlannedStage { desired, plan, .. } = planned;
+    let clients = planned.clients();
     let missing: Vec<String> = plan
         .actions()
         .filter(|c| c.reason == Some(Reason::CreateBecauseDeletedOutside))
@@ -313,15 +301,15 @@ pub(crate) async fn preflight(planned: &PlannedStage) -> Result<(), HoverError> 
 pub(crate) async fn carry_out(
     planned: &PlannedStage,
     create: bool,
-    ui: &mut dyn ApplyUi,
+    ui: &mut dyn Ui,
 ) -> Result<(), HoverError> {
     let PlannedStage {
-        clients,
         desired,
         observed,
         plan,
         ..
     } = planned;
+    let clients = planned.clients();
     let resolved = plan::resolved_desired(desired, observed);
 
     // The stack, through a change set checked against the plan.
@@ -334,7 +322,7 @@ pub(crate) async fn carry_out(
             .actions()
             .any(|c| c.resource_type == "AWS::CloudFront::Distribution")
         {
-            ui.note("The CloudFront distribution changes: this usually takes several minutes.");
+            ui.emit(Event::DistributionChanging);
         }
         let ran = change_set::run_change_set(planned, create, ui).await;
         // A retried CreateChangeSet may have left a twin behind: nothing unexecuted stays.
@@ -368,39 +356,48 @@ pub(crate) async fn carry_out(
         )
         .await?
         {
-            match how {
-                Repair::Done(call) => {
-                    ui.progress_line(&format!("{}: {name} put back ({call})", c.role))
+            ui.emit(match how {
+                Repair::Done(call) => Event::DriftRepaired {
+                    role: c.role.clone(),
+                    property: name,
+                    call: call.to_string(),
+                },
+                Repair::NotPossible(why) => Warning::RepairNotPossible {
+                    role: c.role.clone(),
+                    why: why.to_string(),
                 }
-                Repair::NotPossible(why) => ui.note(&format!("Warning: {}: {why}", c.role)),
-            }
+                .into(),
+            });
         }
     }
     Ok(())
 }
 
 /// Creates or updates the pre-stack resources (repository, bucket, key) the plan changes, through
-/// their own APIs.
-pub(crate) async fn ensure_direct(
+/// their own APIs: after approval, before the stage lock (which lives in the bucket).
+pub(crate) async fn ensure_pre_stack(
     planned: &PlannedStage,
-    resolved: &BTreeMap<String, crate::model::Resolved>,
-    ui: &mut dyn ApplyUi,
+    ui: &mut dyn Ui,
 ) -> Result<(), HoverError> {
+    let resolved = plan::resolved_desired(&planned.desired, &planned.observed);
     for c in planned
         .plan
         .actions()
         .filter(|c| c.provisioner == Provisioner::Direct)
     {
         let started = Instant::now();
-        let (doing, done) = if c.action == Action::Create {
-            ("Creating...", "Creation complete")
+        let op = if c.action == Action::Create {
+            Op::Create
         } else {
-            ("Modifying...", "Modifications complete")
+            Op::Modify
         };
-        ui.progress_line(&format!("{}: {doing}", c.role));
+        ui.emit(Event::Resource {
+            role: c.role.clone(),
+            state: ResourceState::Started { op },
+        });
         let props = resolved.get(&c.logical_id).cloned().unwrap_or_default();
         direct::ensure(
-            &planned.clients,
+            planned.clients(),
             &c.resource_type,
             &c.name,
             &props.values,
@@ -408,11 +405,13 @@ pub(crate) async fn ensure_direct(
             &planned.desired.region,
         )
         .await?;
-        ui.progress_line(&format!(
-            "{}: {done} after {}s",
-            c.role,
-            started.elapsed().as_secs()
-        ));
+        ui.emit(Event::Resource {
+            role: c.role.clone(),
+            state: ResourceState::Complete {
+                op,
+                after_ms: Some(started.elapsed().as_millis() as i64),
+            },
+        });
     }
     Ok(())
 }

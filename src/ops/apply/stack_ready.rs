@@ -2,20 +2,20 @@
 //! a review, offer to delete a failed creation, refuse), and carrying that out, planning again
 //! after each step.
 
-use super::ApplyUi;
 use crate::changeset::{self, classify_stack_status, StackCondition};
 use crate::error::HoverError;
-use crate::ops::plan::{compute_plan, PlanOptions, PlannedStage};
+use crate::events::{Event, Question};
+use crate::ops::context::PlannedStage;
+use crate::ops::Ui;
 
 /// Gets the stack ready to take a change set: waits for an operation in progress, clears a stack
 /// left in review, offers to delete a failed creation, planning again after each. `Ok(None)` when
 /// the plan made again has no changes; `Ok(Some(create))` when a change set can be made.
 pub(crate) async fn ready_stack(
     planned: &mut PlannedStage,
-    plan_opts: &PlanOptions,
     no_wait: bool,
     can_ask: bool,
-    ui: &mut dyn ApplyUi,
+    ui: &mut dyn Ui,
 ) -> Result<Option<bool>, HoverError> {
     let stack_name = planned.desired.name.clone();
     let mut rounds = 0;
@@ -27,7 +27,7 @@ pub(crate) async fn ready_stack(
             no_wait,
             can_ask,
         );
-        let cfn = &planned.clients.cloudformation;
+        let cfn = &planned.ctx.clients.cloudformation;
         match step {
             StackStep::Proceed { create } => return Ok(Some(create)),
             StackStep::Refuse(err) => return Err(err),
@@ -39,23 +39,27 @@ pub(crate) async fn ready_stack(
                 })
             }
             StackStep::WaitThenReplan => {
-                ui.note(&format!(
-                    "Stack {stack_name} is busy ({}); waiting for the operation in progress to finish...",
-                    planned.plan.stack_status.clone().unwrap_or_default()
-                ));
+                ui.emit(Event::StackBusy {
+                    stack: stack_name.clone(),
+                    status: planned.plan.stack_status.clone().unwrap_or_default(),
+                });
                 changeset::wait_stack_settled(cfn, &stack_name, |_| {}).await?;
             }
             StackStep::ClearReview => {
-                ui.note(&format!(
-                    "Stack {stack_name} is in REVIEW_IN_PROGRESS: a change set created it and was never executed, so it holds no resources. Deleting it (and its unexecuted change sets) before creating the stage."
-                ));
+                ui.emit(Event::StackReviewCleared {
+                    stack: stack_name.clone(),
+                });
                 changeset::delete_stack(cfn, &stack_name).await?;
                 changeset::wait_stack_settled(cfn, &stack_name, |_| {}).await?;
             }
             StackStep::OfferDelete { explanation } => {
-                ui.note(&explanation);
-                let question =
-                    format!("Delete the failed stack {stack_name} so it can be created again?");
+                ui.emit(Event::StackCreationFailed {
+                    stack: stack_name.clone(),
+                    explanation: explanation.clone(),
+                });
+                let question = Question::DeleteFailedStack {
+                    stack: stack_name.clone(),
+                };
                 if ui.approve(&question) != Some(true) {
                     return Err(HoverError::StackNeedsAttention {
                         stack: stack_name,
@@ -66,9 +70,8 @@ pub(crate) async fn ready_stack(
                 changeset::wait_stack_settled(cfn, &stack_name, |_| {}).await?;
             }
         }
-        *planned = compute_plan(plan_opts).await?;
-        ui.note("The plan was made again:");
-        ui.show_plan(&planned.plan);
+        planned.refresh().await?;
+        super::show_plan(planned, true, ui);
         if !planned.plan.has_changes() {
             return Ok(None);
         }

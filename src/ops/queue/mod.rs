@@ -13,7 +13,8 @@ use crate::direct;
 use crate::error::HoverError;
 use crate::live::messages::{self, MessageCounts, PeekedMessage};
 use crate::live::Clients;
-use crate::manifest::{self, Manifest};
+use crate::manifest::Manifest;
+use crate::ops::StageContext;
 use crate::naming;
 use serde::Serialize;
 use serde_json::Value;
@@ -82,13 +83,12 @@ pub fn pick(manifest: &Manifest, name: Option<&str>) -> Result<Vec<StageQueue>, 
     }
 }
 
-/// The manifest (its account checked) and the clients: what every `hover queue` command loads
-/// first, once.
-pub async fn load(opts: &QueueOptions) -> Result<(Manifest, Clients), HoverError> {
-    let manifest = manifest::load(&opts.dir, &opts.stage)?;
-    let clients = super::plan::stage_clients(&manifest).await?;
-    super::plan::check_account(&manifest, &clients).await?;
-    Ok((manifest, clients))
+/// The stage's context (manifest read once, clients built once), its account checked: what
+/// every `hover queue` command opens first.
+pub async fn load(opts: &QueueOptions) -> Result<StageContext, HoverError> {
+    let ctx = StageContext::open(&opts.dir, &opts.stage).await?;
+    ctx.account().await?;
+    Ok(ctx)
 }
 
 /// One row of `hover queue list`: a queue and its dead-letter queue with their counts (`None`:
@@ -113,9 +113,9 @@ async fn counts_of(clients: &Clients, name: &str) -> Result<Option<MessageCounts
 
 /// `hover queue list`: every queue and dead-letter queue with its counts, read concurrently.
 pub async fn list(opts: &QueueOptions) -> Result<Vec<QueueRow>, HoverError> {
-    let (manifest, clients) = load(opts).await?;
-    let clients = &clients;
-    let rows = futures::future::join_all(stage_queues(&manifest).into_iter().map(|q| async move {
+    let ctx = load(opts).await?;
+    let (manifest, clients) = (&ctx.manifest, &ctx.clients);
+    let rows = futures::future::join_all(stage_queues(manifest).into_iter().map(|q| async move {
         let (messages, dead) = futures::join!(
             counts_of(clients, &q.name),
             counts_of(clients, &q.dead_letter)
@@ -171,11 +171,12 @@ pub async fn failed(
     opts: &QueueOptions,
     queue: Option<&str>,
 ) -> Result<Vec<FailedQueue>, HoverError> {
-    let (manifest, clients) = load(opts).await?;
+    let ctx = load(opts).await?;
+    let (manifest, clients) = (&ctx.manifest, &ctx.clients);
     let mut out = Vec::new();
-    for q in pick(&manifest, queue)? {
+    for q in pick(manifest, queue)? {
         let name = q.dead_letter.clone();
-        let Some(url) = messages::queue_url(&clients, &name).await? else {
+        let Some(url) = messages::queue_url(clients, &name).await? else {
             out.push(FailedQueue {
                 queue: q,
                 counts: None,
@@ -183,11 +184,11 @@ pub async fn failed(
             });
             continue;
         };
-        let counts = messages::queue_state(&clients, &name, &url)
+        let counts = messages::queue_state(clients, &name, &url)
             .await?
             .map(|s| s.counts);
         let peeked = match counts {
-            Some(c) if c.visible > 0 => messages::peek(&clients, &name, &url, FAILED_SHOWN).await?,
+            Some(c) if c.visible > 0 => messages::peek(clients, &name, &url, FAILED_SHOWN).await?,
             _ => vec![],
         };
         out.push(FailedQueue {
@@ -261,15 +262,16 @@ pub async fn purge(
     auto_approve: bool,
     ui: &mut dyn PurgeUi,
 ) -> Result<Purged, HoverError> {
-    let (manifest, clients) = load(opts).await?;
-    let Some(q) = pick(&manifest, Some(queue))?.into_iter().next() else {
+    let ctx = load(opts).await?;
+    let (manifest, clients) = (&ctx.manifest, &ctx.clients);
+    let Some(q) = pick(manifest, Some(queue))?.into_iter().next() else {
         return Err(HoverError::Usage(format!("no queue `{queue}`")));
     };
     let name = if dead_letter { q.dead_letter } else { q.name };
-    let Some(url) = messages::queue_url(&clients, &name).await? else {
+    let Some(url) = messages::queue_url(clients, &name).await? else {
         return Err(HoverError::QueueMissing { name });
     };
-    let counts = messages::queue_state(&clients, &name, &url)
+    let counts = messages::queue_state(clients, &name, &url)
         .await?
         .map(|s| s.counts)
         .unwrap_or_default();
@@ -280,7 +282,7 @@ pub async fn purge(
             Some(_) => return Err(HoverError::PurgeCancelled(q.queue)),
         }
     }
-    direct::sqs::purge(&clients, &name, &url).await?;
+    direct::sqs::purge(clients, &name, &url).await?;
     Ok(Purged { name, counts })
 }
 

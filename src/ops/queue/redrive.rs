@@ -111,8 +111,9 @@ pub async fn retry(
     max: Option<u64>,
     ui: &mut dyn RetryUi,
 ) -> Result<Vec<Retried>, HoverError> {
-    let (manifest, clients) = load(opts).await?;
-    let queues = pick(&manifest, queue)?;
+    let ctx = load(opts).await?;
+    let (manifest, clients) = (&ctx.manifest, &ctx.clients);
+    let queues = pick(manifest, queue)?;
     if max.is_some() {
         if let Some(q) = queues.iter().find(|q| !q.fifo) {
             return Err(HoverError::Usage(format!(
@@ -123,7 +124,7 @@ pub async fn retry(
     }
     let mut done = Vec::new();
     for q in queues {
-        let resolved = resolve(&clients, &q).await?;
+        let resolved = resolve(clients, &q).await?;
         // Nothing to move (and no task of the queue's to follow): nothing said either.
         let Some((dlq, source)) =
             resolved.filter(|(d, _)| d.counts.visible + d.counts.in_flight > 0)
@@ -145,8 +146,8 @@ pub async fn retry(
         let moved = signals::guard(
             async {
                 match method {
-                    Method::MoveTask => move_task(&clients, &q, &dlq, ui).await,
-                    Method::Loop => fifo_loop(&clients, &q, &dlq, &source, max, ui).await,
+                    Method::MoveTask => move_task(clients, &q, &dlq, ui).await,
+                    Method::Loop => fifo_loop(clients, &q, &dlq, &source, max, ui).await,
                 }
             },
             |s| {
@@ -159,7 +160,7 @@ pub async fn retry(
             |s| HoverError::Interrupted(s.name().to_string()),
         )
         .await?;
-        let left = messages::queue_state(&clients, &q.dead_letter, &dlq.url)
+        let left = messages::queue_state(clients, &q.dead_letter, &dlq.url)
             .await?
             .map(|s| s.counts)
             .unwrap_or_default();
