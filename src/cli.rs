@@ -3,6 +3,7 @@
 mod changing;
 pub mod generate;
 mod logs;
+mod queue;
 mod terminal;
 
 pub use logs::LogsArgs;
@@ -65,6 +66,10 @@ pub enum Command {
     /// Print the stage as read from AWS (JSON), as the planner sees it.
     #[command(hide = true)]
     Observe(TemplateArgs),
+    /// The stage as it runs now, in one screen: URLs, release, functions, queues, rules, stack.
+    Status(queue::StatusArgs),
+    /// The stage's queues: message counts, failed jobs, retrying them, purging a queue.
+    Queue(queue::QueueArgs),
     /// Encrypt or decrypt the stage's secrets file with the stage's KMS key.
     #[command(subcommand)]
     Secret(SecretCommand),
@@ -342,6 +347,8 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
         Command::Template(args) => template(&dir, args).await,
         Command::Doctor(args) => doctor(dir, args, style).await,
         Command::Logs(args) => logs::run(dir, args, style).await,
+        Command::Queue(args) => queue::queue(dir, args, style).await,
+        Command::Status(args) => queue::status(dir, args, style).await,
         Command::Completions(args) => generate::completions(args.shell),
         Command::Man(args) => generate::man(args.out_dir.as_deref()),
     };

@@ -281,6 +281,63 @@ pub enum HoverError {
     )]
     DataLoss(Vec<String>),
 
+    #[error("the stage {stage} has no queue `{name}`")]
+    #[diagnostic(
+        code(hover::unknown_queue),
+        help("its queues (as the manifest's `queue` section names them): {known}; nothing was changed")
+    )]
+    UnknownQueue {
+        stage: String,
+        name: String,
+        known: String,
+    },
+
+    #[error("the queue {name} does not exist")]
+    #[diagnostic(
+        code(hover::queue_missing),
+        help(
+            "the stage's queues are made by `hover deploy` (or `hover apply`); nothing was changed"
+        )
+    )]
+    QueueMissing { name: String },
+
+    #[error("purging needs the queue's name `{0}` typed, and nothing was typed")]
+    #[diagnostic(
+        code(hover::purge_needs_name),
+        help("run it in a terminal and type the name, pipe the name on stdin, or pass --auto-approve; nothing was purged")
+    )]
+    PurgeNeedsName(String),
+
+    #[error("Purge cancelled: the name typed is not `{0}`. Nothing was purged.")]
+    #[diagnostic(code(hover::purge_cancelled))]
+    PurgeCancelled(String),
+
+    #[error(
+        "SQS's message move task of `{queue}` failed after moving {moved} message(s): {reason}"
+    )]
+    #[diagnostic(
+        code(hover::redrive_failed),
+        help("the messages it did not move are still in the dead-letter queue; `hover queue retry` again once the cause is fixed")
+    )]
+    RedriveFailed {
+        queue: String,
+        moved: u64,
+        reason: String,
+    },
+
+    #[error("the redrive of `{queue}` stopped after {moved} message(s), {step} message {message_id}: {cause}")]
+    #[diagnostic(
+        code(hover::redrive_stopped),
+        help("the message is still in the dead-letter queue and comes back within seconds; `hover queue retry` again within 5 minutes sends it with the same deduplication id, so SQS keeps a single copy")
+    )]
+    RedriveStopped {
+        queue: String,
+        moved: u64,
+        message_id: String,
+        step: String,
+        cause: String,
+    },
+
     #[error(transparent)]
     #[diagnostic(transparent)]
     File(#[from] crate::files::FileRefusal),

@@ -7,6 +7,8 @@
   backends, so the resources exist afterwards and ``Ref``/``Fn::GetAtt`` work;
 * mends (``hover_compat.mends``) patch moto's model classes where moto's
   CloudFormation (or a Lambda API) gets a supported type wrong;
+* ``hover_compat.sqs_move_tasks`` adds SQS's message move tasks (dead-letter
+  queue redrive), which moto lacks;
 * stand-ins for what moto cannot do here: ``hover_compat.lambda_runtime``
   answers invocations of image functions (moto needs Docker for them) and
   ``hover_compat.ecr_registry`` puts ECR in front of the local registry that
@@ -47,13 +49,14 @@ def install() -> None:
     # Importing the handler modules defines the CloudFormationModel
     # subclasses; moto builds its type map from those subclasses.
     from . import handlers_apigatewayv2, handlers_cloudfront, handlers_lambda, handlers_s3  # noqa: F401
-    from . import ecr_registry, host_runtime, host_triggers, lambda_runtime, mends
+    from . import ecr_registry, host_runtime, host_triggers, lambda_runtime, mends, sqs_move_tasks
 
     mends.apply_all()
     lambda_runtime.install()
     host_runtime.install()
     host_triggers.install()
     ecr_registry.install()
+    sqs_move_tasks.install()
 
     # moto caches the type map on first use: drop the caches so the handlers
     # are seen even if something already touched CloudFormation.

@@ -14,7 +14,7 @@ mod lock;
 mod logs;
 pub mod purge;
 mod s3;
-mod sqs;
+pub mod sqs;
 pub mod teardown;
 
 pub use ecr::image_exists;

@@ -89,12 +89,19 @@ pub async fn read_function(
         ("VpcConfig", vpc),
     ]);
     let arn = config.function_arn().unwrap_or_default();
-    Ok(Some(resource(
+    let mut function = resource(
         "AWS::Lambda::Function",
         function_name,
         [("Ref", function_name), ("Arn", arn)],
         properties,
-    )))
+    );
+    if let Some(state) = config.state() {
+        function.attributes.insert(
+            crate::model::FUNCTION_STATE.to_owned(),
+            state.as_str().to_owned(),
+        );
+    }
+    Ok(Some(function))
 }
 
 /// `AWS::Lambda::Alias` (name = alias name, `keys.function` = function name): GetFunction

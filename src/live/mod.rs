@@ -30,6 +30,7 @@ mod kms;
 mod lambda;
 pub mod log_events;
 mod logs;
+pub mod messages;
 pub mod quota;
 mod s3;
 mod sqs;

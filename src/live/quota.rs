@@ -156,6 +156,7 @@ pub const FAMILIES: &[Family] = &[
     published("s3:read", 5500.0, 5500.0, S3, "5,500 GET/HEAD requests per second per partitioned prefix"),
     published("s3:write", 3500.0, 3500.0, S3, "3,500 PUT/COPY/POST/DELETE requests per second per partitioned prefix"),
     own("sqs:control-plane", 100.0, 100.0, SQS),
+    published("sqs:messages", 300.0, 300.0, SQS, "FIFO queues: up to 300 transactions per second, per API method (SendMessage, ReceiveMessage, or DeleteMessage)"),
     own("sts:requests", 100.0, 100.0, IAM),
 ];
 
@@ -321,9 +322,16 @@ pub const OPERATIONS: &[Operation] = &[
     op("s3", "ListObjectsV2", "s3:read"),
     op("s3", "PutObject", "s3:write"),
     op("s3", "PutPublicAccessBlock", "s3:write"),
+    op("sqs", "ChangeMessageVisibilityBatch", "sqs:messages"),
+    op("sqs", "DeleteMessage", "sqs:messages"),
     op("sqs", "GetQueueAttributes", "sqs:control-plane"),
     op("sqs", "GetQueueUrl", "sqs:control-plane"),
+    op("sqs", "ListMessageMoveTasks", "sqs:control-plane"),
+    op("sqs", "PurgeQueue", "sqs:control-plane"),
+    op("sqs", "ReceiveMessage", "sqs:messages"),
+    op("sqs", "SendMessage", "sqs:messages"),
     op("sqs", "SetQueueAttributes", "sqs:control-plane"),
+    op("sqs", "StartMessageMoveTask", "sqs:control-plane"),
     op("sts", "GetCallerIdentity", "sts:requests"),
 ];
 

@@ -6,7 +6,7 @@ use super::error::{aws_error, is_not_found};
 use super::json::{object, resource};
 use super::quota::acquire;
 use super::{LiveError, ReadContext};
-use crate::model::{LiveResource, LiveTarget, MESSAGES_HELD};
+use crate::model::{LiveResource, LiveTarget, MESSAGES_HELD, MESSAGE_COUNTS};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 
@@ -138,6 +138,13 @@ pub async fn read_queue(
         [("Ref", url.as_str()), ("Arn", &arn), ("QueueName", name)],
         properties,
     );
+    if counts.len() == MESSAGE_COUNTS.len() {
+        for (attribute, n) in MESSAGE_COUNTS.iter().zip(&counts) {
+            queue
+                .attributes
+                .insert((*attribute).to_owned(), n.to_string());
+        }
+    }
     if !counts.is_empty() {
         let held: u64 = counts.iter().sum();
         queue

@@ -55,6 +55,10 @@ pub async fn read_stack(
         template,
         resources,
         outputs,
+        last_updated: stack
+            .last_updated_time()
+            .or(stack.creation_time())
+            .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
     }))
 }
 

@@ -229,6 +229,7 @@ mod tests {
             stack_id: "arn:aws:cloudformation:us-east-1:123456789012:stack/shop/1".into(),
             status: "CREATE_COMPLETE".into(),
             status_reason: None,
+            last_updated: None,
             template: None,
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),

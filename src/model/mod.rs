@@ -100,6 +100,23 @@ impl DesiredStage {
 /// deleting or replacing it destroys. A count of the moment, left out of the observed digest.
 pub const MESSAGES_HELD: &str = "MessagesHeld";
 
+/// Attributes of a live queue with its visible, in-flight and delayed messages (for `hover
+/// status`); counts of the moment, left out of the observed digest.
+pub const MESSAGE_COUNTS: [&str; 3] = ["MessagesVisible", "MessagesInFlight", "MessagesDelayed"];
+
+/// Attribute of a live function: its state (`Active`, `Pending`, `Inactive`, `Failed`), for `hover
+/// status`; it changes by itself, so it is left out of the observed digest.
+pub const FUNCTION_STATE: &str = "State";
+
+/// The attributes that change without any change to the stage, left out of the observed digest.
+pub const MOMENTARY_ATTRIBUTES: [&str; 5] = [
+    MESSAGES_HELD,
+    MESSAGE_COUNTS[0],
+    MESSAGE_COUNTS[1],
+    MESSAGE_COUNTS[2],
+    FUNCTION_STATE,
+];
+
 /// Attribute of a live `AWS::Lambda::Alias`: the build id of the version it points at (the
 /// version's description; empty for `$LATEST` or a version published without one).
 pub const RELEASE_BUILD: &str = "ReleaseBuild";
@@ -130,6 +147,9 @@ pub struct StackState {
     pub resources: BTreeMap<String, StackResource>,
     #[serde(default)]
     pub outputs: BTreeMap<String, String>,
+    /// When the stack's last operation began (its last update, else its creation; RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_updated: Option<String>,
 }
 
 impl StackState {
@@ -235,6 +255,7 @@ mod tests {
             stack_id: "id".into(),
             status: "UPDATE_COMPLETE".into(),
             status_reason: None,
+            last_updated: None,
             template: None,
             resources: ids
                 .iter()

@@ -13,11 +13,13 @@ pub mod lock;
 pub mod logs;
 pub mod plan;
 pub mod purge;
+pub mod queue;
 pub mod release;
 pub mod saved;
 pub mod secret;
 pub mod signals;
 pub mod stage_new;
+pub mod status;
 pub mod template;
 
 pub use apply::{apply, apply_planned, ApplyOptions, ApplyOutcome, ApplyRun, ApplyTarget};

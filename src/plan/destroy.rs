@@ -172,6 +172,7 @@ mod tests {
             stack_id: "id".into(),
             status: "UPDATE_COMPLETE".into(),
             status_reason: None,
+            last_updated: None,
             template: None,
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),

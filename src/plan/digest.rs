@@ -26,6 +26,8 @@ pub fn observed_digest(observed: &ObservedStage) -> String {
                 status_reason: s.status_reason.clone(),
                 resources: s.resources.clone(),
                 outputs: s.outputs.clone(),
+                // Left out: the digests of stages read before it was read stay as they were.
+                last_updated: None,
             });
             let resources = MaskedResources(&self.0.resources);
             let mut st = serializer.serialize_struct("ObservedStage", 3)?;
@@ -41,7 +43,9 @@ pub fn observed_digest(observed: &ObservedStage) -> String {
             serializer.collect_map(self.0.iter().map(|(id, r)| {
                 let mut r = r.clone();
                 mask::mask_properties(&mut r.properties);
-                r.attributes.remove(crate::model::MESSAGES_HELD);
+                for momentary in crate::model::MOMENTARY_ATTRIBUTES {
+                    r.attributes.remove(momentary);
+                }
                 (id, r)
             }))
         }
@@ -83,6 +87,7 @@ mod tests {
             stack_id: "id".into(),
             status: "UPDATE_COMPLETE".into(),
             status_reason: None,
+            last_updated: None,
             template: Some(serde_json::json!({"Resources": {"HttpFunction": {
             "Type": "AWS::Lambda::Function", "Properties": props}}})),
             resources: BTreeMap::new(),

@@ -167,9 +167,17 @@ fn other_actions(service: &str, operation: &str) -> Option<(Need, &'static [&'st
         ("logs", "DescribeLogGroups") => (Read, &["logs:DescribeLogGroups"]),
         ("logs", "FilterLogEvents") => (Read, &["logs:FilterLogEvents"]),
         ("logs", "PutRetentionPolicy") => (Deploy, &["logs:PutRetentionPolicy"]),
+        // `hover queue`: peeking hides messages for seconds, so it needs the deploy policy too.
+        ("sqs", "ChangeMessageVisibilityBatch") => (Deploy, &["sqs:ChangeMessageVisibility"]),
+        ("sqs", "DeleteMessage") => (Deploy, &["sqs:DeleteMessage"]),
         ("sqs", "GetQueueAttributes") => (Read, &["sqs:GetQueueAttributes"]),
         ("sqs", "GetQueueUrl") => (Read, &["sqs:GetQueueUrl"]),
+        ("sqs", "ListMessageMoveTasks") => (Read, &["sqs:ListMessageMoveTasks"]),
+        ("sqs", "PurgeQueue") => (Deploy, &["sqs:PurgeQueue"]),
+        ("sqs", "ReceiveMessage") => (Deploy, &["sqs:ReceiveMessage"]),
+        ("sqs", "SendMessage") => (Deploy, &["sqs:SendMessage"]),
         ("sqs", "SetQueueAttributes") => (Deploy, &["sqs:SetQueueAttributes"]),
+        ("sqs", "StartMessageMoveTask") => (Deploy, &["sqs:StartMessageMoveTask"]),
         ("sts", "GetCallerIdentity") => (Read, &["sts:GetCallerIdentity"]),
         _ => return None,
     })

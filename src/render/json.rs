@@ -207,6 +207,7 @@ mod tests {
                 stack_id: "id".into(),
                 status: "UPDATE_COMPLETE".into(),
                 status_reason: None,
+                last_updated: None,
                 template: Some(json!({"Resources": {
                     "Role": {"Type": "AWS::IAM::Role", "Properties": role},
                     "Fn": {"Type": "AWS::Lambda::Function", "Properties": fn_last},

@@ -8,7 +8,9 @@ pub mod events;
 pub mod json;
 pub mod logs;
 pub mod markdown;
+pub mod queue;
 pub mod release;
+pub mod status;
 pub mod text;
 
 use crate::plan::Action;
