@@ -6,7 +6,7 @@ namespace Hover\Runtime;
 
 final class CliRole
 {
-    public function __construct(private string $root)
+    public function __construct(private string $root, private ?Maintenance $maintenance = null)
     {
     }
 
@@ -32,6 +32,8 @@ final class CliRole
         if (!in_array('--no-interaction', $words, true) && !in_array('-n', $words, true)) {
             $words[] = '--no-interaction';
         }
+        // In the stage's maintenance state, as Laravel sees it: `schedule:run` skips its tasks while down.
+        $this->maintenance?->sync($invocation->cutoff());
         return self::run([Main::php(), ...Main::phpFlags(), 'artisan', ...$words], $this->root, $invocation->cutoff());
     }
 
