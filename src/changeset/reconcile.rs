@@ -225,6 +225,7 @@ mod tests {
             profile: None,
             takeover: false,
             traffic: None,
+            maintenance: None,
         }
     }
 

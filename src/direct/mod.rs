@@ -19,6 +19,7 @@ mod sqs;
 pub mod teardown;
 
 pub use ecr::image_exists;
+pub use lambda::set_mapping_enabled;
 pub use lock::{delete_lock, read_lock, write_lock, LockWrite};
 pub use release::{
     asset_files, content_type, registry_login, upload_assets, AssetUpload, RegistryLogin,

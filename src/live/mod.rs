@@ -309,6 +309,7 @@ pub async fn read_resources(
         account,
         stack,
         resources,
+        maintenance: None,
     })
 }
 

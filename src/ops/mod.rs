@@ -7,6 +7,7 @@ pub mod deploy;
 pub mod destroy;
 pub mod doctor;
 pub mod lock;
+pub mod maintenance;
 pub mod plan;
 pub mod purge;
 pub mod release;

@@ -109,18 +109,26 @@ pub async fn read(
 ) -> Result<(DesiredStage, ObservedStage), HoverError> {
     // Who we are and what the stack holds, at the same time; the account's answer comes first, so
     // an account that is not the stage's is refused as such before anything else is read.
-    let (account, stack) = futures::join!(
+    // The maintenance state too (one S3 GetObject): a stage that is down keeps its queue mappings
+    // disabled whatever is applied.
+    let (account, stack, maintenance) = futures::join!(
         check_account(manifest, clients),
-        live::read_stack(clients, &manifest.name)
+        live::read_stack(clients, &manifest.name),
+        crate::ops::maintenance::read_state(clients, &manifest.name)
     );
     let account = account?;
     let stack = stack?;
+    let maintenance = maintenance?;
     // Built once: the targets do not depend on the image, which is set once the stage has told
     // which one it runs.
     let mut desired = desired_for(manifest, stack.as_ref(), image_tag);
     let targets = live::targets::live_targets(&desired, stack.as_ref(), &account);
-    let observed = live::read_resources(clients, Some(account), stack, &targets).await?;
+    let mut observed = live::read_resources(clients, Some(account), stack, &targets).await?;
     settle_image(manifest, &mut desired, &observed, image_tag)?;
+    if maintenance.is_some() {
+        stage::set_mappings_enabled(&mut desired, false);
+    }
+    observed.maintenance = maintenance;
     Ok((desired, observed))
 }
 

@@ -197,6 +197,10 @@ pub struct Plan {
     /// change of the stack, but the stage is not on one release (`--detailed-exitcode` exits 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<traffic::TrafficSplit>,
+    /// The stage is down for maintenance (`hover down`; the bypass secret masked): its queue
+    /// mappings stay disabled until `hover up`, whatever is applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<crate::model::Maintenance>,
 }
 
 /// Counts for `Plan: N to add, N to change, N to destroy.` (replacements count as add and destroy).
@@ -295,6 +299,13 @@ pub fn plan(desired: &DesiredStage, observed: &ObservedStage) -> Result<Plan, Pl
         profile: None,
         takeover: ctx.takeover,
         traffic: traffic::split(observed),
+        maintenance: observed
+            .maintenance
+            .as_ref()
+            .map(|m| crate::model::Maintenance {
+                secret: m.secret.as_ref().map(|_| mask::SENSITIVE_TEXT.to_string()),
+                ..m.clone()
+            }),
     })
 }
 

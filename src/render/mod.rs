@@ -5,6 +5,7 @@
 pub mod destroy;
 pub mod doctor;
 pub mod json;
+pub mod maintenance;
 pub mod markdown;
 pub mod release;
 pub mod text;

@@ -12,6 +12,7 @@ mod role;
 mod rules;
 
 pub use functions::{set_image_tag, FUNCTION_TYPE};
+pub use queues::{set_mappings_enabled, MAPPING_TYPE};
 pub use ids::{pascal, queue_key, Scheme};
 
 use crate::manifest::Manifest;
