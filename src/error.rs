@@ -48,6 +48,13 @@ pub enum HoverError {
     )]
     StageNotDeployed { stage: String, stack: String },
 
+    #[error("the application of stage `{stage}` has no tinker: artisan answered that the command \"tinker\" is not defined")]
+    #[diagnostic(
+        code(hover::tinker_missing),
+        help("add it to the application (`composer require laravel/tinker`, in `require`, not `require-dev`, since the image installs without dev packages) and deploy; `hover command run` runs other artisan commands")
+    )]
+    TinkerMissing { stage: String },
+
     #[error(transparent)]
     #[diagnostic(transparent)]
     ChangeSet(#[from] crate::changeset::ChangeSetError),

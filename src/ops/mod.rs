@@ -16,6 +16,7 @@ pub mod secret;
 pub mod signals;
 pub mod stage_new;
 pub mod template;
+pub mod tinker;
 
 pub use apply::{apply, apply_planned, ApplyOptions, ApplyOutcome, ApplyRun, ApplyTarget, ApplyUi};
 pub use plan::{compute_plan, PlanOptions, PlannedStage};
