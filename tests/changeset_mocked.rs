@@ -30,7 +30,7 @@ use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, R
 use aws_smithy_types::DateTime;
 use hover::changeset::{
     self, CfnChange, CfnDetail, ChangeSetError, ChangeSetOutcome, ChangeSetRequest,
-    ChangeSetSummary, CreatedChangeSet, Poll, StackEvent, StackStatusInfo, TemplateSource,
+    ChangeSetSummary, CreatedChangeSet, Poll, StackEvent, StackStatusInfo, TemplateSource, Waiting,
     EMPTY_REASONS,
 };
 use pretty_assertions::assert_eq;
@@ -707,6 +707,39 @@ async fn wait_stack_settled_ends_when_the_stack_is_gone_or_in_review() {
         .expect("review");
     assert_eq!(status.as_deref(), Some("REVIEW_IN_PROGRESS"));
     assert_eq!(polls, 0);
+}
+
+#[tokio::test]
+async fn wait_stack_settled_gives_up_naming_the_stack_and_its_status() {
+    let busy = mock!(Client::describe_stacks)
+        .sequence()
+        .output(|| stack(StackStatus::UpdateInProgress))
+        .repeatedly()
+        .build();
+    let cfn = client(&[&busy]);
+    let poll = Poll {
+        timeout: Some(Duration::from_millis(30)),
+        ..fast()
+    };
+    let err = changeset::wait_stack_settled_with(&cfn, "hover-prod", poll, |_| {})
+        .await
+        .unwrap_err();
+    match &err {
+        ChangeSetError::Timeout {
+            what, last_status, ..
+        } => {
+            assert_eq!(
+                what,
+                &Waiting::Stack {
+                    stack: "hover-prod".into()
+                }
+            );
+            assert_eq!(last_status, "UPDATE_IN_PROGRESS");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(err.to_string().contains("stack `hover-prod`"), "{err}");
+    assert!(busy.num_calls() >= 3, "polled {} times", busy.num_calls());
 }
 
 #[tokio::test]

@@ -151,7 +151,7 @@ fn cases() -> Vec<Case> {
             .help("at most 54 characters"),
         case("name too long for the scheduler rule", format!("name: {}\nregion: eu-west-1\n", "b".repeat(55)), (1, 7),
             "name", "would have 65 characters, EventBridge allows 64"),
-        case("region typo", "name: app\nregion: us-est-1\n", (2, 9), "region", "`us-est-1` is not an AWS commercial region")
+        case("region typo", "name: app\nregion: us-est-1\n", (2, 9), "region", "`us-est-1` is not an AWS region")
             .help("did you mean `us-east-1`?"),
         case("account too short", h("account: 12345678901\n"), (3, 10), "account", "not an AWS account id")
             .help("exactly 12 digits"),

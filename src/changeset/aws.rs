@@ -3,7 +3,8 @@
 
 use super::{
     is_empty_reason, CfnChange, CfnDetail, ChangeSetError, ChangeSetOutcome, ChangeSetRequest,
-    ChangeSetSummary, CreatedChangeSet, Poll, StackEvent, StackStatusInfo, TemplateSource,
+    ChangeSetSummary, CreatedChangeSet, Poll, Poller, StackEvent, StackStatusInfo, TemplateSource,
+    Waiting, CHANGE_SET_LIMIT, STACK_LIMIT,
 };
 use crate::live::is_stack_missing;
 use crate::live::quota::acquire;
@@ -13,13 +14,9 @@ use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType};
 use aws_sdk_cloudformation::Client;
 use aws_smithy_runtime_api::client::result::SdkError;
 use std::collections::HashSet;
-use std::time::Duration;
 
 /// The IAM service prefix of every call here, for the quota table.
 const SERVICE: &str = "cloudformation";
-
-/// A change set still being computed is given this long by default.
-const CHANGE_SET_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 /// Converts an SDK error into [`ChangeSetError::Aws`], keeping the service code and message.
 fn aws_error<E, R>(operation: &'static str, err: SdkError<E, R>) -> ChangeSetError
@@ -127,12 +124,7 @@ pub async fn wait_and_describe(
     client: &Client,
     arn: &str,
 ) -> Result<ChangeSetOutcome, ChangeSetError> {
-    wait_and_describe_with(
-        client,
-        arn,
-        Poll::default().with_timeout(CHANGE_SET_TIMEOUT),
-    )
-    .await
+    wait_and_describe_with(client, arn, Poll::default().with_timeout(CHANGE_SET_LIMIT)).await
 }
 
 /// [`wait_and_describe`] with an explicit polling schedule.
@@ -142,8 +134,7 @@ pub async fn wait_and_describe_with(
     poll: Poll,
 ) -> Result<ChangeSetOutcome, ChangeSetError> {
     const OP: &str = "DescribeChangeSet";
-    let started = tokio::time::Instant::now();
-    let mut delays = poll.delays();
+    let mut poller = Poller::new(poll);
     let first = loop {
         let out = describe_page(client, arn, None).await?;
         let status = out.status().cloned();
@@ -173,17 +164,12 @@ pub async fn wait_and_describe_with(
                 })
             }
         }
-        let delay = delays.next().unwrap_or(poll.max);
-        if let Some(timeout) = poll.timeout {
-            if started.elapsed() + delay > timeout {
-                return Err(ChangeSetError::Timeout {
-                    what: "the change set to be computed".to_string(),
-                    last_status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),
-                    waited: started.elapsed(),
-                });
-            }
-        }
-        tokio::time::sleep(delay).await;
+        let what = Waiting::ChangeSet {
+            arn: arn.to_string(),
+            stack: out.stack_name().map(str::to_string),
+        };
+        let status = status.map(|s| s.as_str().to_string()).unwrap_or_default();
+        poller.wait(&what, &status).await?;
     };
 
     let mut changes = Vec::new();
@@ -498,15 +484,17 @@ pub async fn delete_stack(client: &Client, stack_name: &str) -> Result<(), Chang
         .map_err(|e| aws_error("DeleteStack", e))
 }
 
-/// Waits with the default adaptive polling until the stack is not `*_IN_PROGRESS`
-/// (`REVIEW_IN_PROGRESS` counts as settled) and returns its final status, or `None` once the stack
-/// is gone. `on_poll` is called with every in-progress status observed.
+/// Waits with the default adaptive polling (and the stack operations' overall limit) until the
+/// stack is not `*_IN_PROGRESS` (`REVIEW_IN_PROGRESS` counts as settled) and returns its final
+/// status, or `None` once the stack is gone. `on_poll` is called with every in-progress status
+/// observed.
 pub async fn wait_stack_settled(
     client: &Client,
     stack_name: &str,
     on_poll: impl FnMut(&str),
 ) -> Result<Option<String>, ChangeSetError> {
-    wait_stack_settled_with(client, stack_name, Poll::default(), on_poll).await
+    let poll = Poll::default().with_timeout(STACK_LIMIT);
+    wait_stack_settled_with(client, stack_name, poll, on_poll).await
 }
 
 /// [`wait_stack_settled`] with an explicit polling schedule.
@@ -516,8 +504,10 @@ pub async fn wait_stack_settled_with(
     poll: Poll,
     mut on_poll: impl FnMut(&str),
 ) -> Result<Option<String>, ChangeSetError> {
-    let started = tokio::time::Instant::now();
-    let mut delays = poll.delays();
+    let mut poller = Poller::new(poll);
+    let what = Waiting::Stack {
+        stack: stack_name.to_string(),
+    };
     loop {
         let Some(info) = stack_status(client, stack_name).await? else {
             return Ok(None);
@@ -526,17 +516,7 @@ pub async fn wait_stack_settled_with(
             return Ok(Some(info.status));
         }
         on_poll(&info.status);
-        let delay = delays.next().unwrap_or(poll.max);
-        if let Some(timeout) = poll.timeout {
-            if started.elapsed() + delay > timeout {
-                return Err(ChangeSetError::Timeout {
-                    what: format!("stack `{stack_name}` to settle"),
-                    last_status: info.status,
-                    waited: started.elapsed(),
-                });
-            }
-        }
-        tokio::time::sleep(delay).await;
+        poller.wait(&what, &info.status).await?;
     }
 }
 

@@ -4,14 +4,17 @@
 //! returns plain data. The module has two halves:
 //!
 //! - the AWS adapter ([`create`], [`wait_and_describe`], [`execute`], [`delete`], [`stack_status`],
-//!   [`events_since`], [`wait_stack_settled`], [`delete_stack`], [`list_change_sets`]), which polls
-//!   adaptively ([`Poll`]) and always addresses change sets by the ARN CreateChangeSet returned;
+//!   [`events_since`], [`wait_stack_settled`], [`delete_stack`], [`list_change_sets`]), which
+//!   always addresses change sets by the ARN CreateChangeSet returned;
+//! - the one poller ([`Poller`] on a [`Poll`] schedule) every wait on CloudFormation goes
+//!   through: adaptive, under an overall limit whose end names what is still in progress;
 //! - pure functions over what it returns: [`reconcile`] checks CloudFormation's reported changes
 //!   against the plan before anything executes, [`diagnose_failure`] names the root cause of a
 //!   failed operation, [`classify_stack_status`] says whether (and how) a stack can take a change
 //!   set, and [`Progress`] turns stack events into Terraform-style progress lines.
 
 mod aws;
+mod poll;
 mod progress;
 mod reconcile;
 mod status;
@@ -21,6 +24,7 @@ pub use aws::{
     list_change_sets, stack_status, wait_and_describe, wait_and_describe_with, wait_stack_settled,
     wait_stack_settled_with,
 };
+pub use poll::{Poll, Poller, Waiting, CHANGE_SET_LIMIT, STACK_LIMIT};
 pub use progress::{format_elapsed, Progress};
 pub use reconcile::{reconcile, Mismatch, Reconciliation};
 pub use status::{
@@ -135,50 +139,6 @@ pub struct ChangeSetSummary {
     pub execution_status: String,
 }
 
-/// Adaptive polling: the first wait is `first`, each next one `factor` times longer, capped at
-/// `max`. `timeout`, when set, bounds the whole wait. Tests inject millisecond values.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Poll {
-    pub first: Duration,
-    pub max: Duration,
-    pub factor: f64,
-    pub timeout: Option<Duration>,
-}
-
-impl Default for Poll {
-    /// 200 ms, ×1.5, at most 5 s; no overall timeout.
-    fn default() -> Self {
-        Poll {
-            first: Duration::from_millis(200),
-            max: Duration::from_secs(5),
-            factor: 1.5,
-            timeout: None,
-        }
-    }
-}
-
-impl Poll {
-    /// This schedule with an overall timeout.
-    pub fn with_timeout(self, timeout: Duration) -> Self {
-        Poll {
-            timeout: Some(timeout),
-            ..self
-        }
-    }
-
-    /// The successive waits of this schedule (unbounded).
-    pub fn delays(&self) -> impl Iterator<Item = Duration> + '_ {
-        let factor = if self.factor.is_finite() && self.factor >= 1.0 {
-            self.factor
-        } else {
-            1.0
-        };
-        std::iter::successors(Some(self.first.min(self.max)), move |d| {
-            Some(d.mul_f64(factor).min(self.max))
-        })
-    }
-}
-
 /// Why a CloudFormation call of this module failed.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ChangeSetError {
@@ -202,14 +162,14 @@ pub enum ChangeSetError {
         field: &'static str,
     },
 
-    /// The wait exceeded [`Poll::timeout`].
-    #[error("gave up after {}s waiting for {what} (last status: {last_status})", .waited.as_secs())]
+    /// The wait exceeded [`Poll::timeout`]: what is still in progress, its status, for how long.
+    #[error("gave up after {} waiting for {what}: it is still {last_status}", format_elapsed(.waited.as_millis() as i64))]
     #[diagnostic(
         code(hover::changeset::timeout),
         help("CloudFormation may still be working; check `aws cloudformation describe-stacks` and run hover again")
     )]
     Timeout {
-        what: String,
+        what: Waiting,
         last_status: String,
         waited: Duration,
     },

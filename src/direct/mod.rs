@@ -13,7 +13,6 @@ mod lambda;
 mod lock;
 mod logs;
 pub mod purge;
-mod release;
 mod s3;
 mod sqs;
 pub mod teardown;
@@ -21,10 +20,6 @@ pub mod teardown;
 pub use ecr::image_exists;
 pub use lambda::set_mapping_enabled;
 pub use lock::{delete_lock, read_lock, write_lock, LockWrite};
-pub use release::{
-    asset_files, content_type, registry_login, upload_assets, AssetUpload, RegistryLogin,
-    ASSET_CACHE_CONTROL, UPLOAD_CONCURRENCY,
-};
 pub use s3::{delete_object, upload_template};
 
 use crate::live::Clients;
@@ -58,7 +53,8 @@ pub(crate) fn fail<'a, E: std::error::Error + 'static>(
     }
 }
 
-fn err(
+/// A [`DirectError`] of `service` `operation` on `resource` saying `message`.
+pub(crate) fn err(
     service: &'static str,
     operation: &'static str,
     resource: &str,

@@ -79,7 +79,8 @@ pub async fn upload_template(
         .send()
         .await
         .map_err(fail("S3", "PutObject", key))?;
-    Ok(format!("https://{bucket}.s3.{region}.amazonaws.com/{key}"))
+    let suffix = crate::model::Partition::of(region).url_suffix();
+    Ok(format!("https://{bucket}.s3.{region}.{suffix}/{key}"))
 }
 
 /// Deletes one object (an uploaded template once CloudFormation has read it).

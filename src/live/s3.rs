@@ -68,8 +68,9 @@ pub async fn read_bucket(
         ("BucketName", Value::from(name)),
         ("PublicAccessBlockConfiguration", block),
     ]);
-    let arn = format!("arn:aws:s3:::{name}");
-    let regional = format!("{name}.s3.{region}.amazonaws.com");
+    let partition = crate::model::Partition::of(region);
+    let arn = format!("{}s3:::{name}", partition.arn_prefix());
+    let regional = format!("{name}.s3.{region}.{}", partition.url_suffix());
     Ok(Some(resource(
         "AWS::S3::Bucket",
         name,

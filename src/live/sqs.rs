@@ -117,7 +117,12 @@ pub async fn read_queue(
         .cloned()
         .unwrap_or_else(|| {
             let account = ctx.account.as_deref().unwrap_or_default();
-            format!("arn:aws:sqs:{}:{account}:{name}", ctx.region)
+            let partition = crate::model::Partition::of(&ctx.region);
+            format!(
+                "{}sqs:{}:{account}:{name}",
+                partition.arn_prefix(),
+                ctx.region
+            )
         });
     let counts: Vec<u64> = [
         QueueAttributeName::ApproximateNumberOfMessages,

@@ -7,22 +7,6 @@ use crate::template::intrinsics::referenced_id;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The AWS partition of `region` (`aws`, `aws-cn`, `aws-us-gov`...), for ARNs built from names.
-pub fn partition(region: &str) -> &'static str {
-    const PREFIXES: &[(&str, &str)] = &[
-        ("cn-", "aws-cn"),
-        ("us-gov-", "aws-us-gov"),
-        ("us-isob-", "aws-iso-b"),
-        ("us-iso-", "aws-iso"),
-        ("eu-isoe-", "aws-iso-e"),
-        ("us-isof-", "aws-iso-f"),
-    ];
-    PREFIXES
-        .iter()
-        .find(|(prefix, _)| region.starts_with(prefix))
-        .map_or("aws", |(_, partition)| partition)
-}
-
 /// What `live` must look up for each resource: desired ones by name, and those only the stack
 /// still holds by their physical id. A role whose name CloudFormation assigns (the stage's
 /// `LambdaRole`) is looked up by the name the stack records, and only when it records one.
@@ -107,8 +91,8 @@ fn lookup(
             keys.insert(
                 "queue_arn".into(),
                 format!(
-                    "arn:{}:sqs:{}:{account}:{}",
-                    partition(&desired.region),
+                    "{}sqs:{}:{account}:{}",
+                    desired.partition().arn_prefix(),
                     desired.region,
                     queue.name
                 ),
@@ -227,8 +211,6 @@ mod tests {
             keys(&targets, "Distribution"),
             pairs(&[("comment", "shop")])
         );
-        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
-        assert_eq!(partition("us-east-1"), "aws");
     }
 
     #[test]

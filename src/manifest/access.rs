@@ -5,15 +5,22 @@ use super::check::{Checker, Finding};
 use super::document::is_account;
 use super::yaml::{Kind, Node};
 use super::{Auth, Vpc};
+use crate::model::Partition;
 
 const AUTH_KEYS: &[&str] = &["stack-role", "lambda-role"];
 const VPC_KEYS: &[&str] = &["subnets", "security-groups"];
 
-/// Account id of an IAM role ARN, or why it is not one.
-fn role_account(arn: &str) -> Result<&str, String> {
+/// Account id of an IAM role ARN of `partition`, or why it is not one.
+fn role_account(arn: &str, partition: Partition) -> Result<&str, String> {
+    let prefix = format!("{}iam::", partition.arn_prefix());
     let rest = arn
-        .strip_prefix("arn:aws:iam::")
-        .ok_or("not an IAM role ARN")?;
+        .strip_prefix(&prefix)
+        .ok_or_else(|| match arn.split(':').nth(1) {
+            Some(other) if arn.starts_with("arn:") && other != partition.id() => {
+                format!("the ARN is in partition `{other}`, the stage's region is in `{partition}`")
+            }
+            _ => "not an IAM role ARN".to_string(),
+        })?;
     let (account, resource) = rest.split_once(':').ok_or("not an IAM role ARN")?;
     if !is_account(account) {
         return Err(format!("`{account}` is not a 12-digit account id"));
@@ -41,13 +48,16 @@ fn role_account(arn: &str) -> Result<&str, String> {
 impl Checker<'_> {
     fn role(&mut self, node: &Node, path: &str, account: Option<&str>) -> Option<String> {
         let arn = self.text_value(node, path)?;
-        match role_account(&arn) {
+        match role_account(&arn, self.partition) {
             Ok(owner) => self
                 .in_account(node, path, "role", owner, account)
                 .then_some(arn),
             Err(why) => {
-                let help = "expected `arn:aws:iam::<12-digit account>:role/<name>`";
-                self.bad_arn(node, path, &arn, &why, help);
+                let help = format!(
+                    "expected `{}iam::<12-digit account>:role/<name>`",
+                    self.partition.arn_prefix()
+                );
+                self.bad_arn(node, path, &arn, &why, &help);
                 None
             }
         }
@@ -182,8 +192,40 @@ impl Checker<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{minimal, problems};
+    use super::super::testing::{minimal, ok, problems, CERT};
     use pretty_assertions::assert_eq;
+
+    #[test]
+    fn arns_are_checked_in_the_partition_of_the_stages_region() {
+        let role = |region: &str, arn: &str| {
+            problems(&format!(
+                "name: shop\nregion: {region}\nauth:\n  lambda-role: {arn}\n"
+            ))
+        };
+        let gov = "arn:aws-us-gov:iam::123456789012:role/app";
+        assert_eq!(role("us-gov-west-1", gov), Vec::<String>::new());
+        let p = role("us-east-1", gov);
+        assert!(p[0].contains("partition `aws-us-gov`"), "{p:?}");
+        let p = role("cn-north-1", "arn:aws:iam::123456789012:role/app");
+        assert!(p[0].contains("partition `aws`"), "{p:?}");
+        assert!(p[0].contains("arn:aws-cn:iam::"), "{p:?}");
+        // No custom domain outside the commercial partition: no CloudFront (GovCloud), no ACM
+        // certificate on it (China).
+        for region in ["us-gov-west-1", "cn-north-1"] {
+            let p = problems(&format!(
+                "name: shop\nregion: {region}\nhttp:\n  domains: [a.com]\n  certificate: {CERT}\n"
+            ));
+            assert_eq!(p.len(), 2, "{p:?}");
+            assert!(p[0].contains("cannot be served in aws-"), "{p:?}");
+        }
+        let m = ok("name: shop\nregion: us-gov-west-1\n");
+        assert!(m.warnings[0]
+            .to_string()
+            .contains("CloudFront is not offered"));
+        let m = ok("name: shop\nregion: cn-north-1\n");
+        assert!(m.warnings[0].to_string().contains("ICP"));
+        assert!(ok("name: shop\nregion: eu-west-1\n").warnings.is_empty());
+    }
 
     #[test]
     fn empty_vpc_lists_mean_no_vpc_as_in_the_original() {

@@ -15,6 +15,8 @@ pub(super) struct Checker<'a> {
     pub(super) lines: yaml::Lines,
     pub(super) problems: Vec<Problem>,
     pub(super) warnings: Vec<Problem>,
+    /// The partition of the stage's region, once read: the partition of every ARN it names.
+    pub(super) partition: crate::model::Partition,
 }
 
 /// One known entry of a mapping.

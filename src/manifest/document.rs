@@ -5,9 +5,10 @@
 use super::check::{Checker, Fields, Finding};
 use super::yaml::{Kind, Node};
 use super::{defaults, Manifest};
+use crate::model::Partition;
 use crate::naming;
 
-/// AWS commercial regions a stage may live in.
+/// AWS regions a stage may live in: the commercial ones, China's and GovCloud's.
 pub const REGIONS: &[&str] = &[
     "us-east-1",
     "us-east-2",
@@ -42,6 +43,10 @@ pub const REGIONS: &[&str] = &[
     "me-central-1",
     "mx-central-1",
     "sa-east-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "us-gov-west-1",
+    "us-gov-east-1",
 ];
 
 /// Retention periods (days) CloudWatch Logs accepts.
@@ -268,8 +273,25 @@ impl Checker<'_> {
     }
 
     fn region(&mut self, node: &Node, region: String) -> Option<String> {
-        let message = format!("`{region}` is not an AWS commercial region");
-        self.one_of(node, "region", region, REGIONS, &message)
+        let message = format!("`{region}` is not an AWS region");
+        let region = self.one_of(node, "region", region, REGIONS, &message)?;
+        self.partition = Partition::of(&region);
+        match self.partition {
+            Partition::GovCloud => self.warn(
+                node,
+                "region",
+                "CloudFront is not offered in AWS GovCloud (US): the stage has no CDN, its app is served at the HTTP API's endpoint and `/assets/*` is not served",
+                Some("serve the assets from a CloudFront distribution of a commercial account, or from the app itself".into()),
+            ),
+            Partition::China => self.warn(
+                node,
+                "region",
+                "CloudFront in China serves content only under an ICP-recorded domain of your own, with a certificate imported into IAM: the distribution's own cloudfront.cn name serves nothing",
+                Some("`http.domains` takes ACM certificates, which CloudFront in China does not; reach the app at the HTTP API's endpoint (the stack's `ApiEndpoint` output)".into()),
+            ),
+            _ => {}
+        }
+        Some(region)
     }
 
     fn deploy_commands(&mut self, node: &Node) -> Vec<String> {

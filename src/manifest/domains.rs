@@ -4,6 +4,7 @@
 use super::check::{Checker, Fields, Finding, Located};
 use super::document::is_account;
 use super::yaml::{Kind, Node, Span};
+use crate::model::Partition;
 
 /// The custom domains of the HTTP function and their certificate.
 pub(super) struct Cdn {
@@ -101,6 +102,13 @@ fn domain_problem(domain: &str) -> Option<Finding> {
 impl Checker<'_> {
     /// `http.domains` and `http.certificate`, each needing the other.
     pub(super) fn cdn(&mut self, f: &Fields<'_>, account: Option<&str>) -> Cdn {
+        if self.partition != Partition::Aws {
+            self.no_custom_domains(f);
+            return Cdn {
+                domains: Vec::new(),
+                certificate: None,
+            };
+        }
         let domains = f
             .value("domains")
             .map(|v| self.domains(v))
@@ -135,6 +143,22 @@ impl Checker<'_> {
         Cdn {
             domains,
             certificate,
+        }
+    }
+
+    /// Outside the commercial partition hover serves no custom domain: GovCloud has no
+    /// CloudFront, and CloudFront in China takes no ACM certificate.
+    fn no_custom_domains(&mut self, f: &Fields<'_>) {
+        let why = match self.partition {
+            Partition::China => "CloudFront in China does not take ACM certificates, and hover manages no other kind",
+            _ => "CloudFront is not offered in this partition: the stage has no CDN",
+        };
+        for key in ["domains", "certificate"] {
+            if let Some(e) = f.get(key).filter(|e| !matches!(e.value.kind, Kind::Null)) {
+                let path = format!("http.{key}");
+                let message = format!("`{path}` cannot be served in {}: {why}", self.partition);
+                self.report(e.key, &path, &message, Some(format!("remove `{path}`")));
+            }
         }
     }
 

@@ -170,7 +170,8 @@ impl Checker<'_> {
         workers: &BTreeMap<String, Worker>,
     ) {
         let own: usize = env.iter().map(|(k, v)| k.len() + v.len()).sum();
-        let sqs_prefix = format!("https://sqs.{region}.amazonaws.com/123456789012");
+        let suffix = crate::model::Partition::of(region).url_suffix();
+        let sqs_prefix = format!("https://sqs.{region}.{suffix}/123456789012");
         let base = [
             ("SQS_PREFIX", sqs_prefix.len()),
             ("SQS_SUFFIX", name.len() + 1),

@@ -171,6 +171,7 @@ pub fn parse(file: &str, text: &str) -> Result<Manifest, ManifestError> {
         lines: yaml::Lines::new(text),
         problems: Vec::new(),
         warnings: Vec::new(),
+        partition: crate::model::Partition::Aws,
     };
     for p in &doc.problems {
         c.at(

@@ -63,7 +63,8 @@ pub struct Fix {
 
 /// An attribute AWS derives from a resource's name alone, so it is known before the resource
 /// exists: `pattern` with `{name}` (the value of the type's naming property), `{function}` (the
-/// function an alias belongs to, by name), `{region}` and `{account}` filled in.
+/// function an alias belongs to, by name), `{region}`, `{account}`, and the region's
+/// `{partition}` and `{url_suffix}` ([`super::Partition`]) filled in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Derived {
     pub attribute: &'static str,
@@ -159,7 +160,10 @@ pub const KINDS: &[Kind] = &[
             property: "FunctionName",
             derived: &[
                 derived("Ref", "{name}"),
-                derived("Arn", "arn:aws:lambda:{region}:{account}:function:{name}"),
+                derived(
+                    "Arn",
+                    "arn:{partition}:lambda:{region}:{account}:function:{name}",
+                ),
             ],
         }),
         ..kind("AWS::Lambda::Function", "function", Read::Function)
@@ -171,11 +175,11 @@ pub const KINDS: &[Kind] = &[
             derived: &[
                 derived(
                     "Ref",
-                    "arn:aws:lambda:{region}:{account}:function:{function}:{name}",
+                    "arn:{partition}:lambda:{region}:{account}:function:{function}:{name}",
                 ),
                 derived(
                     "AliasArn",
-                    "arn:aws:lambda:{region}:{account}:function:{function}:{name}",
+                    "arn:{partition}:lambda:{region}:{account}:function:{function}:{name}",
                 ),
             ],
         }),
@@ -198,7 +202,10 @@ pub const KINDS: &[Kind] = &[
             property: "LogGroupName",
             derived: &[
                 derived("Ref", "{name}"),
-                derived("Arn", "arn:aws:logs:{region}:{account}:log-group:{name}:*"),
+                derived(
+                    "Arn",
+                    "arn:{partition}:logs:{region}:{account}:log-group:{name}:*",
+                ),
             ],
         }),
         ..kind("AWS::Logs::LogGroup", "loggroup", Read::LogGroup)
@@ -216,7 +223,7 @@ pub const KINDS: &[Kind] = &[
         naming: Some(Naming {
             property: "QueueName",
             derived: &[
-                derived("Arn", "arn:aws:sqs:{region}:{account}:{name}"),
+                derived("Arn", "arn:{partition}:sqs:{region}:{account}:{name}"),
                 derived("QueueName", "{name}"),
             ],
         }),
@@ -231,7 +238,10 @@ pub const KINDS: &[Kind] = &[
             property: "Name",
             derived: &[
                 derived("Ref", "{name}"),
-                derived("Arn", "arn:aws:events:{region}:{account}:rule/{name}"),
+                derived(
+                    "Arn",
+                    "arn:{partition}:events:{region}:{account}:rule/{name}",
+                ),
             ],
         }),
         ..kind("AWS::Events::Rule", "rule", Read::Rule)
@@ -264,8 +274,8 @@ pub const KINDS: &[Kind] = &[
             property: "BucketName",
             derived: &[
                 derived("Ref", "{name}"),
-                derived("Arn", "arn:aws:s3:::{name}"),
-                derived("RegionalDomainName", "{name}.s3.{region}.amazonaws.com"),
+                derived("Arn", "arn:{partition}:s3:::{name}"),
+                derived("RegionalDomainName", "{name}.s3.{region}.{url_suffix}"),
             ],
         }),
         ..kind("AWS::S3::Bucket", "bucket", Read::Bucket)
@@ -276,10 +286,13 @@ pub const KINDS: &[Kind] = &[
             property: "RepositoryName",
             derived: &[
                 derived("Ref", "{name}"),
-                derived("Arn", "arn:aws:ecr:{region}:{account}:repository/{name}"),
+                derived(
+                    "Arn",
+                    "arn:{partition}:ecr:{region}:{account}:repository/{name}",
+                ),
                 derived(
                     "RepositoryUri",
-                    "{account}.dkr.ecr.{region}.amazonaws.com/{name}",
+                    "{account}.dkr.ecr.{region}.{url_suffix}/{name}",
                 ),
             ],
         }),

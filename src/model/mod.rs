@@ -3,6 +3,9 @@
 //! ([`kinds`]). Plain data; no AWS types.
 
 pub mod kinds;
+pub mod partition;
+
+pub use partition::Partition;
 
 use crate::naming::ids::{Scheme, ORIGINAL_MARKERS, ORIGINAL_OUTPUTS};
 use serde::{Deserialize, Serialize};
@@ -52,6 +55,11 @@ pub struct DesiredStage {
 }
 
 impl DesiredStage {
+    /// The partition of the stage's region, which every ARN of the stage is in.
+    pub fn partition(&self) -> Partition {
+        Partition::of(&self.region)
+    }
+
     /// Stack-provisioned resources only, in logical-id order.
     pub fn stack_resources(&self) -> impl Iterator<Item = &Resource> {
         self.resources

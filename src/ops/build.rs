@@ -8,9 +8,10 @@ use crate::manifest::{self, Manifest};
 use crate::ops::ApplyUi;
 use crate::release;
 use crate::runtime;
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+pub use crate::release::BuildRecord;
 
 /// Settings of one build.
 #[derive(Clone, Debug)]
@@ -21,25 +22,6 @@ pub struct BuildOptions {
     pub build_id: Option<String>,
     /// `--builder` (else `HOVER_BUILDER`, else the first of docker, podman, buildah on PATH).
     pub builder: Option<String>,
-}
-
-/// What a build made, saved as `.hover/out/<build-id>/build.json`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BuildRecord {
-    pub build_id: String,
-    pub stage: String,
-    /// The stage's `name` (repository) it was built for.
-    pub name: String,
-    /// The local image (`<name>:<build-id>`).
-    pub image: String,
-    /// The container tool that holds the local image.
-    pub builder: String,
-    /// The environment the tool was run with (its storage and isolation on this machine): the
-    /// push uses the same.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub builder_env: Vec<(String, String)>,
-    /// Number of asset files exported (0 when the Dockerfile has no `assets` stage).
-    pub assets: usize,
 }
 
 /// Where a build's files go: `.hover/out/<build-id>/`.
@@ -207,7 +189,7 @@ pub async fn build_stage(
         std::fs::rename(&public, &target)
             .map_err(|e| ImageError::io("cannot move the assets to", &target, e))?;
         let _ = std::fs::remove_dir_all(&export);
-        assets = crate::direct::asset_files(&target)
+        assets = crate::release::assets::asset_files(&target)
             .map_err(|e| ImageError::io("cannot list", &target, e))?
             .len();
         ui.note(&format!(

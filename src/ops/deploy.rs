@@ -16,7 +16,7 @@ use crate::ops::plan::{compute_plan, PlanOptions, PlannedStage};
 use crate::ops::release;
 use crate::ops::release::{
     cli_function, function_names, http_function, live_versions, moves, publish_all, run_command,
-    switch_all, warm, Move,
+    switch_all, warm,
 };
 use crate::ops::signals;
 use crate::ops::ApplyUi;
@@ -25,6 +25,8 @@ use crate::release::CommandResult;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+pub use crate::release::DeploySummary;
 
 /// Settings of one deploy.
 #[derive(Clone, Debug)]
@@ -40,20 +42,6 @@ pub struct DeployOptions {
     pub builder: Option<String>,
     /// Carry out deletions and replacements that destroy data (messages in a queue).
     pub allow_data_loss: bool,
-}
-
-/// What a deploy did, for its summary.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DeploySummary {
-    pub build_id: String,
-    /// The stage's CloudFront domain, when the stack reports it.
-    pub cdn_domain: Option<String>,
-    /// The manifest's custom domains.
-    pub domains: Vec<String>,
-    /// Each phase and how long it took, in order.
-    pub phases: Vec<(String, Duration)>,
-    /// Where `live` moved.
-    pub moves: Vec<Move>,
 }
 
 /// Runs the phases in order, timing each and naming the one that failed.
@@ -255,14 +243,14 @@ async fn locked_deploy(
 
     // 3. Assets.
     let t = phases.start("Assets");
-    let files = direct::asset_files(&build::assets_dir(&opts.dir, &build_id))
+    let files = crate::release::assets::asset_files(&build::assets_dir(&opts.dir, &build_id))
         .map_err(|e| in_phase("assets")(HoverError::Io(e)))?;
     if files.is_empty() {
         phases.ui.note("    no assets in this build");
     } else {
         let bucket = crate::naming::bucket(&manifest.name);
         let prefix = format!("assets/{build_id}/");
-        let up = direct::upload_assets(&planned.clients, &bucket, &prefix, &files)
+        let up = crate::release::aws::upload_assets(&planned.clients, &bucket, &prefix, &files)
             .await
             .map_err(|e| in_phase("assets")(e.into()))?;
         phases.ui.note(&format!(
@@ -359,7 +347,7 @@ async fn push(
         },
         None => build::builder(opts.builder.as_deref())?.builder,
     };
-    let login = direct::registry_login(&planned.clients).await?;
+    let login = crate::release::aws::registry_login(&planned.clients).await?;
     let (host, insecure) = image::registry_host(&login.endpoint);
     builder
         .run(

@@ -429,7 +429,7 @@ fn builder_check(chosen: Option<&str>) -> Check {
 }
 
 async fn registry_check(clients: &Clients) -> Check {
-    match crate::direct::registry_login(clients).await {
+    match crate::release::aws::registry_login(clients).await {
         Ok(login) => Check::new(
             "registry",
             Status::Pass,

@@ -38,14 +38,7 @@ pub fn cli_function(manifest: &Manifest) -> String {
     format!("{}-cli", manifest.name)
 }
 
-/// One move of `live`: from the version it points at now to a new one.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Move {
-    pub function: String,
-    /// The version `live` points at now (a number, or `$LATEST`).
-    pub from: String,
-    pub to: String,
-}
+pub use crate::release::{Move, RollbackOutcome};
 
 /// How many times moving a function back is tried (each followed by reading `live` again).
 const MOVE_BACK_ATTEMPTS: usize = 3;
@@ -404,15 +397,6 @@ pub async fn releases(opts: &StageOptions) -> Result<Vec<Release>, HoverError> {
     let clients = stage_clients(&manifest).await?;
     check_account(&manifest, &clients).await?;
     read_releases(&clients, &manifest.name, &function_names(&manifest)).await
-}
-
-/// How a rollback ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RollbackOutcome {
-    /// The release that was live before (when one was).
-    pub from: Option<String>,
-    pub to: String,
-    pub moves: Vec<Move>,
 }
 
 /// Settings of `hover rollback`.

@@ -3,7 +3,7 @@
 //! marker when a value cannot be known yet. hover writes only the first three; the others appear
 //! in templates the original Hover applied, which the plan reads as what was last applied.
 
-use crate::model::Resource;
+use crate::model::{Partition, Resource};
 use crate::template::intrinsics::{is_pseudo, sub_variables};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -29,8 +29,8 @@ impl Resolver<'_> {
         match name {
             "AWS::Region" => Some(self.region.to_string()),
             "AWS::AccountId" => self.account.map(str::to_string),
-            "AWS::Partition" => Some("aws".into()),
-            "AWS::URLSuffix" => Some("amazonaws.com".into()),
+            "AWS::Partition" => Some(Partition::of(self.region).id().into()),
+            "AWS::URLSuffix" => Some(Partition::of(self.region).url_suffix().into()),
             "AWS::StackName" => Some(self.stack_name.to_string()),
             _ => None,
         }
@@ -206,6 +206,7 @@ pub fn deterministic_attributes(
     };
     // An alias names its function by name or by ARN.
     let function = known("FunctionName").map(|f| f.rsplit(':').next().unwrap_or(f));
+    let partition = Partition::of(region);
     let mut out = BTreeMap::new();
     for d in naming.derived {
         if d.pattern.contains("{function}") && function.is_none() {
@@ -216,7 +217,9 @@ pub fn deterministic_attributes(
             .replace("{name}", name)
             .replace("{function}", function.unwrap_or_default())
             .replace("{region}", region)
-            .replace("{account}", account);
+            .replace("{account}", account)
+            .replace("{partition}", partition.id())
+            .replace("{url_suffix}", partition.url_suffix());
         out.insert(d.attribute.to_string(), value);
     }
     out
@@ -301,6 +304,39 @@ mod tests {
             r.resolve(&json!({"Fn::Sub": "a${!Literal}"})),
             json!("a${Literal}")
         );
+    }
+
+    #[test]
+    fn pseudo_parameters_and_names_take_the_regions_partition() {
+        let attributes = Attributes::new();
+        for (region, arn, suffix) in [
+            ("cn-north-1", "arn:aws-cn:", "amazonaws.com.cn"),
+            ("us-gov-west-1", "arn:aws-us-gov:", "amazonaws.com"),
+            ("eu-west-1", "arn:aws:", "amazonaws.com"),
+        ] {
+            let r = Resolver {
+                account: Some("123456789012"),
+                region,
+                stack_name: "s",
+                attributes: &attributes,
+            };
+            assert_eq!(
+                r.resolve(&json!({"Fn::Sub": "arn:${AWS::Partition}:x/${AWS::URLSuffix}"})),
+                json!(format!("{arn}x/{suffix}"))
+            );
+            let q = json!({"QueueName": "jobs"});
+            let q = q.as_object().cloned().unwrap_or_default();
+            let d = deterministic_attributes("AWS::SQS::Queue", &q, Some("123456789012"), region);
+            assert_eq!(d["Arn"], format!("{arn}sqs:{region}:123456789012:jobs"));
+            let b = json!({"BucketName": "assets"});
+            let b = b.as_object().cloned().unwrap_or_default();
+            let d = deterministic_attributes("AWS::S3::Bucket", &b, Some("123456789012"), region);
+            assert_eq!(d["Arn"], format!("{arn}s3:::assets"));
+            assert_eq!(
+                d["RegionalDomainName"],
+                format!("assets.s3.{region}.{suffix}")
+            );
+        }
     }
 
     #[test]

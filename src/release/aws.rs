@@ -1,5 +1,13 @@
-//! Lambda calls of releases: list published versions, read and move `live`, publish a version,
-//! invoke a function. SDK types stop here; every function takes the client and plain data.
+//! The AWS half of releases, where the SDK types stop; every function takes the client and plain
+//! data. Here the Lambda calls: list published versions, read and move `live`, publish a version,
+//! invoke a function; the registry login (ECR) in [`registry`], the asset upload (S3) in
+//! [`assets`].
+
+pub mod assets;
+pub mod registry;
+
+pub use assets::upload_assets;
+pub use registry::{registry_login, RegistryLogin};
 
 use super::{PublishedVersion, ALIAS};
 use crate::direct::DirectError;

@@ -1,10 +1,7 @@
 //! Builds, deploys, releases and rollbacks as human text; `write_releases_json` for scripts.
 
 use super::Style;
-use crate::ops::build::BuildRecord;
-use crate::ops::deploy::DeploySummary;
-use crate::ops::release::RollbackOutcome;
-use crate::release::Release;
+use crate::release::{BuildRecord, DeploySummary, Release, RollbackOutcome};
 use std::io::{self, Write};
 
 /// The end of `hover build`.

@@ -70,7 +70,7 @@ impl Builder {
             Scheme::Hover => sub(&format!("arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{api}}}/*")),
             // As the original wrote it: a permission cannot change in place.
             Scheme::Original => json!({ "Fn::Join": ["", [
-                "arn:aws:execute-api:", reference("AWS::Region"), ":", reference("AWS::AccountId"), ":",
+                format!("{}execute-api:", self.partition.arn_prefix()), reference("AWS::Region"), ":", reference("AWS::AccountId"), ":",
                 reference(api), "/*",
             ]] }),
         };

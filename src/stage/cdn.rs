@@ -6,6 +6,7 @@ use super::{
     Builder, CACHE_POLICY_DISABLED, CACHE_POLICY_OPTIMIZED, ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST,
 };
 use crate::manifest::Manifest;
+use crate::model::Partition;
 use crate::naming;
 use crate::template::intrinsics::{get_att, sub};
 use serde_json::{json, Value};
@@ -16,6 +17,7 @@ impl Builder {
     pub(super) fn cdn(&mut self, manifest: &Manifest, api: &str) -> String {
         let n = self.n.clone();
         let bucket = naming::bucket(&n);
+        let arn = self.partition.arn_prefix();
         let distribution = self.ids.distribution();
         self.stack(
             "AssetsOriginAccessControl",
@@ -36,7 +38,7 @@ impl Builder {
             "cdn distribution",
             "AWS::CloudFront::Distribution",
             &n,
-            json!({ "DistributionConfig": distribution_config(manifest, &bucket, api) }),
+            json!({ "DistributionConfig": distribution_config(manifest, &bucket, api, self.partition) }),
         );
         self.stack("AssetsBucketPolicy", "assets bucket policy", "AWS::S3::BucketPolicy", &bucket,
             json!({
@@ -48,7 +50,7 @@ impl Builder {
                         "Effect": "Allow",
                         "Principal": { "Service": "cloudfront.amazonaws.com" },
                         "Action": "s3:GetObject",
-                        "Resource": format!("arn:aws:s3:::{bucket}/assets/*"),
+                        "Resource": format!("{arn}s3:::{bucket}/assets/*"),
                         "Condition": {
                             "StringEquals": {
                                 "AWS:SourceArn": sub(&format!("arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{distribution}}}")),
@@ -64,7 +66,12 @@ impl Builder {
 
 /// The distribution's config: two origins (the API, the bucket), the app uncached, assets cached,
 /// and the manifest's domains with their certificate when it names both.
-fn distribution_config(manifest: &Manifest, bucket: &str, api: &str) -> Value {
+fn distribution_config(
+    manifest: &Manifest,
+    bucket: &str,
+    api: &str,
+    partition: Partition,
+) -> Value {
     let mut config = json!({
         "Comment": manifest.name,
         "Enabled": true,
@@ -81,7 +88,11 @@ fn distribution_config(manifest: &Manifest, bucket: &str, api: &str) -> Value {
             },
             {
                 "Id": "assets",
-                "DomainName": format!("{bucket}.s3.{}.amazonaws.com", manifest.region),
+                "DomainName": format!(
+                    "{bucket}.s3.{}.{}",
+                    manifest.region,
+                    partition.url_suffix()
+                ),
                 "S3OriginConfig": { "OriginAccessIdentity": "" },
                 "OriginAccessControlId": get_att("AssetsOriginAccessControl", "Id"),
             },

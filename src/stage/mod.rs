@@ -16,7 +16,7 @@ pub use queues::{set_mappings_enabled, MAPPING_TYPE};
 pub use ids::{pascal, queue_key, Scheme};
 
 use crate::manifest::Manifest;
-use crate::model::{DesiredStage, Provisioner, Resource};
+use crate::model::{DesiredStage, Partition, Provisioner, Resource};
 use crate::template::intrinsics::{collect_references, get_att, reference};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -46,6 +46,7 @@ pub fn desired_with(manifest: &Manifest, image_tag: &str, scheme: Scheme) -> Des
     let mut b = Builder {
         n: manifest.name.clone(),
         ids: scheme,
+        partition: Partition::of(&manifest.region),
         resources: BTreeMap::new(),
     };
     // Outside the stack: created directly before it.
@@ -63,14 +64,15 @@ pub fn desired_with(manifest: &Manifest, image_tag: &str, scheme: Scheme) -> Des
     b.mappings(manifest);
     b.rules(manifest);
     let api = b.api(manifest);
-    let distribution = b.cdn(manifest, &api);
-    let outputs = BTreeMap::from([
-        ("ApiEndpoint".to_string(), get_att(&api, "ApiEndpoint")),
-        (
+    let mut outputs = BTreeMap::from([("ApiEndpoint".to_string(), get_att(&api, "ApiEndpoint"))]);
+    // Without CloudFront in the partition (GovCloud) the app is served at the API's endpoint.
+    if b.partition.has_cloudfront() {
+        let distribution = b.cdn(manifest, &api);
+        outputs.insert(
             "CdnDomain".to_string(),
             get_att(&distribution, "DomainName"),
-        ),
-    ]);
+        );
+    }
     DesiredStage {
         name: b.n,
         region: manifest.region.clone(),
@@ -82,10 +84,12 @@ pub fn desired_with(manifest: &Manifest, image_tag: &str, scheme: Scheme) -> Des
     }
 }
 
-/// The stage under construction: its name, its scheme of logical ids and the resources so far.
+/// The stage under construction: its name, its scheme of logical ids, its partition and the
+/// resources so far.
 struct Builder {
     n: String,
     ids: Scheme,
+    partition: Partition,
     resources: BTreeMap<String, Resource>,
 }
 

@@ -171,12 +171,17 @@ impl ChangeSetRun<'_> {
             }
         };
         ui.progress_end();
-        // Lost sight of the stack after execution: the change was made; say so.
+        // Lost sight of the stack after execution: the change was made; say so. A wait past its
+        // limit says itself what is still in progress.
         let watched = watched.map_err(|e| match e {
-            HoverError::ChangeSet(cause) => HoverError::WatchLost {
-                stack: stack_name.to_string(),
-                cause: cause.to_string(),
-            },
+            HoverError::ChangeSet(cause)
+                if !matches!(cause, changeset::ChangeSetError::Timeout { .. }) =>
+            {
+                HoverError::WatchLost {
+                    stack: stack_name.to_string(),
+                    cause: cause.to_string(),
+                }
+            }
             other => other,
         });
         if let Ok(status) = &watched {
@@ -254,12 +259,10 @@ async fn watch(
             .unwrap_or_default()
     };
     let mut all_events = Vec::new();
-    let poll = changeset::Poll {
-        max: Duration::from_secs(3),
-        ..changeset::Poll::default()
+    let mut poller = changeset::Poller::new(changeset::Poll::stack_watch());
+    let what = changeset::Waiting::Stack {
+        stack: stack_name.to_string(),
     };
-    let mut delays = poll.delays();
-    let waited = Instant::now();
     loop {
         let events = changeset::events_since(cfn, stack_name, last.as_deref()).await?;
         for e in &events {
@@ -279,7 +282,7 @@ async fn watch(
             .await?
             .map(|s| s.status)
             .unwrap_or_default();
-        if status == "REVIEW_IN_PROGRESS" && waited.elapsed() > Duration::from_secs(60) {
+        if status == "REVIEW_IN_PROGRESS" && poller.elapsed() > Duration::from_secs(60) {
             return Err(HoverError::StackFailed {
                 stack: stack_name.to_string(),
                 status,
@@ -291,7 +294,7 @@ async fn watch(
         if !status.ends_with("_IN_PROGRESS") {
             return settled(stack_name, status, &all_events);
         }
-        tokio::time::sleep(delays.next().unwrap_or(poll.max)).await;
+        poller.wait(&what, &status).await?;
     }
 }
 
