@@ -42,8 +42,9 @@ def deployed(host, hover_bin, tmp_path_factory):  # noqa: F811
 
 
 def mappings(d):
-    fn = f"{d.stage.name}-jobs-queue"
-    return sorted(m["State"] for m in d.aws.lambda_.list_event_source_mappings(FunctionName=fn)["EventSourceMappings"])
+    arn = d.aws.sqs.get_queue_attributes(QueueUrl=d.queue_url("jobs"), AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    found = d.aws.lambda_.list_event_source_mappings(EventSourceArn=arn)["EventSourceMappings"]
+    return sorted(m["State"] for m in found)
 
 
 def queued(d):
