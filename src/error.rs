@@ -41,7 +41,9 @@ pub enum HoverError {
     #[diagnostic(code(hover::usage))]
     Usage(String),
 
-    #[error("the stage `{stage}` is not deployed: there is no stack `{stack}`; nothing was changed")]
+    #[error(
+        "the stage `{stage}` is not deployed: there is no stack `{stack}`; nothing was changed"
+    )]
     #[diagnostic(
         code(hover::stage_not_deployed),
         help("check the stage's name and region (`.hover/{stage}.yml`), or deploy it first with `hover deploy {stage}`")

@@ -48,7 +48,11 @@ pub struct TinkerArgs {
 
 /// `hover down`.
 pub async fn down(dir: PathBuf, args: DownArgs, style: Style) -> Result<i32, HoverError> {
-    if args.secret.as_deref().is_some_and(|s| s.is_empty() || s.contains('/')) {
+    if args
+        .secret
+        .as_deref()
+        .is_some_and(|s| s.is_empty() || s.contains('/'))
+    {
         return Err(HoverError::Usage(
             "--secret: the secret is one path segment (no `/`, not empty): the bypass is `/<SECRET>`".into(),
         ));

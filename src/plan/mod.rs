@@ -282,7 +282,8 @@ pub enum PlanError {
 /// Plans `desired` against `observed`.
 pub fn plan(desired: &DesiredStage, observed: &ObservedStage) -> Result<Plan, PlanError> {
     let ctx = Context::new(desired, observed);
-    let (changes, mut warnings) = ctx.decide_all();
+    let (mut changes, mut warnings) = ctx.decide_all();
+    maintenance_switches(&mut changes, desired, observed);
     let resource_changes = ctx.order(changes)?;
     warnings.sort();
     warnings.dedup();
@@ -307,6 +308,38 @@ pub fn plan(desired: &DesiredStage, observed: &ObservedStage) -> Result<Plan, Pl
                 ..m.clone()
             }),
     })
+}
+
+/// A queue mapping that `hover down` or `hover up` switched differs from the template last applied
+/// in `Enabled` only, and is as the stage wants it now (disabled while down): that is no change
+/// made outside hover, and CloudFormation only rewrites the template's value.
+fn maintenance_switches(
+    changes: &mut BTreeMap<String, ResourceChange>,
+    desired: &DesiredStage,
+    observed: &ObservedStage,
+) {
+    const ENABLED: &str = "Enabled";
+    for c in changes.values_mut() {
+        if c.resource_type != crate::stage::MAPPING_TYPE
+            || !c.drift.iter().any(|d| d.name == ENABLED)
+        {
+            continue;
+        }
+        let wanted = desired
+            .resources
+            .get(&c.logical_id)
+            .and_then(|r| r.properties.get(ENABLED));
+        let live = observed
+            .resources
+            .get(&c.logical_id)
+            .and_then(|r| r.properties.get(ENABLED));
+        if wanted.is_some() && wanted == live {
+            c.drift.retain(|d| d.name != ENABLED);
+            if !c.template_only.iter().any(|p| p == ENABLED) {
+                c.template_only.push(ENABLED.to_string());
+            }
+        }
+    }
 }
 
 /// What every step of one plan reads.

@@ -26,15 +26,10 @@ fn options(m: &Maintenance) -> String {
 }
 
 /// The plan's note on a stage that is down: why its mappings are disabled, and how to bring it up.
-pub fn write_plan_note(
-    out: &mut dyn Write,
-    stage: &str,
-    m: &Maintenance,
-    style: Style,
-) -> io::Result<()> {
+pub fn write_plan_note(out: &mut dyn Write, m: &Maintenance, style: Style) -> io::Result<()> {
     writeln!(
         out,
-        "{} the stage is down for maintenance since {} ({}): its queue mappings stay disabled and are planned so; `hover up {stage}` brings it back.\n",
+        "{} the stage is down for maintenance since {} ({}): its queue mappings stay disabled and are planned so; `hover up` brings it back.\n",
         style.yellow(&style.bold("Down:")),
         m.since,
         options(m)
@@ -173,7 +168,10 @@ mod tests {
         let up = text(&outcome(Some(state()), None));
         assert!(up.starts_with("Up. Stage dev is up"), "{up}");
         let was_up = text(&outcome(None, None));
-        assert!(was_up.starts_with("Stage dev is up (it was not down)"), "{was_up}");
+        assert!(
+            was_up.starts_with("Stage dev is up (it was not down)"),
+            "{was_up}"
+        );
     }
 
     #[test]

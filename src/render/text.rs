@@ -18,7 +18,7 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<
         write_takeover(out, plan, style)?;
     }
     if let Some(m) = &plan.maintenance {
-        super::maintenance::write_plan_note(out, &plan.stage, m, style)?;
+        super::maintenance::write_plan_note(out, m, style)?;
     }
     for w in &plan.warnings {
         writeln!(out, "{} {w}\n", style.yellow(&style.bold("Warning:")))?;

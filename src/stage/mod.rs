@@ -12,8 +12,8 @@ mod role;
 mod rules;
 
 pub use functions::{set_image_tag, FUNCTION_TYPE};
-pub use queues::{set_mappings_enabled, MAPPING_TYPE};
 pub use ids::{pascal, queue_key, Scheme};
+pub use queues::{set_mappings_enabled, MAPPING_TYPE};
 
 use crate::manifest::Manifest;
 use crate::model::{DesiredStage, Partition, Provisioner, Resource};
