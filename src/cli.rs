@@ -4,6 +4,7 @@ mod changing;
 pub mod generate;
 mod logs;
 mod queue;
+mod maintenance;
 mod terminal;
 
 pub use logs::LogsArgs;
@@ -63,6 +64,13 @@ pub enum Command {
     /// Run things on the stage's functions.
     #[command(subcommand)]
     Command(CommandCommand),
+    /// Put the whole stage in maintenance mode within seconds, with no build and no stack update:
+    /// HTTP answers Laravel's maintenance response, workers take no job, the scheduler runs no task.
+    Down(maintenance::DownArgs),
+    /// Bring the stage back from maintenance mode (`hover down`).
+    Up(maintenance::UpArgs),
+    /// Laravel's tinker on the CLI function's `live`: --execute CODE, or line by line on a terminal.
+    Tinker(maintenance::TinkerArgs),
     /// Print the stage as read from AWS (JSON), as the planner sees it.
     #[command(hide = true)]
     Observe(TemplateArgs),
@@ -340,6 +348,9 @@ pub async fn run(cli: Cli) -> Result<i32, HoverError> {
         Command::Releases(args) => releases(dir, args, style).await,
         Command::Rollback(args) => changing::rollback(dir, args, style).await,
         Command::Command(CommandCommand::Run(args)) => command_run(dir, args).await,
+        Command::Down(args) => maintenance::down(dir, args, style).await,
+        Command::Up(args) => maintenance::up(dir, args, style).await,
+        Command::Tinker(args) => maintenance::tinker(dir, args).await,
         Command::Secret(command) => secret(&dir, command).await,
         Command::Destroy(args) => changing::destroy(dir, args, style).await,
         Command::Stage(StageCommand::Purge(args)) => changing::purge(dir, args, style).await,

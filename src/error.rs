@@ -41,6 +41,22 @@ pub enum HoverError {
     #[diagnostic(code(hover::usage))]
     Usage(String),
 
+    #[error(
+        "the stage `{stage}` is not deployed: there is no stack `{stack}`; nothing was changed"
+    )]
+    #[diagnostic(
+        code(hover::stage_not_deployed),
+        help("check the stage's name and region (`.hover/{stage}.yml`), or deploy it first with `hover deploy {stage}`")
+    )]
+    StageNotDeployed { stage: String, stack: String },
+
+    #[error("the application of stage `{stage}` has no tinker: artisan answered that the command \"tinker\" is not defined")]
+    #[diagnostic(
+        code(hover::tinker_missing),
+        help("add it to the application (`composer require laravel/tinker`, in `require`, not `require-dev`, since the image installs without dev packages) and deploy; `hover command run` runs other artisan commands")
+    )]
+    TinkerMissing { stage: String },
+
     #[error(transparent)]
     #[diagnostic(transparent)]
     ChangeSet(#[from] crate::changeset::ChangeSetError),

@@ -1,5 +1,5 @@
 <?php
-// A small AWS client: endpoints, SigV4 signing, and the calls the runtime makes (KMS Decrypt, Lambda Invoke, SQS).
+// A small AWS client: endpoints, SigV4 signing, and the calls the runtime makes (KMS Decrypt, Lambda Invoke, SQS, S3 GetObject).
 declare(strict_types=1);
 
 namespace Hover\Runtime;
@@ -53,6 +53,33 @@ final class Aws
             'ReceiptHandle' => $receiptHandle,
             'VisibilityTimeout' => max(0, min(43200, $seconds)),
         ]);
+    }
+
+    /**
+     * S3 GetObject, conditional on the ETag last seen (`If-None-Match`): [status, ETag, body] with
+     * status 200 (the object), 304 (unchanged since $etag) or 404 (no such object or bucket).
+     * @return array{0:int,1:?string,2:string}
+     */
+    public function s3Get(string $bucket, string $key, ?string $etag = null): array
+    {
+        $path = implode('/', array_map('rawurlencode', explode('/', $key)));
+        $custom = ($this->env['AWS_ENDPOINT_URL_S3'] ?? $this->env['AWS_ENDPOINT_URL'] ?? '') !== '';
+        $url = $custom || str_contains($bucket, '.')
+            ? $this->endpoint('s3') . '/' . rawurlencode($bucket) . '/' . $path
+            : 'https://' . $bucket . '.' . substr($this->endpoint('s3'), strlen('https://')) . '/' . $path;
+        $headers = ['X-Amz-Content-Sha256' => hash('sha256', '')];
+        if ($etag !== null && $etag !== '') {
+            $headers['If-None-Match'] = $etag;
+        }
+        try {
+            [$status, $h, $b] = $this->http->request('GET', $url, $this->sign('s3', 'GET', $url, $headers, ''), '');
+        } catch (\RuntimeException $e) {
+            throw new AwsError('S3', 'GetObject', 'Unreachable', "{$e->getMessage()} ($url)");
+        }
+        if ($status === 200 || $status === 304 || $status === 404) {
+            return [$status, $h['etag'] ?? $etag, $status === 200 ? $b : ''];
+        }
+        throw self::error('S3', 'GetObject', $status, $h, $b);
     }
 
     /** The queue URL of an SQS queue ARN (arn:aws:sqs:<region>:<account>:<name>). */
@@ -145,7 +172,7 @@ final class Aws
         return self::signV4($key, $secret, $this->region(), $service, $method, $url, $headers, $body, $time ?? time());
     }
 
-    /** SigV4 (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html), non-S3 rules. */
+    /** SigV4 (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html), with S3's single encoding of the path. */
     public static function signV4(
         string $key,
         string $secret,
@@ -168,7 +195,9 @@ final class Aws
         ksort($canonical, SORT_STRING);
         $signed = implode(';', array_keys($canonical));
         $path = $u['path'] ?? '/';
-        $path = implode('/', array_map(static fn ($s) => rawurlencode($s), explode('/', $path === '' ? '/' : $path)));
+        // The path as sent, each segment encoded once more; S3 alone signs it encoded only once.
+        $encode = $service === 's3' ? static fn ($s) => rawurlencode(rawurldecode($s)) : static fn ($s) => rawurlencode($s);
+        $path = implode('/', array_map($encode, explode('/', $path === '' ? '/' : $path)));
         $query = [];
         if (($u['query'] ?? '') !== '') {
             foreach (explode('&', $u['query']) as $pair) {

@@ -6,8 +6,39 @@ namespace Hover\Runtime;
 
 final class CliRole
 {
-    public function __construct(private string $root)
+    /** psysh's configuration (`hover tinker`): no update check, no pager, nothing outside /tmp. */
+    public const PSYSH_CONFIG = '/tmp/hover-psysh/config.php';
+
+    public function __construct(private string $root, private ?Maintenance $maintenance = null)
     {
+        self::psysh();
+    }
+
+    /**
+     * What tinker's psysh needs on Lambda, where only /tmp is writable: its config, data and
+     * history under /tmp (HOME, XDG_*), and a config file of the runtime's (PSYSH_CONFIG) that
+     * turns off the update check, the pager, forking and readline. Variables already set win.
+     */
+    public static function psysh(): void
+    {
+        $dir = dirname(self::PSYSH_CONFIG);
+        if (!is_dir($dir)) {
+            @mkdir($dir, 0777, true);
+        }
+        if (!is_file(self::PSYSH_CONFIG)) {
+            @file_put_contents(self::PSYSH_CONFIG, "<?php\n// Written by hover's runtime: psysh (tinker) on Lambda.\nreturn [\n"
+                . "    'updateCheck' => 'never',\n    'pager' => false,\n    'usePcntl' => false,\n    'useReadline' => false,\n"
+                . "    'colorMode' => 'disabled',\n    'runtimeDir' => '$dir/run',\n    'historySize' => 100,\n];\n");
+        }
+        foreach ([
+            'HOME' => '/tmp',
+            'XDG_CONFIG_HOME' => '/tmp/.config',
+            'XDG_DATA_HOME' => '/tmp/.local/share',
+            'XDG_RUNTIME_DIR' => "$dir/run",
+            'PSYSH_CONFIG' => self::PSYSH_CONFIG,
+        ] as $name => $value) {
+            Main::setDefault($name, $value);
+        }
     }
 
     public function handle(Invocation $invocation): array
@@ -32,6 +63,8 @@ final class CliRole
         if (!in_array('--no-interaction', $words, true) && !in_array('-n', $words, true)) {
             $words[] = '--no-interaction';
         }
+        // In the stage's maintenance state, as Laravel sees it: `schedule:run` skips its tasks while down.
+        $this->maintenance?->sync($invocation->cutoff());
         return self::run([Main::php(), ...Main::phpFlags(), 'artisan', ...$words], $this->root, $invocation->cutoff());
     }
 

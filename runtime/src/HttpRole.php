@@ -8,7 +8,7 @@ final class HttpRole
 {
     private Fpm $fpm;
 
-    public function __construct(private string $root, private Aws $aws, ?Fpm $fpm = null)
+    public function __construct(private string $root, private Aws $aws, ?Fpm $fpm = null, private ?Maintenance $maintenance = null)
     {
         $this->fpm = $fpm ?? new Fpm((string) (getenv('HOVER_PHP_FPM') ?: '/usr/local/sbin/php-fpm'));
         $this->fpm->start();
@@ -17,6 +17,8 @@ final class HttpRole
     public function handle(Invocation $invocation): array
     {
         $event = $invocation->event();
+        // The stage's maintenance state first: Laravel's own middleware then answers while down.
+        $this->maintenance?->sync($invocation->cutoff());
         if (!empty($event['warmer_ping'])) {
             return $this->ping($invocation);
         }

@@ -88,10 +88,11 @@ final class Main
         foreach ($secrets as $name => $value) {
             self::setDefault($name, $value);
         }
+        $maintenance = Maintenance::fromEnvironment($aws, $root);
         return match ($role) {
-            'http' => new HttpRole($root, $aws),
-            'cli' => new CliRole($root),
-            'queue' => new QueueRole($root, $runtimeDir, $aws),
+            'http' => new HttpRole($root, $aws, null, $maintenance),
+            'cli' => new CliRole($root, $maintenance),
+            'queue' => new QueueRole($root, $runtimeDir, $aws, $maintenance),
         };
     }
 
@@ -99,11 +100,12 @@ final class Main
      * Laravel's writable paths live under /tmp (the task root is read-only on Lambda). The
      * caches Laravel derives from the code (packages, services, routes, events) go in a directory
      * of this build's own, so a /tmp that outlives the image (on a host running several) never
-     * serves one application's caches to another.
+     * serves one application's caches to another. A stage whose environment sets APP_STORAGE
+     * (somewhere under /tmp) has it there.
      */
     private static function storage(string $root, string $buildId): void
     {
-        $s = self::STORAGE;
+        $s = rtrim((string) (getenv('APP_STORAGE') ?: self::STORAGE), '/');
         $cache = "$s/bootstrap/cache/" . substr(md5("$root\0$buildId"), 0, 12);
         foreach (['app/public', 'framework/cache/data', 'framework/sessions', 'framework/views', 'logs', 'bootstrap/cache', substr($cache, strlen($s) + 1)] as $dir) {
             if (!is_dir("$s/$dir") && !@mkdir("$s/$dir", 0777, true) && !is_dir("$s/$dir")) {

@@ -14,7 +14,10 @@ final class QueueRole
     private int $tries;
     private array $backoff;
 
-    public function __construct(private string $root, private string $runtimeDir, private Aws $aws)
+    /** Seconds a message handed back while the stage is down stays invisible. */
+    public const DOWN_DELAY = 60;
+
+    public function __construct(private string $root, private string $runtimeDir, private Aws $aws, private ?Maintenance $maintenance = null)
     {
         $this->tries = max(1, (int) (getenv('QUEUE_TRIES') ?: 1));
         $this->backoff = array_values(array_map('intval', array_filter(array_map('trim', explode(',', (string) getenv('QUEUE_BACKOFF'))), 'strlen')));
@@ -28,11 +31,15 @@ final class QueueRole
             throw new InvocationError('Hover.UnsupportedEvent', 'the queue function answers SQS events; this event has no Records');
         }
         $failures = [];
+        $down = $this->maintenance?->down() ?? false;
         foreach ($records as $record) {
             if (!$record instanceof \stdClass) {
                 throw new InvocationError('Hover.UnsupportedEvent', 'an SQS event record is not a JSON object');
             }
-            if (!$this->record($record, $invocation)) {
+            if ($down) {
+                $this->handBack($record);
+                $failures[] = ['itemIdentifier' => (string) ($record->messageId ?? '')];
+            } elseif (!$this->record($record, $invocation)) {
                 $failures[] = ['itemIdentifier' => (string) ($record->messageId ?? '')];
             }
         }
@@ -72,6 +79,19 @@ final class QueueRole
             Log::line("hover: queue message $id: the worker answered something unknown: " . json_encode($answer));
         }
         return false;
+    }
+
+    /**
+     * A message received while the stage is down goes back to its queue unprocessed (no job runs),
+     * invisible for DOWN_DELAY seconds. `hover down` disables the queues' mappings, so this happens
+     * only to messages received before that took effect; each such receive counts towards the
+     * queue's maxReceiveCount.
+     */
+    private function handBack(\stdClass $record): void
+    {
+        $count = (string) ($record->attributes->ApproximateReceiveCount ?? '?');
+        Log::line("hover: queue message {$record->messageId}: the stage is down for maintenance: handed back unprocessed (receive $count), visible again in " . self::DOWN_DELAY . ' s');
+        $this->visibility($record, self::DOWN_DELAY);
     }
 
     private function visibility(\stdClass $record, int $delay): void

@@ -513,6 +513,7 @@ mod tests {
             profile: None,
             takeover: false,
             traffic: None,
+            maintenance: None,
         };
         let mut p = Progress::for_plan("hover-prod", &plan);
         assert_eq!(

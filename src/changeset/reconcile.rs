@@ -224,6 +224,7 @@ mod tests {
             profile: None,
             takeover: false,
             traffic: None,
+            maintenance: None,
         }
     }
 

@@ -125,6 +125,25 @@ pub(super) async fn put_code(put: &Put<'_>) -> Result<&'static str, DirectError>
     Ok("Lambda UpdateFunctionCode")
 }
 
+/// Turns the event source mapping `uuid` on or off (UpdateEventSourceMapping `Enabled`): a
+/// disabled mapping leaves its queue's messages where they are.
+pub async fn set_mapping_enabled(
+    clients: &crate::live::Clients,
+    uuid: &str,
+    enabled: bool,
+) -> Result<(), DirectError> {
+    acquire("lambda", "UpdateEventSourceMapping").await;
+    clients
+        .lambda
+        .update_event_source_mapping()
+        .uuid(uuid)
+        .enabled(enabled)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(fail("Lambda", "UpdateEventSourceMapping", uuid))
+}
+
 /// UpdateEventSourceMapping with the drifted settings among batch size, enabled and response
 /// types.
 pub(super) async fn put_event_source_mapping(put: &Put<'_>) -> Result<&'static str, DirectError> {

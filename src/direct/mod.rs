@@ -18,6 +18,7 @@ pub mod sqs;
 pub mod teardown;
 
 pub use ecr::image_exists;
+pub use lambda::set_mapping_enabled;
 pub use lock::{delete_lock, read_lock, write_lock, LockWrite};
 pub use s3::{delete_object, upload_template};
 

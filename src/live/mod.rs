@@ -131,6 +131,7 @@ pub async fn read_resources(
         account,
         stack,
         resources,
+        maintenance: None,
     })
 }
 

@@ -129,6 +129,27 @@ pub struct ObservedStage {
     pub stack: Option<StackState>,
     /// Live resources by logical id (desired ones and those the stack still holds).
     pub resources: BTreeMap<String, LiveResource>,
+    /// The stage is down for maintenance (`hover down`): since when and with which options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<Maintenance>,
+}
+
+/// A stage's maintenance state as `hover down` wrote it in the stage's bucket: the stage is down
+/// (every HTTP request gets Laravel's maintenance answer, workers take no job, the scheduler runs
+/// no task) until `hover up`. Read by hover and by the runtime of every function.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Maintenance {
+    /// When the stage went down (RFC 3339, UTC); kept when `hover down` only changes options.
+    pub since: String,
+    /// The path that sets Laravel's bypass cookie (`artisan down --secret`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// `Retry-After` seconds of the maintenance answer (`artisan down --retry`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<u32>,
+    /// The view prerendered as the maintenance page (`artisan down --render`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub render: Option<String>,
 }
 
 /// The stage's CloudFormation stack as it is now.

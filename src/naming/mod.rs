@@ -30,6 +30,10 @@ pub fn bucket(stage: &str) -> String {
     format!("{stage}-assets")
 }
 
+/// The key of the stage's maintenance state in its bucket (`hover down` writes it, `hover up`
+/// deletes it, every function's runtime reads it).
+pub const MAINTENANCE_KEY: &str = "hover/maintenance.json";
+
 /// `alias/<stage>-secrets-key`: the KMS alias of the key the stage's secrets are sealed with.
 pub fn secrets_key_alias(stage: &str) -> String {
     format!("alias/{stage}-secrets-key")

@@ -200,10 +200,16 @@ async fn read_stage(
     image_tag: Option<&str>,
     kept: Option<(Scheme, DesiredStage)>,
 ) -> Result<(Scheme, DesiredStage, ObservedStage), HoverError> {
-    let (account, stack) =
-        futures::join!(ctx.account(), live::read_stack(&ctx.clients, ctx.name()));
+    // The maintenance state too (one S3 GetObject): a stage that is down keeps its queue mappings
+    // disabled whatever is applied.
+    let (account, stack, maintenance) = futures::join!(
+        ctx.account(),
+        live::read_stack(&ctx.clients, ctx.name()),
+        super::maintenance::read_state(&ctx.clients, ctx.name())
+    );
     let account = account?.to_string();
     let stack = stack?;
+    let maintenance = maintenance?;
     let scheme = crate::model::scheme_of(stack.as_ref());
     let mut desired = match kept {
         Some((built_for, d)) if built_for == scheme => d,
@@ -216,8 +222,10 @@ async fn read_stage(
     };
     let targets = live::targets::live_targets(&desired, stack.as_ref(), &account);
     counts::stage_read();
-    let observed = live::read_resources(&ctx.clients, Some(account), stack, &targets).await?;
+    let mut observed = live::read_resources(&ctx.clients, Some(account), stack, &targets).await?;
+    observed.maintenance = maintenance;
     super::plan::settle_image(&ctx.manifest, &mut desired, &observed, image_tag)?;
+    super::plan::settle_maintenance(&mut desired, &observed);
     Ok((scheme, desired, observed))
 }
 

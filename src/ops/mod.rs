@@ -11,6 +11,7 @@ pub mod destroy;
 pub mod doctor;
 pub mod lock;
 pub mod logs;
+pub mod maintenance;
 pub mod plan;
 pub mod purge;
 pub mod queue;
@@ -21,6 +22,7 @@ pub mod signals;
 pub mod stage_new;
 pub mod status;
 pub mod template;
+pub mod tinker;
 
 pub use apply::{apply, apply_planned, ApplyOptions, ApplyOutcome, ApplyRun, ApplyTarget};
 pub use context::{PlannedStage, StageContext};

@@ -110,8 +110,17 @@ pub fn plan_observed(
 ) -> Result<(DesiredStage, Plan), HoverError> {
     let mut desired = desired_for(manifest, observed.stack.as_ref(), image_tag);
     settle_image(manifest, &mut desired, observed, image_tag)?;
+    settle_maintenance(&mut desired, observed);
     let plan = plan::plan(&desired, observed)?;
     Ok((desired, plan))
+}
+
+/// A stage that is down for maintenance (`hover down`) keeps its queue mappings disabled,
+/// whatever is applied, until `hover up`.
+pub fn settle_maintenance(desired: &mut DesiredStage, observed: &ObservedStage) {
+    if observed.maintenance.is_some() {
+        stage::set_mappings_enabled(desired, false);
+    }
 }
 
 /// The tag the stage's HTTP function runs now, if any (under either scheme's logical id).

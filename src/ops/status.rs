@@ -134,8 +134,12 @@ pub struct StackStatus {
 pub async fn status(opts: &StatusOptions) -> Result<Status, HoverError> {
     let ctx = StageContext::open(&opts.dir, &opts.stage).await?;
     let (manifest, clients) = (&ctx.manifest, &ctx.clients);
-    let (account, stack) = futures::join!(ctx.account(), live::read_stack(clients, &manifest.name));
-    let (account, stack) = (account?.to_owned(), stack?);
+    let (account, stack, maintenance) = futures::join!(
+        ctx.account(),
+        live::read_stack(clients, &manifest.name),
+        crate::ops::maintenance::read_state(clients, &manifest.name)
+    );
+    let (account, stack, maintenance) = (account?.to_owned(), stack?, maintenance?);
     let desired = desired_for(manifest, stack.as_ref(), None);
     let targets: Vec<_> = live::targets::live_targets(&desired, stack.as_ref(), &account)
         .into_iter()
@@ -153,10 +157,13 @@ pub async fn status(opts: &StatusOptions) -> Result<Status, HoverError> {
         rollback_target,
         queues: queues(manifest, &desired, &observed),
         rules: rules(&desired, &observed),
-        maintenance: MaintenanceStatus::Unknown,
+        maintenance: match maintenance {
+            Some(m) => MaintenanceStatus::Down { since: m.since },
+            None => MaintenanceStatus::Up,
+        },
         stack: observed.stack.as_ref().map(|s| StackStatus {
             name: s.name.clone(),
-            status: s.status.clone(),
+            status: s.status.to_string(),
             reason: s.status_reason.clone(),
             at: s.last_updated.clone(),
         }),

@@ -30,10 +30,19 @@ pub fn observed_digest(observed: &ObservedStage) -> String {
                 last_updated: None,
             });
             let resources = MaskedResources(&self.0.resources);
-            let mut st = serializer.serialize_struct("ObservedStage", 3)?;
+            let mut st = serializer.serialize_struct("ObservedStage", 4)?;
             st.serialize_field("account", &self.0.account)?;
             st.serialize_field("stack", &stack)?;
             st.serialize_field("resources", &resources)?;
+            // Only a stage that is down has the field (the digests of others stay as they were);
+            // the bypass secret is masked like every secret.
+            if let Some(m) = &self.0.maintenance {
+                let masked = crate::model::Maintenance {
+                    secret: m.secret.as_ref().map(|_| "(sensitive)".to_string()),
+                    ..m.clone()
+                };
+                st.serialize_field("maintenance", &masked)?;
+            }
             st.end()
         }
     }

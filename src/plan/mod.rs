@@ -199,6 +199,10 @@ pub struct Plan {
     /// change of the stack, but the stage is not on one release (`--detailed-exitcode` exits 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<traffic::TrafficSplit>,
+    /// The stage is down for maintenance (`hover down`; the bypass secret masked): its queue
+    /// mappings stay disabled until `hover up`, whatever is applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<crate::model::Maintenance>,
 }
 
 /// Counts for `Plan: N to add, N to change, N to destroy.` (replacements count as add and destroy).
@@ -280,7 +284,8 @@ pub enum PlanError {
 /// Plans `desired` against `observed`.
 pub fn plan(desired: &DesiredStage, observed: &ObservedStage) -> Result<Plan, PlanError> {
     let ctx = Context::new(desired, observed);
-    let (changes, mut warnings) = ctx.decide_all();
+    let (mut changes, mut warnings) = ctx.decide_all();
+    maintenance_switches(&mut changes, desired, observed);
     let resource_changes = ctx.order(changes)?;
     warnings.sort();
     warnings.dedup();
@@ -297,7 +302,46 @@ pub fn plan(desired: &DesiredStage, observed: &ObservedStage) -> Result<Plan, Pl
         profile: None,
         takeover: ctx.takeover,
         traffic: traffic::split(observed),
+        maintenance: observed
+            .maintenance
+            .as_ref()
+            .map(|m| crate::model::Maintenance {
+                secret: m.secret.as_ref().map(|_| mask::SENSITIVE_TEXT.to_string()),
+                ..m.clone()
+            }),
     })
+}
+
+/// A queue mapping that `hover down` or `hover up` switched differs from the template last applied
+/// in `Enabled` only, and is as the stage wants it now (disabled while down): that is no change
+/// made outside hover, and CloudFormation only rewrites the template's value.
+fn maintenance_switches(
+    changes: &mut BTreeMap<String, ResourceChange>,
+    desired: &DesiredStage,
+    observed: &ObservedStage,
+) {
+    const ENABLED: &str = "Enabled";
+    for c in changes.values_mut() {
+        if c.resource_type != crate::stage::MAPPING_TYPE
+            || !c.drift.iter().any(|d| d.name == ENABLED)
+        {
+            continue;
+        }
+        let wanted = desired
+            .resources
+            .get(&c.logical_id)
+            .and_then(|r| r.properties.get(ENABLED));
+        let live = observed
+            .resources
+            .get(&c.logical_id)
+            .and_then(|r| r.properties.get(ENABLED));
+        if wanted.is_some() && wanted == live {
+            c.drift.retain(|d| d.name != ENABLED);
+            if !c.template_only.iter().any(|p| p == ENABLED) {
+                c.template_only.push(ENABLED.to_string());
+            }
+        }
+    }
 }
 
 /// What every step of one plan reads.

@@ -108,6 +108,7 @@ mod tests {
             account: None,
             stack: None,
             resources: aliases.into_iter().collect(),
+            maintenance: None,
         }
     }
 

@@ -35,6 +35,9 @@ pub fn to_value(plan: &Plan) -> Value {
     if plan.takeover {
         doc["takeover"] = json!({ "from": "original-hover" });
     }
+    if let Some(m) = &plan.maintenance {
+        doc["maintenance"] = json!(m);
+    }
     if let Some(split) = &plan.traffic {
         doc["traffic_split"] = json!({ "builds": split.builds(), "functions": split.functions });
     }
@@ -230,6 +233,7 @@ mod tests {
                 ("Fn".to_string(), live("AWS::Lambda::Function", fn_last)),
             ]
             .into(),
+            maintenance: None,
         };
         crate::plan::plan(&desired, &observed).expect("plan")
     }

@@ -59,6 +59,13 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     for w in &plan.warnings {
         writeln!(out, "> **Warning:** {}\n", cell(w))?;
     }
+    if let Some(m) = &plan.maintenance {
+        writeln!(
+            out,
+            "> **Down for maintenance** since {}: the queue mappings stay disabled until `hover up`.\n",
+            m.since
+        )?;
+    }
     if let Some(split) = &plan.traffic {
         let on: Vec<String> = split
             .functions

@@ -7,6 +7,7 @@ pub mod doctor;
 pub mod events;
 pub mod json;
 pub mod logs;
+pub mod maintenance;
 pub mod markdown;
 pub mod queue;
 pub mod release;

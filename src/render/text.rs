@@ -17,6 +17,9 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan, style: Style) -> io::Result<
     if plan.takeover {
         write_takeover(out, plan, style)?;
     }
+    if let Some(m) = &plan.maintenance {
+        super::maintenance::write_plan_note(out, m, style)?;
+    }
     for w in &plan.warnings {
         writeln!(out, "{} {w}\n", style.yellow(&style.bold("Warning:")))?;
     }
@@ -622,6 +625,7 @@ mod tests {
             profile: None,
             takeover: false,
             traffic: None,
+            maintenance: None,
         }
     }
 

@@ -187,6 +187,8 @@ impl Builder {
             ("SQS_SUFFIX", json!(format!("-{n}"))),
             ("ASSET_URL", asset_url(image_tag)),
             ("CACHE_PREFIX", json!(n)),
+            // Where the runtime reads the stage's maintenance state (`hover down`).
+            ("HOVER_MAINTENANCE_BUCKET", json!(naming::bucket(n))),
             (
                 "APP_CONFIG_CACHE",
                 json!("/tmp/storage/bootstrap/cache/config.php"),

@@ -14,6 +14,7 @@ mod rules;
 pub use functions::{set_image_tag, FUNCTION_TYPE};
 pub use ids::{pascal, queue_key, Scheme};
 pub use prestack::secrets_key;
+pub use queues::{set_mappings_enabled, MAPPING_TYPE};
 
 use crate::manifest::Manifest;
 use crate::model::{DesiredStage, Partition, Provisioner, Resource};

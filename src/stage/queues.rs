@@ -3,10 +3,24 @@
 
 use super::{Builder, ALIAS, DLQ_RETENTION_SECONDS, QUEUE_RETENTION_SECONDS};
 use crate::manifest::Manifest;
+use crate::model::DesiredStage;
 use crate::naming;
 use crate::stage::ids::Part;
 use crate::template::intrinsics::{get_att, reference};
 use serde_json::json;
+
+/// The type of the mappings that feed queues to workers.
+pub const MAPPING_TYPE: &str = "AWS::Lambda::EventSourceMapping";
+
+/// Sets whether every queue mapping of `stage` delivers: `false` while the stage is down for
+/// maintenance, so a deploy keeps the workers from taking jobs until `hover up`.
+pub fn set_mappings_enabled(stage: &mut DesiredStage, enabled: bool) {
+    for r in stage.resources.values_mut() {
+        if r.resource_type == MAPPING_TYPE {
+            r.properties.insert("Enabled".into(), json!(enabled));
+        }
+    }
+}
 
 impl Builder {
     /// Every worker's queues and their dead-letter queues; returns the queues' logical ids.
@@ -68,7 +82,7 @@ impl Builder {
                 self.stack(
                     &self.ids.mapping(queue),
                     &format!("mapping {queue} -> worker {worker}"),
-                    "AWS::Lambda::EventSourceMapping",
+                    MAPPING_TYPE,
                     &format!(
                         "{} -> {}:{ALIAS}",
                         naming::queue(&n, queue).queue,

@@ -25,6 +25,12 @@ impl Builder {
                 "Resource": sub(&format!("arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{n}-*")),
             }),
             json!({
+                "Sid": "ReadMaintenanceState",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": sub(&format!("arn:${{AWS::Partition}}:s3:::{}/{}", naming::bucket(n), naming::MAINTENANCE_KEY)),
+            }),
+            json!({
                 "Sid": "DecryptStageSecrets",
                 "Effect": "Allow",
                 "Action": "kms:Decrypt",

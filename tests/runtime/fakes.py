@@ -1,5 +1,6 @@
 # Fakes of the runtime tests and bench: the Lambda Runtime API, an AWS endpoint, runtime processes started on them.
 import base64
+import hashlib
 import http.server
 import json
 import os
@@ -131,7 +132,8 @@ class FakeRuntimeApi:
 
 
 class FakeAws:
-    """One endpoint answering KMS Decrypt, Lambda Invoke and SQS ChangeMessageVisibility, recording every call."""
+    """One endpoint answering KMS Decrypt, Lambda Invoke, SQS ChangeMessageVisibility and S3 GetObject
+    (of `objects`: path -> body, ETag from its digest, `If-None-Match` honoured), recording every call."""
 
     KMS_PREFIX = b"FAKEKMS1"
 
@@ -140,6 +142,7 @@ class FakeAws:
         self.fail = {}  # operation -> (status, json error)
         self.delay = {}  # operation -> seconds before answering
         self.lock = threading.Lock()
+        self.objects = {}  # "/bucket/key" -> bytes
         fake = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -148,6 +151,29 @@ class FakeAws:
 
             def log_message(self, *a):
                 pass
+
+            def do_GET(self):
+                call = {"op": "GetObject", "path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": b""}
+                with fake.lock:
+                    fake.calls.append(call)
+                    data = fake.objects.get(self.path)
+                etag = None if data is None else '"%s"' % hashlib.md5(data).hexdigest()
+                if "GetObject" in fake.fail:
+                    status, doc = fake.fail["GetObject"]
+                    data = f"<Error><Code>{doc['__type']}</Code><Message>{doc['message']}</Message></Error>".encode()
+                elif data is None:
+                    status, data = 404, b"<Error><Code>NoSuchKey</Code></Error>"
+                elif call["headers"].get("if-none-match") == etag:
+                    status, data = 304, b""
+                else:
+                    status = 200
+                self.send_response(status)
+                if etag and status in (200, 304):
+                    self.send_header("ETag", etag)
+                if status != 304:
+                    self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))

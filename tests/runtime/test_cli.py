@@ -114,3 +114,15 @@ def test_words(line, words):
 @pytest.mark.parametrize("line", ["'a", '"a', "a\\"])
 def test_words_errors(line):
     assert php("words", line)["error"] == "InvalidArgumentException"
+
+
+def test_tinker_runs_with_psysh_config_and_history_under_tmp(cli):
+    answer, output = run(cli, "tinker --execute='echo \"it'\\''s \" . (1 + 1);'")
+    assert answer["exit_code"] == 0, output
+    lines = output.splitlines()
+    assert json.loads(lines[0]) == ["tinker", "--execute=echo \"it's \" . (1 + 1);", "--no-interaction"]
+    env = json.loads(lines[1])
+    assert env == {"HOME": "/tmp", "XDG_CONFIG_HOME": "/tmp/.config", "XDG_DATA_HOME": "/tmp/.local/share",
+                   "PSYSH_CONFIG": "/tmp/hover-psysh/config.php"}, env
+    config = open(env["PSYSH_CONFIG"]).read()
+    assert "'updateCheck' => 'never'" in config and "'pager' => false" in config, config

@@ -2,6 +2,13 @@
 // Test application of the runtime tests: answers what it received, and cookies, binary, status codes and sleeps on demand.
 $path = parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);
 
+// Laravel's maintenance middleware, in short: 503 while the down file is there.
+if (is_file((getenv('APP_STORAGE') ?: '/tmp/storage') . '/framework/down')) {
+    http_response_code(503);
+    echo 'down: ' . file_get_contents((getenv('APP_STORAGE') ?: '/tmp/storage') . '/framework/down');
+    return;
+}
+
 if (preg_match('#^/sleep/(\d+(?:\.\d+)?)$#', $path, $m)) {
     usleep((int) ($m[1] * 1e6));
     echo "slept $m[1]";

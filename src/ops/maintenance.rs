@@ -1,0 +1,270 @@
+//! `hover down` and `hover up`: maintenance mode of a whole stage, with no build and no stack
+//! update. The state is one object in the stage's bucket ([`naming::MAINTENANCE_KEY`]) that every
+//! function's runtime reads within seconds (HTTP answers Laravel's maintenance response, the
+//! scheduler skips its tasks, workers hand messages back); the queues' event source mappings are
+//! disabled directly so messages stay in their queues. [`read_state`] is the one reader of it
+//! (plan, status).
+
+use crate::direct::{self, LockWrite};
+use crate::error::HoverError;
+use crate::live::{self, Clients};
+use crate::manifest;
+use crate::model::{Maintenance, StackState};
+use crate::naming;
+use crate::ops::StageContext;
+use crate::stage;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Version of the state object's format (the runtime reads `down` and the options).
+pub const FORMAT: &str = "hover-maintenance/1";
+
+/// How long the runtime uses a state read before asking again (its default TTL, seconds).
+pub const RUNTIME_TTL_SECONDS: u32 = 5;
+
+/// The state object as stored: the format, `down`, and the options.
+#[derive(Debug, Serialize, Deserialize)]
+struct Stored {
+    format: String,
+    down: bool,
+    #[serde(flatten)]
+    state: Maintenance,
+}
+
+/// Settings of `hover down` (the options of Laravel's `artisan down`).
+#[derive(Clone, Debug, Default)]
+pub struct DownOptions {
+    pub secret: Option<String>,
+    pub retry: Option<u32>,
+    pub render: Option<String>,
+}
+
+/// One queue mapping switched on or off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MappingSwitch {
+    /// What the plan calls it: `jobs-app -> app-jobs-queue:live`.
+    pub name: String,
+    /// Its UUID (the physical id).
+    pub uuid: String,
+}
+
+/// What `hover down` or `hover up` did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MaintenanceOutcome {
+    pub stage: String,
+    /// The state before the command (`None`: the stage was up).
+    pub before: Option<Maintenance>,
+    /// The state now (`None`: the stage is up).
+    pub after: Option<Maintenance>,
+    /// `s3://bucket/key` of the state.
+    pub location: String,
+    /// The mappings disabled (`down`) or enabled (`up`).
+    pub mappings: Vec<MappingSwitch>,
+    /// Seconds the runtime may take to see the change (its TTL).
+    pub runtime_ttl_seconds: u32,
+}
+
+/// The stage's maintenance state as stored in its bucket, with the object's ETag: `None` when the
+/// stage is up (no object, or no bucket).
+pub async fn read_stored(
+    clients: &Clients,
+    name: &str,
+) -> Result<Option<(Maintenance, String)>, HoverError> {
+    let bucket = naming::bucket(name);
+    let Some((text, etag)) = direct::read_lock(clients, &bucket, naming::MAINTENANCE_KEY).await?
+    else {
+        return Ok(None);
+    };
+    // An object that is not a state hover wrote counts as up, as the runtime takes it.
+    Ok(serde_json::from_str::<Stored>(&text)
+        .ok()
+        .filter(|s| s.down)
+        .map(|s| (s.state, etag)))
+}
+
+/// Whether the stage `name` is down, since when and with which options (`None`: it is up). One
+/// S3 GetObject.
+pub async fn read_state(clients: &Clients, name: &str) -> Result<Option<Maintenance>, HoverError> {
+    Ok(read_stored(clients, name).await?.map(|(m, _)| m))
+}
+
+/// The stage's stack, or the error saying the stage is not deployed (nothing is written then).
+async fn deployed_stack(
+    clients: &Clients,
+    stage: &str,
+    name: &str,
+) -> Result<StackState, HoverError> {
+    live::read_stack(clients, name)
+        .await?
+        .ok_or_else(|| HoverError::StageNotDeployed {
+            stage: stage.to_string(),
+            stack: name.to_string(),
+        })
+}
+
+/// The queue mappings of the stack, named as the plan names them.
+fn mappings(manifest: &manifest::Manifest, stack: &StackState) -> Vec<MappingSwitch> {
+    let desired = stage::desired_with(manifest, "", crate::model::scheme_of(Some(stack)));
+    stack
+        .resources
+        .iter()
+        .filter(|(_, r)| r.resource_type == stage::MAPPING_TYPE && !r.physical_id.is_empty())
+        .map(|(id, r)| MappingSwitch {
+            name: desired
+                .resources
+                .get(id)
+                .map_or_else(|| id.clone(), |d| d.name.clone()),
+            uuid: r.physical_id.clone(),
+        })
+        .collect()
+}
+
+/// Runs `hover down`: writes the state (keeping `since` when the stage was down already), then
+/// disables every queue mapping. On a stage that is not deployed, nothing is written.
+pub async fn down(
+    dir: PathBuf,
+    stage: &str,
+    opts: &DownOptions,
+) -> Result<MaintenanceOutcome, HoverError> {
+    let ctx = StageContext::open(&dir, stage).await?;
+    ctx.account().await?;
+    let (manifest, clients) = (&ctx.manifest, &ctx.clients);
+    let stack = deployed_stack(clients, stage, &manifest.name).await?;
+    let bucket = naming::bucket(&manifest.name);
+    let stored = read_stored(clients, &manifest.name).await?;
+    let state = Maintenance {
+        since: stored
+            .as_ref()
+            .map_or_else(|| utc_text(now_secs()), |(m, _)| m.since.clone()),
+        secret: opts.secret.clone(),
+        retry: opts.retry,
+        render: opts.render.clone(),
+    };
+    let body = serde_json::to_string_pretty(&Stored {
+        format: FORMAT.into(),
+        down: true,
+        state: state.clone(),
+    })
+    .map_err(|e| HoverError::Usage(format!("cannot write the maintenance state: {e}")))?;
+    let etag = stored.as_ref().map(|(_, e)| e.as_str());
+    if direct::write_lock(clients, &bucket, naming::MAINTENANCE_KEY, &body, etag).await?
+        == LockWrite::Held
+    {
+        return Err(changed_underneath(stage));
+    }
+    let switched = mappings(manifest, &stack);
+    for m in &switched {
+        direct::set_mapping_enabled(clients, &m.uuid, false).await?;
+    }
+    Ok(MaintenanceOutcome {
+        stage: stage.to_string(),
+        before: stored.map(|(m, _)| m),
+        after: Some(state),
+        location: format!("s3://{bucket}/{}", naming::MAINTENANCE_KEY),
+        mappings: switched,
+        runtime_ttl_seconds: RUNTIME_TTL_SECONDS,
+    })
+}
+
+/// Runs `hover up`: deletes the state, then enables every queue mapping (also when the stage was
+/// up: a `down` cut short leaves none disabled).
+pub async fn up(dir: PathBuf, stage: &str) -> Result<MaintenanceOutcome, HoverError> {
+    let ctx = StageContext::open(&dir, stage).await?;
+    ctx.account().await?;
+    let (manifest, clients) = (&ctx.manifest, &ctx.clients);
+    let stack = deployed_stack(clients, stage, &manifest.name).await?;
+    let bucket = naming::bucket(&manifest.name);
+    let stored = read_stored(clients, &manifest.name).await?;
+    if let Some((_, etag)) = &stored {
+        if direct::delete_lock(clients, &bucket, naming::MAINTENANCE_KEY, etag).await?
+            == LockWrite::Held
+        {
+            return Err(changed_underneath(stage));
+        }
+    }
+    let switched = mappings(manifest, &stack);
+    for m in &switched {
+        direct::set_mapping_enabled(clients, &m.uuid, true).await?;
+    }
+    Ok(MaintenanceOutcome {
+        stage: stage.to_string(),
+        before: stored.map(|(m, _)| m),
+        after: None,
+        location: format!("s3://{bucket}/{}", naming::MAINTENANCE_KEY),
+        mappings: switched,
+        runtime_ttl_seconds: RUNTIME_TTL_SECONDS,
+    })
+}
+
+fn changed_underneath(stage: &str) -> HoverError {
+    HoverError::Usage(format!(
+        "the maintenance state of stage `{stage}` changed while this command ran (another `hover down` or `hover up`); run it again"
+    ))
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` of seconds since the epoch (civil from days, Howard Hinnant's
+/// algorithm).
+pub fn utc_text(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or_default();
+    let rest = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::release::history::iso_seconds;
+
+    #[test]
+    fn times_are_written_as_utc_and_read_back() {
+        assert_eq!(utc_text(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc_text(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc_text(1_796_060_712), "2026-11-30T17:45:12Z");
+        for t in [1u64, 86_399, 1_700_000_000, 4_102_444_800] {
+            assert_eq!(iso_seconds(&utc_text(t)), Some(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn the_stored_state_is_what_the_runtime_reads() {
+        let text = serde_json::to_string(&Stored {
+            format: FORMAT.into(),
+            down: true,
+            state: Maintenance {
+                since: "2026-12-06T17:00:00Z".into(),
+                secret: Some("let-me-in".into()),
+                retry: Some(60),
+                render: None,
+            },
+        })
+        .unwrap_or_default();
+        assert_eq!(
+            text,
+            r#"{"format":"hover-maintenance/1","down":true,"since":"2026-12-06T17:00:00Z","secret":"let-me-in","retry":60}"#
+        );
+        let back: Stored = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert!(back.down);
+        assert_eq!(back.state.retry, Some(60));
+    }
+}
