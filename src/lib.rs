@@ -18,21 +18,27 @@
 //! - [`live`]      — the stage as AWS has it, read concurrently through the SDK within each API's
 //!   request-rate quota (`live::quota`, the table of every operation hover calls); what it looks
 //!   up for each resource is `live::targets`; the caller and the account's Lambda quotas are
-//!   `live::account`; SDK types stop here.
+//!   `live::account`; the clients and their SDK config (region, profile, retries, the profile
+//!   files, the notes on the environment) are `live::config`; SDK types stop here.
 //! - [`plan`]      — the only place actions are decided: per property the diff tree, its cause and
 //!   whether apply can put drift back; reasons, dependency order. Values carry unknown and
 //!   sensitive parts as typed marks (`plan::marked`), never as text; `plan::traffic` says which
 //!   build each function's `live` is on and names a stage split across releases.
 //! - [`render`]    — the plan model formatted as human text, JSON or markdown (and runs as text);
 //!   no AWS, writes to the writer it is given.
-//! - [`changeset`] — the CloudFormation change-set lifecycle (SDK types stop here too).
-//! - [`direct`]    — writes through service APIs, one file per service: pre-stack resources, drift
-//!   repairs dispatched from the type table, the secrets key, registry login, asset uploads, the
-//!   stage lock, teardown (SDK types stop here).
-//! - [`release`]   — build ids, releases from published versions, their history and outcomes
-//!   (`release::history`), rollback targets, the runtime's
-//!   CLI payloads; its `aws` half publishes, moves `live` and invokes (SDK types stop there).
-//! - [`image`]     — the container tool (docker, podman, buildah): build, export assets, log in, push.
+//! - [`changeset`] — the CloudFormation change-set lifecycle (SDK types stop here too);
+//!   `changeset::poll` is the one poller of change sets and stack operations: adaptive, under an
+//!   overall limit whose end names what is still in progress.
+//! - [`direct`]    — writes to the stage's resources through service APIs, one file per service:
+//!   pre-stack resources, drift repairs dispatched from the type table, the secrets key, the stage
+//!   lock, teardown (SDK types stop here).
+//! - [`release`]   — one module per concern: build ids, releases grouped from published versions,
+//!   their history and outcomes (`release::history`), rollback targets, purge choices, the
+//!   runtime's CLI payloads, a build's assets, and the records a build, deploy and rollback leave
+//!   (the data their summaries render); its `aws` half publishes, moves `live` and invokes, logs
+//!   in to the registry (`aws::registry`) and uploads assets (`aws::assets`) (SDK types stop there).
+//! - [`image`]     — the container tool (docker, podman, buildah): choosing it (`image::choose`),
+//!   building and exporting assets (`image::builder`), logging in and pushing (`image::registry`).
 //! - [`secrets`]   — the stage's secrets file: envelope encryption and its format (pure).
 //! - [`files`]     — reading the files hover reads: regular files only, under size limits.
 //! - [`runtime`]   — hover's Lambda runtime, embedded in the binary and written into every build.
@@ -41,7 +47,8 @@
 //!   generated from the operations hover calls (`live::quota`) and the resource schemas.
 //! - [`ops`]       — one function per command, wiring the layers above; a long command is named
 //!   steps over one context (`ops::apply`: stack readiness, the change set, drift, release);
-//!   `ops::doctor` checks what a deploy needs, read only, as plain data; `ops::lock` is the stage
+//!   `ops::doctor` checks what a deploy needs, read only, as plain data (its checks by concern:
+//!   setup, stage, quotas); `ops::lock` is the stage
 //!   lock, `ops::signals` the interrupts a changing command handles.
 //! - [`cli`]       — argument parsing and exit codes only, one function per command; its
 //!   `terminal` half holds the prompts and progress display, its `generate` half the shell

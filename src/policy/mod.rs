@@ -33,24 +33,109 @@ pub enum Need {
 /// The IAM actions of the operation `service:operation`, and which commands need it; `None` for
 /// an operation this table does not know (a test fails on any in the quota table).
 pub fn actions_of(service: &str, operation: &str) -> Option<(Need, &'static [&'static str])> {
+    match service {
+        "cloudformation" => cloudformation_actions(operation),
+        "kms" => kms_actions(operation),
+        "lambda" => lambda_actions(operation),
+        "s3" => s3_actions(operation),
+        _ => other_actions(service, operation),
+    }
+}
+
+/// The IAM actions of a cloudformation operation.
+fn cloudformation_actions(operation: &str) -> Option<(Need, &'static [&'static str])> {
+    use Need::*;
+    Some(match operation {
+        "CreateChangeSet" => (Deploy, &["cloudformation:CreateChangeSet"]),
+        "DeleteChangeSet" => (Deploy, &["cloudformation:DeleteChangeSet"]),
+        "DeleteStack" => (Teardown, &["cloudformation:DeleteStack"]),
+        "DescribeChangeSet" => (Read, &["cloudformation:DescribeChangeSet"]),
+        "DescribeStackEvents" => (Read, &["cloudformation:DescribeStackEvents"]),
+        "DescribeStacks" => (Read, &["cloudformation:DescribeStacks"]),
+        "ExecuteChangeSet" => (Deploy, &["cloudformation:ExecuteChangeSet"]),
+        "GetTemplate" => (Read, &["cloudformation:GetTemplate"]),
+        "ListChangeSets" => (Read, &["cloudformation:ListChangeSets"]),
+        "ListStackResources" => (Read, &["cloudformation:ListStackResources"]),
+        _ => return None,
+    })
+}
+
+/// The IAM actions of a kms operation.
+fn kms_actions(operation: &str) -> Option<(Need, &'static [&'static str])> {
+    use Need::*;
+    Some(match operation {
+        "CreateAlias" => (Deploy, &["kms:CreateAlias"]),
+        "CreateKey" => (Deploy, &["kms:CreateKey", "kms:TagResource"]),
+        "Decrypt" => (Secrets, &["kms:Decrypt"]),
+        "DeleteAlias" => (Teardown, &["kms:DeleteAlias"]),
+        "DescribeKey" => (Read, &["kms:DescribeKey"]),
+        "EnableKey" => (Deploy, &["kms:EnableKey"]),
+        "EnableKeyRotation" => (Deploy, &["kms:EnableKeyRotation"]),
+        "GenerateDataKey" => (Secrets, &["kms:GenerateDataKey"]),
+        "GetKeyRotationStatus" => (Read, &["kms:GetKeyRotationStatus"]),
+        "ListAliases" => (Read, &["kms:ListAliases"]),
+        "ListKeys" => (Read, &["kms:ListKeys"]),
+        "ListResourceTags" => (Read, &["kms:ListResourceTags"]),
+        "ScheduleKeyDeletion" => (Teardown, &["kms:ScheduleKeyDeletion"]),
+        "UpdateKeyDescription" => (Deploy, &["kms:UpdateKeyDescription"]),
+        _ => return None,
+    })
+}
+
+/// The IAM actions of a lambda operation.
+fn lambda_actions(operation: &str) -> Option<(Need, &'static [&'static str])> {
+    use Need::*;
+    Some(match operation {
+        "DeleteFunction" => (Teardown, &["lambda:DeleteFunction"]),
+        "DeleteFunctionConcurrency" => (Deploy, &["lambda:DeleteFunctionConcurrency"]),
+        "GetAccountSettings" => (Read, &["lambda:GetAccountSettings"]),
+        "GetAlias" => (Read, &["lambda:GetAlias"]),
+        "GetFunction" => (Read, &["lambda:GetFunction"]),
+        "GetFunctionConfiguration" => (Read, &["lambda:GetFunctionConfiguration"]),
+        // The IAM action of Invoke is InvokeFunction.
+        "Invoke" => (Deploy, &["lambda:InvokeFunction"]),
+        "ListEventSourceMappings" => (Read, &["lambda:ListEventSourceMappings"]),
+        "ListVersionsByFunction" => (Read, &["lambda:ListVersionsByFunction"]),
+        "PublishVersion" => (Deploy, &["lambda:PublishVersion"]),
+        "PutFunctionConcurrency" => (Deploy, &["lambda:PutFunctionConcurrency"]),
+        "UpdateAlias" => (Deploy, &["lambda:UpdateAlias"]),
+        "UpdateEventSourceMapping" => (Deploy, &["lambda:UpdateEventSourceMapping"]),
+        "UpdateFunctionCode" => (Deploy, &["lambda:UpdateFunctionCode"]),
+        "UpdateFunctionConfiguration" => (Deploy, &["lambda:UpdateFunctionConfiguration"]),
+        _ => return None,
+    })
+}
+
+/// The IAM actions of a s3 operation.
+fn s3_actions(operation: &str) -> Option<(Need, &'static [&'static str])> {
+    use Need::*;
+    Some(match operation {
+        // S3's IAM actions differ from its operations' names in places.
+        "CreateBucket" => (Deploy, &["s3:CreateBucket"]),
+        "DeleteBucket" => (Teardown, &["s3:DeleteBucket"]),
+        "DeleteObject" => (Deploy, &["s3:DeleteObject"]),
+        "DeleteObjects" => (Teardown, &["s3:DeleteObject", "s3:DeleteObjectVersion"]),
+        "GetBucketPolicy" => (Read, &["s3:GetBucketPolicy"]),
+        "GetObject" => (Read, &["s3:GetObject"]),
+        "GetPublicAccessBlock" => (Read, &["s3:GetBucketPublicAccessBlock"]),
+        "HeadBucket" => (Read, &["s3:ListBucket"]),
+        "ListObjectVersions" => (Teardown, &["s3:ListBucketVersions"]),
+        "ListObjectsV2" => (Read, &["s3:ListBucket"]),
+        "PutObject" => (Deploy, &["s3:PutObject"]),
+        "PutPublicAccessBlock" => (Deploy, &["s3:PutBucketPublicAccessBlock"]),
+        _ => return None,
+    })
+}
+
+/// The IAM actions of an operation of the other services (API Gateway, CloudFront, ECR,
+/// EventBridge, IAM, CloudWatch Logs, SQS, STS).
+fn other_actions(service: &str, operation: &str) -> Option<(Need, &'static [&'static str])> {
     use Need::*;
     Some(match (service, operation) {
         // API Gateway's IAM actions are its HTTP verbs.
         ("apigateway", "GetApis" | "GetIntegrations" | "GetRoutes" | "GetStages") => {
             (Read, &["apigateway:GET"])
         }
-        ("cloudformation", "CreateChangeSet") => (Deploy, &["cloudformation:CreateChangeSet"]),
-        ("cloudformation", "DeleteChangeSet") => (Deploy, &["cloudformation:DeleteChangeSet"]),
-        ("cloudformation", "DeleteStack") => (Teardown, &["cloudformation:DeleteStack"]),
-        ("cloudformation", "DescribeChangeSet") => (Read, &["cloudformation:DescribeChangeSet"]),
-        ("cloudformation", "DescribeStackEvents") => {
-            (Read, &["cloudformation:DescribeStackEvents"])
-        }
-        ("cloudformation", "DescribeStacks") => (Read, &["cloudformation:DescribeStacks"]),
-        ("cloudformation", "ExecuteChangeSet") => (Deploy, &["cloudformation:ExecuteChangeSet"]),
-        ("cloudformation", "GetTemplate") => (Read, &["cloudformation:GetTemplate"]),
-        ("cloudformation", "ListChangeSets") => (Read, &["cloudformation:ListChangeSets"]),
-        ("cloudformation", "ListStackResources") => (Read, &["cloudformation:ListStackResources"]),
         ("cloudfront", "GetDistributionConfig") => (Read, &["cloudfront:GetDistributionConfig"]),
         ("cloudfront", "ListDistributions") => (Read, &["cloudfront:ListDistributions"]),
         ("cloudfront", "ListOriginAccessControls") => {
@@ -78,54 +163,9 @@ pub fn actions_of(service: &str, operation: &str) -> Option<(Need, &'static [&'s
         ("iam", "ListRolePolicies") => (Read, &["iam:ListRolePolicies"]),
         ("iam", "PutRolePolicy") => (Deploy, &["iam:PutRolePolicy"]),
         ("iam", "UpdateAssumeRolePolicy") => (Deploy, &["iam:UpdateAssumeRolePolicy"]),
-        ("kms", "CreateAlias") => (Deploy, &["kms:CreateAlias"]),
-        ("kms", "CreateKey") => (Deploy, &["kms:CreateKey", "kms:TagResource"]),
-        ("kms", "Decrypt") => (Secrets, &["kms:Decrypt"]),
-        ("kms", "DeleteAlias") => (Teardown, &["kms:DeleteAlias"]),
-        ("kms", "DescribeKey") => (Read, &["kms:DescribeKey"]),
-        ("kms", "EnableKey") => (Deploy, &["kms:EnableKey"]),
-        ("kms", "EnableKeyRotation") => (Deploy, &["kms:EnableKeyRotation"]),
-        ("kms", "GenerateDataKey") => (Secrets, &["kms:GenerateDataKey"]),
-        ("kms", "GetKeyRotationStatus") => (Read, &["kms:GetKeyRotationStatus"]),
-        ("kms", "ListAliases") => (Read, &["kms:ListAliases"]),
-        ("kms", "ListKeys") => (Read, &["kms:ListKeys"]),
-        ("kms", "ListResourceTags") => (Read, &["kms:ListResourceTags"]),
-        ("kms", "ScheduleKeyDeletion") => (Teardown, &["kms:ScheduleKeyDeletion"]),
-        ("kms", "UpdateKeyDescription") => (Deploy, &["kms:UpdateKeyDescription"]),
-        ("lambda", "DeleteFunction") => (Teardown, &["lambda:DeleteFunction"]),
-        ("lambda", "DeleteFunctionConcurrency") => (Deploy, &["lambda:DeleteFunctionConcurrency"]),
-        ("lambda", "GetAccountSettings") => (Read, &["lambda:GetAccountSettings"]),
-        ("lambda", "GetAlias") => (Read, &["lambda:GetAlias"]),
-        ("lambda", "GetFunction") => (Read, &["lambda:GetFunction"]),
-        ("lambda", "GetFunctionConfiguration") => (Read, &["lambda:GetFunctionConfiguration"]),
-        // The IAM action of Invoke is InvokeFunction.
-        ("lambda", "Invoke") => (Deploy, &["lambda:InvokeFunction"]),
-        ("lambda", "ListEventSourceMappings") => (Read, &["lambda:ListEventSourceMappings"]),
-        ("lambda", "ListVersionsByFunction") => (Read, &["lambda:ListVersionsByFunction"]),
-        ("lambda", "PublishVersion") => (Deploy, &["lambda:PublishVersion"]),
-        ("lambda", "PutFunctionConcurrency") => (Deploy, &["lambda:PutFunctionConcurrency"]),
-        ("lambda", "UpdateAlias") => (Deploy, &["lambda:UpdateAlias"]),
-        ("lambda", "UpdateEventSourceMapping") => (Deploy, &["lambda:UpdateEventSourceMapping"]),
-        ("lambda", "UpdateFunctionCode") => (Deploy, &["lambda:UpdateFunctionCode"]),
-        ("lambda", "UpdateFunctionConfiguration") => {
-            (Deploy, &["lambda:UpdateFunctionConfiguration"])
-        }
         ("logs", "DeleteRetentionPolicy") => (Deploy, &["logs:DeleteRetentionPolicy"]),
         ("logs", "DescribeLogGroups") => (Read, &["logs:DescribeLogGroups"]),
         ("logs", "PutRetentionPolicy") => (Deploy, &["logs:PutRetentionPolicy"]),
-        // S3's IAM actions differ from its operations' names in places.
-        ("s3", "CreateBucket") => (Deploy, &["s3:CreateBucket"]),
-        ("s3", "DeleteBucket") => (Teardown, &["s3:DeleteBucket"]),
-        ("s3", "DeleteObject") => (Deploy, &["s3:DeleteObject"]),
-        ("s3", "DeleteObjects") => (Teardown, &["s3:DeleteObject", "s3:DeleteObjectVersion"]),
-        ("s3", "GetBucketPolicy") => (Read, &["s3:GetBucketPolicy"]),
-        ("s3", "GetObject") => (Read, &["s3:GetObject"]),
-        ("s3", "GetPublicAccessBlock") => (Read, &["s3:GetBucketPublicAccessBlock"]),
-        ("s3", "HeadBucket") => (Read, &["s3:ListBucket"]),
-        ("s3", "ListObjectVersions") => (Teardown, &["s3:ListBucketVersions"]),
-        ("s3", "ListObjectsV2") => (Read, &["s3:ListBucket"]),
-        ("s3", "PutObject") => (Deploy, &["s3:PutObject"]),
-        ("s3", "PutPublicAccessBlock") => (Deploy, &["s3:PutBucketPublicAccessBlock"]),
         ("sqs", "GetQueueAttributes") => (Read, &["sqs:GetQueueAttributes"]),
         ("sqs", "GetQueueUrl") => (Read, &["sqs:GetQueueUrl"]),
         ("sqs", "SetQueueAttributes") => (Deploy, &["sqs:SetQueueAttributes"]),
