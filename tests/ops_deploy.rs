@@ -94,8 +94,7 @@ fn planned(
     let observed = observed(case);
     let build_id = live_image_tag(&observed).expect("live image tag");
     let ctx = StageContext::new(&dir, "dev", manifest, clients);
-    let planned =
-        PlannedStage::from_observed(ctx, observed, Some(build_id.clone())).expect("plan");
+    let planned = PlannedStage::from_observed(ctx, observed, Some(build_id.clone())).expect("plan");
     let opts = DeployOptions {
         dir,
         stage: "dev".into(),
@@ -175,8 +174,12 @@ fn s3_rules(history: Arc<Mutex<Option<String>>>) -> (Vec<Rule>, Rule, Rule) {
 fn unchanged_stage(exit_code: i64) -> (hover::live::Clients, Stage) {
     let history = Arc::new(Mutex::new(None));
     let (s3, lock_written, lock_released) = s3_rules(history.clone());
-    let live = mock!(Lambda::get_alias)
-        .then_output(|| GetAliasOutput::builder().name("live").function_version("1").build());
+    let live = mock!(Lambda::get_alias).then_output(|| {
+        GetAliasOutput::builder()
+            .name("live")
+            .function_version("1")
+            .build()
+    });
     let published = mock!(Lambda::publish_version)
         .then_output(|| PublishVersionOutput::builder().version("2").build());
     let switched = mock!(Lambda::update_alias).then_output(|| UpdateAliasOutput::builder().build());
@@ -258,10 +261,21 @@ async fn a_deploy_of_the_build_the_stack_runs_publishes_and_switches_without_a_s
     assert_eq!(stage.published.num_calls(), 4);
     assert_eq!(stage.invoked.num_calls(), 1);
     assert_eq!(stage.switched.num_calls(), 4);
-    assert_eq!((stage.lock_written.num_calls(), stage.lock_released.num_calls()), (1, 1));
+    assert_eq!(
+        (
+            stage.lock_written.num_calls(),
+            stage.lock_released.num_calls()
+        ),
+        (1, 1)
+    );
     assert!(ui.questions.is_empty(), "auto-approved");
     assert!(ui.has(|e| matches!(e, Event::StackRunsBuild)));
-    let history = stage.history.lock().expect("history").clone().expect("history written");
+    let history = stage
+        .history
+        .lock()
+        .expect("history")
+        .clone()
+        .expect("history written");
     assert!(history.contains(&image.build_id), "{history}");
     let text = ui.text();
     for line in [
@@ -289,10 +303,23 @@ async fn a_failed_deploy_command_leaves_traffic_where_it_was() {
     }
     assert_eq!(stage.published.num_calls(), 4, "the versions are published");
     assert_eq!(stage.switched.num_calls(), 0, "no `live` moved");
-    assert!(!ui.has(|e| matches!(e, Event::PhaseStarted { phase: Phase::Switch })));
+    assert!(!ui.has(|e| matches!(
+        e,
+        Event::PhaseStarted {
+            phase: Phase::Switch
+        }
+    )));
     assert_eq!(stage.lock_released.num_calls(), 1, "the lock is given back");
-    let history = stage.history.lock().expect("history").clone().expect("history written");
-    assert!(history.contains("deploy commands"), "the failure is recorded: {history}");
+    let history = stage
+        .history
+        .lock()
+        .expect("history")
+        .clone()
+        .expect("history written");
+    assert!(
+        history.contains("deploy commands"),
+        "the failure is recorded: {history}"
+    );
 }
 
 #[tokio::test]
