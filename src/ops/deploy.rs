@@ -54,6 +54,13 @@ pub(crate) struct Phases<'a> {
 }
 
 impl<'a> Phases<'a> {
+    fn new(ui: &'a mut dyn Ui) -> Self {
+        Phases {
+            ui,
+            done: Vec::new(),
+        }
+    }
+
     fn start(&mut self, phase: Phase) -> Instant {
         set_phase(phase);
         self.ui.emit(Event::PhaseStarted { phase });
@@ -84,9 +91,15 @@ fn in_phase(phase: Phase) -> impl FnOnce(HoverError) -> HoverError {
     }
 }
 
-/// Runs `hover deploy`: build, then the plan shown and approved before anything is written, then
-/// the rest under the stage lock, which is given back however the deploy ends (an interrupt
-/// included).
+/// The image a deploy runs: its build record (none for an image only in the repository) and id.
+#[derive(Clone, Debug)]
+pub struct Deployed {
+    pub record: Option<BuildRecord>,
+    pub build_id: String,
+}
+
+/// Runs `hover deploy`: the context opened once, the build, then the stage read once and planned
+/// with it, shown and approved before anything is written (see [`deploy_planned`]).
 pub async fn deploy(opts: &DeployOptions, ui: &mut dyn Ui) -> Result<DeploySummary, HoverError> {
     let ctx = StageContext::open(&opts.dir, &opts.stage).await?;
     for w in ctx.warnings() {
@@ -94,12 +107,41 @@ pub async fn deploy(opts: &DeployOptions, ui: &mut dyn Ui) -> Result<DeploySumma
     }
     // Secrets the stage's key cannot decrypt stop the deploy before it builds.
     ctx.check_secrets().await?;
-    let mut phases = Phases {
-        ui,
-        done: Vec::new(),
-    };
-    let (record, build_id) = build_phase(&ctx, opts, &mut phases).await?;
-    let (mut planned, create) = plan_phase(ctx, opts, &build_id, &mut phases).await?;
+    let mut phases = Phases::new(ui);
+    let image = build_phase(&ctx, opts, &mut phases).await?;
+    let t = phases.start(Phase::Plan);
+    let planned = ctx
+        .plan(Some(image.build_id.clone()))
+        .await
+        .map_err(in_phase(Phase::Plan))?;
+    carry_on(planned, image, opts, &mut phases, t).await
+}
+
+/// A deploy of `image` from a stage read and planned with it: the plan shown and approved (the
+/// Plan phase), then the pre-stack resources, and the rest under the stage lock.
+pub async fn deploy_planned(
+    planned: PlannedStage,
+    image: Deployed,
+    opts: &DeployOptions,
+    ui: &mut dyn Ui,
+) -> Result<DeploySummary, HoverError> {
+    let mut phases = Phases::new(ui);
+    let t = phases.start(Phase::Plan);
+    carry_on(planned, image, opts, &mut phases, t).await
+}
+
+/// The rest of the Plan phase (started at `plan_started`), then the phases that write: the
+/// pre-stack resources, then under the stage lock, which is given back however the deploy ends
+/// (an interrupt included), the rest.
+async fn carry_on(
+    mut planned: PlannedStage,
+    image: Deployed,
+    opts: &DeployOptions,
+    phases: &mut Phases<'_>,
+    plan_started: Instant,
+) -> Result<DeploySummary, HoverError> {
+    let create = approve(&mut planned, opts, phases.ui).await?;
+    phases.end(Phase::Plan, plan_started);
 
     let t = phases.start(Phase::PreStack);
     ensure_pre_stack(&planned, phases.ui)
@@ -111,14 +153,14 @@ pub async fn deploy(opts: &DeployOptions, ui: &mut dyn Ui) -> Result<DeploySumma
     let clients = planned.clients().clone();
     let lock = lock::take(&clients, &name, "hover deploy", phases.ui).await?;
     let stage = opts.stage.clone();
+    let build_id = image.build_id.clone();
     let run = Locked {
         opts,
-        record,
-        build_id: build_id.clone(),
+        image,
         create,
     };
     let done = signals::guard(
-        run.run(&mut planned, &mut phases),
+        run.run(&mut planned, phases),
         |signal| {
             HoverError::Interrupted(format!(
                 "{} during the {} phase, before the switch: traffic stays on the release that was live (any new versions are published but not live); the stage lock was given back",
@@ -144,13 +186,32 @@ pub async fn deploy(opts: &DeployOptions, ui: &mut dyn Ui) -> Result<DeploySumma
     done
 }
 
+/// The plan shown and approved as `hover apply` does (the pre-stack resources are part of it).
+/// Whether a change set is to create the stack (`None`: the stack needs no change).
+async fn approve(
+    planned: &mut PlannedStage,
+    opts: &DeployOptions,
+    ui: &mut dyn Ui,
+) -> Result<Option<bool>, HoverError> {
+    show_plan(planned, false, ui);
+    if !planned.plan.has_changes() {
+        return Ok(None);
+    }
+    let run = ApplyRun {
+        auto_approve: opts.auto_approve,
+        allow_data_loss: opts.allow_data_loss,
+        ..ApplyRun::default()
+    };
+    approve_plan(planned, &run, ui).await
+}
+
 /// The Build phase, or the build to deploy found (`--skip-build`): its record (none for an image
 /// only in the repository) and id.
 async fn build_phase(
     ctx: &StageContext,
     opts: &DeployOptions,
     phases: &mut Phases<'_>,
-) -> Result<(Option<BuildRecord>, String), HoverError> {
+) -> Result<Deployed, HoverError> {
     let record = if opts.skip_build {
         match &opts.build_id {
             Some(id) => {
@@ -186,36 +247,7 @@ async fn build_phase(
             })
         }
     };
-    Ok((record, build_id))
-}
-
-/// The Plan phase: the stage read once and planned with the new build, shown and approved as
-/// `hover apply` does (the pre-stack resources are part of it). Returns the plan and whether a
-/// change set is to create the stack (`None`: the stack needs no change).
-async fn plan_phase(
-    ctx: StageContext,
-    opts: &DeployOptions,
-    build_id: &str,
-    phases: &mut Phases<'_>,
-) -> Result<(PlannedStage, Option<bool>), HoverError> {
-    let t = phases.start(Phase::Plan);
-    let mut planned = ctx
-        .plan(Some(build_id.to_string()))
-        .await
-        .map_err(in_phase(Phase::Plan))?;
-    show_plan(&planned, false, phases.ui);
-    let create = if planned.plan.has_changes() {
-        let run = ApplyRun {
-            auto_approve: opts.auto_approve,
-            allow_data_loss: opts.allow_data_loss,
-            ..ApplyRun::default()
-        };
-        approve_plan(&mut planned, &run, phases.ui).await?
-    } else {
-        None
-    };
-    phases.end(Phase::Plan, t);
-    Ok((planned, create))
+    Ok(Deployed { record, build_id })
 }
 
 /// The phase now running, for the message of an interrupt.
@@ -253,8 +285,7 @@ fn failed_after_publish(e: &HoverError) -> Option<&'static str> {
 /// The phases of a deploy that run under the stage lock.
 struct Locked<'o> {
     opts: &'o DeployOptions,
-    record: Option<BuildRecord>,
-    build_id: String,
+    image: Deployed,
     /// Whether the stack changes, and by creating it.
     create: Option<bool>,
 }
@@ -269,8 +300,8 @@ impl Locked<'_> {
         let t = phases.start(Phase::Push);
         steps::push(
             planned,
-            self.record.as_ref(),
-            &self.build_id,
+            self.image.record.as_ref(),
+            &self.image.build_id,
             self.opts,
             phases.ui,
         )
@@ -279,7 +310,7 @@ impl Locked<'_> {
         phases.end(Phase::Push, t);
 
         let t = phases.start(Phase::Assets);
-        steps::upload_assets(planned, &self.opts.dir, &self.build_id, phases.ui)
+        steps::upload_assets(planned, &self.opts.dir, &self.image.build_id, phases.ui)
             .await
             .map_err(in_phase(Phase::Assets))?;
         phases.end(Phase::Assets, t);
@@ -296,7 +327,7 @@ impl Locked<'_> {
             ));
         }
 
-        let moves = steps::release(planned, &self.build_id, phases).await?;
+        let moves = steps::release(planned, &self.image.build_id, phases).await?;
         let outputs = if changed {
             crate::ops::apply::stage_outputs(planned)
                 .await
@@ -310,7 +341,7 @@ impl Locked<'_> {
                 .unwrap_or_default()
         };
         Ok(DeploySummary {
-            build_id: self.build_id,
+            build_id: self.image.build_id,
             cdn_domain: outputs.get("CdnDomain").cloned(),
             domains: planned.manifest().http.domains.clone(),
             phases: std::mem::take(&mut phases.done),
