@@ -3,8 +3,8 @@
 mod changing;
 pub mod generate;
 mod logs;
-mod queue;
 mod maintenance;
+mod queue;
 mod terminal;
 
 pub use logs::LogsArgs;

@@ -94,7 +94,8 @@ pub async fn tinker(dir: PathBuf, args: TinkerArgs) -> Result<i32, HoverError> {
             args.stage
         )));
     }
-    let session = ops::tinker::Tinker::open(ops::StageContext::open(&dir, &args.stage).await?).await?;
+    let session =
+        ops::tinker::Tinker::open(ops::StageContext::open(&dir, &args.stage).await?).await?;
     if let Some(code) = &args.execute {
         let run = session.run(code).await?;
         let mut out = std::io::stdout().lock();

@@ -4,8 +4,8 @@
 
 use crate::error::HoverError;
 use crate::live::Clients;
-use crate::ops::StageContext;
 use crate::ops::release::{cli_function, run_command};
+use crate::ops::StageContext;
 use crate::release::{self, CommandResult};
 
 /// What artisan answers when the application has no `laravel/tinker`.
