@@ -154,7 +154,8 @@ mod tests {
                         [only] => vec![format!("__fish_hover_needs_command\" -f -a \"{only}\"")],
                         [parent, child] => vec![
                             format!("__fish_hover_using_subcommand {parent}; and not __fish_seen_subcommand_from"),
-                            format!("-f -a \"{child}\""),
+                            // `-f` too, unless the parent takes a positional first (`queue <stage>`).
+                            format!("-a \"{child}\""),
                         ],
                         _ => vec![],
                     },
