@@ -24,8 +24,11 @@
 //!   whether apply can put drift back; reasons, dependency order. Values carry unknown and
 //!   sensitive parts as typed marks (`plan::marked`), never as text; `plan::traffic` says which
 //!   build each function's `live` is on and names a stage split across releases.
-//! - [`render`]    — the plan model formatted as human text, JSON or markdown (and runs as text);
-//!   no AWS, writes to the writer it is given.
+//! - [`render`]    — the plan model formatted as human text, JSON or markdown; run events as text
+//!   or `hover.events/1` JSON lines (`render::events`); the operational commands' reports (logs,
+//!   status, queues, maintenance); no AWS, writes to the writer it is given.
+//! - [`events`]    — typed run events (phases, resource progress, stack status, change sets,
+//!   versions, aliases, the lock, warnings, outcomes) sent to a `Sink`; no sentences.
 //! - [`changeset`] — the CloudFormation change-set lifecycle (SDK types stop here too);
 //!   `changeset::poll` is the one poller of change sets and stack operations: adaptive, under an
 //!   overall limit whose end names what is still in progress.
@@ -45,11 +48,15 @@
 //! - [`project`]   — the files of a new stage (`hover stage new`): manifest, Dockerfile, ignores.
 //! - [`policy`]    — the least-privilege IAM policies for plan, deploy and the stack's role,
 //!   generated from the operations hover calls (`live::quota`) and the resource schemas.
-//! - [`ops`]       — one function per command, wiring the layers above; a long command is named
-//!   steps over one context (`ops::apply`: stack readiness, the change set, drift, release);
-//!   `ops::doctor` checks what a deploy needs, read only, as plain data (its checks by concern:
-//!   setup, stage, quotas); `ops::lock` is the stage
-//!   lock, `ops::signals` the interrupts a changing command handles.
+//! - [`ops`]       — one function per command over one stage context (`ops::context`: the
+//!   manifest read once, clients built once, account, partition, and once planned the desired
+//!   and observed stage, `refresh()` re-reading only what is live); a long command is named steps
+//!   over it (`ops::apply`: stack readiness, the change set, drift, release; `ops::deploy` is
+//!   build, push, assets, apply's own steps, publish, warm, commands, switch), reporting through
+//!   `ops::Ui` (a `Sink` of events that can ask). `ops::doctor` checks what a deploy needs, read
+//!   only (its checks by concern: setup, stage, quotas); `ops::logs`, `ops::status`,
+//!   `ops::queue`, `ops::maintenance` (`hover down`/`up`) and `ops::tinker` run a live stage;
+//!   `ops::lock` is the stage lock, `ops::signals` the interrupts a changing command handles.
 //! - [`cli`]       — argument parsing and exit codes only, one function per command; its
 //!   `terminal` half holds the prompts and progress display, its `generate` half the shell
 //!   completions and the manual, both from the clap definitions.

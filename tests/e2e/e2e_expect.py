@@ -286,6 +286,7 @@ def check_stage(stage):
         "ASSET_URL": f"/assets/{tag}",
         "CACHE_PREFIX": n,
         "APP_CONFIG_CACHE": "/tmp/storage/bootstrap/cache/config.php",
+        "HOVER_MAINTENANCE_BUCKET": f"{n}-assets",
     }
     image_uri = f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{n}:{tag}"
     for prefix, fname, settings, worker in functions(m):

@@ -1,6 +1,6 @@
 <?php
-// The HTTP kernel (Laravel 8 skeleton): global middleware (every proxy trusted: CloudFront and
-// API Gateway sit in front) and the `web` group.
+// The HTTP kernel (Laravel 8 skeleton): global middleware (maintenance mode, as `hover down` sets
+// it; every proxy trusted: CloudFront and API Gateway sit in front) and the `web` group.
 
 namespace App\Http;
 
@@ -9,6 +9,7 @@ use Illuminate\Foundation\Http\Kernel as HttpKernel;
 class Kernel extends HttpKernel
 {
     protected $middleware = [
+        \Illuminate\Foundation\Http\Middleware\PreventRequestsDuringMaintenance::class,
         \App\Http\Middleware\TrustProxies::class,
         \Illuminate\Foundation\Http\Middleware\ValidatePostSize::class,
         \Illuminate\Foundation\Http\Middleware\ConvertEmptyStringsToNull::class,
