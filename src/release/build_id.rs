@@ -35,8 +35,9 @@ pub fn new_build_id(unix_ms: u128, commit: Option<(&str, bool)>) -> String {
     id
 }
 
-/// Days since 1970-01-01 to a (year, month, day) of the proleptic Gregorian calendar.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+/// Days since 1970-01-01 to a (year, month, day) of the proleptic Gregorian calendar (Howard
+/// Hinnant's algorithm); every date hover writes goes through it.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
