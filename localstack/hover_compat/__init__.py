@@ -9,6 +9,10 @@
   CloudFormation (or a Lambda API) gets a supported type wrong;
 * ``hover_compat.sqs_move_tasks`` adds SQS's message move tasks (dead-letter
   queue redrive), which moto lacks;
+* ``hover_compat.live_tail`` adds CloudWatch Logs Live Tail (``StartLiveTail``
+  answering an event stream of the lines written after it started), which
+  moto has only as a stub; it is a WSGI middleware (it must stream), put in
+  front of moto by ``request_counter.make_server_class``;
 * stand-ins for what moto cannot do here: ``hover_compat.lambda_runtime``
   answers invocations of image functions (moto needs Docker for them) and
   ``hover_compat.ecr_registry`` puts ECR in front of the local registry that

@@ -123,7 +123,9 @@ class Control:
 def reset_all() -> None:
     RUNTIME.reset()
     host_runtime.reset()
-    from . import ecr_registry
+    from . import ecr_registry, live_tail
+
+    live_tail.reset()
 
     ecr_registry.wipe()
 

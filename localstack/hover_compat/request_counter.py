@@ -165,7 +165,7 @@ def _query_action(environ: dict) -> Any:
 
 
 def make_server_class(request_handler=None):
-    """moto's ThreadedMotoServer with its application wrapped in a RequestCounter,
+    """moto's ThreadedMotoServer with its application behind Live Tail (``live_tail.LiveTail``), wrapped in a RequestCounter,
     itself behind the runtime stand-in's endpoints (``control.Control``); its connections are
     served by ``request_handler`` (moto's own by default)."""
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -173,12 +173,14 @@ def make_server_class(request_handler=None):
     from werkzeug.serving import make_server
 
     from .control import Control
+    from .live_tail import LiveTail
 
     handler = request_handler or MotoRequestHandler
 
     class CountingMotoServer(ThreadedMotoServer):
         def _server_entry(self) -> None:  # same as moto 5.2.5's, plus the middleware
-            self.counter = RequestCounter(DomainDispatcherApplication(create_backend_app))
+            # Live Tail streams its answer, which moto's responses cannot: it sits in front of moto.
+            self.counter = RequestCounter(LiveTail(DomainDispatcherApplication(create_backend_app)))
             app = Control(self.counter)
             self._server = make_server(self._ip_address, self._port, app, True, request_handler=handler)
             self._server_ready_event.set()
