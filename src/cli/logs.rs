@@ -3,9 +3,10 @@
 
 use crate::error::HoverError;
 use crate::live::log_events::LogEvent;
+use crate::ops::logs::follow::FollowWarning;
 use crate::ops::logs::time::{parse_when, When};
 use crate::ops::logs::{self, LogSink, LogSource, LogsOptions};
-use crate::render::logs::{write_json, TextLayout};
+use crate::render::logs::{warning_text, write_json, TextLayout};
 use crate::render::Style;
 use clap::Args;
 use std::io::Write;
@@ -66,6 +67,11 @@ impl<W: Write> LogSink for Printer<W> {
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.out.flush()
+    }
+
+    fn warn(&mut self, warning: &FollowWarning) -> std::io::Result<()> {
+        self.out.flush()?;
+        writeln!(std::io::stderr(), "{}", warning_text(warning))
     }
 }
 

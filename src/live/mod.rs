@@ -7,7 +7,8 @@
 //! [`account`] the caller's identity and the account's Lambda quotas (for `hover doctor`);
 //! [`config`] the clients and their SDK config (region, profile, retries, the profile files, the
 //! notes on the environment);
-//! [`log_events`] a log group's events, a page at a time (for `hover logs`);
+//! [`log_events`] a log group's events, a page at a time, and [`live_tail`] Live Tail sessions (for
+//! `hover logs`);
 //! [`error`] holds [`LiveError`] and the predicates that classify SDK errors; [`quota`] the
 //! request-rate quota of every API hover calls and the limiters every read goes through.
 //!
@@ -28,6 +29,7 @@ pub mod inventory;
 mod json;
 mod kms;
 mod lambda;
+pub mod live_tail;
 pub mod log_events;
 mod logs;
 pub mod messages;

@@ -167,6 +167,7 @@ fn other_actions(service: &str, operation: &str) -> Option<(Need, &'static [&'st
         ("logs", "DescribeLogGroups") => (Read, &["logs:DescribeLogGroups"]),
         ("logs", "FilterLogEvents") => (Read, &["logs:FilterLogEvents"]),
         ("logs", "PutRetentionPolicy") => (Deploy, &["logs:PutRetentionPolicy"]),
+        ("logs", "StartLiveTail") => (Read, &["logs:StartLiveTail"]),
         // `hover queue`: peeking hides messages for seconds, so it needs the deploy policy too.
         ("sqs", "ChangeMessageVisibilityBatch") => (Deploy, &["sqs:ChangeMessageVisibility"]),
         ("sqs", "DeleteMessage") => (Deploy, &["sqs:DeleteMessage"]),
@@ -434,7 +435,8 @@ mod tests {
         assert!(
             plan.iter().all(|a| {
                 let name = a.split_once(':').map(|(_, n)| n).unwrap_or_default();
-                ["Get", "List", "Describe", "Filter", "GET"]
+                // StartLiveTail reads log events as they come, as FilterLogEvents does.
+                ["Get", "List", "Describe", "Filter", "GET", "StartLiveTail"]
                     .iter()
                     .any(|p| name.starts_with(p))
             }),

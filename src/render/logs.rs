@@ -3,6 +3,7 @@
 
 use super::Style;
 use crate::live::log_events::LogEvent;
+use crate::ops::logs::follow::FollowWarning;
 use serde::Serialize;
 use std::io::Write;
 
@@ -57,11 +58,13 @@ struct JsonLine<'a> {
     timestamp: String,
     ingestion_time: String,
     message: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
     event_id: &'a str,
 }
 
 /// The event as one JSON object on one line: `function`, `log_group`, `stream`, `timestamp` and
-/// `ingestion_time` (ISO 8601, UTC, milliseconds), `message` (as CloudWatch has it), `event_id`.
+/// `ingestion_time` (ISO 8601, UTC, milliseconds), `message` (as CloudWatch has it), `event_id`
+/// (absent for a line that came through Live Tail, which has none).
 pub fn write_json(
     out: &mut dyn Write,
     function: &str,
@@ -79,6 +82,22 @@ pub fn write_json(
     };
     serde_json::to_writer(&mut *out, &line)?;
     writeln!(out)
+}
+
+/// A follow's warning, one line for stderr.
+pub fn warning_text(warning: &FollowWarning) -> String {
+    match warning {
+        FollowWarning::LiveTailUnavailable { reason } => format!(
+            "Warning: Live Tail is not available ({reason}); following by polling FilterLogEvents every second"
+        ),
+        FollowWarning::LiveTailFailed { reason } => format!(
+            "Warning: the Live Tail session ended with an error ({reason}); following by polling FilterLogEvents every second"
+        ),
+        FollowWarning::TooManyGroups { count } => format!(
+            "Warning: {count} functions are more than one Live Tail session follows (10); following by polling FilterLogEvents every second"
+        ),
+        FollowWarning::Sampled => "Warning: CloudWatch Live Tail sampled the lines (more than 500 in a second): some lines were not sent; `hover logs` without --follow reads them all".to_owned(),
+    }
 }
 
 /// A Lambda stream name `YYYY/MM/DD/[VERSION]CONTAINER` shortened to `[VERSION]` and the first 8

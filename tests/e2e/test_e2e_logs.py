@@ -10,6 +10,8 @@ import threading
 import time
 from datetime import datetime, timezone
 
+import pytest
+
 MANIFEST = {"region": "us-east-1", "queue": {"emails": {"queues": ["emails"]}}}
 LINE = re.compile(r"^(\S+)\s+(\S+) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (.*)$")
 
@@ -263,3 +265,210 @@ def test_two_hundred_thousand_lines_stream_with_flat_memory(stage):
         Path(out).write_text(report + "\n")
     # Holding 200,000 lines of ~200 bytes would take well over 40 MB more than holding 20,000.
     assert large_rss < small_rss + 15, report
+
+
+# -- follow through Live Tail, and polling where it is not available ----------------------------
+
+LIVE_TAIL = "/hover-compat/logs/live-tail"
+
+
+def emulator(endpoint, method, path, body=None):
+    import urllib.request
+
+    data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+    req = urllib.request.Request(endpoint + path, method=method, data=data,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read() or b"null")
+
+
+def calls(endpoint, operation):
+    return emulator(endpoint, "GET", "/hover-compat/requests")["counts"].get(f"logs:{operation}", 0)
+
+
+@pytest.fixture
+def live_tail(endpoint):
+    """Changes the emulator's Live Tail sessions for one test (see hover_compat/live_tail.py)."""
+    def configure(**settings):
+        return emulator(endpoint, "POST", LIVE_TAIL, settings)
+
+    yield configure
+    configure(refuse=None, session_seconds=None, end_with=None)
+
+
+class Follow:
+    """`hover logs --follow` running, its stdout read as it comes, each line timed."""
+
+    def __init__(self, s, *args):
+        env = dict(os.environ, NO_COLOR="1")
+        self.proc = subprocess.Popen([s.hover_bin, "--no-color", "--dir", str(s.dir), "logs", s.key, "--follow",
+                                      *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.reader = Reader(self.proc)
+        self.times = []
+        self.reader.start()
+
+    def messages(self, count, timeout=30):
+        return [LINE.match(l).group(4) for l in self.reader.wait_for(count, timeout)]
+
+    def stop(self):
+        """Ctrl-C: (exit code, stderr)."""
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            code = self.proc.wait(timeout=10)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+        self.reader.join(timeout=5)
+        return code, self.proc.stderr.read()
+
+
+def settled(endpoint, operation, quiet=1.5):
+    """The count of `operation` once it has not changed for `quiet` seconds."""
+    count, since = calls(endpoint, operation), time.time()
+    while time.time() - since < quiet:
+        time.sleep(0.1)
+        now = calls(endpoint, operation)
+        if now != count:
+            count, since = now, time.time()
+    return count
+
+
+def create_groups(s, functions):
+    for f in functions:
+        put(s, f, stream(0xF0), [])
+
+
+def rounds_through_follow(s, follow, expected, rounds=3):
+    """Writes lines in rounds (two functions, three streams, shared milliseconds) and checks that
+    each round arrives whole, once, in order; returns the latency of each round's last line."""
+    latencies = []
+    for round_ in range(rounds):
+        t = now_ms()
+        put(s, "http", stream(1), [(t, f"r{round_} http a"), (t, f"r{round_} http b")])
+        put(s, "emails", stream(2), [(t + 1, f"r{round_} emails")])
+        put(s, "http", stream(3), [(t + 2, f"r{round_} http other")])
+        written = time.time()
+        expected += [f"r{round_} http a", f"r{round_} http b", f"r{round_} emails", f"r{round_} http other"]
+        got = follow.messages(len(expected))
+        latencies.append(time.time() - written)
+        assert got == expected, got
+        time.sleep(1.2)
+    return latencies
+
+
+def test_follow_streams_through_live_tail_once_in_order_and_ends_with_ctrl_c(stage, endpoint):
+    s = stage(MANIFEST)
+    create_groups(s, ["http", "cli", "emails"])
+    put(s, "http", stream(1), [(now_ms() - 2000, "before 1")])
+    started_before = calls(endpoint, "StartLiveTail")
+    follow = Follow(s)
+    try:
+        assert follow.messages(1) == ["before 1"]
+        deadline = time.time() + 10
+        while calls(endpoint, "StartLiveTail") == started_before and time.time() < deadline:
+            time.sleep(0.05)
+        assert calls(endpoint, "StartLiveTail") == started_before + 1, "one Live Tail session"
+        polls = settled(endpoint, "FilterLogEvents")  # the catch-up read is over
+        expected = ["before 1"]
+        latencies = rounds_through_follow(s, follow, expected)
+        time.sleep(2.5)
+        assert follow.messages(len(expected)) == expected, "nothing twice"
+        assert calls(endpoint, "FilterLogEvents") == polls, "the lines came through Live Tail, not polling"
+        code, stderr = follow.stop()
+        assert code == 0, stderr
+        assert "Warning" not in stderr, stderr
+    finally:
+        if follow.proc.poll() is None:
+            follow.stop()
+    print(f"Live Tail: line written -> printed in {sorted(latencies)[len(latencies) // 2]:.2f} s (median)")
+
+
+def test_follow_falls_back_to_polling_when_live_tail_is_refused(stage, endpoint, live_tail):
+    s = stage(MANIFEST)
+    create_groups(s, ["http", "cli", "emails"])
+    put(s, "http", stream(1), [(now_ms() - 2000, "before 1")])
+    live_tail(refuse="AccessDeniedException")
+    follow = Follow(s, "--json")
+    try:
+        got = follow.reader.wait_for(1)
+        assert json.loads(got[0])["message"] == "before 1", got
+        expected = ["before 1"]
+        for round_ in range(2):
+            t = now_ms()
+            put(s, "http", stream(1), [(t, f"r{round_} a"), (t, f"r{round_} a")])
+            put(s, "emails", stream(2), [(t + 1, f"r{round_} b")])
+            expected += [f"r{round_} a", f"r{round_} a", f"r{round_} b"]
+            got = follow.reader.wait_for(len(expected))
+            assert [json.loads(l)["message"] for l in got] == expected, got
+            time.sleep(1.5)  # polls re-read the same window: nothing twice
+        time.sleep(2)
+        assert [json.loads(l)["message"] for l in follow.reader.lines] == expected
+        assert all(json.loads(l)["event_id"] for l in follow.reader.lines), "polled lines have ids"
+        code, stderr = follow.stop()
+        assert code == 0, stderr
+        assert stderr.count("Warning: Live Tail is not available") == 1, stderr
+        assert "logs:StartLiveTail" in stderr and "following by polling FilterLogEvents" in stderr, stderr
+    finally:
+        if follow.proc.poll() is None:
+            follow.stop()
+
+
+def writer(s, streams, count, pause, prefix):
+    """A thread writing `count` numbered lines to each (function, stream), `pause` seconds apart."""
+    def run():
+        for i in range(count):
+            t = now_ms()
+            for function, container in streams:
+                put(s, function, stream(container), [(t, f"{prefix} {function}/{container} {i:04d}")])
+            time.sleep(pause)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def per_stream(messages):
+    out = {}
+    for m in messages:
+        prefix, key, n = m.split(" ")
+        out.setdefault(key, []).append(int(n))
+    return out
+
+
+@pytest.mark.parametrize("end_with", ["SessionTimeoutException", "SessionStreamingException"])
+def test_lines_written_across_every_hand_over_arrive_once_in_order(stage, endpoint, live_tail, end_with):
+    """Lines written all along: before the follow starts, during its history read, while the
+    session starts, and across sessions that end every 2 s (renewed after a timeout; replaced by
+    polling after an error)."""
+    s = stage(MANIFEST)
+    create_groups(s, ["http", "cli", "emails"])
+    live_tail(session_seconds=2, end_with=end_with)
+    streams = [("http", 1), ("http", 2), ("emails", 3)]
+    count = 150
+    started_before = calls(endpoint, "StartLiveTail")
+    thread = writer(s, streams, count, 0.04, "w")
+    time.sleep(0.5)
+    follow = Follow(s)
+    try:
+        thread.join(timeout=60)
+        total = count * len(streams)
+        got = follow.messages(total, timeout=30)
+        time.sleep(2.5)
+        got = follow.messages(total + 1, timeout=0.1)
+        code, stderr = follow.stop()
+        assert code == 0, stderr
+        by_stream = per_stream(got)
+        for function, container in streams:
+            assert by_stream[f"{function}/{container}"] == list(range(count)), (function, by_stream)
+        assert len(got) == total
+        sessions = calls(endpoint, "StartLiveTail") - started_before
+        if end_with == "SessionTimeoutException":
+            assert sessions >= 3, f"sessions were renewed ({sessions})"
+            assert "Warning" not in stderr, stderr
+        else:
+            assert sessions == 1, sessions
+            assert stderr.count("Warning: the Live Tail session ended with an error") == 1, stderr
+    finally:
+        if follow.proc.poll() is None:
+            follow.stop()

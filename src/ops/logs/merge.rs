@@ -1,9 +1,8 @@
 //! The log lines of several log groups merged into one timeline: a k-way merge over each group's
-//! pages (each in timestamp order), holding one page per group, and the memory of what a
-//! follow has printed already (event ids inside the overlap window only).
+//! pages (each in timestamp order), holding one page per group.
 
 use crate::live::log_events::LogEvent;
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use tokio::sync::mpsc::Receiver;
 
 /// One group's pages as they come: each page in timestamp order, pages in order, an error ends
@@ -61,65 +60,6 @@ pub fn earliest(heads: &[VecDeque<LogEvent>]) -> Option<usize> {
         .filter_map(|(i, h)| h.front().map(|e| (e.timestamp, i)))
         .min()
         .map(|(_, i)| i)
-}
-
-/// What a follow has printed, to print nothing twice when its polls overlap: the ids of events
-/// no older than `window` before the latest one seen. Older ids are forgotten, as no later poll
-/// asks for events that old.
-#[derive(Debug)]
-pub struct Seen {
-    window: i64,
-    latest: i64,
-    order: VecDeque<(i64, usize, String)>,
-    ids: HashSet<(usize, String)>,
-}
-
-impl Seen {
-    /// Remembers events for `window` milliseconds behind the latest.
-    pub fn new(window: i64) -> Self {
-        Seen {
-            window,
-            latest: i64::MIN,
-            order: VecDeque::new(),
-            ids: HashSet::new(),
-        }
-    }
-
-    /// The latest timestamp seen (`None` before the first event).
-    pub fn latest(&self) -> Option<i64> {
-        (self.latest != i64::MIN).then_some(self.latest)
-    }
-
-    /// Whether `event` is new (and remembers it); false for an id already seen in its group.
-    pub fn first_time(&mut self, event: &LogEvent) -> bool {
-        let key = (event.source, event.event_id.clone());
-        if self.ids.contains(&key) {
-            return false;
-        }
-        self.latest = self.latest.max(event.timestamp);
-        let horizon = self.latest.saturating_sub(self.window);
-        while self.order.front().is_some_and(|(ts, _, _)| *ts < horizon) {
-            if let Some((_, source, id)) = self.order.pop_front() {
-                self.ids.remove(&(source, id));
-            }
-        }
-        if event.timestamp >= horizon {
-            self.order
-                .push_back((event.timestamp, event.source, event.event_id.clone()));
-            self.ids.insert(key);
-        }
-        true
-    }
-
-    /// How many ids are remembered.
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    /// Whether no id is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
 }
 
 #[cfg(test)]
@@ -196,34 +136,5 @@ mod tests {
         });
         assert_eq!(merged(vec![a, b]).await.unwrap(), ["a1", "b5", "a10"]);
         feeder.await.unwrap();
-    }
-
-    #[test]
-    fn seen_prints_nothing_twice_and_forgets_beyond_its_window() {
-        let mut seen = Seen::new(10);
-        assert!(seen.first_time(&event(0, 100, "1")));
-        assert!(!seen.first_time(&event(0, 100, "1")));
-        assert!(seen.first_time(&event(1, 100, "1")), "ids are per group");
-        assert!(seen.first_time(&event(0, 105, "2")));
-        assert_eq!(seen.len(), 3);
-        assert!(seen.first_time(&event(0, 120, "3")));
-        assert_eq!(
-            seen.len(),
-            1,
-            "only what is within 10 ms of the latest stays"
-        );
-        assert_eq!(seen.latest(), Some(120));
-        // An event older than the window is new (a poll never asks for it again), not kept.
-        assert!(seen.first_time(&event(0, 50, "old")));
-        assert_eq!(seen.len(), 1);
-    }
-
-    #[test]
-    fn seen_stays_bounded_over_a_long_run() {
-        let mut seen = Seen::new(1_000);
-        for i in 0..100_000 {
-            assert!(seen.first_time(&event(0, i, &i.to_string())));
-        }
-        assert!(seen.len() <= 1_001, "{}", seen.len());
     }
 }

@@ -1,12 +1,16 @@
 //! `hover logs`: the log lines of a stage's functions (each its log group), merged in time order
-//! and handed to a sink as they arrive; with `follow`, polls for new lines until stopped.
+//! and handed to a sink as they arrive; with `follow`, streams new lines until stopped.
 //!
 //! Each log group is paged by a task of its own (FilterLogEvents, one page ahead at most) and the
 //! pages are merged by timestamp ([`merge`]), so memory holds a few pages per function whatever
-//! the number of lines. A follow polls every [`POLL`] from [`OVERLAP_MS`] before the newest line
-//! it printed, and prints no event id twice ([`merge::Seen`]): a line CloudWatch receives later
-//! than that overlap behind the newest one is not shown.
+//! the number of lines. A follow prints the history, then streams through Live Tail, or polls
+//! every [`POLL`] where Live Tail is not available ([`follow`]); each read after the first starts
+//! [`OVERLAP_MS`] before the newest line printed, and no line is printed twice
+//! ([`dedupe::Printed`]): a line CloudWatch receives later than that overlap behind the newest
+//! one is not shown by polling.
 
+pub mod dedupe;
+pub mod follow;
 pub mod merge;
 pub mod time;
 
@@ -16,7 +20,8 @@ use crate::live::{Clients, LiveError};
 use crate::manifest::Manifest;
 use crate::naming::{self, Part};
 use crate::ops::context::StageContext;
-use merge::{Pages, Seen};
+use dedupe::Printed;
+use merge::Pages;
 use std::path::PathBuf;
 use std::time::Duration;
 use time::When;
@@ -65,6 +70,8 @@ pub trait LogSink {
     fn line(&mut self, source: &LogSource, event: &LogEvent) -> std::io::Result<()>;
     /// Called when the lines in hand are all given (a follow's poll is over).
     fn flush(&mut self) -> std::io::Result<()>;
+    /// Something the reader of a follow should know (each said once).
+    fn warn(&mut self, warning: &follow::FollowWarning) -> std::io::Result<()>;
 }
 
 /// The stage's functions: `http`, `cli`, then each worker by name.
@@ -130,19 +137,12 @@ pub async fn logs(opts: &LogsOptions, sink: &mut dyn LogSink) -> Result<(), Hove
     };
     sink.begin(&sources)?;
     if !opts.follow {
-        reader.read(start, end, None, sink).await?;
+        reader.read(start, end, None, None, sink).await?;
         return Ok(sink.flush()?);
     }
-    let mut seen = Seen::new(OVERLAP_MS);
-    let mut from = start;
-    loop {
-        reader.read(from, None, Some(&mut seen), sink).await?;
-        sink.flush()?;
-        if let Some(latest) = seen.latest() {
-            from = from.max(latest.saturating_sub(OVERLAP_MS));
-        }
-        tokio::time::sleep(POLL).await;
-    }
+    let region = ctx.clients.region().unwrap_or_default();
+    let arn_prefix = crate::live::live_tail::arn_prefix(&region, ctx.account().await?);
+    follow::follow(&reader, start, arn_prefix, sink).await
 }
 
 /// What every read of a run shares.
@@ -153,15 +153,20 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    /// Every function's lines in `[start, end]`, merged, to `sink`; those `seen` has had already
-    /// are skipped.
+    /// Every function's lines in `[start, end]`, merged, to `sink`; with `printed`, this is one
+    /// pass of a follow: the lines printed already are skipped, and those ingested from
+    /// `expect_from` on are expected again from a Live Tail session.
     async fn read(
         &self,
         start: i64,
         end: Option<i64>,
-        mut seen: Option<&mut Seen>,
+        mut printed: Option<&mut Printed>,
+        expect_from: Option<i64>,
         sink: &mut dyn LogSink,
     ) -> Result<u64, HoverError> {
+        if let Some(printed) = printed.as_mut() {
+            printed.begin_pass();
+        }
         let pages = self
             .sources
             .iter()
@@ -178,8 +183,14 @@ impl Reader<'_> {
             })
             .collect();
         merge::merge(pages, |event| {
-            if seen.as_mut().is_some_and(|seen| !seen.first_time(&event)) {
-                return Ok(());
+            if let Some(printed) = printed.as_mut() {
+                let new = printed.from_read(&event);
+                if expect_from.is_some_and(|at| event.ingestion_time >= at) {
+                    printed.expect(&event);
+                }
+                if !new {
+                    return Ok(());
+                }
             }
             Ok(sink.line(&self.sources[event.source], &event)?)
         })
