@@ -472,3 +472,42 @@ def test_lines_written_across_every_hand_over_arrive_once_in_order(stage, endpoi
     finally:
         if follow.proc.poll() is None:
             follow.stop()
+
+
+@pytest.mark.parametrize("mode", ["live-tail", "polling"])
+def test_follow_latency_and_calls(stage, endpoint, live_tail, mode):
+    """Measures, through Live Tail and through polling, how long a line takes from written to
+    printed (median of 9) and how many calls a minute an idle follow of three functions makes;
+    asserts only that every line arrived once."""
+    s = stage(MANIFEST)
+    create_groups(s, ["http", "cli", "emails"])
+    if mode == "polling":
+        live_tail(refuse="AccessDeniedException")
+    follow = Follow(s)
+    try:
+        time.sleep(3)  # the history and, with Live Tail, the catch-up read are over
+        before = {op: calls(endpoint, op) for op in ("FilterLogEvents", "StartLiveTail")}
+        idle = 10
+        time.sleep(idle)
+        per_minute = {op: (calls(endpoint, op) - n) * 60 / idle for op, n in before.items()}
+        latencies = []
+        for i in range(9):
+            put(s, "http", stream(1), [(now_ms(), f"line {i}")])
+            written = time.time()
+            got = follow.messages(i + 1, timeout=10)
+            assert got == [f"line {k}" for k in range(i + 1)], (got, follow.proc.poll())
+            latencies.append(time.time() - written)
+            time.sleep(0.2 + (i * 0.37) % 1)  # lines land at different points of the cycle
+        code, stderr = follow.stop()
+        assert code == 0, stderr
+    finally:
+        if follow.proc.poll() is None:
+            follow.stop()
+    median = sorted(latencies)[len(latencies) // 2]
+    report = (f"{mode}: written -> printed median {median:.2f} s (min {min(latencies):.2f}, max "
+              f"{max(latencies):.2f}); idle calls per minute: {per_minute}")
+    print(report)
+    out = os.environ.get("HOVER_LOGS_REPORT")
+    if out:
+        with open(out, "a") as f:
+            f.write(report + "\n")
