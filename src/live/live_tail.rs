@@ -242,6 +242,80 @@ mod tests {
         }
     }
 
+    /// An HTTP client that records the URI of the request and answers 500.
+    #[derive(Clone, Debug, Default)]
+    struct Capture(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl aws_smithy_runtime_api::client::http::HttpConnector for Capture {
+        fn call(
+            &self,
+            request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+        ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+            self.0.lock().unwrap().push(request.uri().to_string());
+            let response = aws_smithy_runtime_api::http::Response::new(
+                500u16.try_into().unwrap(),
+                aws_smithy_types::body::SdkBody::empty(),
+            );
+            aws_smithy_runtime_api::client::http::HttpConnectorFuture::ready(Ok(response))
+        }
+    }
+
+    impl aws_smithy_runtime_api::client::http::HttpClient for Capture {
+        fn http_connector(
+            &self,
+            _: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+            _: &RuntimeComponents,
+        ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+            aws_smithy_runtime_api::client::http::SharedHttpConnector::new(self.clone())
+        }
+    }
+
+    /// The URI StartLiveTail is sent to with this endpoint URL (none: AWS's own).
+    async fn sent_to(endpoint: Option<&str>) -> String {
+        use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Credentials, Region};
+        let capture = Capture::default();
+        let mut config = aws_sdk_cloudwatchlogs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(Credentials::new("a", "b", None, None, "test"))
+            .retry_config(aws_sdk_cloudwatchlogs::config::retry::RetryConfig::disabled())
+            .http_client(capture.clone());
+        if let Some(url) = endpoint {
+            config = config.endpoint_url(url);
+        }
+        let client = aws_sdk_cloudwatchlogs::Client::from_conf(config.build());
+        let sent = client
+            .start_live_tail()
+            .log_group_identifiers("g")
+            .customize()
+            .interceptor(LocalEndpoint)
+            .send()
+            .await;
+        assert!(sent.is_err(), "the capture answers 500");
+        let uris = capture.0.lock().unwrap().clone();
+        uris.first().cloned().unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn the_stream_prefix_is_dropped_for_an_emulator_and_kept_on_aws() {
+        assert_eq!(
+            sent_to(Some("http://127.0.0.1:4566")).await,
+            "http://127.0.0.1:4566/"
+        );
+        assert_eq!(
+            sent_to(Some("http://localhost:4566")).await,
+            "http://localhost:4566/"
+        );
+        assert_eq!(
+            sent_to(None).await,
+            "https://stream-logs.eu-west-1.amazonaws.com/"
+        );
+        assert_eq!(
+            sent_to(Some("https://logs.example.com")).await,
+            "https://stream-logs.example.com/"
+        );
+    }
+
     #[test]
     fn events_find_their_group_by_arn_account_and_name_or_name() {
         let groups = vec![
