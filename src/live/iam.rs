@@ -5,7 +5,7 @@ use super::error::{aws_error, is_not_found};
 use super::json::{object, resource, sorted_strings_or_null};
 use super::quota::acquire;
 use super::{LiveError, ReadContext};
-use crate::model::LiveResource;
+use crate::model::{LiveResource, ResourceKind};
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -95,7 +95,7 @@ pub async fn read_role(
         role.role_name()
     };
     Ok(Some(resource(
-        "AWS::IAM::Role",
+        ResourceKind::Role,
         role_name,
         [
             ("Ref", role_name),

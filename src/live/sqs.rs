@@ -6,7 +6,7 @@ use super::error::{aws_error, is_not_found};
 use super::json::{object, resource};
 use super::quota::acquire;
 use super::{LiveError, ReadContext};
-use crate::model::{LiveResource, LiveTarget, MESSAGES_HELD, MESSAGE_COUNTS};
+use crate::model::{LiveResource, ResourceKind, MESSAGES_HELD, MESSAGE_COUNTS};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 
@@ -47,13 +47,11 @@ fn redrive_policy(raw: Option<&String>) -> Value {
     ]))
 }
 
-/// The queue URL the stack records for the target, when it is the URL of a queue named `name`
-/// (its last path segment); a stack that still records another queue (a renamed queue about to
-/// be replaced) does not count.
-/// The URL the stack records for the queue, and the queue name in it. A name other than the
-/// manifest's is a renamed queue: the stack's queue is the one that exists (and is replaced).
-fn recorded_url(target: &LiveTarget) -> Option<(&str, &str)> {
-    let url = target.physical_id.as_deref()?;
+/// The URL the stack records for the queue (`recorded`, its physical id), and the queue name in
+/// it. A name other than the manifest's is a renamed queue: the stack's queue is the one that
+/// exists (and is replaced).
+fn recorded_url(recorded: Option<&str>) -> Option<(&str, &str)> {
+    let url = recorded?;
     let is_url = url.starts_with("https://") || url.starts_with("http://");
     let name = url.trim_end_matches('/').rsplit('/').next()?;
     (is_url && !name.is_empty()).then_some((url, name))
@@ -63,11 +61,11 @@ fn recorded_url(target: &LiveTarget) -> Option<(&str, &str)> {
 /// the one GetQueueUrl answers (QueueDoesNotExist: absent).
 pub async fn read_queue(
     ctx: &ReadContext<'_>,
-    target: &LiveTarget,
+    recorded: Option<&str>,
     name: &str,
 ) -> Result<Option<LiveResource>, LiveError> {
     let sqs = &ctx.clients.sqs;
-    let (url, name) = match recorded_url(target) {
+    let (url, name) = match recorded_url(recorded) {
         Some((url, recorded)) => (url.to_owned(), recorded),
         None => {
             acquire(SERVICE, "GetQueueUrl").await;
@@ -133,7 +131,7 @@ pub async fn read_queue(
     .filter_map(|a| get(a).and_then(|v| v.trim().parse::<u64>().ok()))
     .collect();
     let mut queue = resource(
-        "AWS::SQS::Queue",
+        ResourceKind::Queue,
         &url,
         [("Ref", url.as_str()), ("Arn", &arn), ("QueueName", name)],
         properties,
@@ -157,23 +155,15 @@ pub async fn read_queue(
 #[cfg(test)]
 mod tests {
     use super::{recorded_url, redrive_policy};
-    use crate::model::LiveTarget;
     use serde_json::json;
 
     #[test]
     fn the_recorded_url_names_the_queue_the_stack_holds() {
-        let target = |physical: Option<&str>| LiveTarget {
-            logical_id: "Q".to_owned(),
-            resource_type: "AWS::SQS::Queue".to_owned(),
-            name: Some("jobs-app".to_owned()),
-            physical_id: physical.map(str::to_owned),
-            keys: Default::default(),
-        };
         let url = "https://sqs.eu-west-1.amazonaws.com/123456789012/jobs-app";
-        assert_eq!(recorded_url(&target(Some(url))), Some((url, "jobs-app")));
-        assert_eq!(recorded_url(&target(Some(""))), None);
-        assert_eq!(recorded_url(&target(Some("jobs-app"))), None);
-        assert_eq!(recorded_url(&target(None)), None);
+        assert_eq!(recorded_url(Some(url)), Some((url, "jobs-app")));
+        assert_eq!(recorded_url(Some("")), None);
+        assert_eq!(recorded_url(Some("jobs-app")), None);
+        assert_eq!(recorded_url(None), None);
     }
 
     #[test]
