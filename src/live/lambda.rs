@@ -12,7 +12,7 @@ use super::json::{number, object, resource, sorted_strings_or_null, string};
 use super::quota::acquire;
 use super::{LiveError, ReadContext};
 use crate::model::{LiveResource, MappingKeys, ResourceKind};
-use aws_sdk_lambda::types::EventSourceMappingConfiguration;
+use aws_sdk_lambda::types::{EventSourceMappingConfiguration, FunctionConfiguration};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -47,32 +47,6 @@ pub async fn read_function(
         Some(uri) => Value::Object(object([("ImageUri", Value::from(uri))])),
         None => Value::Null,
     };
-    let environment = match config.environment().and_then(|e| e.variables()) {
-        Some(vars) if !vars.is_empty() => {
-            let sorted: BTreeMap<&String, &String> = vars.iter().collect();
-            let variables: Map<String, Value> = sorted
-                .into_iter()
-                .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
-                .collect();
-            Value::Object(object([("Variables", Value::Object(variables))]))
-        }
-        _ => Value::Null,
-    };
-    let vpc = match config.vpc_config() {
-        Some(vpc) if !vpc.subnet_ids().is_empty() || !vpc.security_group_ids().is_empty() => {
-            Value::Object(object([
-                (
-                    "SubnetIds",
-                    super::json::sorted_strings(vpc.subnet_ids().iter()),
-                ),
-                (
-                    "SecurityGroupIds",
-                    super::json::sorted_strings(vpc.security_group_ids().iter()),
-                ),
-            ]))
-        }
-        _ => Value::Null,
-    };
     let function_name = config.function_name().unwrap_or(name);
     let properties = object([
         ("FunctionName", Value::from(function_name)),
@@ -85,8 +59,8 @@ pub async fn read_function(
         ("MemorySize", number(config.memory_size())),
         ("Timeout", number(config.timeout())),
         ("ReservedConcurrentExecutions", number(concurrency)),
-        ("Environment", environment),
-        ("VpcConfig", vpc),
+        ("Environment", environment(config)),
+        ("VpcConfig", vpc_config(config)),
     ]);
     let arn = config.function_arn().unwrap_or_default();
     let mut function = resource(
@@ -102,6 +76,40 @@ pub async fn read_function(
         );
     }
     Ok(Some(function))
+}
+
+/// A function's `Environment` in CloudFormation's shape, variables sorted; `null` when it has none.
+fn environment(config: &FunctionConfiguration) -> Value {
+    match config.environment().and_then(|e| e.variables()) {
+        Some(vars) if !vars.is_empty() => {
+            let sorted: BTreeMap<&String, &String> = vars.iter().collect();
+            let variables: Map<String, Value> = sorted
+                .into_iter()
+                .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                .collect();
+            Value::Object(object([("Variables", Value::Object(variables))]))
+        }
+        _ => Value::Null,
+    }
+}
+
+/// A function's `VpcConfig` in CloudFormation's shape, ids sorted; `null` outside a VPC.
+fn vpc_config(config: &FunctionConfiguration) -> Value {
+    match config.vpc_config() {
+        Some(vpc) if !vpc.subnet_ids().is_empty() || !vpc.security_group_ids().is_empty() => {
+            Value::Object(object([
+                (
+                    "SubnetIds",
+                    super::json::sorted_strings(vpc.subnet_ids().iter()),
+                ),
+                (
+                    "SecurityGroupIds",
+                    super::json::sorted_strings(vpc.security_group_ids().iter()),
+                ),
+            ]))
+        }
+        _ => Value::Null,
+    }
 }
 
 /// `AWS::Lambda::Alias` `name` of the function named `function`: GetFunction qualified by the
