@@ -280,9 +280,7 @@ pub async fn read_event_source_mapping(
     let mappings = ctx.mappings.get_or_try_init(|| list_mappings(ctx)).await?;
     // The mapping the stack records, when it still exists (its queue may have been renamed, so
     // that it is replaced); else the one from this queue to this function.
-    let recorded = recorded
-        .filter(|id| !id.is_empty())
-        .and_then(|id| mappings.iter().find(|m| m.uuid() == Some(id)));
+    let recorded = recorded.and_then(|id| mappings.iter().find(|m| m.uuid() == Some(id)));
     let best = || best_mapping(mappings, &keys.queue_arn, &keys.function, qualifier);
     let Some(mapping) = recorded.or_else(best) else {
         return Ok(None);

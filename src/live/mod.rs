@@ -191,7 +191,7 @@ async fn read_target(
     ctx: &ReadContext<'_>,
     target: &LiveTarget,
 ) -> Result<Option<LiveResource>, LiveError> {
-    let recorded = target.physical_id.as_deref();
+    let recorded = target.recorded_id();
     let Some(lookup) = &target.lookup else {
         // A queue the manifest no longer has is read for the messages its deletion destroys.
         if target.resource_type == ResourceKind::Queue {
@@ -236,7 +236,7 @@ async fn read_target(
 /// that is not read, its ARN), with no observed properties. Nothing when the stack records no
 /// physical id.
 fn from_stack(ctx: &ReadContext<'_>, target: &LiveTarget) -> Option<LiveResource> {
-    let physical_id = target.physical_id.clone().filter(|p| !p.is_empty())?;
+    let physical_id = target.recorded_id()?.to_owned();
     let mut attributes = BTreeMap::from([("Ref".to_owned(), physical_id.clone())]);
     if let (true, Some(account)) = (
         target.resource_type == ResourceKind::Role,
