@@ -270,28 +270,30 @@ mod tests {
         }
     }
 
-    /// The URI StartLiveTail is sent to with this endpoint URL (none: AWS's own).
+    /// The URI [`start`] sends StartLiveTail to with this endpoint URL (none: AWS's own).
     async fn sent_to(endpoint: Option<&str>) -> String {
-        use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Credentials, Region};
+        use aws_sdk_cloudwatchlogs::config::{
+            BehaviorVersion, Credentials, Region, SharedCredentialsProvider,
+        };
         let capture = Capture::default();
-        let mut config = aws_sdk_cloudwatchlogs::Config::builder()
+        let mut config = aws_types::SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("eu-west-1"))
-            .credentials_provider(Credentials::new("a", "b", None, None, "test"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "a", "b", None, None, "test",
+            )))
             .retry_config(aws_sdk_cloudwatchlogs::config::retry::RetryConfig::disabled())
             .http_client(capture.clone());
         if let Some(url) = endpoint {
             config = config.endpoint_url(url);
         }
-        let client = aws_sdk_cloudwatchlogs::Client::from_conf(config.build());
-        let sent = client
-            .start_live_tail()
-            .log_group_identifiers("g")
-            .customize()
-            .interceptor(LocalEndpoint)
-            .send()
-            .await;
-        assert!(sent.is_err(), "the capture answers 500");
+        let query = TailQuery {
+            groups: vec![(0, "g".into())],
+            arn_prefix: arn_prefix("eu-west-1", "1"),
+            pattern: None,
+        };
+        let started = start(&Clients::new(&config.build()), &query).await;
+        assert!(started.is_err(), "the capture answers 500");
         let uris = capture.0.lock().unwrap().clone();
         uris.first().cloned().unwrap_or_default()
     }
