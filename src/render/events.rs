@@ -66,11 +66,12 @@ impl TextRenderer {
                 from,
                 to,
                 build,
-            } => line(if self.in_phase {
-                format!("    {function}: live {from} -> {to}")
-            } else {
-                format!("{function}: live {from} -> {to} ({build})")
-            }),
+            } => line(self.alias_line(function, &format!("live {from} -> {to}"), build)),
+            Event::AliasKept {
+                function,
+                version,
+                build,
+            } => line(self.alias_line(function, &format!("live stays on {version}"), build)),
             Event::Warning { warning } => warning_text(warning),
             Event::Outcome { outcome } => outcome_text(outcome, self.style),
             Event::ChangeSetChecked { mismatches } if !mismatches.is_empty() => {
@@ -102,6 +103,17 @@ impl TextRenderer {
                 vec![Text::Block(text)]
             }
             other => plain_lines(other).into_iter().map(Text::Line).collect(),
+        }
+    }
+}
+
+impl TextRenderer {
+    /// A function's `live` line: indented under a phase, else naming the build it is on.
+    fn alias_line(&self, function: &str, what: &str, build: &str) -> String {
+        if self.in_phase {
+            format!("    {function}: {what}")
+        } else {
+            format!("{function}: {what} ({build})")
         }
     }
 }
@@ -264,11 +276,13 @@ fn rollback_lines(stage: &str, from: Option<&str>, to: &str, moves: &[AliasMove]
         "Rolling back stage {stage} from {} to release {to}:",
         from.unwrap_or("(no single release)")
     ))
-    .chain(
-        moves
-            .iter()
-            .map(|m| format!("  {}: live {} -> {}", m.function, m.from, m.to)),
-    )
+    .chain(moves.iter().map(|m| {
+        if m.from == m.to {
+            format!("  {}: live stays on {}", m.function, m.to)
+        } else {
+            format!("  {}: live {} -> {}", m.function, m.from, m.to)
+        }
+    }))
     .collect()
 }
 
@@ -593,6 +607,47 @@ mod tests {
         assert_eq!(
             text,
             "s-http: live 1 -> 2 (b2)\n\n==> Switch\n    s-http: live 1 -> 2\n    Switch done in 0.0s\n"
+        );
+    }
+
+    #[test]
+    fn a_kept_alias_says_it_stays_and_a_planned_one_too() {
+        let kept = Event::AliasKept {
+            function: "s-http".into(),
+            version: "1".into(),
+            build: "b1".into(),
+        };
+        let text = plain_text(&[
+            kept.clone(),
+            Event::PhaseStarted {
+                phase: Phase::Switch,
+            },
+            kept,
+        ]);
+        assert_eq!(
+            text,
+            "s-http: live stays on 1 (b1)\n\n==> Switch\n    s-http: live stays on 1\n"
+        );
+        let planned = Event::RollbackPlanned {
+            stage: "dev".into(),
+            from: None,
+            to: "b1".into(),
+            moves: vec![
+                AliasMove {
+                    function: "s-cli".into(),
+                    from: "2".into(),
+                    to: "1".into(),
+                },
+                AliasMove {
+                    function: "s-http".into(),
+                    from: "1".into(),
+                    to: "1".into(),
+                },
+            ],
+        };
+        assert_eq!(
+            plain_text(&[planned]),
+            "Rolling back stage dev from (no single release) to release b1:\n  s-cli: live 2 -> 1\n  s-http: live stays on 1\n"
         );
     }
 
