@@ -179,12 +179,12 @@ pub fn plain_lines(event: &Event) -> Vec<String> {
             "    {functions} function(s) served $LATEST; pinned to a version of what they run now so the update cannot move their traffic"
         )),
         Event::ToolOutput { line } => one(format!("    {line}")),
-        other => more_lines(other),
+        other => deploy_lines(other),
     }
 }
 
-/// [`plain_lines`] of the build, deploy, rollback, purge and destroy events.
-fn more_lines(event: &Event) -> Vec<String> {
+/// [`plain_lines`] of the build's and a deploy's own phases (push, assets, warm, commands).
+fn deploy_lines(event: &Event) -> Vec<String> {
     let one = |s: String| vec![s];
     match event {
         Event::BuildStarted {
@@ -227,6 +227,14 @@ fn more_lines(event: &Event) -> Vec<String> {
             "    {warmed} of {of} containers warmed on version {version}"
         )),
         Event::CommandStarted { command } => one(format!("    $ php artisan {command}")),
+        other => rollback_purge_destroy_lines(other),
+    }
+}
+
+/// [`plain_lines`] of what a rollback, a purge and a destroy show and do.
+fn rollback_purge_destroy_lines(event: &Event) -> Vec<String> {
+    let one = |s: String| vec![s];
+    match event {
         Event::TrafficSplit { releases, to } => {
             let split: Vec<String> = releases
                 .iter()
@@ -260,7 +268,10 @@ fn more_lines(event: &Event) -> Vec<String> {
                 "Stage {stage}: {builds} build(s); keeping {}:",
                 keep.len()
             )];
-            lines.extend(keep.iter().map(|k| format!("  = {} ({})", k.build_id, k.why)));
+            lines.extend(
+                keep.iter()
+                    .map(|k| format!("  = {} ({})", k.build_id, k.why)),
+            );
             lines.push(format!("Deleting {}:", delete.len()));
             lines.extend(delete.iter().map(purged_line));
             lines
