@@ -52,47 +52,6 @@ pub fn write_destroy_plan(
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::plan::destroy::{destroy_plan, Inventory, KeyInfo};
-
-    #[test]
-    fn counts_every_kind_of_data_lost() {
-        let inv = Inventory {
-            stack: None,
-            queue_messages: Default::default(),
-            bucket: Some(("shop-assets".into(), 1)),
-            repository: Some(("shop".into(), 2)),
-            key: Some(KeyInfo {
-                alias: "alias/shop-secrets-key".into(),
-                key_id: "k1".into(),
-                state: "Enabled".into(),
-                deletion_date: None,
-            }),
-        };
-        let mut out = Vec::new();
-        write_destroy_plan(
-            &mut out,
-            &destroy_plan("shop", &inv),
-            ".hover/dev.yml",
-            Style::PLAIN,
-        )
-        .expect("write");
-        let text = String::from_utf8(out).expect("utf-8");
-        assert!(
-            text.contains("  - assets bucket shop-assets: 1 object, emptied"),
-            "{text}"
-        );
-        assert!(
-            text.contains("  - image repository shop, with its 2 images"),
-            "{text}"
-        );
-        assert!(text.contains("after 30 days"), "{text}");
-        assert!(text.ends_with("Destroy: 0 messages, 1 object and 2 images will be lost. The manifest .hover/dev.yml stays.\n"), "{text}");
-    }
-}
-
 /// One deletion of the plan (`minus`: the styled `-`).
 fn write_step(out: &mut dyn Write, step: &DestroyStep, minus: &str) -> io::Result<()> {
     match step {
@@ -154,4 +113,45 @@ fn write_stack(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::destroy::{destroy_plan, Inventory, KeyInfo};
+
+    #[test]
+    fn counts_every_kind_of_data_lost() {
+        let inv = Inventory {
+            stack: None,
+            queue_messages: Default::default(),
+            bucket: Some(("shop-assets".into(), 1)),
+            repository: Some(("shop".into(), 2)),
+            key: Some(KeyInfo {
+                alias: "alias/shop-secrets-key".into(),
+                key_id: "k1".into(),
+                state: "Enabled".into(),
+                deletion_date: None,
+            }),
+        };
+        let mut out = Vec::new();
+        write_destroy_plan(
+            &mut out,
+            &destroy_plan("shop", &inv),
+            ".hover/dev.yml",
+            Style::PLAIN,
+        )
+        .expect("write");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(
+            text.contains("  - assets bucket shop-assets: 1 object, emptied"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  - image repository shop, with its 2 images"),
+            "{text}"
+        );
+        assert!(text.contains("after 30 days"), "{text}");
+        assert!(text.ends_with("Destroy: 0 messages, 1 object and 2 images will be lost. The manifest .hover/dev.yml stays.\n"), "{text}");
+    }
 }
