@@ -178,6 +178,7 @@ def refused_writes_nothing(s, endpoint, *args, prompt="Enter a value:", answer="
     assert not other, f"unclassified calls (add them to READS or WRITES): {other}"
     assert reads, f"the counter saw no call at all: {counts}"
     assert account(s.aws) == before, "the account changed"
+    print(f"hover {args[0]} answered {answer!r}: {sum(reads.values())} reads, 0 writes: {reads}")
     return out, err
 
 
