@@ -662,6 +662,42 @@ mod tests {
         );
     }
 
+    /// The README's table of `hover.events/1` names every variant of [`Event`] (read from its
+    /// source: a variant added without its row fails here).
+    #[test]
+    fn every_event_type_is_in_the_readme_table() {
+        let source = include_str!("../events.rs");
+        let readme = include_str!("../../README.md");
+        let body = source
+            .split("pub enum Event {\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n}\n").next())
+            .expect("the Event enum");
+        let variants: Vec<String> = body
+            .lines()
+            .filter(|l| l.starts_with("    ") && !l.starts_with("     "))
+            .map(str::trim)
+            .filter(|l| l.starts_with(|c: char| c.is_ascii_uppercase()))
+            .map(|l| {
+                let name: String = l.chars().take_while(char::is_ascii_alphanumeric).collect();
+                let mut snake = String::new();
+                for (i, c) in name.chars().enumerate() {
+                    if c.is_ascii_uppercase() && i > 0 {
+                        snake.push('_');
+                    }
+                    snake.push(c.to_ascii_lowercase());
+                }
+                snake
+            })
+            .collect();
+        assert!(variants.len() > 40, "{variants:?}");
+        let missing: Vec<&String> = variants
+            .iter()
+            .filter(|v| !readme.contains(&format!("| `{v}` |")))
+            .collect();
+        assert!(missing.is_empty(), "not in the README's table: {missing:?}");
+    }
+
     #[test]
     fn elapsed_format() {
         assert_eq!(format_elapsed(0), "0s");
