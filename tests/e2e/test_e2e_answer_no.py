@@ -1,6 +1,6 @@
 """A changing command asked at a terminal and answered "no" writes nothing: `hover deploy` of a new
 stage and of a deployed one with a change (after its build, the plan is shown and refused), `hover
-apply` and `hover destroy`. The emulator counts every request (GET /hover-compat/requests): none
+apply`, `hover rollback` and `hover destroy`. The emulator counts every request (GET /hover-compat/requests): none
 may be a write, by action name against the lists below, and the account reads back as it was
 (stacks, change sets, repositories and their images, buckets and their objects, keys and aliases,
 functions, versions and aliases, queues)."""
@@ -214,9 +214,13 @@ def test_deploy_of_a_deployed_stage_with_a_change_answered_no_writes_nothing(app
     assert tags == ["d1"], tags
 
 
-def test_apply_and_destroy_answered_no_write_nothing(app, endpoint):
+def test_apply_rollback_and_destroy_answered_no_write_nothing(app, endpoint):
     s = app(deploy_commands=())
+    deploy(s, "--build-id", "a0")
     deploy(s, "--build-id", "a1")
+    out, _ = refused_writes_nothing(s, endpoint, "rollback", s.key)
+    assert "Rolling back stage" in out and "Do you want to roll back?" in out, out
+    assert "==> Switch" not in out, out
     s.edit(lambda m: m["cli"].update(timeout=600))
     out, _ = refused_writes_nothing(s, endpoint, "apply", s.key)
     assert "~ Timeout" in out and "Do you want to perform these actions?" in out, out
