@@ -4,9 +4,12 @@
 //! Module map (data flows top to bottom):
 //!
 //! - [`manifest`]  — `.hover/<stage>.yml` parsed and validated; errors at file:line:column.
-//! - [`model`]     — the plain-data stage model shared by every layer (desired and observed), and
-//!   `model::kinds`: one description per resource type (how `live` reads it, which drift `direct`
-//!   puts back through which call, what the plan calls it).
+//! - [`model`]     — the plain-data stage model shared by every layer (desired and observed);
+//!   `model::kinds`: the handle of each resource type hover manages (`ResourceKind`, serialized
+//!   as its CloudFormation type; `ResourceType` for a type met in AWS, managed or kept as
+//!   written) and one description per kind (which drift `direct` puts back through which call,
+//!   what the plan calls it); `model::target`: what `live` looks up for a resource, with typed
+//!   keys per kind (`Lookup`).
 //! - [`naming`]    — the AWS names and logical ids of a stage's resources and the limits on them,
 //!   written once for the manifest checks and the stage builder.
 //! - [`stage`]     — the manifest turned into the desired stage: typed resources named through
@@ -17,7 +20,7 @@
 //!   `intrinsics` build and read `Ref`, `Fn::GetAtt` and `Fn::Sub`.
 //! - [`live`]      — the stage as AWS has it, read concurrently through the SDK within each API's
 //!   request-rate quota (`live::quota`, the table of every operation hover calls); what it looks
-//!   up for each resource is `live::targets`; the caller and the account's Lambda quotas are
+//!   up for each resource is `live::targets` (one reader per `Lookup` variant); the caller and the account's Lambda quotas are
 //!   `live::account`; the clients and their SDK config (region, profile, retries, the profile
 //!   files, the notes on the environment) are `live::config`; SDK types stop here.
 //! - [`plan`]      — the only place actions are decided: per property the diff tree, its cause and

@@ -21,7 +21,7 @@ use aws_smithy_types::retry::RetryConfig;
 use common::Mocks;
 use hover::direct::{self, Repair};
 use hover::live::Clients;
-use hover::model::{kinds, ObservedStage, Provisioner, Resolved};
+use hover::model::{kinds, ObservedStage, Provisioner, Resolved, ResourceKind, ResourceType};
 use hover::stage::{CACHE_POLICY_DISABLED, CACHE_POLICY_OPTIMIZED};
 use serde_json::Value;
 use std::path::Path;
@@ -227,7 +227,7 @@ async fn drifted_distribution_is_put_back_over_the_config_aws_holds() {
 
     let done = direct::repair(
         &clients,
-        "AWS::CloudFront::Distribution",
+        &ResourceKind::Distribution.into(),
         &id,
         &["DistributionConfig".to_string()],
         &desired,
@@ -341,7 +341,7 @@ async fn distribution_without_domains_gets_no_aliases_and_the_default_certificat
     .build();
     direct::repair(
         &clients,
-        "AWS::CloudFront::Distribution",
+        &ResourceKind::Distribution.into(),
         &id,
         &["DistributionConfig".to_string()],
         &desired,
@@ -381,7 +381,7 @@ async fn failed_update_is_reported_with_the_distribution() {
     .build();
     let e = direct::repair(
         &clients,
-        "AWS::CloudFront::Distribution",
+        &ResourceKind::Distribution.into(),
         &id,
         &["DistributionConfig".to_string()],
         &desired,
@@ -507,17 +507,17 @@ async fn repairs_agree_with_the_plans_table() {
         let mut props = resolved[&r.logical_id].clone();
         for (ty, key, value) in [
             (
-                "AWS::Lambda::Function",
+                ResourceKind::Function,
                 "VpcConfig",
                 serde_json::json!({"SubnetIds": ["subnet-1"], "SecurityGroupIds": ["sg-1"]}),
             ),
             (
-                "AWS::IAM::Role",
+                ResourceKind::Role,
                 "ManagedPolicyArns",
                 serde_json::json!(["arn:aws:iam::aws:policy/ReadOnlyAccess"]),
             ),
         ] {
-            if r.resource_type == ty && !props.values.contains_key(key) {
+            if r.kind == ty && !props.values.contains_key(key) {
                 props.values.insert(key.into(), value);
             }
         }
@@ -526,7 +526,7 @@ async fn repairs_agree_with_the_plans_table() {
         // What the stage sets, and the function's reserved concurrency, which it may leave out
         // (its absence is put back by deleting the reservation).
         let mut names: Vec<String> = props.values.keys().cloned().collect();
-        if r.resource_type == "AWS::Lambda::Function" {
+        if r.kind == ResourceKind::Function {
             names.push("ReservedConcurrentExecutions".into());
         }
         names.sort();
@@ -534,7 +534,7 @@ async fn repairs_agree_with_the_plans_table() {
         for name in names {
             let done = direct::repair(
                 &clients,
-                &r.resource_type,
+                &ResourceType::from(r.kind),
                 physical,
                 std::slice::from_ref(&name),
                 props,
@@ -545,27 +545,27 @@ async fn repairs_agree_with_the_plans_table() {
             let put_back = matches!(done[0].1, Repair::Done(_));
             assert_eq!(
                 put_back,
-                kinds::repairable(&r.resource_type, &name),
+                r.kind.repairable(&name),
                 "{} ({}) {name}: repair says {:?}",
                 r.logical_id,
-                r.resource_type,
+                r.kind,
                 done[0].1
             );
             checked += 1;
             if put_back {
-                repaired.insert((r.resource_type.clone(), name));
+                repaired.insert((r.kind, name));
             }
         }
     }
     assert!(checked > 50, "only {checked} properties checked");
     // Every property the table says apply puts back was put back.
-    let listed: std::collections::BTreeSet<(String, String)> = kinds::KINDS
+    let listed: std::collections::BTreeSet<(ResourceKind, String)> = kinds::KINDS
         .iter()
         .flat_map(|k| {
             k.fixes
                 .iter()
                 .flat_map(|f| f.properties)
-                .map(|p| (k.resource_type.to_string(), p.to_string()))
+                .map(|p| (k.kind, p.to_string()))
         })
         .collect();
     let missing: Vec<_> = listed.difference(&repaired).collect();
@@ -687,7 +687,7 @@ async fn drifted_role_policies_are_put_back_through_iam() {
     let names: Vec<String> = ["AssumeRolePolicyDocument", "Policies", "ManagedPolicyArns"]
         .map(String::from)
         .to_vec();
-    let done = direct::repair(&clients, "AWS::IAM::Role", &role, &names, &props)
+    let done = direct::repair(&clients, &ResourceKind::Role.into(), &role, &names, &props)
         .await
         .expect("repair");
     assert_eq!(

@@ -15,7 +15,7 @@ use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use common::{quick_retries, Mocks};
 use hover::live::{self, Clients, LiveError};
-use hover::model::{LiveResource, LiveTarget, StackResource, StackStatus};
+use hover::model::{LiveResource, LiveTarget, Lookup, MappingKeys, StackResource, StackStatus};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -119,22 +119,19 @@ fn stack_missing(name: &str) -> HttpResponse {
 // ---------------------------------------------------------------------------------------------
 // Targets
 
-fn target(logical_id: &str, resource_type: &str, name: Option<&str>) -> LiveTarget {
-    LiveTarget {
-        logical_id: logical_id.to_owned(),
-        resource_type: resource_type.to_owned(),
-        name: name.map(str::to_owned),
-        physical_id: None,
-        keys: BTreeMap::new(),
-    }
+/// A target found through `lookup`, which the stack does not record.
+fn target(logical_id: &str, lookup: Lookup) -> LiveTarget {
+    LiveTarget::by(logical_id, lookup, None)
 }
 
-fn with_keys(mut t: LiveTarget, keys: &[(&str, &str)]) -> LiveTarget {
-    t.keys = keys
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    t
+/// A target with no lookup (only known through the stack), which the stack does not record yet.
+fn unnamed(logical_id: &str, resource_type: &str) -> LiveTarget {
+    LiveTarget {
+        logical_id: logical_id.to_owned(),
+        resource_type: resource_type.into(),
+        lookup: None,
+        physical_id: None,
+    }
 }
 
 fn attrs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -286,7 +283,7 @@ async fn stack_is_read_with_template_outputs_and_every_page_of_resources() {
             (
                 "ExecutionRole".to_owned(),
                 StackResource {
-                    resource_type: "AWS::IAM::Role".to_owned(),
+                    resource_type: "AWS::IAM::Role".into(),
                     physical_id: "app-dev-role".to_owned(),
                     status: "CREATE_COMPLETE".to_owned(),
                 }
@@ -294,7 +291,7 @@ async fn stack_is_read_with_template_outputs_and_every_page_of_resources() {
             (
                 "HttpFunction".to_owned(),
                 StackResource {
-                    resource_type: "AWS::Lambda::Function".to_owned(),
+                    resource_type: "AWS::Lambda::Function".into(),
                     physical_id: "app-dev-http".to_owned(),
                     status: "CREATE_COMPLETE".to_owned(),
                 }
@@ -398,8 +395,9 @@ async fn function_properties_are_in_cloudformation_shape() {
         &clients,
         target(
             "HttpFunction",
-            "AWS::Lambda::Function",
-            Some("app-dev-http"),
+            Lookup::Function {
+                name: ("app-dev-http").into(),
+            },
         ),
     )
     .await
@@ -408,7 +406,7 @@ async fn function_properties_are_in_cloudformation_shape() {
     assert_eq!(
         found,
         LiveResource {
-            resource_type: "AWS::Lambda::Function".to_owned(),
+            resource_type: "AWS::Lambda::Function".into(),
             physical_id: "app-dev-http".to_owned(),
             attributes: attrs(&[
                 ("Ref", "app-dev-http"),
@@ -467,7 +465,12 @@ async fn function_without_image_env_vpc_or_concurrency_reads_nulls() {
     .build();
     let found = read_one(
         &clients,
-        target("CliFunction", "AWS::Lambda::Function", Some("app-dev-cli")),
+        target(
+            "CliFunction",
+            Lookup::Function {
+                name: ("app-dev-cli").into(),
+            },
+        ),
     )
     .await
     .expect("function found");
@@ -521,14 +524,19 @@ async fn queue_with_redrive_policy_is_in_cloudformation_shape() {
     .build();
     let found = read_one(
         &clients,
-        target("EmailsQueue", "AWS::SQS::Queue", Some("app-dev-emails")),
+        target(
+            "EmailsQueue",
+            Lookup::Queue {
+                name: ("app-dev-emails").into(),
+            },
+        ),
     )
     .await
     .expect("queue found");
     assert_eq!(
         found,
         LiveResource {
-            resource_type: "AWS::SQS::Queue".to_owned(),
+            resource_type: "AWS::SQS::Queue".into(),
             physical_id: url.to_owned(),
             attributes: attrs(&[
                 ("Ref", url),
@@ -607,8 +615,9 @@ async fn rule_with_targets_sorted_by_id() {
         &clients,
         target(
             "ScheduleRule",
-            "AWS::Events::Rule",
-            Some("app-dev-schedule"),
+            Lookup::Rule {
+                name: ("app-dev-schedule").into(),
+            },
         ),
     )
     .await
@@ -616,7 +625,7 @@ async fn rule_with_targets_sorted_by_id() {
     assert_eq!(
         found,
         LiveResource {
-            resource_type: "AWS::Events::Rule".to_owned(),
+            resource_type: "AWS::Events::Rule".into(),
             physical_id: "app-dev-schedule".to_owned(),
             attributes: attrs(&[
                 ("Ref", "app-dev-schedule"),
@@ -825,13 +834,11 @@ async fn distribution_is_found_across_pages_and_read_in_cloudformation_shape() {
     .build();
     let found = read_one(
         &clients,
-        with_keys(
-            target(
-                "Distribution",
-                "AWS::CloudFront::Distribution",
-                Some("app-dev"),
-            ),
-            &[("comment", "app-dev")],
+        target(
+            "Distribution",
+            Lookup::Distribution {
+                comment: "app-dev".into(),
+            },
         ),
     )
     .await
@@ -997,22 +1004,31 @@ async fn api_listing_is_paginated_and_shared_by_api_integration_route_and_stage(
     }
     .build();
     let targets = vec![
-        target("HttpApi", "AWS::ApiGatewayV2::Api", Some("app-dev")),
-        with_keys(
-            target(
-                "HttpIntegration",
-                "AWS::ApiGatewayV2::Integration",
-                Some("app-dev"),
-            ),
-            &[("api_name", "app-dev")],
+        target(
+            "HttpApi",
+            Lookup::Api {
+                name: ("app-dev").into(),
+            },
         ),
-        with_keys(
-            target("HttpRoute", "AWS::ApiGatewayV2::Route", Some("$default")),
-            &[("api_name", "app-dev"), ("route_key", "$default")],
+        target(
+            "HttpIntegration",
+            Lookup::Integration {
+                api_name: "app-dev".into(),
+            },
         ),
-        with_keys(
-            target("HttpStage", "AWS::ApiGatewayV2::Stage", Some("$default")),
-            &[("api_name", "app-dev"), ("stage_name", "$default")],
+        target(
+            "HttpRoute",
+            Lookup::Route {
+                api_name: "app-dev".into(),
+                route_key: "$default".into(),
+            },
+        ),
+        target(
+            "HttpStage",
+            Lookup::ApiStage {
+                api_name: "app-dev".into(),
+                stage_name: "$default".into(),
+            },
         ),
     ];
     let stage = live::read_stage(&clients, "app-dev", &targets)
@@ -1029,7 +1045,7 @@ async fn api_listing_is_paginated_and_shared_by_api_integration_route_and_stage(
     assert_eq!(
         r["HttpApi"],
         LiveResource {
-            resource_type: "AWS::ApiGatewayV2::Api".to_owned(),
+            resource_type: "AWS::ApiGatewayV2::Api".into(),
             physical_id: "a11".to_owned(),
             attributes: attrs(&[
                 ("Ref", "a11"),
@@ -1045,7 +1061,7 @@ async fn api_listing_is_paginated_and_shared_by_api_integration_route_and_stage(
     assert_eq!(
         r["HttpIntegration"],
         LiveResource {
-            resource_type: "AWS::ApiGatewayV2::Integration".to_owned(),
+            resource_type: "AWS::ApiGatewayV2::Integration".into(),
             physical_id: "i1".to_owned(),
             attributes: attrs(&[("Ref", "i1")]),
             properties: props(json!({
@@ -1060,7 +1076,7 @@ async fn api_listing_is_paginated_and_shared_by_api_integration_route_and_stage(
     assert_eq!(
         r["HttpRoute"],
         LiveResource {
-            resource_type: "AWS::ApiGatewayV2::Route".to_owned(),
+            resource_type: "AWS::ApiGatewayV2::Route".into(),
             physical_id: "r2".to_owned(),
             attributes: attrs(&[("Ref", "r2")]),
             properties: props(json!({
@@ -1071,7 +1087,7 @@ async fn api_listing_is_paginated_and_shared_by_api_integration_route_and_stage(
     assert_eq!(
         r["HttpStage"],
         LiveResource {
-            resource_type: "AWS::ApiGatewayV2::Stage".to_owned(),
+            resource_type: "AWS::ApiGatewayV2::Stage".into(),
             physical_id: "$default".to_owned(),
             attributes: attrs(&[("Ref", "$default")]),
             properties: props(json!({"ApiId": "a11", "StageName": "$default", "AutoDeploy": true})),
@@ -1131,17 +1147,13 @@ async fn event_source_mapping_is_found_across_pages_of_one_listing() {
     .build();
     let found = read_one(
         &clients,
-        with_keys(
-            target(
-                "EmailsMapping",
-                "AWS::Lambda::EventSourceMapping",
-                Some("emails"),
-            ),
-            &[
-                ("function", "app-dev-queue"),
-                ("qualifier", "live"),
-                ("queue_arn", queue_arn),
-            ],
+        target(
+            "EmailsMapping",
+            Lookup::EventSourceMapping(MappingKeys {
+                function: "app-dev-queue".into(),
+                qualifier: "live".into(),
+                queue_arn: queue_arn.into(),
+            }),
         ),
     )
     .await
@@ -1150,7 +1162,7 @@ async fn event_source_mapping_is_found_across_pages_of_one_listing() {
     assert_eq!(
         found,
         LiveResource {
-            resource_type: "AWS::Lambda::EventSourceMapping".to_owned(),
+            resource_type: "AWS::Lambda::EventSourceMapping".into(),
             physical_id: "u-live".to_owned(),
             attributes: attrs(&[("Ref", "u-live"), ("Id", "u-live")]),
             properties: props(json!({
@@ -1195,9 +1207,12 @@ async fn alias_is_read_through_get_function_qualified_by_the_alias() {
     .build();
     let found = read_one(
         &clients,
-        with_keys(
-            target("HttpAlias", "AWS::Lambda::Alias", Some("live")),
-            &[("function", "app-dev-http")],
+        target(
+            "HttpAlias",
+            Lookup::Alias {
+                function: "app-dev-http".into(),
+                name: "live".into(),
+            },
         ),
     )
     .await
@@ -1206,7 +1221,7 @@ async fn alias_is_read_through_get_function_qualified_by_the_alias() {
     assert_eq!(
         found,
         LiveResource {
-            resource_type: "AWS::Lambda::Alias".to_owned(),
+            resource_type: "AWS::Lambda::Alias".into(),
             physical_id: arn.to_owned(),
             attributes: attrs(&[("Ref", arn), ("AliasArn", arn)]),
             properties: props(json!({
@@ -1260,8 +1275,9 @@ async fn log_groups_of_a_read_come_from_one_listing_by_their_common_prefix() {
         .map(|f| {
             target(
                 &format!("Logs{f}"),
-                "AWS::Logs::LogGroup",
-                Some(&format!("/aws/lambda/app-dev-{f}")),
+                Lookup::LogGroup {
+                    name: (&format!("/aws/lambda/app-dev-{f}")).into(),
+                },
             )
         })
         .collect();
@@ -1309,7 +1325,12 @@ async fn queue_recorded_by_the_stack_is_read_by_its_url_in_one_call() {
         ..Default::default()
     }
     .build();
-    let mut queue = target("QueueEmails", "AWS::SQS::Queue", Some("emails-app-dev"));
+    let mut queue = target(
+        "QueueEmails",
+        Lookup::Queue {
+            name: ("emails-app-dev").into(),
+        },
+    );
     queue.physical_id = Some(url.to_owned());
     let found = read_one(&clients, queue).await.expect("queue found");
     assert_eq!(found.physical_id, url);
@@ -1391,80 +1412,117 @@ fn nothing_exists() -> Mocks {
 }
 
 fn one_target_of_every_type() -> Vec<LiveTarget> {
-    let api = [("api_name", "app-dev")];
     vec![
-        target("Function", "AWS::Lambda::Function", Some("app-dev-http")),
-        with_keys(
-            target("Alias", "AWS::Lambda::Alias", Some("live")),
-            &[("function", "app-dev-http")],
+        target(
+            "Function",
+            Lookup::Function {
+                name: ("app-dev-http").into(),
+            },
         ),
-        with_keys(
-            target("Mapping", "AWS::Lambda::EventSourceMapping", Some("emails")),
-            &[
-                ("function", "app-dev-queue"),
-                ("qualifier", "live"),
-                (
-                    "queue_arn",
-                    "arn:aws:sqs:eu-west-1:123456789012:app-dev-emails",
-                ),
-            ],
+        target(
+            "Alias",
+            Lookup::Alias {
+                function: "app-dev-http".into(),
+                name: "live".into(),
+            },
+        ),
+        target(
+            "Mapping",
+            Lookup::EventSourceMapping(MappingKeys {
+                function: "app-dev-queue".into(),
+                qualifier: "live".into(),
+                queue_arn: "arn:aws:sqs:eu-west-1:123456789012:app-dev-emails".into(),
+            }),
         ),
         target(
             "Logs",
-            "AWS::Logs::LogGroup",
-            Some("/aws/lambda/app-dev-http"),
+            Lookup::LogGroup {
+                name: ("/aws/lambda/app-dev-http").into(),
+            },
         ),
-        target("Queue", "AWS::SQS::Queue", Some("app-dev-emails")),
-        target("Rule", "AWS::Events::Rule", Some("app-dev-schedule")),
-        target("Api", "AWS::ApiGatewayV2::Api", Some("app-dev")),
-        with_keys(
-            target(
-                "Integration",
-                "AWS::ApiGatewayV2::Integration",
-                Some("app-dev"),
-            ),
-            &api,
+        target(
+            "Queue",
+            Lookup::Queue {
+                name: ("app-dev-emails").into(),
+            },
         ),
-        with_keys(
-            target("Route", "AWS::ApiGatewayV2::Route", Some("$default")),
-            &[("api_name", "app-dev"), ("route_key", "$default")],
+        target(
+            "Rule",
+            Lookup::Rule {
+                name: ("app-dev-schedule").into(),
+            },
         ),
-        with_keys(
-            target("Stage", "AWS::ApiGatewayV2::Stage", Some("$default")),
-            &[("api_name", "app-dev"), ("stage_name", "$default")],
+        target(
+            "Api",
+            Lookup::Api {
+                name: ("app-dev").into(),
+            },
         ),
-        with_keys(
-            target(
-                "Distribution",
-                "AWS::CloudFront::Distribution",
-                Some("app-dev"),
-            ),
-            &[("comment", "app-dev")],
+        target(
+            "Integration",
+            Lookup::Integration {
+                api_name: "app-dev".into(),
+            },
+        ),
+        target(
+            "Route",
+            Lookup::Route {
+                api_name: "app-dev".into(),
+                route_key: "$default".into(),
+            },
+        ),
+        target(
+            "Stage",
+            Lookup::ApiStage {
+                api_name: "app-dev".into(),
+                stage_name: "$default".into(),
+            },
+        ),
+        target(
+            "Distribution",
+            Lookup::Distribution {
+                comment: "app-dev".into(),
+            },
         ),
         target(
             "Oac",
-            "AWS::CloudFront::OriginAccessControl",
-            Some("app-dev-oac"),
+            Lookup::OriginAccessControl {
+                name: ("app-dev-oac").into(),
+            },
         ),
-        with_keys(
-            target(
-                "BucketPolicy",
-                "AWS::S3::BucketPolicy",
-                Some("app-dev-assets"),
-            ),
-            &[("bucket", "app-dev-assets")],
+        target(
+            "BucketPolicy",
+            Lookup::BucketPolicy {
+                bucket: "app-dev-assets".into(),
+            },
         ),
-        target("Bucket", "AWS::S3::Bucket", Some("app-dev-assets")),
-        target("Repository", "AWS::ECR::Repository", Some("app")),
-        target("Key", "AWS::KMS::Key", Some("alias/app-dev-secrets-key")),
+        target(
+            "Bucket",
+            Lookup::Bucket {
+                name: ("app-dev-assets").into(),
+            },
+        ),
+        target(
+            "Repository",
+            Lookup::Repository {
+                name: ("app").into(),
+            },
+        ),
+        target(
+            "Key",
+            Lookup::Key {
+                name: ("alias/app-dev-secrets-key").into(),
+            },
+        ),
         target(
             "LambdaRole",
-            "AWS::IAM::Role",
-            Some("app-dev-LambdaRole-1AB"),
+            Lookup::Role {
+                name: ("app-dev-LambdaRole-1AB").into(),
+            },
         ),
         // Stack-only resources whose stack has no record of them.
-        target("Role", "AWS::IAM::Role", None),
-        target("Permission", "AWS::Lambda::Permission", None),
+        unnamed("Role", "AWS::IAM::Role"),
+        unnamed("Permission", "AWS::Lambda::Permission"),
     ]
 }
 
@@ -1483,13 +1541,13 @@ async fn absent_resources_of_every_type_are_absent_not_errors() {
 async fn stack_only_targets_are_reported_from_the_stack_without_calls() {
     // No rule for any resource API: a call would fail the read.
     let clients = Mocks::default().build();
-    let mut role = target("ExecutionRole", "AWS::IAM::Role", None);
+    let mut role = unnamed("ExecutionRole", "AWS::IAM::Role");
     role.physical_id = Some("app-dev-ExecutionRole-1AB".to_owned());
-    let mut permission = target("HttpPermission", "AWS::Lambda::Permission", None);
+    let mut permission = unnamed("HttpPermission", "AWS::Lambda::Permission");
     permission.physical_id = Some("app-dev-HttpPermission-9Z".to_owned());
-    let mut unknown = target("Topic", "AWS::SNS::Topic", Some("app-dev-topic"));
+    let mut unknown = unnamed("Topic", "AWS::SNS::Topic");
     unknown.physical_id = Some("arn:aws:sns:eu-west-1:123456789012:app-dev-topic".to_owned());
-    let unknown_unrecorded = target("Other", "AWS::SNS::Topic", Some("app-dev-other"));
+    let unknown_unrecorded = unnamed("Other", "AWS::SNS::Topic");
 
     let stage = live::read_stage(
         &clients,
@@ -1501,7 +1559,7 @@ async fn stack_only_targets_are_reported_from_the_stack_without_calls() {
     assert_eq!(
         stage.resources["ExecutionRole"],
         LiveResource {
-            resource_type: "AWS::IAM::Role".to_owned(),
+            resource_type: "AWS::IAM::Role".into(),
             physical_id: "app-dev-ExecutionRole-1AB".to_owned(),
             attributes: attrs(&[
                 ("Ref", "app-dev-ExecutionRole-1AB"),
@@ -1516,7 +1574,7 @@ async fn stack_only_targets_are_reported_from_the_stack_without_calls() {
     assert_eq!(
         stage.resources["HttpPermission"],
         LiveResource {
-            resource_type: "AWS::Lambda::Permission".to_owned(),
+            resource_type: "AWS::Lambda::Permission".into(),
             physical_id: "app-dev-HttpPermission-9Z".to_owned(),
             attributes: attrs(&[("Ref", "app-dev-HttpPermission-9Z")]),
             properties: Default::default(),
@@ -1659,13 +1717,21 @@ async fn role_documents_are_decoded_and_every_page_of_policies_is_read() {
         ..Default::default()
     }
     .build();
-    let found = read_one(&clients, target("LambdaRole", "AWS::IAM::Role", Some(ROLE)))
-        .await
-        .expect("role found");
+    let found = read_one(
+        &clients,
+        target(
+            "LambdaRole",
+            Lookup::Role {
+                name: (ROLE).into(),
+            },
+        ),
+    )
+    .await
+    .expect("role found");
     assert_eq!(
         found,
         LiveResource {
-            resource_type: "AWS::IAM::Role".to_owned(),
+            resource_type: "AWS::IAM::Role".into(),
             physical_id: ROLE.to_owned(),
             attributes: attrs(&[
                 ("Ref", ROLE),
@@ -1711,9 +1777,17 @@ async fn role_without_inline_or_managed_policies_reads_nulls() {
         ..Default::default()
     }
     .build();
-    let found = read_one(&clients, target("LambdaRole", "AWS::IAM::Role", Some(ROLE)))
-        .await
-        .expect("role found");
+    let found = read_one(
+        &clients,
+        target(
+            "LambdaRole",
+            Lookup::Role {
+                name: (ROLE).into(),
+            },
+        ),
+    )
+    .await
+    .expect("role found");
     assert_eq!(
         found.properties,
         props(json!({
@@ -1740,7 +1814,12 @@ async fn role_read_failure_names_iam_and_the_role() {
     let err = live::read_stage(
         &clients,
         "app-dev",
-        &[target("LambdaRole", "AWS::IAM::Role", Some(ROLE))],
+        &[target(
+            "LambdaRole",
+            Lookup::Role {
+                name: (ROLE).into(),
+            },
+        )],
     )
     .await
     .expect_err("access denied is an error");
@@ -1823,13 +1902,30 @@ async fn bucket_repository_policy_and_pending_deletion_key() {
         &clients,
         "app-dev",
         &[
-            target("Bucket", "AWS::S3::Bucket", Some("app-dev-assets")),
-            with_keys(
-                target("Policy", "AWS::S3::BucketPolicy", Some("app-dev-assets")),
-                &[("bucket", "app-dev-assets")],
+            target(
+                "Bucket",
+                Lookup::Bucket {
+                    name: ("app-dev-assets").into(),
+                },
             ),
-            target("Repo", "AWS::ECR::Repository", Some("app")),
-            target("Key", "AWS::KMS::Key", Some("alias/app-dev-secrets-key")),
+            target(
+                "Policy",
+                Lookup::BucketPolicy {
+                    bucket: "app-dev-assets".into(),
+                },
+            ),
+            target(
+                "Repo",
+                Lookup::Repository {
+                    name: ("app").into(),
+                },
+            ),
+            target(
+                "Key",
+                Lookup::Key {
+                    name: ("alias/app-dev-secrets-key").into(),
+                },
+            ),
         ],
     )
     .await
@@ -1838,7 +1934,7 @@ async fn bucket_repository_policy_and_pending_deletion_key() {
     assert_eq!(
         r["Bucket"],
         LiveResource {
-            resource_type: "AWS::S3::Bucket".to_owned(),
+            resource_type: "AWS::S3::Bucket".into(),
             physical_id: "app-dev-assets".to_owned(),
             attributes: attrs(&[
                 ("Ref", "app-dev-assets"),
@@ -1876,7 +1972,7 @@ async fn bucket_repository_policy_and_pending_deletion_key() {
     assert_eq!(
         r["Key"],
         LiveResource {
-            resource_type: "AWS::KMS::Key".to_owned(),
+            resource_type: "AWS::KMS::Key".into(),
             physical_id: "k-1".to_owned(),
             attributes: attrs(&[
                 ("Ref", "k-1"),
@@ -1931,7 +2027,12 @@ async fn throttling_is_retried_until_success() {
     let stage = live::read_stage(
         &clients,
         "app-dev",
-        &[target("Fn", "AWS::Lambda::Function", Some("app-dev-http"))],
+        &[target(
+            "Fn",
+            Lookup::Function {
+                name: ("app-dev-http").into(),
+            },
+        )],
     )
     .await
     .expect("throttling is retried");
@@ -1965,7 +2066,12 @@ async fn persistent_access_denied_names_service_operation_and_resource() {
     let err = live::read_stage(
         &clients,
         "app-dev",
-        &[target("Fn", "AWS::Lambda::Function", Some("app-dev-http"))],
+        &[target(
+            "Fn",
+            Lookup::Function {
+                name: ("app-dev-http").into(),
+            },
+        )],
     )
     .await
     .expect_err("access denied is an error");
@@ -2078,7 +2184,12 @@ async fn reads_run_concurrently_but_never_beyond_the_bound() {
     let targets: Vec<LiveTarget> = (0..40)
         .map(|i| {
             let name = format!("jobs{i}-app-dev");
-            let mut t = target(&format!("Queue{i:02}"), "AWS::SQS::Queue", Some(&name));
+            let mut t = target(
+                &format!("Queue{i:02}"),
+                Lookup::Queue {
+                    name: (&name).into(),
+                },
+            );
             t.physical_id = Some(format!(
                 "https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
             ));
@@ -2105,7 +2216,7 @@ async fn read_resources_keeps_the_given_account_and_stack_and_calls_no_sts() {
         ..Default::default()
     }
     .build();
-    let mut role = target("ExecutionRole", "AWS::IAM::Role", None);
+    let mut role = unnamed("ExecutionRole", "AWS::IAM::Role");
     role.physical_id = Some("app-dev-role".to_owned());
     let observed = live::read_resources(&clients, None, None, &[role])
         .await

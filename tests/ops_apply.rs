@@ -125,7 +125,7 @@ fn stack_read(stack: &StackState) -> Vec<Rule> {
                 out = out.stack_resource_summaries(
                     StackResourceSummary::builder()
                         .logical_resource_id(id)
-                        .resource_type(&r.resource_type)
+                        .resource_type(r.resource_type.as_str())
                         .physical_resource_id(&r.physical_id)
                         .resource_status(ResourceStatus::from(r.status.as_str()))
                         .build(),

@@ -130,8 +130,6 @@ fn built(what: &str) -> impl FnOnce(aws_smithy_types::error::operation::BuildErr
 /// `DistributionConfig` shape). Origins and cache behaviours become the desired lists, in the
 /// desired order; each one starts from the live one with the same id (path pattern), so the
 /// settings hover leaves alone are kept.
-// The legacy cache settings (deprecated in the SDK) are only ever cleared.
-#[allow(deprecated)]
 pub(super) fn set_managed(
     config: &mut DistributionConfig,
     want: &Map<String, Value>,
@@ -163,70 +161,96 @@ pub(super) fn set_managed(
         config.viewer_certificate = Some(viewer_certificate(cert));
     }
     if let Some(wanted) = array(want, "Origins") {
-        let mut live: Vec<Origin> = config.origins.take().map(|o| o.items).unwrap_or_default();
-        let mut items = Vec::with_capacity(wanted.len());
-        for w in wanted.iter().filter_map(Value::as_object) {
-            let id = text(w, "Id").ok_or("an origin without an Id")?;
-            let existing = live.iter().position(|o| o.id == id).map(|i| live.remove(i));
-            items.push(origin(existing, w)?);
-        }
-        config.origins = Some(
-            Origins::builder()
-                .quantity(quantity(items.len()))
-                .set_items(Some(items))
-                .build()
-                .map_err(built("Origins"))?,
-        );
+        set_origins(config, wanted)?;
     }
     if let Some(w) = object(want, "DefaultCacheBehavior") {
-        let mut b = match config.default_cache_behavior.take() {
+        set_default_behavior(config, w)?;
+    }
+    if let Some(wanted) = array(want, "CacheBehaviors") {
+        set_cache_behaviors(config, wanted)?;
+    }
+    Ok(())
+}
+
+/// The origins become `wanted`, in order, each from the live origin with its id when there is one.
+fn set_origins(config: &mut DistributionConfig, wanted: &[Value]) -> Result<(), String> {
+    let mut live: Vec<Origin> = config.origins.take().map(|o| o.items).unwrap_or_default();
+    let mut items = Vec::with_capacity(wanted.len());
+    for w in wanted.iter().filter_map(Value::as_object) {
+        let id = text(w, "Id").ok_or("an origin without an Id")?;
+        let existing = live.iter().position(|o| o.id == id).map(|i| live.remove(i));
+        items.push(origin(existing, w)?);
+    }
+    config.origins = Some(
+        Origins::builder()
+            .quantity(quantity(items.len()))
+            .set_items(Some(items))
+            .build()
+            .map_err(built("Origins"))?,
+    );
+    Ok(())
+}
+
+/// The default cache behaviour gets the managed settings of `w`, starting from the live one.
+// The legacy cache settings (deprecated in the SDK) are only ever cleared.
+#[allow(deprecated)]
+fn set_default_behavior(
+    config: &mut DistributionConfig,
+    w: &Map<String, Value>,
+) -> Result<(), String> {
+    let mut b = match config.default_cache_behavior.take() {
+        Some(b) => b,
+        None => DefaultCacheBehavior::builder()
+            .target_origin_id(text(w, "TargetOriginId").unwrap_or_default())
+            .viewer_protocol_policy(ViewerProtocolPolicy::from(
+                text(w, "ViewerProtocolPolicy").unwrap_or("allow-all"),
+            ))
+            .build()
+            .map_err(built("DefaultCacheBehavior"))?,
+    };
+    set_behavior!(b, w);
+    config.default_cache_behavior = Some(b);
+    Ok(())
+}
+
+/// The cache behaviours become `wanted`, in order, each from the live behaviour with its path
+/// pattern when there is one.
+// The legacy cache settings (deprecated in the SDK) are only ever cleared.
+#[allow(deprecated)]
+fn set_cache_behaviors(config: &mut DistributionConfig, wanted: &[Value]) -> Result<(), String> {
+    let mut live: Vec<CacheBehavior> = config
+        .cache_behaviors
+        .take()
+        .and_then(|b| b.items)
+        .unwrap_or_default();
+    let mut items = Vec::with_capacity(wanted.len());
+    for w in wanted.iter().filter_map(Value::as_object) {
+        let pattern = text(w, "PathPattern").ok_or("a cache behavior without a PathPattern")?;
+        let existing = live
+            .iter()
+            .position(|b| b.path_pattern == pattern)
+            .map(|i| live.remove(i));
+        let mut b = match existing {
             Some(b) => b,
-            None => DefaultCacheBehavior::builder()
+            None => CacheBehavior::builder()
+                .path_pattern(pattern)
                 .target_origin_id(text(w, "TargetOriginId").unwrap_or_default())
                 .viewer_protocol_policy(ViewerProtocolPolicy::from(
                     text(w, "ViewerProtocolPolicy").unwrap_or("allow-all"),
                 ))
                 .build()
-                .map_err(built("DefaultCacheBehavior"))?,
+                .map_err(built("CacheBehavior"))?,
         };
         set_behavior!(b, w);
-        config.default_cache_behavior = Some(b);
+        items.push(b);
     }
-    if let Some(wanted) = array(want, "CacheBehaviors") {
-        let mut live: Vec<CacheBehavior> = config
-            .cache_behaviors
-            .take()
-            .and_then(|b| b.items)
-            .unwrap_or_default();
-        let mut items = Vec::with_capacity(wanted.len());
-        for w in wanted.iter().filter_map(Value::as_object) {
-            let pattern = text(w, "PathPattern").ok_or("a cache behavior without a PathPattern")?;
-            let existing = live
-                .iter()
-                .position(|b| b.path_pattern == pattern)
-                .map(|i| live.remove(i));
-            let mut b = match existing {
-                Some(b) => b,
-                None => CacheBehavior::builder()
-                    .path_pattern(pattern)
-                    .target_origin_id(text(w, "TargetOriginId").unwrap_or_default())
-                    .viewer_protocol_policy(ViewerProtocolPolicy::from(
-                        text(w, "ViewerProtocolPolicy").unwrap_or("allow-all"),
-                    ))
-                    .build()
-                    .map_err(built("CacheBehavior"))?,
-            };
-            set_behavior!(b, w);
-            items.push(b);
-        }
-        config.cache_behaviors = Some(
-            CacheBehaviors::builder()
-                .quantity(quantity(items.len()))
-                .set_items((!items.is_empty()).then_some(items))
-                .build()
-                .map_err(built("CacheBehaviors"))?,
-        );
-    }
+    config.cache_behaviors = Some(
+        CacheBehaviors::builder()
+            .quantity(quantity(items.len()))
+            .set_items((!items.is_empty()).then_some(items))
+            .build()
+            .map_err(built("CacheBehaviors"))?,
+    );
     Ok(())
 }
 

@@ -23,7 +23,7 @@ pub use lock::{delete_lock, read_lock, write_lock, LockWrite};
 pub use s3::{delete_object, upload_template};
 
 use crate::live::Clients;
-use crate::model::kinds::{self, Call, Provision};
+use crate::model::kinds::{Call, Provision, ResourceType};
 use crate::model::Resolved;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use serde_json::{Map, Value};
@@ -83,13 +83,13 @@ fn text<'a>(props: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
 /// `exists` says whether it exists now.
 pub async fn ensure(
     clients: &Clients,
-    resource_type: &str,
+    resource_type: &ResourceType,
     name: &str,
     props: &Map<String, Value>,
     exists: bool,
     region: &str,
 ) -> Result<(), DirectError> {
-    match kinds::of(resource_type).and_then(|k| k.provision) {
+    match resource_type.kind().and_then(|k| k.info().provision) {
         Some(Provision::Repository) => ecr::ensure_repository(clients, name, props, exists).await,
         Some(Provision::Bucket) => s3::ensure_bucket(clients, name, props, exists, region).await,
         Some(Provision::Key) => kms::ensure_key(clients, name, props).await,
@@ -116,15 +116,13 @@ pub enum Repair {
 /// live resource's id.
 pub async fn repair(
     clients: &Clients,
-    resource_type: &str,
+    resource_type: &ResourceType,
     physical_id: &str,
     names: &[String],
     desired: &Resolved,
 ) -> Result<Vec<(String, Repair)>, DirectError> {
     let mut done: Vec<(String, Repair)> = Vec::new();
-    let fixes = kinds::of(resource_type)
-        .map(|k| k.fixes)
-        .unwrap_or_default();
+    let fixes = resource_type.kind().map_or(&[][..], |k| k.info().fixes);
     for fix in fixes {
         let wanted: Vec<&str> = fix
             .properties

@@ -4,8 +4,8 @@
 use super::error::{aws_error, is_not_found};
 use super::json::{number, object, resource, string};
 use super::quota::acquire;
-use super::{key, LiveError, ReadContext};
-use crate::model::{LiveResource, LiveTarget};
+use super::{LiveError, ReadContext};
+use crate::model::{LiveResource, ResourceKind};
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
@@ -82,7 +82,7 @@ pub async fn read_api(
     ]);
     let endpoint = api.endpoint.clone().unwrap_or_default();
     Ok(Some(resource(
-        "AWS::ApiGatewayV2::Api",
+        ResourceKind::Api,
         &api.id,
         [
             ("Ref", api.id.as_str()),
@@ -124,13 +124,12 @@ macro_rules! all_pages {
     }};
 }
 
-/// `AWS::ApiGatewayV2::Integration` of the API `keys.api_name`: the AWS_PROXY integration when
+/// `AWS::ApiGatewayV2::Integration` of the API named `api_name`: the AWS_PROXY integration when
 /// there are several (first by id). Absent when the API is.
 pub async fn read_integration(
     ctx: &ReadContext<'_>,
-    target: &LiveTarget,
+    api_name: &str,
 ) -> Result<Option<LiveResource>, LiveError> {
-    let api_name = key(target, "api_name")?;
     let Some(api) = find_api(ctx, api_name).await? else {
         return Ok(None);
     };
@@ -162,20 +161,19 @@ pub async fn read_integration(
         ("TimeoutInMillis", number(integration.timeout_in_millis())),
     ]);
     Ok(Some(resource(
-        "AWS::ApiGatewayV2::Integration",
+        ResourceKind::Integration,
         id,
         [("Ref", id)],
         properties,
     )))
 }
 
-/// `AWS::ApiGatewayV2::Route` of the API `keys.api_name` with `keys.route_key`.
+/// `AWS::ApiGatewayV2::Route` `route_key` of the API named `api_name`.
 pub async fn read_route(
     ctx: &ReadContext<'_>,
-    target: &LiveTarget,
+    api_name: &str,
+    route_key: &str,
 ) -> Result<Option<LiveResource>, LiveError> {
-    let api_name = key(target, "api_name")?;
-    let route_key = key(target, "route_key")?;
     let Some(api) = find_api(ctx, api_name).await? else {
         return Ok(None);
     };
@@ -198,20 +196,19 @@ pub async fn read_route(
         ("Target", string(route.target())),
     ]);
     Ok(Some(resource(
-        "AWS::ApiGatewayV2::Route",
+        ResourceKind::Route,
         id,
         [("Ref", id)],
         properties,
     )))
 }
 
-/// `AWS::ApiGatewayV2::Stage` of the API `keys.api_name` named `keys.stage_name`.
+/// `AWS::ApiGatewayV2::Stage` `stage_name` of the API named `api_name`.
 pub async fn read_stage(
     ctx: &ReadContext<'_>,
-    target: &LiveTarget,
+    api_name: &str,
+    stage_name: &str,
 ) -> Result<Option<LiveResource>, LiveError> {
-    let api_name = key(target, "api_name")?;
-    let stage_name = key(target, "stage_name")?;
     let Some(api) = find_api(ctx, api_name).await? else {
         return Ok(None);
     };
@@ -231,7 +228,7 @@ pub async fn read_stage(
         ),
     ]);
     Ok(Some(resource(
-        "AWS::ApiGatewayV2::Stage",
+        ResourceKind::ApiStage,
         stage_name,
         [("Ref", stage_name)],
         properties,

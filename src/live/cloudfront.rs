@@ -5,7 +5,7 @@ use super::error::{aws_error, is_not_found};
 use super::json::{object, resource, sorted_strings, sorted_strings_or_null, string};
 use super::quota::acquire;
 use super::{LiveError, ReadContext};
-use crate::model::{LiveResource, LiveTarget};
+use crate::model::{LiveResource, ResourceKind};
 use aws_sdk_cloudfront::types::{
     AllowedMethods, CacheBehavior, DefaultCacheBehavior, DistributionConfig, Origin,
     ViewerCertificate,
@@ -187,18 +187,12 @@ pub fn distribution_config(c: &DistributionConfig) -> Value {
     ]))
 }
 
-/// `AWS::CloudFront::Distribution` whose comment is `keys.comment` (default: the target name):
-/// ListDistributions (all pages; the first match by id) and GetDistributionConfig.
+/// `AWS::CloudFront::Distribution` whose comment is `comment`: ListDistributions (all pages; the
+/// first match by id) and GetDistributionConfig.
 pub async fn read_distribution(
     ctx: &ReadContext<'_>,
-    target: &LiveTarget,
-    name: &str,
+    comment: &str,
 ) -> Result<Option<LiveResource>, LiveError> {
-    let comment = target
-        .keys
-        .get("comment")
-        .map(String::as_str)
-        .unwrap_or(name);
     let cloudfront = &ctx.clients.cloudfront;
     let label = format!("distribution with comment {comment:?}");
     let mut found: Option<(String, String)> = None;
@@ -247,7 +241,7 @@ pub async fn read_distribution(
     };
     let properties = object([("DistributionConfig", distribution_config(config))]);
     Ok(Some(resource(
-        "AWS::CloudFront::Distribution",
+        ResourceKind::Distribution,
         &id,
         [
             ("Ref", id.as_str()),
@@ -297,7 +291,7 @@ pub async fn read_origin_access_control(
             ]);
             let properties = object([("OriginAccessControlConfig", Value::Object(config))]);
             return Ok(Some(resource(
-                "AWS::CloudFront::OriginAccessControl",
+                ResourceKind::OriginAccessControl,
                 oac.id(),
                 [("Ref", oac.id()), ("Id", oac.id())],
                 properties,

@@ -4,7 +4,7 @@ use super::error::{aws_error, is_not_found};
 use super::json::{object, resource, string};
 use super::quota::acquire;
 use super::{LiveError, ReadContext};
-use crate::model::LiveResource;
+use crate::model::{LiveResource, ResourceKind};
 use serde_json::Value;
 
 const SERVICE: &str = "ecr";
@@ -42,7 +42,7 @@ pub async fn read_repository(
         ),
     ]);
     Ok(Some(resource(
-        "AWS::ECR::Repository",
+        ResourceKind::Repository,
         name,
         [
             ("Ref", name),

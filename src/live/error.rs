@@ -43,14 +43,6 @@ pub enum LiveError {
         resource: String,
         missing: &'static str,
     },
-    /// A target lacks a lookup key its type needs (a bug in whoever built the targets).
-    #[error("cannot read {logical_id} ({resource_type}): lookup key `{key}` is missing")]
-    #[diagnostic(code(hover::live::missing_key))]
-    MissingKey {
-        logical_id: String,
-        resource_type: String,
-        key: &'static str,
-    },
 }
 
 impl LiveError {
@@ -71,7 +63,7 @@ impl LiveError {
             | LiveError::Incomplete {
                 service, operation, ..
             } => Some(format!("{service}:{operation}")),
-            LiveError::MissingKey { .. } | LiveError::ProfileMissing { .. } => None,
+            LiveError::ProfileMissing { .. } => None,
         }
     }
 }

@@ -4,7 +4,7 @@ use super::error::{aws_error, is_not_found};
 use super::json::{object, resource, string};
 use super::quota::acquire;
 use super::{LiveError, ReadContext};
-use crate::model::LiveResource;
+use crate::model::{LiveResource, ResourceKind};
 use serde_json::{Map, Value};
 
 const SERVICE: &str = "events";
@@ -66,7 +66,7 @@ pub async fn read_rule(
         ("Targets", Value::Array(targets)),
     ]);
     Ok(Some(resource(
-        "AWS::Events::Rule",
+        ResourceKind::Rule,
         name,
         [("Ref", name), ("Arn", arn)],
         properties,

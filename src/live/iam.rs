@@ -5,7 +5,7 @@ use super::error::{aws_error, is_not_found};
 use super::json::{object, resource, sorted_strings_or_null};
 use super::quota::acquire;
 use super::{LiveError, ReadContext};
-use crate::model::LiveResource;
+use crate::model::{LiveResource, ResourceKind};
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -48,45 +48,9 @@ pub async fn read_role(
     let (Some(names), Some(managed)) = (names, managed) else {
         return Ok(None);
     };
-    let mut policies = Vec::with_capacity(names.len());
-    for policy in names {
-        acquire(SERVICE, "GetRolePolicy").await;
-        match iam
-            .get_role_policy()
-            .role_name(name)
-            .policy_name(&policy)
-            .send()
-            .await
-        {
-            Ok(out) => policies.push((policy, policy_document(out.policy_document()))),
-            // Deleted since it was listed.
-            Err(e) if is_not_found(&e) => {}
-            Err(e) => {
-                return Err(aws_error(
-                    SERVICE,
-                    "GetRolePolicy",
-                    format!("{name} policy {policy}"),
-                    e,
-                ))
-            }
-        }
-    }
-    policies.sort_by(|a, b| a.0.cmp(&b.0));
-    policies.dedup_by(|a, b| a.0 == b.0);
-    let policies = if policies.is_empty() {
-        Value::Null
-    } else {
-        Value::Array(
-            policies
-                .into_iter()
-                .map(|(n, doc)| json!({"PolicyName": n, "PolicyDocument": doc}))
-                .collect(),
-        )
-    };
-
     let properties = object([
         ("AssumeRolePolicyDocument", trust),
-        ("Policies", policies),
+        ("Policies", inline_policies(ctx, name, names).await?),
         ("ManagedPolicyArns", sorted_strings_or_null(managed)),
     ]);
     let role_name = if role.role_name().is_empty() {
@@ -95,7 +59,7 @@ pub async fn read_role(
         role.role_name()
     };
     Ok(Some(resource(
-        "AWS::IAM::Role",
+        ResourceKind::Role,
         role_name,
         [
             ("Ref", role_name),
@@ -104,6 +68,40 @@ pub async fn read_role(
         ],
         properties,
     )))
+}
+
+/// The inline policies `names` of the role `role` (GetRolePolicy each) in CloudFormation's
+/// `Policies` shape, sorted by name; `null` when there are none. A policy deleted since it was
+/// listed is left out.
+async fn inline_policies(
+    ctx: &ReadContext<'_>,
+    role: &str,
+    names: Vec<String>,
+) -> Result<Value, LiveError> {
+    let mut policies = Vec::with_capacity(names.len());
+    for policy in names {
+        acquire(SERVICE, "GetRolePolicy").await;
+        let request = ctx.clients.iam.get_role_policy();
+        match request.role_name(role).policy_name(&policy).send().await {
+            Ok(out) => policies.push((policy, policy_document(out.policy_document()))),
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => {
+                let label = format!("{role} policy {policy}");
+                return Err(aws_error(SERVICE, "GetRolePolicy", label, e));
+            }
+        }
+    }
+    policies.sort_by(|a, b| a.0.cmp(&b.0));
+    policies.dedup_by(|a, b| a.0 == b.0);
+    if policies.is_empty() {
+        return Ok(Value::Null);
+    }
+    Ok(Value::Array(
+        policies
+            .into_iter()
+            .map(|(n, doc)| json!({"PolicyName": n, "PolicyDocument": doc}))
+            .collect(),
+    ))
 }
 
 /// Names of the role's inline policies (all pages); `None` when the role is gone.

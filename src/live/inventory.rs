@@ -3,7 +3,7 @@
 
 use super::error::{aws_error, is_not_found};
 use super::{Clients, LiveError};
-use crate::model::StackState;
+use crate::model::{ResourceKind, StackState};
 use crate::plan::destroy::{Inventory, KeyInfo};
 use aws_sdk_sqs::types::QueueAttributeName;
 use std::collections::BTreeMap;
@@ -17,7 +17,7 @@ pub async fn read(
     let mut queue_messages = BTreeMap::new();
     if let Some(stack) = &stack {
         for r in stack.resources.values() {
-            if r.resource_type != "AWS::SQS::Queue" || r.physical_id.is_empty() {
+            if r.resource_type != ResourceKind::Queue || r.physical_id.is_empty() {
                 continue;
             }
             if let Some(n) = messages(clients, &r.physical_id).await? {

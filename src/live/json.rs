@@ -1,7 +1,7 @@
 //! Small helpers that build the JSON property values readers return (strings or `null`, numbers
 //! or `null`, sorted string sets) and the [`LiveResource`] itself.
 
-use crate::model::LiveResource;
+use crate::model::{LiveResource, ResourceKind};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -46,13 +46,13 @@ pub fn object<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
 
 /// Builds the resource; `attributes` pairs become the `Ref`/`Fn::GetAtt` map.
 pub fn resource<const N: usize>(
-    resource_type: &str,
+    kind: ResourceKind,
     physical_id: &str,
     attributes: [(&str, &str); N],
     properties: Map<String, Value>,
 ) -> LiveResource {
     LiveResource {
-        resource_type: resource_type.to_owned(),
+        resource_type: kind.into(),
         physical_id: physical_id.to_owned(),
         attributes: attributes
             .into_iter()

@@ -4,7 +4,7 @@ use super::error::{aws_error, is_not_found};
 use super::json::{object, resource, string};
 use super::quota::acquire;
 use super::{LiveError, ReadContext};
-use crate::model::LiveResource;
+use crate::model::{LiveResource, ResourceKind};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::Value;
 
@@ -52,7 +52,7 @@ pub async fn read_key(
     }
     let arn = meta.arn().unwrap_or_default();
     Ok(Some(resource(
-        "AWS::KMS::Key",
+        ResourceKind::Key,
         key_id,
         [("Ref", key_id), ("KeyId", key_id), ("Arn", arn)],
         properties,

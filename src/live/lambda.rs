@@ -10,9 +10,9 @@
 use super::error::{aws_error, is_not_found};
 use super::json::{number, object, resource, sorted_strings_or_null, string};
 use super::quota::acquire;
-use super::{key, LiveError, ReadContext};
-use crate::model::{LiveResource, LiveTarget};
-use aws_sdk_lambda::types::EventSourceMappingConfiguration;
+use super::{LiveError, ReadContext};
+use crate::model::{LiveResource, MappingKeys, ResourceKind};
+use aws_sdk_lambda::types::{EventSourceMappingConfiguration, FunctionConfiguration};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -47,32 +47,6 @@ pub async fn read_function(
         Some(uri) => Value::Object(object([("ImageUri", Value::from(uri))])),
         None => Value::Null,
     };
-    let environment = match config.environment().and_then(|e| e.variables()) {
-        Some(vars) if !vars.is_empty() => {
-            let sorted: BTreeMap<&String, &String> = vars.iter().collect();
-            let variables: Map<String, Value> = sorted
-                .into_iter()
-                .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
-                .collect();
-            Value::Object(object([("Variables", Value::Object(variables))]))
-        }
-        _ => Value::Null,
-    };
-    let vpc = match config.vpc_config() {
-        Some(vpc) if !vpc.subnet_ids().is_empty() || !vpc.security_group_ids().is_empty() => {
-            Value::Object(object([
-                (
-                    "SubnetIds",
-                    super::json::sorted_strings(vpc.subnet_ids().iter()),
-                ),
-                (
-                    "SecurityGroupIds",
-                    super::json::sorted_strings(vpc.security_group_ids().iter()),
-                ),
-            ]))
-        }
-        _ => Value::Null,
-    };
     let function_name = config.function_name().unwrap_or(name);
     let properties = object([
         ("FunctionName", Value::from(function_name)),
@@ -85,12 +59,12 @@ pub async fn read_function(
         ("MemorySize", number(config.memory_size())),
         ("Timeout", number(config.timeout())),
         ("ReservedConcurrentExecutions", number(concurrency)),
-        ("Environment", environment),
-        ("VpcConfig", vpc),
+        ("Environment", environment(config)),
+        ("VpcConfig", vpc_config(config)),
     ]);
     let arn = config.function_arn().unwrap_or_default();
     let mut function = resource(
-        "AWS::Lambda::Function",
+        ResourceKind::Function,
         function_name,
         [("Ref", function_name), ("Arn", arn)],
         properties,
@@ -104,15 +78,48 @@ pub async fn read_function(
     Ok(Some(function))
 }
 
-/// `AWS::Lambda::Alias` (name = alias name, `keys.function` = function name): GetFunction
-/// qualified by the alias, whose configuration is that of the version the alias points to
-/// (`$LATEST` or a published version). The alias ARN is the function's ARN qualified by the alias.
+/// A function's `Environment` in CloudFormation's shape, variables sorted; `null` when it has none.
+fn environment(config: &FunctionConfiguration) -> Value {
+    match config.environment().and_then(|e| e.variables()) {
+        Some(vars) if !vars.is_empty() => {
+            let sorted: BTreeMap<&String, &String> = vars.iter().collect();
+            let variables: Map<String, Value> = sorted
+                .into_iter()
+                .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                .collect();
+            Value::Object(object([("Variables", Value::Object(variables))]))
+        }
+        _ => Value::Null,
+    }
+}
+
+/// A function's `VpcConfig` in CloudFormation's shape, ids sorted; `null` outside a VPC.
+fn vpc_config(config: &FunctionConfiguration) -> Value {
+    match config.vpc_config() {
+        Some(vpc) if !vpc.subnet_ids().is_empty() || !vpc.security_group_ids().is_empty() => {
+            Value::Object(object([
+                (
+                    "SubnetIds",
+                    super::json::sorted_strings(vpc.subnet_ids().iter()),
+                ),
+                (
+                    "SecurityGroupIds",
+                    super::json::sorted_strings(vpc.security_group_ids().iter()),
+                ),
+            ]))
+        }
+        _ => Value::Null,
+    }
+}
+
+/// `AWS::Lambda::Alias` `name` of the function named `function`: GetFunction qualified by the
+/// alias, whose configuration is that of the version the alias points to (`$LATEST` or a
+/// published version). The alias ARN is the function's ARN qualified by the alias.
 pub async fn read_alias(
     ctx: &ReadContext<'_>,
-    target: &LiveTarget,
+    function: &str,
     name: &str,
 ) -> Result<Option<LiveResource>, LiveError> {
-    let function = key(target, "function")?;
     let resource_label = format!("{function}:{name}");
     acquire(SERVICE, "GetFunction").await;
     let out = match ctx
@@ -148,7 +155,7 @@ pub async fn read_alias(
         ("FunctionVersion", string(config.version())),
     ]);
     let mut alias = resource(
-        "AWS::Lambda::Alias",
+        ResourceKind::Alias,
         &alias_arn,
         [
             ("Ref", alias_arn.as_str()),
@@ -260,30 +267,22 @@ pub(crate) async fn list_mappings(
     Ok(all)
 }
 
-/// `AWS::Lambda::EventSourceMapping` (`keys.function`, `keys.qualifier`, `keys.queue_arn`): the
-/// mapping from that queue to that function (and qualifier, preferably; the first by UUID among
-/// equals), found in the region's listing (read once per stage read).
+/// `AWS::Lambda::EventSourceMapping` of `keys`: the mapping the stack records (`recorded`, its
+/// UUID) when it still exists, else the mapping from that queue to that function (and qualifier,
+/// preferably; the first by UUID among equals), found in the region's listing (read once per
+/// stage read).
 pub async fn read_event_source_mapping(
     ctx: &ReadContext<'_>,
-    target: &LiveTarget,
+    keys: &MappingKeys,
+    recorded: Option<&str>,
 ) -> Result<Option<LiveResource>, LiveError> {
-    let function = key(target, "function")?;
-    let queue_arn = key(target, "queue_arn")?;
-    let qualifier = target
-        .keys
-        .get("qualifier")
-        .map(String::as_str)
-        .filter(|q| !q.is_empty());
+    let qualifier = Some(keys.qualifier.as_str()).filter(|q| !q.is_empty());
     let mappings = ctx.mappings.get_or_try_init(|| list_mappings(ctx)).await?;
     // The mapping the stack records, when it still exists (its queue may have been renamed, so
     // that it is replaced); else the one from this queue to this function.
-    let recorded = target
-        .physical_id
-        .as_deref()
-        .filter(|id| !id.is_empty())
-        .and_then(|id| mappings.iter().find(|m| m.uuid() == Some(id)));
-    let Some(mapping) = recorded.or_else(|| best_mapping(mappings, queue_arn, function, qualifier))
-    else {
+    let recorded = recorded.and_then(|id| mappings.iter().find(|m| m.uuid() == Some(id)));
+    let best = || best_mapping(mappings, &keys.queue_arn, &keys.function, qualifier);
+    let Some(mapping) = recorded.or_else(best) else {
         return Ok(None);
     };
 
@@ -303,7 +302,7 @@ pub async fn read_event_source_mapping(
         ("Enabled", Value::Bool(enabled)),
     ]);
     Ok(Some(resource(
-        "AWS::Lambda::EventSourceMapping",
+        ResourceKind::EventSourceMapping,
         uuid,
         [("Ref", uuid), ("Id", uuid)],
         properties,

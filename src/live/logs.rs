@@ -6,7 +6,7 @@ use super::error::{aws_error, is_not_found};
 use super::json::{number, object, resource};
 use super::quota::acquire;
 use super::{LiveError, ReadContext};
-use crate::model::LiveResource;
+use crate::model::{LiveResource, ResourceKind};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -121,7 +121,7 @@ pub async fn read_log_group(
         ("RetentionInDays", number(group.retention_in_days)),
     ]);
     Ok(Some(resource(
-        "AWS::Logs::LogGroup",
+        ResourceKind::LogGroup,
         name,
         [("Ref", name), ("Arn", &group.arn)],
         properties,

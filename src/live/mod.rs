@@ -37,8 +37,9 @@ mod sqs;
 pub mod stack;
 pub mod targets;
 
-use crate::model::kinds::{self, Read};
-use crate::model::{LiveResource, LiveTarget, ObservedStage, StackState};
+use crate::model::{
+    LiveResource, LiveTarget, Lookup, ObservedStage, ResourceKind, ResourceType, StackState,
+};
 use futures::StreamExt;
 use serde_json::Map;
 use std::collections::BTreeMap;
@@ -94,12 +95,10 @@ pub async fn read_resources(
         account.clone(),
         clients.region().unwrap_or_default(),
     );
-    ctx.log_group_prefix = logs::common_prefix(
-        targets
-            .iter()
-            .filter(|t| t.resource_type == "AWS::Logs::LogGroup")
-            .filter_map(|t| t.name.as_deref()),
-    );
+    ctx.log_group_prefix = logs::common_prefix(targets.iter().filter_map(|t| match &t.lookup {
+        Some(Lookup::LogGroup { name }) => Some(name.as_str()),
+        _ => None,
+    }));
 
     let results: Vec<(&LiveTarget, Result<Option<LiveResource>, LiveError>)> =
         futures::stream::iter(interleaved(targets))
@@ -140,9 +139,9 @@ pub async fn read_resources(
 /// so places shared among the types let every family go on at its own rate, where a run of one
 /// type would hold them all while the others wait.
 fn interleaved(targets: &[LiveTarget]) -> Vec<&LiveTarget> {
-    let mut by_type: Vec<(&str, std::collections::VecDeque<&LiveTarget>)> = Vec::new();
+    let mut by_type: Vec<(&ResourceType, std::collections::VecDeque<&LiveTarget>)> = Vec::new();
     for t in targets {
-        match by_type.iter_mut().find(|(ty, _)| *ty == t.resource_type) {
+        match by_type.iter_mut().find(|(ty, _)| **ty == t.resource_type) {
             Some((_, queue)) => queue.push_back(t),
             None => by_type.push((&t.resource_type, [t].into())),
         }
@@ -185,57 +184,51 @@ impl<'a> ReadContext<'a> {
     }
 }
 
-/// A lookup key of a target, or [`LiveError::MissingKey`].
-#[allow(clippy::result_large_err)]
-pub(crate) fn key<'t>(target: &'t LiveTarget, key: &'static str) -> Result<&'t str, LiveError> {
-    target
-        .keys
-        .get(key)
-        .map(String::as_str)
-        .ok_or_else(|| LiveError::MissingKey {
-            logical_id: target.logical_id.clone(),
-            resource_type: target.resource_type.clone(),
-            key,
-        })
-}
-
-/// Reads one target. Resources known only from the stack (no AWS name: e.g. a role the stage no
-/// longer wants) and types no reader covers are reported from the stack's record without
-/// calling AWS; a role is read when named (its name is the physical id the stack records).
+/// Reads one target. Resources known only from the stack (no lookup: e.g. a role the stage no
+/// longer wants) are reported from the stack's record without calling AWS; a role is read when
+/// named (its name is the physical id the stack records).
 async fn read_target(
     ctx: &ReadContext<'_>,
     target: &LiveTarget,
 ) -> Result<Option<LiveResource>, LiveError> {
-    let Some(name) = target.name.as_deref() else {
+    let recorded = target.recorded_id();
+    let Some(lookup) = &target.lookup else {
         // A queue the manifest no longer has is read for the messages its deletion destroys.
-        if target.resource_type == "AWS::SQS::Queue" {
-            if let Some(queue) = sqs::read_queue(ctx, target, "").await? {
+        if target.resource_type == ResourceKind::Queue {
+            if let Some(queue) = sqs::read_queue(ctx, recorded, "").await? {
                 return Ok(Some(queue));
             }
         }
         return Ok(from_stack(ctx, target));
     };
-    let Some(kind) = kinds::of(&target.resource_type) else {
-        return Ok(from_stack(ctx, target));
-    };
-    match kind.read {
-        Read::Function => lambda::read_function(ctx, name).await,
-        Read::Alias => lambda::read_alias(ctx, target, name).await,
-        Read::EventSourceMapping => lambda::read_event_source_mapping(ctx, target).await,
-        Read::LogGroup => logs::read_log_group(ctx, name).await,
-        Read::Queue => sqs::read_queue(ctx, target, name).await,
-        Read::Rule => events::read_rule(ctx, name).await,
-        Read::Api => apigateway::read_api(ctx, name).await,
-        Read::Integration => apigateway::read_integration(ctx, target).await,
-        Read::Route => apigateway::read_route(ctx, target).await,
-        Read::ApiStage => apigateway::read_stage(ctx, target).await,
-        Read::Distribution => cloudfront::read_distribution(ctx, target, name).await,
-        Read::OriginAccessControl => cloudfront::read_origin_access_control(ctx, name).await,
-        Read::BucketPolicy => s3::read_bucket_policy(ctx, target, name).await,
-        Read::Bucket => s3::read_bucket(ctx, name).await,
-        Read::Repository => ecr::read_repository(ctx, name).await,
-        Read::Key => kms::read_key(ctx, name).await,
-        Read::Role => iam::read_role(ctx, name).await,
+    match lookup {
+        Lookup::Function { name } => lambda::read_function(ctx, name).await,
+        Lookup::Alias { function, name } => lambda::read_alias(ctx, function, name).await,
+        Lookup::EventSourceMapping(keys) => {
+            lambda::read_event_source_mapping(ctx, keys, recorded).await
+        }
+        Lookup::LogGroup { name } => logs::read_log_group(ctx, name).await,
+        Lookup::Queue { name } => sqs::read_queue(ctx, recorded, name).await,
+        Lookup::Rule { name } => events::read_rule(ctx, name).await,
+        Lookup::Api { name } => apigateway::read_api(ctx, name).await,
+        Lookup::Integration { api_name } => apigateway::read_integration(ctx, api_name).await,
+        Lookup::Route {
+            api_name,
+            route_key,
+        } => apigateway::read_route(ctx, api_name, route_key).await,
+        Lookup::ApiStage {
+            api_name,
+            stage_name,
+        } => apigateway::read_stage(ctx, api_name, stage_name).await,
+        Lookup::Distribution { comment } => cloudfront::read_distribution(ctx, comment).await,
+        Lookup::OriginAccessControl { name } => {
+            cloudfront::read_origin_access_control(ctx, name).await
+        }
+        Lookup::BucketPolicy { bucket } => s3::read_bucket_policy(ctx, bucket).await,
+        Lookup::Bucket { name } => s3::read_bucket(ctx, name).await,
+        Lookup::Repository { name } => ecr::read_repository(ctx, name).await,
+        Lookup::Key { name } => kms::read_key(ctx, name).await,
+        Lookup::Role { name } => iam::read_role(ctx, name).await,
     }
 }
 
@@ -243,10 +236,10 @@ async fn read_target(
 /// that is not read, its ARN), with no observed properties. Nothing when the stack records no
 /// physical id.
 fn from_stack(ctx: &ReadContext<'_>, target: &LiveTarget) -> Option<LiveResource> {
-    let physical_id = target.physical_id.clone().filter(|p| !p.is_empty())?;
+    let physical_id = target.recorded_id()?.to_owned();
     let mut attributes = BTreeMap::from([("Ref".to_owned(), physical_id.clone())]);
     if let (true, Some(account)) = (
-        target.resource_type == "AWS::IAM::Role",
+        target.resource_type == ResourceKind::Role,
         ctx.account.as_deref(),
     ) {
         attributes.insert(
@@ -269,25 +262,20 @@ fn from_stack(ctx: &ReadContext<'_>, target: &LiveTarget) -> Option<LiveResource
 mod order_tests {
     use super::*;
 
-    fn target(id: &str, ty: &str) -> LiveTarget {
-        LiveTarget {
-            logical_id: id.into(),
-            resource_type: ty.into(),
-            name: None,
-            physical_id: None,
-            keys: BTreeMap::new(),
-        }
+    fn target(id: &str, kind: ResourceKind) -> LiveTarget {
+        LiveTarget::recorded(id, kind.into(), "p")
     }
 
     #[test]
     fn targets_are_read_one_of_each_type_in_turn() {
+        use ResourceKind as K;
         let targets = vec![
-            target("Q1", "AWS::SQS::Queue"),
-            target("Q2", "AWS::SQS::Queue"),
-            target("Q3", "AWS::SQS::Queue"),
-            target("F1", "AWS::Lambda::Function"),
-            target("F2", "AWS::Lambda::Function"),
-            target("R", "AWS::IAM::Role"),
+            target("Q1", K::Queue),
+            target("Q2", K::Queue),
+            target("Q3", K::Queue),
+            target("F1", K::Function),
+            target("F2", K::Function),
+            target("R", K::Role),
         ];
         let order: Vec<&str> = interleaved(&targets)
             .iter()

@@ -4,7 +4,7 @@ use super::error::{aws_error, is_not_found};
 use super::json::{object, resource};
 use super::quota::acquire;
 use super::{LiveError, ReadContext};
-use crate::model::{LiveResource, LiveTarget};
+use crate::model::{LiveResource, ResourceKind};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::Value;
 
@@ -72,7 +72,7 @@ pub async fn read_bucket(
     let arn = format!("{}s3:::{name}", partition.arn_prefix());
     let regional = format!("{name}.s3.{region}.{}", partition.url_suffix());
     Ok(Some(resource(
-        "AWS::S3::Bucket",
+        ResourceKind::Bucket,
         name,
         [
             ("Ref", name),
@@ -83,18 +83,12 @@ pub async fn read_bucket(
     )))
 }
 
-/// `AWS::S3::BucketPolicy` of `keys.bucket` (default: the target name): GetBucketPolicy
-/// (NoSuchBucketPolicy / NoSuchBucket: absent), the document parsed as JSON.
+/// `AWS::S3::BucketPolicy` of the bucket named `bucket`: GetBucketPolicy (NoSuchBucketPolicy /
+/// NoSuchBucket: absent), the document parsed as JSON.
 pub async fn read_bucket_policy(
     ctx: &ReadContext<'_>,
-    target: &LiveTarget,
-    name: &str,
+    bucket: &str,
 ) -> Result<Option<LiveResource>, LiveError> {
-    let bucket = target
-        .keys
-        .get("bucket")
-        .map(String::as_str)
-        .unwrap_or(name);
     acquire(SERVICE, "GetBucketPolicy").await;
     let out = match ctx
         .clients
@@ -117,7 +111,7 @@ pub async fn read_bucket_policy(
         ("PolicyDocument", document),
     ]);
     Ok(Some(resource(
-        "AWS::S3::BucketPolicy",
+        ResourceKind::BucketPolicy,
         bucket,
         [("Ref", bucket)],
         properties,

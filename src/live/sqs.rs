@@ -6,9 +6,10 @@ use super::error::{aws_error, is_not_found};
 use super::json::{object, resource};
 use super::quota::acquire;
 use super::{LiveError, ReadContext};
-use crate::model::{LiveResource, LiveTarget, MESSAGES_HELD, MESSAGE_COUNTS};
+use crate::model::{LiveResource, ResourceKind, MESSAGES_HELD, MESSAGE_COUNTS};
 use aws_sdk_sqs::types::QueueAttributeName;
-use serde_json::Value;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 const SERVICE: &str = "sqs";
 
@@ -47,13 +48,11 @@ fn redrive_policy(raw: Option<&String>) -> Value {
     ]))
 }
 
-/// The queue URL the stack records for the target, when it is the URL of a queue named `name`
-/// (its last path segment); a stack that still records another queue (a renamed queue about to
-/// be replaced) does not count.
-/// The URL the stack records for the queue, and the queue name in it. A name other than the
-/// manifest's is a renamed queue: the stack's queue is the one that exists (and is replaced).
-fn recorded_url(target: &LiveTarget) -> Option<(&str, &str)> {
-    let url = target.physical_id.as_deref()?;
+/// The URL the stack records for the queue (`recorded`, its physical id), and the queue name in
+/// it. A name other than the manifest's is a renamed queue: the stack's queue is the one that
+/// exists (and is replaced).
+fn recorded_url(recorded: Option<&str>) -> Option<(&str, &str)> {
+    let url = recorded?;
     let is_url = url.starts_with("https://") || url.starts_with("http://");
     let name = url.trim_end_matches('/').rsplit('/').next()?;
     (is_url && !name.is_empty()).then_some((url, name))
@@ -63,23 +62,16 @@ fn recorded_url(target: &LiveTarget) -> Option<(&str, &str)> {
 /// the one GetQueueUrl answers (QueueDoesNotExist: absent).
 pub async fn read_queue(
     ctx: &ReadContext<'_>,
-    target: &LiveTarget,
+    recorded: Option<&str>,
     name: &str,
 ) -> Result<Option<LiveResource>, LiveError> {
-    let sqs = &ctx.clients.sqs;
-    let (url, name) = match recorded_url(target) {
-        Some((url, recorded)) => (url.to_owned(), recorded),
-        None => {
-            acquire(SERVICE, "GetQueueUrl").await;
-            match sqs.get_queue_url().queue_name(name).send().await {
-                Ok(out) => (out.queue_url().unwrap_or_default().to_owned(), name),
-                Err(e) if is_not_found(&e) => return Ok(None),
-                Err(e) => return Err(aws_error(SERVICE, "GetQueueUrl", name, e)),
-            }
-        }
+    let Some((url, name)) = queue_url(ctx, recorded, name).await? else {
+        return Ok(None);
     };
     acquire(SERVICE, "GetQueueAttributes").await;
-    let out = match sqs
+    let out = match ctx
+        .clients
+        .sqs
         .get_queue_attributes()
         .queue_url(&url)
         .attribute_names(QueueAttributeName::All)
@@ -92,12 +84,61 @@ pub async fn read_queue(
     };
     let empty = Default::default();
     let attrs = out.attributes().unwrap_or(&empty);
+    let arn = attrs
+        .get(&QueueAttributeName::QueueArn)
+        .cloned()
+        .unwrap_or_else(|| {
+            let account = ctx.account.as_deref().unwrap_or_default();
+            let partition = crate::model::Partition::of(&ctx.region);
+            format!(
+                "{}sqs:{}:{account}:{name}",
+                partition.arn_prefix(),
+                ctx.region
+            )
+        });
+    let mut queue = resource(
+        ResourceKind::Queue,
+        &url,
+        [("Ref", url.as_str()), ("Arn", &arn), ("QueueName", name)],
+        queue_properties(name, attrs),
+    );
+    add_message_counts(&mut queue, attrs);
+    Ok(Some(queue))
+}
+
+/// The queue's URL and its name: the URL the stack records (`recorded`) and the name in it, else
+/// the URL GetQueueUrl answers for `name`; `None` when no such queue exists.
+async fn queue_url<'n>(
+    ctx: &ReadContext<'_>,
+    recorded: Option<&'n str>,
+    name: &'n str,
+) -> Result<Option<(String, &'n str)>, LiveError> {
+    if let Some((url, recorded)) = recorded_url(recorded) {
+        return Ok(Some((url.to_owned(), recorded)));
+    }
+    acquire(SERVICE, "GetQueueUrl").await;
+    match ctx
+        .clients
+        .sqs
+        .get_queue_url()
+        .queue_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(Some((out.queue_url().unwrap_or_default().to_owned(), name))),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(aws_error(SERVICE, "GetQueueUrl", name, e)),
+    }
+}
+
+/// The queue `name`'s properties in CloudFormation's shape, from its attributes.
+fn queue_properties(name: &str, attrs: &HashMap<QueueAttributeName, String>) -> Map<String, Value> {
     let get = |a: QueueAttributeName| attrs.get(&a);
     let fifo = match get(QueueAttributeName::FifoQueue).map(|v| v.eq_ignore_ascii_case("true")) {
         Some(true) => Value::Bool(true),
         _ => Value::Null,
     };
-    let properties = object([
+    object([
         ("QueueName", Value::from(name)),
         (
             "VisibilityTimeout",
@@ -112,32 +153,20 @@ pub async fn read_queue(
             redrive_policy(get(QueueAttributeName::RedrivePolicy)),
         ),
         ("FifoQueue", fifo),
-    ]);
-    let arn = get(QueueAttributeName::QueueArn)
-        .cloned()
-        .unwrap_or_else(|| {
-            let account = ctx.account.as_deref().unwrap_or_default();
-            let partition = crate::model::Partition::of(&ctx.region);
-            format!(
-                "{}sqs:{}:{account}:{name}",
-                partition.arn_prefix(),
-                ctx.region
-            )
-        });
+    ])
+}
+
+/// Adds the messages the queue holds to its attributes: visible, in flight and delayed (when SQS
+/// gave all three) and their sum ([`MESSAGES_HELD`], when it gave any).
+fn add_message_counts(queue: &mut LiveResource, attrs: &HashMap<QueueAttributeName, String>) {
     let counts: Vec<u64> = [
         QueueAttributeName::ApproximateNumberOfMessages,
         QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
         QueueAttributeName::ApproximateNumberOfMessagesDelayed,
     ]
     .into_iter()
-    .filter_map(|a| get(a).and_then(|v| v.trim().parse::<u64>().ok()))
+    .filter_map(|a| attrs.get(&a).and_then(|v| v.trim().parse::<u64>().ok()))
     .collect();
-    let mut queue = resource(
-        "AWS::SQS::Queue",
-        &url,
-        [("Ref", url.as_str()), ("Arn", &arn), ("QueueName", name)],
-        properties,
-    );
     if counts.len() == MESSAGE_COUNTS.len() {
         for (attribute, n) in MESSAGE_COUNTS.iter().zip(&counts) {
             queue
@@ -151,29 +180,20 @@ pub async fn read_queue(
             .attributes
             .insert(MESSAGES_HELD.to_owned(), held.to_string());
     }
-    Ok(Some(queue))
 }
 
 #[cfg(test)]
 mod tests {
     use super::{recorded_url, redrive_policy};
-    use crate::model::LiveTarget;
     use serde_json::json;
 
     #[test]
     fn the_recorded_url_names_the_queue_the_stack_holds() {
-        let target = |physical: Option<&str>| LiveTarget {
-            logical_id: "Q".to_owned(),
-            resource_type: "AWS::SQS::Queue".to_owned(),
-            name: Some("jobs-app".to_owned()),
-            physical_id: physical.map(str::to_owned),
-            keys: Default::default(),
-        };
         let url = "https://sqs.eu-west-1.amazonaws.com/123456789012/jobs-app";
-        assert_eq!(recorded_url(&target(Some(url))), Some((url, "jobs-app")));
-        assert_eq!(recorded_url(&target(Some(""))), None);
-        assert_eq!(recorded_url(&target(Some("jobs-app"))), None);
-        assert_eq!(recorded_url(&target(None)), None);
+        assert_eq!(recorded_url(Some(url)), Some((url, "jobs-app")));
+        assert_eq!(recorded_url(Some("")), None);
+        assert_eq!(recorded_url(Some("jobs-app")), None);
+        assert_eq!(recorded_url(None), None);
     }
 
     #[test]

@@ -159,7 +159,7 @@ async fn read_resources(
             resources.insert(
                 logical_id.to_owned(),
                 StackResource {
-                    resource_type: summary.resource_type().unwrap_or_default().to_owned(),
+                    resource_type: summary.resource_type().unwrap_or_default().into(),
                     physical_id: summary
                         .physical_resource_id()
                         .unwrap_or_default()

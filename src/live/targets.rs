@@ -2,10 +2,11 @@
 //! reader needs (the function of an alias, the queue ARN of a mapping, the API of a route...),
 //! taken from the resources it references rather than read back from display names.
 
-use crate::model::{DesiredStage, LiveTarget, Resource, StackState};
+use crate::model::{
+    DesiredStage, LiveTarget, Lookup, MappingKeys, Resource, ResourceKind, StackState,
+};
 use crate::template::intrinsics::referenced_id;
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 /// What `live` must look up for each resource: desired ones by name, and those only the stack
 /// still holds by their physical id. A role whose name CloudFormation assigns (the stage's
@@ -23,34 +24,33 @@ pub fn live_targets(
     };
     let mut targets = Vec::new();
     for r in desired.resources.values() {
-        let mut keys = BTreeMap::new();
-        let name = match r.resource_type.as_str() {
-            // CloudFormation names the role: read it only once the stack records that name.
-            "AWS::IAM::Role" => physical(&r.logical_id).filter(|p| !p.is_empty()),
-            ty => lookup(desired, r, ty, account, &mut keys),
-        };
         let physical_id = physical(&r.logical_id);
-        if name.is_none() && physical_id.is_none() {
+        let lookup = match r.kind {
+            // CloudFormation names the role: read it only once the stack records that name.
+            ResourceKind::Role => physical_id
+                .clone()
+                .filter(|p| !p.is_empty())
+                .map(|name| Lookup::Role { name }),
+            _ => lookup(desired, r, account),
+        };
+        if lookup.is_none() && physical_id.is_none() {
             continue;
         }
         targets.push(LiveTarget {
             logical_id: r.logical_id.clone(),
-            resource_type: r.resource_type.clone(),
-            name,
+            resource_type: r.kind.into(),
+            lookup,
             physical_id,
-            keys,
         });
     }
     if let Some(stack) = stack {
         for (id, sr) in &stack.resources {
             if !desired.resources.contains_key(id) && !sr.physical_id.is_empty() {
-                targets.push(LiveTarget {
-                    logical_id: id.clone(),
-                    resource_type: sr.resource_type.clone(),
-                    name: None,
-                    physical_id: Some(sr.physical_id.clone()),
-                    keys: BTreeMap::new(),
-                });
+                targets.push(LiveTarget::recorded(
+                    id,
+                    sr.resource_type.clone(),
+                    &sr.physical_id,
+                ));
             }
         }
     }
@@ -58,71 +58,63 @@ pub fn live_targets(
     targets
 }
 
-/// The name `r` (of type `ty`) is looked up by, with the keys its reader needs put in `keys`;
-/// `None` for a resource only known through the stack.
-fn lookup(
-    desired: &DesiredStage,
-    r: &Resource,
-    ty: &str,
-    account: &str,
-    keys: &mut BTreeMap<String, String>,
-) -> Option<String> {
-    match ty {
-        "AWS::Lambda::Function"
-        | "AWS::Logs::LogGroup"
-        | "AWS::Events::Rule"
-        | "AWS::ECR::Repository"
-        | "AWS::S3::Bucket"
-        | "AWS::KMS::Key"
-        | "AWS::SQS::Queue"
-        | "AWS::ApiGatewayV2::Api"
-        | "AWS::CloudFront::OriginAccessControl" => Some(r.name.clone()),
-        "AWS::Lambda::Alias" => {
-            let function = referenced(desired, r, "FunctionName")?;
-            keys.insert("function".into(), function.name.clone());
-            prop(r, "Name")
-        }
-        "AWS::Lambda::EventSourceMapping" => {
+/// How `r` is looked up, with the keys its reader needs taken from the resources it references;
+/// `None` for a resource only known through the stack (or whose keys cannot be resolved).
+fn lookup(desired: &DesiredStage, r: &Resource, account: &str) -> Option<Lookup> {
+    let name = r.name.clone();
+    let api_name = || referenced(desired, r, "ApiId").map(|api| api.name.clone());
+    Some(match r.kind {
+        ResourceKind::Function => Lookup::Function { name },
+        ResourceKind::LogGroup => Lookup::LogGroup { name },
+        ResourceKind::Rule => Lookup::Rule { name },
+        ResourceKind::Repository => Lookup::Repository { name },
+        ResourceKind::Bucket => Lookup::Bucket { name },
+        ResourceKind::Key => Lookup::Key { name },
+        ResourceKind::Queue => Lookup::Queue { name },
+        ResourceKind::Api => Lookup::Api { name },
+        ResourceKind::OriginAccessControl => Lookup::OriginAccessControl { name },
+        ResourceKind::Alias => Lookup::Alias {
+            function: referenced(desired, r, "FunctionName")?.name.clone(),
+            name: prop(r, "Name")?,
+        },
+        ResourceKind::EventSourceMapping => {
             let alias = referenced(desired, r, "FunctionName")?;
             let function = referenced(desired, alias, "FunctionName")?;
             let queue = referenced(desired, r, "EventSourceArn")?;
-            keys.insert("function".into(), function.name.clone());
-            keys.insert("qualifier".into(), prop(alias, "Name")?);
-            keys.insert(
-                "queue_arn".into(),
-                format!(
+            Lookup::EventSourceMapping(MappingKeys {
+                function: function.name.clone(),
+                qualifier: prop(alias, "Name")?,
+                queue_arn: format!(
                     "{}sqs:{}:{account}:{}",
                     desired.partition().arn_prefix(),
                     desired.region,
                     queue.name
                 ),
-            );
-            Some(r.name.clone())
+            })
         }
-        "AWS::ApiGatewayV2::Integration"
-        | "AWS::ApiGatewayV2::Route"
-        | "AWS::ApiGatewayV2::Stage" => {
-            let api = referenced(desired, r, "ApiId")?;
-            keys.insert("api_name".into(), api.name.clone());
-            for (property, key) in [("RouteKey", "route_key"), ("StageName", "stage_name")] {
-                if let Some(k) = prop(r, property) {
-                    keys.insert(key.into(), k);
-                }
-            }
-            Some(r.name.clone())
-        }
-        "AWS::CloudFront::Distribution" => {
+        ResourceKind::Integration => Lookup::Integration {
+            api_name: api_name()?,
+        },
+        ResourceKind::Route => Lookup::Route {
+            api_name: api_name()?,
+            route_key: prop(r, "RouteKey")?,
+        },
+        ResourceKind::ApiStage => Lookup::ApiStage {
+            api_name: api_name()?,
+            stage_name: prop(r, "StageName")?,
+        },
+        ResourceKind::Distribution => {
             let comment = r.properties.get("DistributionConfig")?.get("Comment")?;
-            keys.insert("comment".into(), comment.as_str()?.to_string());
-            Some(r.name.clone())
+            Lookup::Distribution {
+                comment: comment.as_str()?.to_string(),
+            }
         }
-        "AWS::S3::BucketPolicy" => {
-            keys.insert("bucket".into(), prop(r, "Bucket").unwrap_or_default());
-            Some(r.name.clone())
-        }
-        // Only known through the stack.
-        _ => None,
-    }
+        ResourceKind::BucketPolicy => Lookup::BucketPolicy {
+            bucket: prop(r, "Bucket").unwrap_or(name),
+        },
+        // Only known through the stack: a permission has no reader, a role is looked up above.
+        ResourceKind::Permission | ResourceKind::Role => return None,
+    })
 }
 
 /// The string property `key` of `r`.
@@ -145,23 +137,20 @@ mod tests {
     use super::*;
     use crate::manifest::parse;
     use crate::stage::{desired, desired_with, Scheme};
+    use std::collections::BTreeMap;
 
     fn stage(yaml: &str) -> DesiredStage {
         let m = parse(".hover/t.yml", yaml).unwrap_or_else(|e| panic!("{e}"));
         desired(&m, "v1")
     }
 
-    fn keys(targets: &[LiveTarget], id: &str) -> Vec<(String, String)> {
+    fn lookup_of(targets: &[LiveTarget], id: &str) -> Lookup {
         let t = targets.iter().find(|t| t.logical_id == id);
         let t = t.unwrap_or_else(|| panic!("no target {id}"));
-        t.keys.clone().into_iter().collect()
-    }
-
-    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        assert_eq!(t.lookup.as_ref().map(Lookup::kind), t.resource_type.kind());
+        t.lookup
+            .clone()
+            .unwrap_or_else(|| panic!("{id} is not looked up"))
     }
 
     #[test]
@@ -173,44 +162,66 @@ mod tests {
         };
         // The manifest takes commercial regions only; the stage is moved to China by hand.
         let m = parse(".hover/t.yml", &yaml("eu-west-1")).unwrap_or_else(|e| panic!("{e}"));
-        for (scheme, mapping, alias) in [
-            (Scheme::Hover, "QueueEmailsMapping", "WorkerMailOutAlias"),
-            (Scheme::Original, "QueueEmailsMapping", "WorkerMailOutAlias"),
-        ] {
+        let mapping = |queue_arn: &str| {
+            Lookup::EventSourceMapping(MappingKeys {
+                function: "shop-mail-out-queue".into(),
+                qualifier: "live".into(),
+                queue_arn: queue_arn.into(),
+            })
+        };
+        for scheme in [Scheme::Hover, Scheme::Original] {
             let mut s = desired_with(&m, "v1", scheme);
             s.region = "cn-north-1".into();
             let targets = live_targets(&s, None, "123456789012");
             assert_eq!(
-                keys(&targets, mapping),
-                pairs(&[
-                    ("function", "shop-mail-out-queue"),
-                    ("qualifier", "live"),
-                    (
-                        "queue_arn",
-                        "arn:aws-cn:sqs:cn-north-1:123456789012:emails-shop.fifo"
-                    ),
-                ]),
+                lookup_of(&targets, "QueueEmailsMapping"),
+                mapping("arn:aws-cn:sqs:cn-north-1:123456789012:emails-shop.fifo"),
                 "{scheme:?}"
             );
             assert_eq!(
-                keys(&targets, alias),
-                pairs(&[("function", "shop-mail-out-queue")])
+                lookup_of(&targets, "WorkerMailOutAlias"),
+                Lookup::Alias {
+                    function: "shop-mail-out-queue".into(),
+                    name: "live".into()
+                }
             );
         }
         let s = stage(&yaml("eu-west-1"));
         let targets = live_targets(&s, None, "123456789012");
         assert_eq!(
-            keys(&targets, "QueueEmailsMapping")[2].1,
-            "arn:aws:sqs:eu-west-1:123456789012:emails-shop.fifo"
+            lookup_of(&targets, "QueueEmailsMapping"),
+            mapping("arn:aws:sqs:eu-west-1:123456789012:emails-shop.fifo")
         );
         assert_eq!(
-            keys(&targets, "HttpApiRoute"),
-            pairs(&[("api_name", "shop-api"), ("route_key", "$default")])
+            lookup_of(&targets, "HttpApiRoute"),
+            Lookup::Route {
+                api_name: "shop-api".into(),
+                route_key: "$default".into()
+            }
         );
         assert_eq!(
-            keys(&targets, "Distribution"),
-            pairs(&[("comment", "shop")])
+            lookup_of(&targets, "Distribution"),
+            Lookup::Distribution {
+                comment: "shop".into()
+            }
         );
+        assert_eq!(
+            lookup_of(&targets, "AssetsBucketPolicy"),
+            Lookup::BucketPolicy {
+                bucket: "shop-assets".into()
+            }
+        );
+        // Every desired resource but the role (no stack yet) and the permissions is looked up.
+        let unread: Vec<_> = s
+            .resources
+            .values()
+            .filter(|r| !targets.iter().any(|t| t.logical_id == r.logical_id))
+            .map(|r| r.kind)
+            .collect();
+        assert!(!unread.is_empty());
+        assert!(unread
+            .iter()
+            .all(|k| matches!(k, ResourceKind::Role | ResourceKind::Permission)));
     }
 
     #[test]
@@ -234,21 +245,42 @@ mod tests {
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
         };
-        stack.resources.insert(
-            "LambdaRole".into(),
-            StackResource {
-                resource_type: "AWS::IAM::Role".into(),
-                physical_id: "shop-LambdaRole-1AB".into(),
-                status: "CREATE_COMPLETE".into(),
-            },
-        );
+        for (id, ty, physical) in [
+            ("LambdaRole", "AWS::IAM::Role", "shop-LambdaRole-1AB"),
+            ("OldTopic", "AWS::SNS::Topic", "arn:aws:sns:us-east-1:1:t"),
+        ] {
+            stack.resources.insert(
+                id.into(),
+                StackResource {
+                    resource_type: ty.into(),
+                    physical_id: physical.into(),
+                    status: "CREATE_COMPLETE".into(),
+                },
+            );
+        }
         let named = role(Some(&stack)).unwrap_or_else(|| panic!("role target"));
-        assert_eq!(named.name.as_deref(), Some("shop-LambdaRole-1AB"));
+        assert_eq!(
+            named.lookup,
+            Some(Lookup::Role {
+                name: "shop-LambdaRole-1AB".into()
+            })
+        );
         assert_eq!(named.physical_id.as_deref(), Some("shop-LambdaRole-1AB"));
+        // A resource only the stack holds, of a type hover does not manage: from its record.
+        let targets = live_targets(&s, Some(&stack), "123456789012");
+        let topic = targets.iter().find(|t| t.logical_id == "OldTopic");
+        assert_eq!(
+            topic,
+            Some(&LiveTarget::recorded(
+                "OldTopic",
+                "AWS::SNS::Topic".into(),
+                "arn:aws:sns:us-east-1:1:t"
+            ))
+        );
         // Recorded without a physical id yet (creation in progress): not read.
         if let Some(r) = stack.resources.get_mut("LambdaRole") {
             r.physical_id.clear();
         }
-        assert_eq!(role(Some(&stack)).and_then(|t| t.name), None);
+        assert_eq!(role(Some(&stack)).and_then(|t| t.lookup), None);
     }
 }

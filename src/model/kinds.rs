@@ -1,29 +1,183 @@
-//! One description per resource type hover manages: what the plan calls it, how `live` reads it,
-//! whether hover makes it through the service's own API, which drift `apply` puts back through
-//! which call, which attributes follow from its name, and how the plan compares it (policy
-//! documents, the version releases move, messages it holds). `live`, `plan` and `direct` all read
-//! this table.
+//! One description per resource type hover manages: the handle that names it ([`ResourceKind`],
+//! one variant per type, serialized as its CloudFormation type), what the plan calls it, whether
+//! hover makes it through the service's own API, which drift `apply` puts back through which
+//! call, which attributes follow from its name, and how the plan compares it (policy documents,
+//! the version releases move, messages it holds). A type met in AWS that hover may not manage (in
+//! a stack, a template, CloudFormation's resource list) is a [`ResourceType`]: the handle, or the
+//! type as written. `live`, `plan` and `direct` all read this table.
 
-/// How `live` finds one resource of a type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Read {
-    Function,
-    Alias,
-    EventSourceMapping,
-    LogGroup,
-    Queue,
-    Rule,
-    Api,
-    Integration,
-    Route,
-    ApiStage,
-    Distribution,
-    OriginAccessControl,
-    BucketPolicy,
-    Bucket,
-    Repository,
-    Key,
-    Role,
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Declares [`ResourceKind`] with one variant per CloudFormation type, written once here.
+macro_rules! resource_kinds {
+    ($($(#[$doc:meta])* $variant:ident = $cfn:literal,)*) => {
+        /// A resource type hover manages: a handle to its entry in [`KINDS`]. Serialized as its
+        /// CloudFormation type (`AWS::Lambda::Function`), so plans and JSON output keep the type's
+        /// name.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(into = "&'static str", try_from = "String")]
+        pub enum ResourceKind {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl ResourceKind {
+            /// Every kind, in the order of [`KINDS`].
+            pub const ALL: [ResourceKind; [$(ResourceKind::$variant),*].len()] =
+                [$(ResourceKind::$variant),*];
+
+            /// Its CloudFormation type, e.g. `AWS::Lambda::Function`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ResourceKind::$variant => $cfn,)*
+                }
+            }
+
+            /// The kind whose CloudFormation type is `resource_type`; `None` for a type hover
+            /// does not manage.
+            pub fn parse(resource_type: &str) -> Option<ResourceKind> {
+                match resource_type {
+                    $($cfn => Some(ResourceKind::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+resource_kinds! {
+    Function = "AWS::Lambda::Function",
+    Alias = "AWS::Lambda::Alias",
+    EventSourceMapping = "AWS::Lambda::EventSourceMapping",
+    /// Lets API Gateway or EventBridge invoke a function; read from the stack's record only.
+    Permission = "AWS::Lambda::Permission",
+    LogGroup = "AWS::Logs::LogGroup",
+    Queue = "AWS::SQS::Queue",
+    Rule = "AWS::Events::Rule",
+    Api = "AWS::ApiGatewayV2::Api",
+    Integration = "AWS::ApiGatewayV2::Integration",
+    Route = "AWS::ApiGatewayV2::Route",
+    /// An HTTP API's stage (not a hover stage).
+    ApiStage = "AWS::ApiGatewayV2::Stage",
+    Distribution = "AWS::CloudFront::Distribution",
+    OriginAccessControl = "AWS::CloudFront::OriginAccessControl",
+    BucketPolicy = "AWS::S3::BucketPolicy",
+    Bucket = "AWS::S3::Bucket",
+    Repository = "AWS::ECR::Repository",
+    Key = "AWS::KMS::Key",
+    Role = "AWS::IAM::Role",
+}
+
+use ResourceKind as K;
+
+impl fmt::Display for ResourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<ResourceKind> for &'static str {
+    fn from(kind: ResourceKind) -> &'static str {
+        kind.as_str()
+    }
+}
+
+/// A CloudFormation type hover does not manage, where only a managed one is accepted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a resource type hover manages")]
+pub struct UnknownType(pub String);
+
+impl TryFrom<String> for ResourceKind {
+    type Error = UnknownType;
+    fn try_from(resource_type: String) -> Result<Self, UnknownType> {
+        ResourceKind::parse(&resource_type).ok_or(UnknownType(resource_type))
+    }
+}
+
+/// A CloudFormation type as met in AWS (a stack's resources, a template, CloudFormation's
+/// resource list): one hover manages, or another kept as written, to be shown. Serialized as the
+/// type's name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "String", from = "String")]
+pub enum ResourceType {
+    Managed(ResourceKind),
+    /// A type hover does not manage, as written.
+    Foreign(String),
+}
+
+impl ResourceType {
+    /// The type named `resource_type`: its kind when hover manages it.
+    pub fn parse(resource_type: &str) -> ResourceType {
+        match ResourceKind::parse(resource_type) {
+            Some(kind) => ResourceType::Managed(kind),
+            None => ResourceType::Foreign(resource_type.to_owned()),
+        }
+    }
+
+    /// Its kind; `None` for a type hover does not manage.
+    pub fn kind(&self) -> Option<ResourceKind> {
+        match self {
+            ResourceType::Managed(kind) => Some(*kind),
+            ResourceType::Foreign(_) => None,
+        }
+    }
+
+    /// The CloudFormation type.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ResourceType::Managed(kind) => kind.as_str(),
+            ResourceType::Foreign(name) => name,
+        }
+    }
+}
+
+impl Default for ResourceType {
+    /// No type at all (a record that names none).
+    fn default() -> Self {
+        ResourceType::Foreign(String::new())
+    }
+}
+
+impl fmt::Display for ResourceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<ResourceKind> for ResourceType {
+    fn from(kind: ResourceKind) -> Self {
+        ResourceType::Managed(kind)
+    }
+}
+
+impl From<&str> for ResourceType {
+    fn from(resource_type: &str) -> Self {
+        ResourceType::parse(resource_type)
+    }
+}
+
+impl From<String> for ResourceType {
+    fn from(resource_type: String) -> Self {
+        match ResourceKind::parse(&resource_type) {
+            Some(kind) => ResourceType::Managed(kind),
+            None => ResourceType::Foreign(resource_type),
+        }
+    }
+}
+
+impl From<ResourceType> for String {
+    fn from(resource_type: ResourceType) -> String {
+        match resource_type {
+            ResourceType::Managed(kind) => kind.as_str().to_owned(),
+            ResourceType::Foreign(name) => name,
+        }
+    }
+}
+
+impl PartialEq<ResourceKind> for ResourceType {
+    fn eq(&self, kind: &ResourceKind) -> bool {
+        self.kind() == Some(*kind)
+    }
 }
 
 /// A resource hover creates and updates through the service's own API, before the stack.
@@ -86,11 +240,10 @@ const fn derived(attribute: &'static str, pattern: &'static str) -> Derived {
 /// What hover knows of one resource type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Kind {
-    /// CloudFormation type, e.g. `AWS::Lambda::Function`.
-    pub resource_type: &'static str,
+    /// The handle this entry describes (its index in [`KINDS`]).
+    pub kind: ResourceKind,
     /// What the plan calls a resource of this type once the manifest no longer has it.
     pub noun: &'static str,
-    pub read: Read,
     /// `Some` when hover makes it through the service's API rather than the stack.
     pub provision: Option<Provision>,
     /// Drift `apply` puts back, grouped by the call that does it.
@@ -131,11 +284,10 @@ const fn whole(call: Call, properties: &'static [&'static str]) -> Fix {
     }
 }
 
-const fn kind(resource_type: &'static str, noun: &'static str, read: Read) -> Kind {
+const fn kind(kind: ResourceKind, noun: &'static str) -> Kind {
     Kind {
-        resource_type,
+        kind,
         noun,
-        read,
         provision: None,
         fixes: &[],
         policies: &[],
@@ -145,7 +297,7 @@ const fn kind(resource_type: &'static str, noun: &'static str, read: Read) -> Ki
     }
 }
 
-/// Every resource type hover manages.
+/// Every resource type hover manages, in the order of [`ResourceKind`] (checked when compiled).
 pub const KINDS: &[Kind] = &[
     Kind {
         fixes: &[
@@ -166,7 +318,7 @@ pub const KINDS: &[Kind] = &[
                 ),
             ],
         }),
-        ..kind("AWS::Lambda::Function", "function", Read::Function)
+        ..kind(K::Function, "function")
     },
     Kind {
         release_version: Some("FunctionVersion"),
@@ -183,19 +335,16 @@ pub const KINDS: &[Kind] = &[
                 ),
             ],
         }),
-        ..kind("AWS::Lambda::Alias", "alias", Read::Alias)
+        ..kind(K::Alias, "alias")
     },
     Kind {
         fixes: &[fix(
             Call::EventSourceMapping,
             &["BatchSize", "Enabled", "FunctionResponseTypes"],
         )],
-        ..kind(
-            "AWS::Lambda::EventSourceMapping",
-            "eventsourcemapping",
-            Read::EventSourceMapping,
-        )
+        ..kind(K::EventSourceMapping, "eventsourcemapping")
     },
+    kind(K::Permission, "permission"),
     Kind {
         fixes: &[fix(Call::LogRetention, &["RetentionInDays"])],
         naming: Some(Naming {
@@ -208,7 +357,7 @@ pub const KINDS: &[Kind] = &[
                 ),
             ],
         }),
-        ..kind("AWS::Logs::LogGroup", "loggroup", Read::LogGroup)
+        ..kind(K::LogGroup, "loggroup")
     },
     Kind {
         fixes: &[fix(
@@ -227,7 +376,7 @@ pub const KINDS: &[Kind] = &[
                 derived("QueueName", "{name}"),
             ],
         }),
-        ..kind("AWS::SQS::Queue", "queue", Read::Queue)
+        ..kind(K::Queue, "queue")
     },
     Kind {
         fixes: &[
@@ -244,30 +393,18 @@ pub const KINDS: &[Kind] = &[
                 ),
             ],
         }),
-        ..kind("AWS::Events::Rule", "rule", Read::Rule)
+        ..kind(K::Rule, "rule")
     },
-    kind("AWS::ApiGatewayV2::Api", "api", Read::Api),
-    kind(
-        "AWS::ApiGatewayV2::Integration",
-        "integration",
-        Read::Integration,
-    ),
-    kind("AWS::ApiGatewayV2::Route", "route", Read::Route),
-    kind("AWS::ApiGatewayV2::Stage", "stage", Read::ApiStage),
+    kind(K::Api, "api"),
+    kind(K::Integration, "integration"),
+    kind(K::Route, "route"),
+    kind(K::ApiStage, "stage"),
     Kind {
         fixes: &[whole(Call::DistributionConfig, &["DistributionConfig"])],
-        ..kind(
-            "AWS::CloudFront::Distribution",
-            "distribution",
-            Read::Distribution,
-        )
+        ..kind(K::Distribution, "distribution")
     },
-    kind(
-        "AWS::CloudFront::OriginAccessControl",
-        "originaccesscontrol",
-        Read::OriginAccessControl,
-    ),
-    kind("AWS::S3::BucketPolicy", "bucketpolicy", Read::BucketPolicy),
+    kind(K::OriginAccessControl, "originaccesscontrol"),
+    kind(K::BucketPolicy, "bucketpolicy"),
     Kind {
         provision: Some(Provision::Bucket),
         naming: Some(Naming {
@@ -278,7 +415,7 @@ pub const KINDS: &[Kind] = &[
                 derived("RegionalDomainName", "{name}.s3.{region}.{url_suffix}"),
             ],
         }),
-        ..kind("AWS::S3::Bucket", "bucket", Read::Bucket)
+        ..kind(K::Bucket, "bucket")
     },
     Kind {
         provision: Some(Provision::Repository),
@@ -296,11 +433,11 @@ pub const KINDS: &[Kind] = &[
                 ),
             ],
         }),
-        ..kind("AWS::ECR::Repository", "repository", Read::Repository)
+        ..kind(K::Repository, "repository")
     },
     Kind {
         provision: Some(Provision::Key),
-        ..kind("AWS::KMS::Key", "key", Read::Key)
+        ..kind(K::Key, "key")
     },
     Kind {
         fixes: &[
@@ -309,45 +446,76 @@ pub const KINDS: &[Kind] = &[
             whole(Call::RoleManagedPolicies, &["ManagedPolicyArns"]),
         ],
         policies: &["AssumeRolePolicyDocument", "Policies", "ManagedPolicyArns"],
-        ..kind("AWS::IAM::Role", "role", Read::Role)
+        ..kind(K::Role, "role")
     },
 ];
 
-/// What hover knows of `resource_type`; `None` for a type it does not manage.
-pub fn of(resource_type: &str) -> Option<&'static Kind> {
-    KINDS.iter().find(|k| k.resource_type == resource_type)
+// Each entry sits at its handle's index, so `info` is a lookup, never a search.
+const _: () = {
+    assert!(KINDS.len() == ResourceKind::ALL.len());
+    let mut i = 0;
+    while i < KINDS.len() {
+        assert!(KINDS[i].kind as usize == i);
+        i += 1;
+    }
+};
+
+impl ResourceKind {
+    /// What hover knows of this type.
+    pub const fn info(self) -> &'static Kind {
+        &KINDS[self as usize]
+    }
+
+    /// What the plan calls a resource of this type the manifest no longer has.
+    pub const fn noun(self) -> &'static str {
+        self.info().noun
+    }
+
+    /// Whether `apply` can put `property` back when it was changed outside hover (through the
+    /// service's API); otherwise it must be changed back by hand.
+    pub fn repairable(self, property: &str) -> bool {
+        self.info().fix_for(property).is_some()
+    }
+
+    /// Whether `property` holds policy documents.
+    pub fn holds_policies(self, property: &str) -> bool {
+        self.info().policies.contains(&property)
+    }
+
+    /// Whether `property` is the version releases move.
+    pub fn is_release_version(self, property: &str) -> bool {
+        self.info().release_version == Some(property)
+    }
+
+    /// Whether a resource of this type holds messages.
+    pub const fn holds_messages(self) -> bool {
+        self.info().holds_messages
+    }
 }
 
-/// Whether `apply` can put `property` of a `resource_type` back when it was changed outside hover
-/// (through the service's API); otherwise it must be changed back by hand.
-pub fn repairable(resource_type: &str, property: &str) -> bool {
-    of(resource_type).is_some_and(|k| k.fix_for(property).is_some())
-}
+impl ResourceType {
+    /// Whether `apply` can put `property` back: never for a type hover does not manage.
+    pub fn repairable(&self, property: &str) -> bool {
+        self.kind().is_some_and(|k| k.repairable(property))
+    }
 
-/// Whether `property` of a `resource_type` holds policy documents.
-pub fn holds_policies(resource_type: &str, property: &str) -> bool {
-    of(resource_type).is_some_and(|k| k.policies.contains(&property))
-}
+    /// Whether `property` holds policy documents: never for a type hover does not manage.
+    pub fn holds_policies(&self, property: &str) -> bool {
+        self.kind().is_some_and(|k| k.holds_policies(property))
+    }
 
-/// Whether `property` of a `resource_type` is the version releases move.
-pub fn is_release_version(resource_type: &str, property: &str) -> bool {
-    of(resource_type).is_some_and(|k| k.release_version == Some(property))
-}
+    /// Whether a resource of this type holds messages: never for a type hover does not manage.
+    pub fn holds_messages(&self) -> bool {
+        self.kind().is_some_and(ResourceKind::holds_messages)
+    }
 
-/// Whether a resource of `resource_type` holds messages.
-pub fn holds_messages(resource_type: &str) -> bool {
-    of(resource_type).is_some_and(|k| k.holds_messages)
-}
-
-/// What the plan calls a resource of `resource_type` the manifest no longer has.
-pub fn noun(resource_type: &str) -> String {
-    match of(resource_type) {
-        Some(k) => k.noun.to_string(),
-        None => resource_type
-            .rsplit("::")
-            .next()
-            .unwrap_or(resource_type)
-            .to_ascii_lowercase(),
+    /// What the plan calls a resource of this type the manifest no longer has: the kind's noun,
+    /// or the type's last segment in lower case for a type hover does not manage.
+    pub fn noun(&self) -> String {
+        match self {
+            ResourceType::Managed(k) => k.noun().to_string(),
+            ResourceType::Foreign(t) => t.rsplit("::").next().unwrap_or(t).to_ascii_lowercase(),
+        }
     }
 }
 
@@ -358,14 +526,14 @@ mod tests {
 
     #[test]
     fn each_type_and_each_repaired_property_is_described_once() {
-        let types: BTreeSet<&str> = KINDS.iter().map(|k| k.resource_type).collect();
+        let types: BTreeSet<&str> = ResourceKind::ALL.iter().map(|k| k.as_str()).collect();
         assert_eq!(types.len(), KINDS.len());
         for k in KINDS {
             let props: Vec<&str> = k.fixes.iter().flat_map(|f| f.properties).copied().collect();
             let unique: BTreeSet<&&str> = props.iter().collect();
-            assert_eq!(unique.len(), props.len(), "{}", k.resource_type);
+            assert_eq!(unique.len(), props.len(), "{}", k.kind);
             // The noun is the type's last segment, as the plan has always called it.
-            let last = k.resource_type.rsplit("::").next().unwrap_or_default();
+            let last = k.kind.as_str().rsplit("::").next().unwrap_or_default();
             assert_eq!(k.noun, last.to_ascii_lowercase());
         }
         let calls: BTreeSet<Call> = KINDS.iter().flat_map(|k| k.fixes).map(|f| f.call).collect();
@@ -373,50 +541,79 @@ mod tests {
     }
 
     #[test]
+    fn a_type_parses_to_its_handle_and_back_and_any_other_is_kept_as_written() {
+        for k in ResourceKind::ALL {
+            assert_eq!(ResourceKind::parse(k.as_str()), Some(k));
+            assert_eq!(k.info().kind, k);
+            let json = serde_json::to_string(&k).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", k.as_str()));
+            assert_eq!(serde_json::from_str::<ResourceKind>(&json).ok(), Some(k));
+            assert_eq!(ResourceType::parse(k.as_str()), ResourceType::Managed(k));
+        }
+        assert_eq!(ResourceKind::parse("AWS::Lambda::function"), None);
+        let unknown = serde_json::from_str::<ResourceKind>("\"AWS::SNS::Topic\"");
+        let message = unknown.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("AWS::SNS::Topic"), "{message}");
+        let topic = ResourceType::parse("AWS::SNS::Topic");
+        assert_eq!(topic, ResourceType::Foreign("AWS::SNS::Topic".into()));
+        assert_eq!((topic.kind(), topic.as_str()), (None, "AWS::SNS::Topic"));
+        assert_eq!(
+            serde_json::to_string(&topic).ok().as_deref(),
+            Some("\"AWS::SNS::Topic\"")
+        );
+        let back: Option<ResourceType> = serde_json::from_str("\"AWS::SQS::Queue\"").ok();
+        assert_eq!(back, Some(ResourceType::Managed(ResourceKind::Queue)));
+        assert!(ResourceType::from("AWS::SQS::Queue") == ResourceKind::Queue);
+        assert!(topic != ResourceKind::Queue);
+        assert_eq!(ResourceKind::Queue.to_string(), "AWS::SQS::Queue");
+    }
+
+    #[test]
     fn repairable_lists_the_properties_apply_puts_back() {
-        for (ty, prop) in [
-            ("AWS::Lambda::Function", "MemorySize"),
-            ("AWS::Lambda::Function", "ReservedConcurrentExecutions"),
-            ("AWS::Lambda::Function", "Code"),
-            ("AWS::Logs::LogGroup", "RetentionInDays"),
-            ("AWS::SQS::Queue", "RedrivePolicy"),
-            ("AWS::Events::Rule", "Targets"),
-            ("AWS::Lambda::EventSourceMapping", "FunctionResponseTypes"),
-            ("AWS::CloudFront::Distribution", "DistributionConfig"),
-            ("AWS::IAM::Role", "Policies"),
-            ("AWS::IAM::Role", "ManagedPolicyArns"),
-            ("AWS::IAM::Role", "AssumeRolePolicyDocument"),
+        use ResourceKind as K;
+        for (k, prop) in [
+            (K::Function, "MemorySize"),
+            (K::Function, "ReservedConcurrentExecutions"),
+            (K::Function, "Code"),
+            (K::LogGroup, "RetentionInDays"),
+            (K::Queue, "RedrivePolicy"),
+            (K::Rule, "Targets"),
+            (K::EventSourceMapping, "FunctionResponseTypes"),
+            (K::Distribution, "DistributionConfig"),
+            (K::Role, "Policies"),
+            (K::Role, "ManagedPolicyArns"),
+            (K::Role, "AssumeRolePolicyDocument"),
         ] {
-            assert!(repairable(ty, prop), "{ty} {prop}");
+            assert!(k.repairable(prop), "{k} {prop}");
         }
-        for (ty, prop) in [
-            ("AWS::Lambda::Function", "FunctionName"),
-            ("AWS::Lambda::Function", "PackageType"),
-            ("AWS::SQS::Queue", "QueueName"),
-            ("AWS::Lambda::Alias", "Name"),
-            ("AWS::Lambda::Alias", "FunctionVersion"),
-            ("AWS::IAM::Role", "RoleName"),
-            ("AWS::IAM::Role", "Path"),
-            (
-                "AWS::CloudFront::OriginAccessControl",
-                "OriginAccessControlConfig",
-            ),
-            ("AWS::ApiGatewayV2::Api", "Name"),
-            ("AWS::Logs::LogGroup", "MemorySize"),
-            ("AWS::S3::BucketPolicy", "PolicyDocument"),
+        for (k, prop) in [
+            (K::Function, "FunctionName"),
+            (K::Function, "PackageType"),
+            (K::Queue, "QueueName"),
+            (K::Alias, "Name"),
+            (K::Alias, "FunctionVersion"),
+            (K::Role, "RoleName"),
+            (K::Role, "Path"),
+            (K::OriginAccessControl, "OriginAccessControlConfig"),
+            (K::Api, "Name"),
+            (K::LogGroup, "MemorySize"),
+            (K::BucketPolicy, "PolicyDocument"),
+            (K::Permission, "Action"),
         ] {
-            assert!(!repairable(ty, prop), "{ty} {prop}");
+            assert!(!k.repairable(prop), "{k} {prop}");
         }
-        assert_eq!(noun("AWS::SQS::Queue"), "queue");
-        assert!(holds_policies("AWS::IAM::Role", "Policies"));
-        assert!(!holds_policies("AWS::IAM::Role", "Path"));
-        assert!(!holds_policies("AWS::S3::BucketPolicy", "Policies"));
-        assert!(is_release_version("AWS::Lambda::Alias", "FunctionVersion"));
-        assert!(!is_release_version(
-            "AWS::Lambda::Function",
-            "FunctionVersion"
-        ));
-        assert!(holds_messages("AWS::SQS::Queue") && !holds_messages("AWS::Lambda::Function"));
-        assert_eq!(noun("AWS::SNS::Topic"), "topic");
+        assert_eq!(K::Queue.noun(), "queue");
+        assert!(K::Role.holds_policies("Policies"));
+        assert!(!K::Role.holds_policies("Path"));
+        assert!(!K::BucketPolicy.holds_policies("Policies"));
+        assert!(K::Alias.is_release_version("FunctionVersion"));
+        assert!(!K::Function.is_release_version("FunctionVersion"));
+        assert!(K::Queue.holds_messages() && !K::Function.holds_messages());
+        let topic = ResourceType::parse("AWS::SNS::Topic");
+        assert_eq!(topic.noun(), "topic");
+        assert!(!topic.repairable("TopicName") && !topic.holds_messages());
+        assert!(ResourceType::from(K::Queue).holds_messages());
+        assert!(!ResourceType::from(K::Role).repairable("Path"));
+        assert!(ResourceType::from(K::Role).holds_policies("Policies"));
     }
 }

@@ -1,13 +1,17 @@
 //! The stage model shared by every layer: typed resources of one stage as desired (from the
-//! manifest) and as observed (read from AWS), and what hover knows of each resource type
-//! ([`kinds`]). Plain data; no AWS types.
+//! manifest) and as observed (read from AWS), what hover knows of each resource type and the
+//! handle naming it ([`kinds`]), and what `live` looks up for each resource ([`target`]). Plain
+//! data; no AWS types.
 
 pub mod kinds;
 pub mod partition;
 pub mod stack_status;
+pub mod target;
 
+pub use kinds::{ResourceKind, ResourceType};
 pub use partition::Partition;
 pub use stack_status::StackStatus;
+pub use target::{LiveTarget, Lookup, MappingKeys};
 
 use crate::naming::ids::{Scheme, ORIGINAL_MARKERS, ORIGINAL_OUTPUTS};
 use serde::{Deserialize, Serialize};
@@ -31,8 +35,9 @@ pub struct Resource {
     pub logical_id: String,
     /// Its part in the stage, for people: `http function`, `queue emails_high`.
     pub role: String,
-    /// CloudFormation type, e.g. `AWS::Lambda::Function`.
-    pub resource_type: String,
+    /// Its type (serialized as the CloudFormation type, e.g. `AWS::Lambda::Function`).
+    #[serde(rename = "resource_type")]
+    pub kind: ResourceKind,
     /// The AWS name (or the best human identifier when AWS assigns the name).
     pub name: String,
     pub provisioner: Provisioner,
@@ -89,8 +94,7 @@ impl DesiredStage {
         self.resources
             .values()
             .find(|r| {
-                r.resource_type == "AWS::Lambda::Alias"
-                    && r.properties.get("FunctionName") == Some(&by_ref)
+                r.kind == ResourceKind::Alias && r.properties.get("FunctionName") == Some(&by_ref)
             })
             .map(|r| r.logical_id.as_str())
     }
@@ -215,9 +219,10 @@ pub fn scheme_of(stack: Option<&StackState>) -> Scheme {
     stack.map_or(Scheme::Hover, StackState::scheme)
 }
 
+/// One resource as the stack records it (its type may be one hover does not manage).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StackResource {
-    pub resource_type: String,
+    pub resource_type: ResourceType,
     pub physical_id: String,
     pub status: String,
 }
@@ -227,27 +232,13 @@ pub struct StackResource {
 /// cannot observe are missing (the planner then falls back to the last applied template).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LiveResource {
-    pub resource_type: String,
+    pub resource_type: ResourceType,
     pub physical_id: String,
     /// `Ref` and `Fn::GetAtt` values (`Ref`, `Arn`, `ApiEndpoint`, `DomainName`, ...).
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
     #[serde(default)]
     pub properties: Map<String, Value>,
-}
-
-/// What `live` must look up for one resource: its logical id, type and AWS name (or the stack's
-/// physical id when the resource is only known from the stack).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct LiveTarget {
-    pub logical_id: String,
-    pub resource_type: String,
-    /// AWS name to look up, when the resource has one.
-    pub name: Option<String>,
-    /// Physical id recorded by the stack, when it has one.
-    pub physical_id: Option<String>,
-    /// Type-specific lookup keys (`function`, `queue_arn`, `api`, ...), already resolved.
-    pub keys: BTreeMap<String, String>,
 }
 
 /// One resource's desired properties resolved against what exists now, unmasked: what apply

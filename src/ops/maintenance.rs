@@ -108,7 +108,10 @@ fn mappings(manifest: &manifest::Manifest, stack: &StackState) -> Vec<MappingSwi
     stack
         .resources
         .iter()
-        .filter(|(_, r)| r.resource_type == stage::MAPPING_TYPE && !r.physical_id.is_empty())
+        .filter(|(_, r)| {
+            r.resource_type == crate::model::ResourceKind::EventSourceMapping
+                && !r.physical_id.is_empty()
+        })
         .map(|(id, r)| MappingSwitch {
             name: desired
                 .resources

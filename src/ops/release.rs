@@ -7,13 +7,13 @@ use crate::error::HoverError;
 use crate::events::{AliasMove, Event, Sink, Warning};
 use crate::live::Clients;
 use crate::manifest::Manifest;
+use crate::model::ResourceKind;
 use crate::ops::context::{PlannedStage, StageContext};
 use crate::ops::Ui;
 use crate::plan::Action;
 use crate::release::history::history_key;
 use crate::release::{self, aws, CommandResult, History, Release};
 use crate::stage;
-use crate::stage::FUNCTION_TYPE;
 use futures::future::join_all;
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -23,7 +23,7 @@ pub fn function_names(manifest: &Manifest) -> Vec<String> {
     stage::desired(manifest, "")
         .resources
         .values()
-        .filter(|r| r.resource_type == FUNCTION_TYPE)
+        .filter(|r| r.kind == ResourceKind::Function)
         .map(|r| r.name.clone())
         .collect()
 }
@@ -275,7 +275,7 @@ pub(crate) async fn release_changed(
     let functions: Vec<String> = planned
         .plan
         .actions()
-        .filter(|c| c.resource_type == FUNCTION_TYPE && c.action != Action::Delete)
+        .filter(|c| c.resource_type == ResourceKind::Function && c.action != Action::Delete)
         .map(|c| c.name.clone())
         .collect();
     if functions.is_empty() {

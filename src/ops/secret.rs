@@ -140,7 +140,7 @@ async fn seal_under_key(
         let props = crate::stage::secrets_key(&manifest.name);
         direct::ensure(
             clients,
-            "AWS::KMS::Key",
+            &crate::model::ResourceKind::Key.into(),
             &alias,
             &props,
             false,

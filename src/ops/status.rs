@@ -14,7 +14,9 @@ use crate::error::HoverError;
 use crate::live::messages::{self, MessageCounts};
 use crate::live::{self, Clients};
 use crate::manifest::Manifest;
-use crate::model::{DesiredStage, LiveResource, ObservedStage, FUNCTION_STATE, MESSAGE_COUNTS};
+use crate::model::{
+    DesiredStage, LiveResource, ObservedStage, ResourceKind, FUNCTION_STATE, MESSAGE_COUNTS,
+};
 use crate::ops::plan::desired_for;
 use crate::ops::StageContext;
 use crate::release::{self, aws, Release};
@@ -32,13 +34,13 @@ pub struct StatusOptions {
 }
 
 /// The resource types `hover status` reads.
-const SHOWN_TYPES: [&str; 6] = [
-    "AWS::Lambda::Function",
-    "AWS::Lambda::Alias",
-    "AWS::SQS::Queue",
-    "AWS::Events::Rule",
-    "AWS::ApiGatewayV2::Api",
-    "AWS::CloudFront::Distribution",
+const SHOWN_TYPES: [ResourceKind; 6] = [
+    ResourceKind::Function,
+    ResourceKind::Alias,
+    ResourceKind::Queue,
+    ResourceKind::Rule,
+    ResourceKind::Api,
+    ResourceKind::Distribution,
 ];
 
 /// The stage as it runs now.
@@ -143,7 +145,11 @@ pub async fn status(opts: &StatusOptions) -> Result<Status, HoverError> {
     let desired = desired_for(manifest, stack.as_ref(), None);
     let targets: Vec<_> = live::targets::live_targets(&desired, stack.as_ref(), &account)
         .into_iter()
-        .filter(|t| SHOWN_TYPES.contains(&t.resource_type.as_str()))
+        .filter(|t| {
+            t.resource_type
+                .kind()
+                .is_some_and(|k| SHOWN_TYPES.contains(&k))
+        })
         .collect();
     let observed = live::read_resources(clients, Some(account.clone()), stack, &targets).await?;
     let functions = functions(&desired, &observed);
@@ -171,16 +177,16 @@ pub async fn status(opts: &StatusOptions) -> Result<Status, HoverError> {
     })
 }
 
-/// The observed resources of the desired ones of `resource_type`, in logical-id order.
+/// The observed resources of the desired ones of `kind`, in logical-id order.
 fn of_type<'a>(
     desired: &'a DesiredStage,
     observed: &'a ObservedStage,
-    resource_type: &'a str,
+    kind: ResourceKind,
 ) -> impl Iterator<Item = (&'a crate::model::Resource, Option<&'a LiveResource>)> + 'a {
     desired
         .resources
         .values()
-        .filter(move |r| r.resource_type == resource_type)
+        .filter(move |r| r.kind == kind)
         .map(|r| (r, observed.resources.get(&r.logical_id)))
 }
 
@@ -196,7 +202,7 @@ fn text(r: Option<&LiveResource>, key: &str) -> Option<String> {
 }
 
 fn functions(desired: &DesiredStage, observed: &ObservedStage) -> Vec<FunctionStatus> {
-    of_type(desired, observed, "AWS::Lambda::Function")
+    of_type(desired, observed, ResourceKind::Function)
         .map(|(d, live)| {
             let alias = desired
                 .alias_of(&d.logical_id)
@@ -253,7 +259,7 @@ async fn releases(
 
 fn urls(desired: &DesiredStage, observed: &ObservedStage) -> Urls {
     let mut urls = Urls::default();
-    for (_, live) in of_type(desired, observed, "AWS::CloudFront::Distribution") {
+    for (_, live) in of_type(desired, observed, ResourceKind::Distribution) {
         let Some(live) = live else { continue };
         urls.cloudfront = live
             .attributes
@@ -273,7 +279,7 @@ fn urls(desired: &DesiredStage, observed: &ObservedStage) -> Urls {
             })
             .unwrap_or_default();
     }
-    for (_, live) in of_type(desired, observed, "AWS::ApiGatewayV2::Api") {
+    for (_, live) in of_type(desired, observed, ResourceKind::Api) {
         urls.api = live
             .and_then(|l| l.attributes.get("ApiEndpoint"))
             .filter(|e| !e.is_empty())
@@ -294,7 +300,7 @@ fn queues(
     observed: &ObservedStage,
 ) -> Vec<QueueStatus> {
     let by_name: BTreeMap<&str, Option<&LiveResource>> =
-        of_type(desired, observed, "AWS::SQS::Queue")
+        of_type(desired, observed, ResourceKind::Queue)
             .map(|(d, live)| (d.name.as_str(), live))
             .collect();
     crate::ops::queue::stage_queues(manifest)
@@ -313,7 +319,7 @@ fn queues(
 }
 
 fn rules(desired: &DesiredStage, observed: &ObservedStage) -> Vec<RuleStatus> {
-    of_type(desired, observed, "AWS::Events::Rule")
+    of_type(desired, observed, ResourceKind::Rule)
         .map(|(d, live)| RuleStatus {
             name: d.name.clone(),
             role: d.role.clone(),
@@ -327,7 +333,7 @@ fn rules(desired: &DesiredStage, observed: &ObservedStage) -> Vec<RuleStatus> {
 /// A desired resource's properties seen as a live one's (for what the manifest says).
 fn as_live(d: &crate::model::Resource) -> LiveResource {
     LiveResource {
-        resource_type: d.resource_type.clone(),
+        resource_type: d.kind.into(),
         physical_id: String::new(),
         attributes: BTreeMap::new(),
         properties: d.properties.clone(),

@@ -6,15 +6,15 @@ use super::diff::{self, Diff};
 use super::marked::Marked;
 use super::{mask, policy};
 use super::{Action, AttributeChange, Cause, Drift, Reason, ResourceChange};
-use crate::model::{kinds, LiveResource, Provisioner, Resource, MESSAGES_HELD};
+use crate::model::{LiveResource, Provisioner, Resource, ResourceKind, MESSAGES_HELD};
 use crate::schema;
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 
-/// Decides one resource. `d` desired (resolved), `l` last applied (resolved), `r` live.
+/// Decides one desired resource. `d` desired (resolved), `l` last applied (resolved), `r` live.
 pub(super) fn decide(
     res: &Resource,
-    d: Option<Map<String, Value>>,
+    d: Map<String, Value>,
     l: Option<&Map<String, Value>>,
     r: Option<&LiveResource>,
     in_stack: bool,
@@ -22,42 +22,58 @@ pub(super) fn decide(
     warnings: &mut Vec<String>,
 ) -> ResourceChange {
     let mut change = ResourceChange::of(res);
-    match (d, r) {
-        (None, None) => {}
-        (Some(d), None) => {
+    match r {
+        None => {
             change.action = Action::Create;
             if in_stack {
                 change.reason = Some(Reason::CreateBecauseDeletedOutside);
                 warnings.push(format!(
                     "{} `{}` ({}) was deleted outside hover, but the stack still records it: CloudFormation will not create it again, so apply stops before changing anything. Recreate it with the same name, or remove it from the manifest, apply, and add it back.",
-                    res.role, res.name, res.resource_type
+                    res.role, res.name, res.kind
                 ));
             }
             change.after = Some(masked(&d));
         }
-        (None, Some(r)) => {
-            change.action = Action::Delete;
-            change.reason = Some(Reason::DeleteBecauseNotInManifest);
-            change.before = Some(masked(&current_view(l, r, None)));
-        }
-        (Some(d), Some(_)) if res.provisioner == Provisioner::Stack && !in_stack => {
+        Some(_) if res.provisioner == Provisioner::Stack && !in_stack => {
             warnings.push(format!(
                 "{} `{}` ({}) already exists outside the stack: CloudFormation cannot create it while it does; delete it or rename the stage.",
-                res.role, res.name, res.resource_type
+                res.role, res.name, res.kind
             ));
             change.action = Action::Create;
             change.after = Some(masked(&d));
-            return change;
         }
-        (Some(d), Some(r)) => compare(&mut change, res, &d, l, r, takeover),
-    }
-    if matches!(change.action, Action::Delete | Action::CreateThenDelete) {
-        change.destroys_messages = r
-            .and_then(|r| r.attributes.get(MESSAGES_HELD))
-            .and_then(|n| n.parse::<u64>().ok())
-            .filter(|n| *n > 0);
+        Some(r) => {
+            compare(&mut change, res, &d, l, r, takeover);
+            if change.action.is_replace() {
+                change.destroys_messages = messages_held(r);
+            }
+        }
     }
     change
+}
+
+/// Decides a resource the stack holds and the manifest no longer has (`change` names it, nothing
+/// decided yet): deleted while it exists. `l` last applied (resolved), `r` live.
+pub(super) fn decide_removed(
+    mut change: ResourceChange,
+    l: Option<&Map<String, Value>>,
+    r: Option<&LiveResource>,
+) -> ResourceChange {
+    if let Some(r) = r {
+        change.action = Action::Delete;
+        change.reason = Some(Reason::DeleteBecauseNotInManifest);
+        change.before = Some(masked(&current_view(l, r, None)));
+        change.destroys_messages = messages_held(r);
+    }
+    change
+}
+
+/// The messages a live queue holds, when it holds any: what deleting or replacing it destroys.
+fn messages_held(r: &LiveResource) -> Option<u64> {
+    r.attributes
+        .get(MESSAGES_HELD)
+        .and_then(|n| n.parse::<u64>().ok())
+        .filter(|n| *n > 0)
 }
 
 /// A resource that exists and is wanted: desired `d` against the live view of `r`, property by
@@ -82,8 +98,7 @@ fn compare(
         let after = d.get(key);
         let last = l.and_then(|l| l.get(key));
         let now = current.get(key);
-        let same =
-            |a: Option<&Value>, b: Option<&Value>| same_property(&res.resource_type, key, a, b);
+        let same = |a: Option<&Value>, b: Option<&Value>| same_property(res.kind, key, a, b);
         if same(now, after) {
             change.unchanged += usize::from(after.is_some_and(|v| !v.is_null()));
             if l.is_some() && res.provisioner == Provisioner::Stack && !same(last, after) {
@@ -134,12 +149,12 @@ fn attribute_change(
     // back through the fixes the type table lists.
     let repairable = cause == Cause::Manifest
         || res.provisioner == Provisioner::Direct
-        || kinds::repairable(&res.resource_type, key);
+        || res.kind.repairable(key);
     AttributeChange {
         name: key.to_string(),
         diff: masked_diff(key, now, after),
         cause,
-        forces_replacement: schema::forces_replacement(&res.resource_type, key),
+        forces_replacement: schema::forces_replacement(res.kind.as_str(), key),
         repairable,
     }
 }
@@ -178,11 +193,11 @@ fn masked_diff(key: &str, before: Option<&Value>, after: Option<&Value>) -> Diff
 
 /// Whether two values of property `key` mean the same: [`diff::same`], with policy documents
 /// first brought to one shape ([`policy::canonical`]).
-fn same_property(resource_type: &str, key: &str, a: Option<&Value>, b: Option<&Value>) -> bool {
-    if kinds::is_release_version(resource_type, key) {
+fn same_property(kind: ResourceKind, key: &str, a: Option<&Value>, b: Option<&Value>) -> bool {
+    if kind.is_release_version(key) {
         return same_alias_version(a, b);
     }
-    if kinds::holds_policies(resource_type, key) {
+    if kind.holds_policies(key) {
         let a = a.map(|v| policy::canonical(key, v));
         let b = b.map(|v| policy::canonical(key, v));
         diff::same(a.as_ref(), b.as_ref())
@@ -217,7 +232,7 @@ fn current_view(
         }
         if v.is_null() {
             out.remove(k);
-        } else if kinds::holds_policies(&r.resource_type, k) {
+        } else if r.resource_type.holds_policies(k) {
             out.insert(k.clone(), v.clone());
         } else {
             out.insert(k.clone(), diff::project(v, &wanted));
@@ -236,13 +251,14 @@ fn masked(props: &Map<String, Value>) -> Marked {
 #[cfg(test)]
 mod tests {
     use super::same_property;
+    use crate::model::ResourceKind;
     use serde_json::json;
 
     #[test]
     fn the_release_behind_live_is_not_drift() {
         let alias = |a: &str, b: &str| {
             same_property(
-                "AWS::Lambda::Alias",
+                ResourceKind::Alias,
                 "FunctionVersion",
                 Some(&json!(a)),
                 Some(&json!(b)),
@@ -253,7 +269,7 @@ mod tests {
         assert!(alias("3", "4"));
         assert!(!alias("$LATEST", "blue"));
         assert!(!same_property(
-            "AWS::Lambda::Function",
+            ResourceKind::Function,
             "FunctionVersion",
             Some(&json!("$LATEST")),
             Some(&json!("7"))

@@ -4,7 +4,7 @@
 //! deleted at once). Plain data; what is already gone is not planned again, so a rerun after a
 //! partial failure plans only what is left.
 
-use crate::model::{StackState, StackStatus};
+use crate::model::{ResourceType, StackState, StackStatus};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -40,7 +40,7 @@ pub struct KeyInfo {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StackItem {
     pub logical_id: String,
-    pub resource_type: String,
+    pub resource_type: ResourceType,
     pub physical_id: String,
     /// Messages in it, for a queue.
     pub messages: Option<u64>,
@@ -115,7 +115,9 @@ pub fn destroy_plan(name: &str, inventory: &Inventory) -> DestroyPlan {
                 logical_id: id.clone(),
                 resource_type: r.resource_type.clone(),
                 physical_id: r.physical_id.clone(),
-                messages: crate::model::kinds::holds_messages(&r.resource_type)
+                messages: r
+                    .resource_type
+                    .holds_messages()
                     .then(|| inventory.queue_messages.get(&r.physical_id).copied())
                     .flatten(),
             })

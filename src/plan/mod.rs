@@ -16,10 +16,11 @@ pub mod resolve;
 pub mod traffic;
 
 use crate::model::{
-    kinds, DesiredStage, ObservedStage, Provisioner, Resolved, Resource, StackStatus,
+    DesiredStage, ObservedStage, Provisioner, Resolved, Resource, ResourceKind, ResourceType,
+    StackStatus,
 };
 use crate::template;
-use decide::decide;
+use decide::{decide, decide_removed};
 use diff::Diff;
 pub use digest::observed_digest;
 use marked::Marked;
@@ -112,7 +113,8 @@ pub struct Drift {
 pub struct ResourceChange {
     pub logical_id: String,
     pub role: String,
-    pub resource_type: String,
+    /// Its type: one hover manages, or another the stack holds.
+    pub resource_type: ResourceType,
     pub name: String,
     pub provisioner: Provisioner,
     pub action: Action,
@@ -146,16 +148,21 @@ impl ResourceChange {
         ResourceChange {
             provisioner: res.provisioner,
             depends_on: res.depends_on.iter().cloned().collect(),
-            ..ResourceChange::named(&res.logical_id, &res.role, &res.resource_type, &res.name)
+            ..ResourceChange::named(&res.logical_id, &res.role, res.kind, &res.name)
         }
     }
 
     /// A stack resource of type `resource_type` with nothing decided yet and no dependencies.
-    pub fn named(logical_id: &str, role: &str, resource_type: &str, name: &str) -> Self {
+    pub fn named(
+        logical_id: &str,
+        role: &str,
+        resource_type: impl Into<ResourceType>,
+        name: &str,
+    ) -> Self {
         ResourceChange {
             logical_id: logical_id.to_string(),
             role: role.to_string(),
-            resource_type: resource_type.to_string(),
+            resource_type: resource_type.into(),
             name: name.to_string(),
             provisioner: Provisioner::Stack,
             action: Action::NoOp,
@@ -322,7 +329,7 @@ fn maintenance_switches(
 ) {
     const ENABLED: &str = "Enabled";
     for c in changes.values_mut() {
-        if c.resource_type != crate::stage::MAPPING_TYPE
+        if c.resource_type != ResourceKind::EventSourceMapping
             || !c.drift.iter().any(|d| d.name == ENABLED)
         {
             continue;
@@ -369,7 +376,7 @@ impl<'a> Context<'a> {
             .and_then(|s| s.template.as_ref());
         let live_attrs = live_attributes(observed);
         let template = last_template.unwrap_or(&Value::Null);
-        let last_resources: Vec<(String, String, Map<String, Value>)> = template
+        let last_resources: Vec<(String, Option<ResourceKind>, Map<String, Value>)> = template
             .get("Resources")
             .and_then(Value::as_object)
             .into_iter()
@@ -377,7 +384,7 @@ impl<'a> Context<'a> {
             .map(|id| {
                 (
                     id.clone(),
-                    template::resource_type(template, id).unwrap_or_default(),
+                    template::resource_type(template, id).and_then(|t| t.kind()),
                     template::resource_properties(template, id)
                         .cloned()
                         .unwrap_or_default(),
@@ -387,7 +394,7 @@ impl<'a> Context<'a> {
         let table = deterministic_table(
             last_resources
                 .iter()
-                .map(|(a, b, c)| (a.as_str(), b.as_str(), c)),
+                .map(|(id, kind, props)| (id.as_str(), *kind, props)),
             &live_attrs,
             observed.account.as_deref(),
             &desired.region,
@@ -445,7 +452,7 @@ impl<'a> Context<'a> {
             let id = &r.logical_id;
             let change = decide(
                 r,
-                Some(resolver.resolve_map(&r.properties)),
+                resolver.resolve_map(&r.properties),
                 self.last_props.get(id),
                 self.observed.resources.get(id),
                 stack.is_some_and(|s| s.resources.contains_key(id)),
@@ -459,23 +466,15 @@ impl<'a> Context<'a> {
             .flat_map(|s| &s.resources)
             .filter(|(id, _)| !self.desired.resources.contains_key(*id));
         for (id, sr) in removed {
-            let shell = Resource {
-                logical_id: id.clone(),
-                role: format!("former {}", kinds::noun(&sr.resource_type)),
-                resource_type: sr.resource_type.clone(),
-                name: sr.physical_id.clone(),
-                provisioner: Provisioner::Stack,
-                properties: Map::new(),
-                depends_on: self.last_dependencies(id),
+            let role = format!("former {}", sr.resource_type.noun());
+            let removed = ResourceChange {
+                depends_on: self.last_dependencies(id).into_iter().collect(),
+                ..ResourceChange::named(id, &role, sr.resource_type.clone(), &sr.physical_id)
             };
-            let change = decide(
-                &shell,
-                None,
+            let change = decide_removed(
+                removed,
                 self.last_props.get(id),
                 self.observed.resources.get(id),
-                true,
-                self.takeover,
-                &mut warnings,
             );
             changes.insert(id.clone(), change);
         }

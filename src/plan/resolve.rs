@@ -3,7 +3,7 @@
 //! marker when a value cannot be known yet. hover writes only the first three; the others appear
 //! in templates the original Hover applied, which the plan reads as what was last applied.
 
-use crate::model::{Partition, Resource};
+use crate::model::{Partition, Resource, ResourceKind};
 use crate::template::intrinsics::{is_pseudo, sub_variables};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -186,7 +186,7 @@ impl Resolver<'_> {
 /// Attributes AWS derives from a resource's name alone, so they are known before it exists
 /// ([`crate::model::kinds::Naming`]). `props` are the resource's properties already resolved.
 pub fn deterministic_attributes(
-    resource_type: &str,
+    kind: ResourceKind,
     props: &Map<String, Value>,
     account: Option<&str>,
     region: &str,
@@ -197,7 +197,7 @@ pub fn deterministic_attributes(
             .and_then(Value::as_str)
             .filter(|v| *v != UNKNOWN)
     };
-    let naming = crate::model::kinds::of(resource_type).and_then(|k| k.naming);
+    let naming = kind.info().naming;
     let (Some(account), Some(naming)) = (account, naming) else {
         return BTreeMap::new();
     };
@@ -226,9 +226,10 @@ pub fn deterministic_attributes(
 }
 
 /// Deterministic attributes of every resource, resolving references between them (an alias names
-/// its function by `Ref`) until nothing new is learned.
+/// its function by `Ref`) until nothing new is learned. A resource of a type hover does not
+/// manage (`None`) has none.
 pub fn deterministic_table<'r>(
-    resources: impl Iterator<Item = (&'r str, &'r str, &'r Map<String, Value>)> + Clone,
+    resources: impl Iterator<Item = (&'r str, Option<ResourceKind>, &'r Map<String, Value>)> + Clone,
     base: &Attributes,
     account: Option<&str>,
     region: &str,
@@ -243,9 +244,10 @@ pub fn deterministic_table<'r>(
             stack_name,
             attributes: &table,
         };
-        for (id, ty, props) in resources.clone() {
-            let resolved = resolver.resolve_map(props);
-            let det = deterministic_attributes(ty, &resolved, account, region);
+        for (id, kind, props) in resources.clone() {
+            let det = kind
+                .map(|k| deterministic_attributes(k, &resolver.resolve_map(props), account, region))
+                .unwrap_or_default();
             next.entry(id.to_string()).or_default().extend(det);
         }
         if next == table {
@@ -259,14 +261,10 @@ pub fn deterministic_table<'r>(
 /// Convenience: deterministic attributes for desired resources.
 pub fn desired_iter(
     resources: &BTreeMap<String, Resource>,
-) -> impl Iterator<Item = (&str, &str, &Map<String, Value>)> + Clone {
-    resources.values().map(|r| {
-        (
-            r.logical_id.as_str(),
-            r.resource_type.as_str(),
-            &r.properties,
-        )
-    })
+) -> impl Iterator<Item = (&str, Option<ResourceKind>, &Map<String, Value>)> + Clone {
+    resources
+        .values()
+        .map(|r| (r.logical_id.as_str(), Some(r.kind), &r.properties))
 }
 
 #[cfg(test)]
@@ -326,11 +324,12 @@ mod tests {
             );
             let q = json!({"QueueName": "jobs"});
             let q = q.as_object().cloned().unwrap_or_default();
-            let d = deterministic_attributes("AWS::SQS::Queue", &q, Some("123456789012"), region);
+            let d = deterministic_attributes(ResourceKind::Queue, &q, Some("123456789012"), region);
             assert_eq!(d["Arn"], format!("{arn}sqs:{region}:123456789012:jobs"));
             let b = json!({"BucketName": "assets"});
             let b = b.as_object().cloned().unwrap_or_default();
-            let d = deterministic_attributes("AWS::S3::Bucket", &b, Some("123456789012"), region);
+            let d =
+                deterministic_attributes(ResourceKind::Bucket, &b, Some("123456789012"), region);
             assert_eq!(d["Arn"], format!("{arn}s3:::assets"));
             assert_eq!(
                 d["RegionalDomainName"],
@@ -388,8 +387,8 @@ mod tests {
             a.as_object().cloned().unwrap_or_default(),
         );
         let items = vec![
-            ("F", "AWS::Lambda::Function", &f),
-            ("A", "AWS::Lambda::Alias", &a),
+            ("F", Some(ResourceKind::Function), &f),
+            ("A", Some(ResourceKind::Alias), &a),
         ];
         let t = deterministic_table(
             items.into_iter(),

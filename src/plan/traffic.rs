@@ -2,12 +2,9 @@
 //! points at, and whether they are all on one release. A stage whose functions are on different
 //! builds is split: the plan names it, whatever the stack's changes. Pure.
 
-use crate::model::{ObservedStage, RELEASE_BUILD};
+use crate::model::{ObservedStage, ResourceKind, RELEASE_BUILD};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-
-/// Type of the aliases read.
-const ALIAS_TYPE: &str = "AWS::Lambda::Alias";
 
 /// One function's `live`: the version it points at and the build that version was published for.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -54,7 +51,7 @@ pub fn live_aliases(observed: &ObservedStage) -> Vec<LiveAlias> {
     let mut out: Vec<LiveAlias> = observed
         .resources
         .values()
-        .filter(|r| r.resource_type == ALIAS_TYPE)
+        .filter(|r| r.resource_type == ResourceKind::Alias)
         .filter(|r| r.properties.get("Name").and_then(|n| n.as_str()) == Some(crate::stage::ALIAS))
         .filter_map(|r| {
             let function = r.properties.get("FunctionName")?.as_str()?.to_string();
@@ -95,7 +92,7 @@ mod tests {
         (
             format!("{function}Alias"),
             LiveResource {
-                resource_type: ALIAS_TYPE.into(),
+                resource_type: ResourceKind::Alias.into(),
                 physical_id: format!("arn:{function}:live"),
                 attributes: BTreeMap::from([(RELEASE_BUILD.to_string(), build.to_string())]),
                 properties: props.as_object().unwrap().clone(),

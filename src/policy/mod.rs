@@ -480,9 +480,9 @@ mod tests {
             .filter(|k| k.provision.is_none())
         {
             assert!(
-                covered.contains_key(kind.resource_type),
+                covered.contains_key(kind.kind.as_str()),
                 "{}: add it to tools/stack_permissions.py and rerun it",
-                kind.resource_type
+                kind.kind
             );
         }
     }

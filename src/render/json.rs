@@ -158,7 +158,7 @@ mod tests {
         Resource {
             logical_id: id.into(),
             role: id.to_ascii_lowercase(),
-            resource_type: ty.into(),
+            kind: crate::model::ResourceKind::parse(ty).unwrap_or_else(|| panic!("{ty}")),
             name: id.to_ascii_lowercase(),
             provisioner: Provisioner::Stack,
             properties: props.as_object().cloned().unwrap_or_default(),

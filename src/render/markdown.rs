@@ -121,7 +121,7 @@ fn write_table(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
             "| `{}` | `{}` | `{}` | `{}` | {} | {} |",
             symbol(c.action),
             cell(&c.logical_id),
-            cell(&c.resource_type),
+            cell(c.resource_type.as_str()),
             cell(&c.name),
             action_words(c.action),
             cell(&match c.destroys_messages {

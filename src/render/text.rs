@@ -598,7 +598,7 @@ mod tests {
                 diff: changed(&after, &before),
                 cause: Cause::OutsideHover,
                 forces_replacement: false,
-                repairable: crate::model::kinds::repairable(ty, property),
+                repairable: crate::model::ResourceType::parse(ty).repairable(property),
             }],
             unchanged: 0,
             drift: vec![crate::plan::Drift {

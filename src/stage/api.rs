@@ -3,6 +3,7 @@
 
 use super::{Builder, ALIAS};
 use crate::manifest::Manifest;
+use crate::model::ResourceKind;
 use crate::naming;
 use crate::stage::ids::Part;
 use crate::stage::Scheme;
@@ -19,14 +20,14 @@ impl Builder {
         self.stack(
             &api,
             "http api",
-            "AWS::ApiGatewayV2::Api",
+            ResourceKind::Api,
             &naming::api(&n),
             json!({ "Name": naming::api(&n), "ProtocolType": "HTTP" }),
         );
         self.stack(
             &integration,
             "http api integration",
-            "AWS::ApiGatewayV2::Integration",
+            ResourceKind::Integration,
             &format!(
                 "{} -> {}:{ALIAS}",
                 naming::api(&n),
@@ -43,7 +44,7 @@ impl Builder {
         self.stack(
             &self.ids.api_route(),
             "http api route",
-            "AWS::ApiGatewayV2::Route",
+            ResourceKind::Route,
             "$default",
             json!({
                 "ApiId": reference(&api),
@@ -54,7 +55,7 @@ impl Builder {
         self.stack(
             &self.ids.api_stage(),
             "http api stage",
-            "AWS::ApiGatewayV2::Stage",
+            ResourceKind::ApiStage,
             "$default",
             json!({ "ApiId": reference(&api), "StageName": "$default", "AutoDeploy": true }),
         );
@@ -77,7 +78,7 @@ impl Builder {
         self.stack(
             &permission,
             "http api permission",
-            "AWS::Lambda::Permission",
+            ResourceKind::Permission,
             &format!("apigateway -> {}:{ALIAS}", naming::function(&n, Part::Http)),
             json!({
                 "Action": "lambda:InvokeFunction",

@@ -6,7 +6,7 @@ use super::{
     Builder, CACHE_POLICY_DISABLED, CACHE_POLICY_OPTIMIZED, ORIGIN_REQUEST_ALL_VIEWER_EXCEPT_HOST,
 };
 use crate::manifest::Manifest;
-use crate::model::Partition;
+use crate::model::{Partition, ResourceKind};
 use crate::naming;
 use crate::template::intrinsics::{get_att, sub};
 use serde_json::{json, Value};
@@ -22,7 +22,7 @@ impl Builder {
         self.stack(
             "AssetsOriginAccessControl",
             "assets origin access control",
-            "AWS::CloudFront::OriginAccessControl",
+            ResourceKind::OriginAccessControl,
             &bucket,
             json!({
                 "OriginAccessControlConfig": {
@@ -36,11 +36,11 @@ impl Builder {
         self.stack(
             &distribution,
             "cdn distribution",
-            "AWS::CloudFront::Distribution",
+            ResourceKind::Distribution,
             &n,
             json!({ "DistributionConfig": distribution_config(manifest, &bucket, api, self.partition) }),
         );
-        self.stack("AssetsBucketPolicy", "assets bucket policy", "AWS::S3::BucketPolicy", &bucket,
+        self.stack("AssetsBucketPolicy", "assets bucket policy", ResourceKind::BucketPolicy, &bucket,
             json!({
                 "Bucket": bucket,
                 "PolicyDocument": {

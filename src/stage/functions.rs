@@ -3,16 +3,13 @@
 
 use super::{Builder, ALIAS};
 use crate::manifest::Manifest;
-use crate::model::DesiredStage;
+use crate::model::{DesiredStage, ResourceKind};
 use crate::naming;
 use crate::stage::ids::Part;
 use crate::stage::Scheme;
 use crate::template::intrinsics::{reference, sub};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-
-/// The type of a stage's functions (those whose versions `live` points at).
-pub const FUNCTION_TYPE: &str = "AWS::Lambda::Function";
 
 /// One Lambda function of the stage and the names derived from it.
 struct Function<'a> {
@@ -83,7 +80,7 @@ fn asset_url(image_tag: &str) -> Value {
 /// [`super::desired_with`] builds with that tag.
 pub fn set_image_tag(stage: &mut DesiredStage, image_tag: &str) {
     for r in stage.resources.values_mut() {
-        if r.resource_type != FUNCTION_TYPE {
+        if r.kind != ResourceKind::Function {
             continue;
         }
         r.properties.insert(
@@ -135,7 +132,7 @@ impl Builder {
         self.stack(
             &fn_id,
             &format!("{} function", f.role),
-            FUNCTION_TYPE,
+            ResourceKind::Function,
             &f.name,
             props,
         );
@@ -143,7 +140,7 @@ impl Builder {
             self.depend(&fn_id, &log_id);
         }
         self.depend(&fn_id, "EcrRepository");
-        self.stack(&self.ids.alias(f.part), &format!("{} alias", f.role), "AWS::Lambda::Alias",
+        self.stack(&self.ids.alias(f.part), &format!("{} alias", f.role), ResourceKind::Alias,
             &format!("{}:{ALIAS}", f.name),
             json!({ "FunctionName": reference(&fn_id), "Name": ALIAS, "FunctionVersion": "$LATEST" }));
     }
@@ -160,7 +157,7 @@ impl Builder {
         self.stack(
             log_id,
             &format!("{} log group", f.role),
-            "AWS::Logs::LogGroup",
+            ResourceKind::LogGroup,
             &log_name,
             json!({ "LogGroupName": log_value, "RetentionInDays": manifest.log_retention_days }),
         );

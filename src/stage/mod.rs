@@ -11,13 +11,13 @@ mod queues;
 mod role;
 mod rules;
 
-pub use functions::{set_image_tag, FUNCTION_TYPE};
+pub use functions::set_image_tag;
 pub use ids::{pascal, queue_key, Scheme};
 pub use prestack::secrets_key;
-pub use queues::{set_mappings_enabled, MAPPING_TYPE};
+pub use queues::set_mappings_enabled;
 
 use crate::manifest::Manifest;
-use crate::model::{DesiredStage, Partition, Provisioner, Resource};
+use crate::model::{DesiredStage, Partition, Provisioner, Resource, ResourceKind};
 use crate::template::intrinsics::{collect_references, get_att, reference};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -99,7 +99,7 @@ impl Builder {
         &mut self,
         id: &str,
         role: &str,
-        ty: &str,
+        kind: ResourceKind,
         name: &str,
         provisioner: Provisioner,
         props: Value,
@@ -117,7 +117,7 @@ impl Builder {
             Resource {
                 logical_id: id.to_string(),
                 role: role.to_string(),
-                resource_type: ty.to_string(),
+                kind,
                 name: name.to_string(),
                 provisioner,
                 properties,
@@ -126,12 +126,12 @@ impl Builder {
         );
     }
 
-    fn stack(&mut self, id: &str, role: &str, ty: &str, name: &str, props: Value) {
-        self.add(id, role, ty, name, Provisioner::Stack, props)
+    fn stack(&mut self, id: &str, role: &str, kind: ResourceKind, name: &str, props: Value) {
+        self.add(id, role, kind, name, Provisioner::Stack, props)
     }
 
-    fn direct(&mut self, id: &str, role: &str, ty: &str, name: &str, props: Value) {
-        self.add(id, role, ty, name, Provisioner::Direct, props)
+    fn direct(&mut self, id: &str, role: &str, kind: ResourceKind, name: &str, props: Value) {
+        self.add(id, role, kind, name, Provisioner::Direct, props)
     }
 
     /// What a permission names as its function: the `live` alias by `Ref` (its ARN) in hover's

@@ -2,6 +2,7 @@
 //! the assets bucket and the secrets key.
 
 use super::Builder;
+use crate::model::ResourceKind;
 use crate::naming;
 use serde_json::{json, Value};
 
@@ -12,7 +13,7 @@ impl Builder {
         self.direct(
             "EcrRepository",
             "image repository",
-            "AWS::ECR::Repository",
+            ResourceKind::Repository,
             &n,
             json!({ "RepositoryName": n, "ImageTagMutability": "MUTABLE" }),
         );
@@ -20,7 +21,7 @@ impl Builder {
         self.direct(
             "AssetsBucket",
             "assets bucket",
-            "AWS::S3::Bucket",
+            ResourceKind::Bucket,
             &bucket,
             json!({
                 "BucketName": bucket,
@@ -34,7 +35,7 @@ impl Builder {
         self.direct(
             "SecretsKey",
             "secrets key",
-            "AWS::KMS::Key",
+            ResourceKind::Key,
             &key_alias,
             Value::Object(secrets_key(&n)),
         );

@@ -3,20 +3,17 @@
 
 use super::{Builder, ALIAS, DLQ_RETENTION_SECONDS, QUEUE_RETENTION_SECONDS};
 use crate::manifest::Manifest;
-use crate::model::DesiredStage;
+use crate::model::{DesiredStage, ResourceKind};
 use crate::naming;
 use crate::stage::ids::Part;
 use crate::template::intrinsics::{get_att, reference};
 use serde_json::json;
 
-/// The type of the mappings that feed queues to workers.
-pub const MAPPING_TYPE: &str = "AWS::Lambda::EventSourceMapping";
-
 /// Sets whether every queue mapping of `stage` delivers: `false` while the stage is down for
 /// maintenance, so a deploy keeps the workers from taking jobs until `hover up`.
 pub fn set_mappings_enabled(stage: &mut DesiredStage, enabled: bool) {
     for r in stage.resources.values_mut() {
-        if r.resource_type == MAPPING_TYPE {
+        if r.kind == ResourceKind::EventSourceMapping {
             r.properties.insert("Enabled".into(), json!(enabled));
         }
     }
@@ -55,14 +52,14 @@ impl Builder {
                 self.stack(
                     &dlq_id,
                     &format!("dead-letter queue of {queue}"),
-                    "AWS::SQS::Queue",
+                    ResourceKind::Queue,
                     &dlq_name,
                     dlq,
                 );
                 self.stack(
                     &id,
                     &format!("queue {queue} (worker {worker})"),
-                    "AWS::SQS::Queue",
+                    ResourceKind::Queue,
                     &qname,
                     q,
                 );
@@ -82,7 +79,7 @@ impl Builder {
                 self.stack(
                     &self.ids.mapping(queue),
                     &format!("mapping {queue} -> worker {worker}"),
-                    MAPPING_TYPE,
+                    ResourceKind::EventSourceMapping,
                     &format!(
                         "{} -> {}:{ALIAS}",
                         naming::queue(&n, queue).queue,

@@ -3,6 +3,7 @@
 
 use super::Builder;
 use crate::manifest::Manifest;
+use crate::model::ResourceKind;
 use crate::naming;
 use crate::template::intrinsics::{get_att, sub};
 use serde_json::json;
@@ -69,7 +70,13 @@ impl Builder {
             )]);
         }
         let name = format!("{n} functions' role");
-        self.stack("LambdaRole", "lambda role", "AWS::IAM::Role", &name, props);
+        self.stack(
+            "LambdaRole",
+            "lambda role",
+            ResourceKind::Role,
+            &name,
+            props,
+        );
         self.depend("LambdaRole", "SecretsKey");
     }
 }

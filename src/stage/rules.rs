@@ -3,6 +3,7 @@
 
 use super::{Builder, ALIAS};
 use crate::manifest::Manifest;
+use crate::model::ResourceKind;
 use crate::naming;
 use crate::stage::ids::{Part, Rule};
 use crate::stage::Scheme;
@@ -53,7 +54,7 @@ impl Builder {
         self.stack(
             &rule_id,
             &format!("{} rule", s.role),
-            "AWS::Events::Rule",
+            ResourceKind::Rule,
             &name,
             json!({
                 "Name": name,
@@ -66,7 +67,7 @@ impl Builder {
         self.stack(
             &permission,
             &format!("{} permission", s.role),
-            "AWS::Lambda::Permission",
+            ResourceKind::Permission,
             &format!("events -> {}:{ALIAS}", naming::function(&n, s.part)),
             json!({
                 "Action": "lambda:InvokeFunction",

@@ -3,7 +3,7 @@
 
 pub mod intrinsics;
 
-use crate::model::{DesiredStage, Provisioner};
+use crate::model::{DesiredStage, Provisioner, ResourceType};
 use intrinsics::collect_references;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
@@ -92,7 +92,7 @@ pub fn build(stage: &DesiredStage) -> Value {
             .filter(|d| !implied.contains(*d) && !direct.contains(d))
             .collect();
         let mut body = Map::new();
-        body.insert("Type".into(), json!(r.resource_type));
+        body.insert("Type".into(), json!(r.kind));
         if !explicit.is_empty() {
             body.insert("DependsOn".into(), json!(explicit));
         }
@@ -121,7 +121,7 @@ pub fn to_text(template: &Value) -> String {
 pub fn capabilities(stage: &DesiredStage) -> Vec<&'static str> {
     if stage
         .stack_resources()
-        .any(|r| r.resource_type.starts_with("AWS::IAM::"))
+        .any(|r| r.kind.as_str().starts_with("AWS::IAM::"))
     {
         vec!["CAPABILITY_IAM"]
     } else {
@@ -162,13 +162,13 @@ pub fn resource_dependencies(template: &Value, logical_id: &str) -> BTreeSet<Str
 }
 
 /// Resource type of `logical_id` in a template.
-pub fn resource_type(template: &Value, logical_id: &str) -> Option<String> {
+pub fn resource_type(template: &Value, logical_id: &str) -> Option<ResourceType> {
     template
         .get("Resources")?
         .get(logical_id)?
         .get("Type")?
         .as_str()
-        .map(str::to_string)
+        .map(ResourceType::parse)
 }
 
 /// The template with secret environment values masked, for showing to people (the one sent to

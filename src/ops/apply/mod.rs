@@ -16,15 +16,13 @@ use crate::direct::{self, Repair};
 use crate::error::HoverError;
 use crate::events::{Event, Op, Outcome, Question, ResourceState, Warning};
 use crate::live;
-use crate::model::Provisioner;
+use crate::model::{Provisioner, ResourceKind};
 use crate::ops::context::{PlannedStage, StageContext};
 use crate::ops::{lock, saved, Ui};
 use crate::plan::{self, Action, Cause, Plan, Reason, Summary};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
-
-pub use crate::stage::FUNCTION_TYPE;
 
 /// What to apply: a stage's manifest now, or a saved plan exactly.
 #[derive(Clone, Debug)]
@@ -232,7 +230,7 @@ async fn keep_rollback(planned: &PlannedStage) -> Result<(), HoverError> {
     let functions_change = planned
         .plan
         .actions()
-        .any(|c| c.resource_type == FUNCTION_TYPE);
+        .any(|c| c.resource_type == ResourceKind::Function);
     if !functions_change {
         return Ok(());
     }
@@ -320,7 +318,7 @@ pub(crate) async fn carry_out(
     if stack_work {
         if plan
             .actions()
-            .any(|c| c.resource_type == "AWS::CloudFront::Distribution")
+            .any(|c| c.resource_type == ResourceKind::Distribution)
         {
             ui.emit(Event::DistributionChanging);
         }

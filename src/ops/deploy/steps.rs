@@ -6,6 +6,7 @@ use super::{builder_of, in_phase, DeployOptions, Phases};
 use crate::direct;
 use crate::error::HoverError;
 use crate::events::{Event, Phase, Warning};
+use crate::model::ResourceKind;
 use crate::ops::build::{self, BuildRecord};
 use crate::ops::context::PlannedStage;
 use crate::ops::release::{
@@ -14,7 +15,6 @@ use crate::ops::release::{
 };
 use crate::ops::{signals, Ui};
 use crate::release::CommandResult;
-use crate::stage::FUNCTION_TYPE;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -101,7 +101,7 @@ pub(super) async fn pin_latest(planned: &PlannedStage, ui: &mut dyn Ui) -> Resul
         .desired
         .resources
         .values()
-        .filter(|r| r.resource_type == FUNCTION_TYPE)
+        .filter(|r| r.kind == ResourceKind::Function)
         .filter(|r| {
             planned.observed.resources.contains_key(&r.logical_id)
                 && planned
@@ -137,7 +137,7 @@ fn function_names(planned: &PlannedStage) -> Vec<String> {
         .desired
         .resources
         .values()
-        .filter(|r| r.resource_type == FUNCTION_TYPE)
+        .filter(|r| r.kind == ResourceKind::Function)
         .map(|r| r.name.clone())
         .collect()
 }

@@ -50,7 +50,7 @@ pub(super) fn reserved_now(observed: Option<&crate::model::ObservedStage>) -> i6
         .map(|o| {
             o.resources
                 .values()
-                .filter(|r| r.resource_type == "AWS::Lambda::Function")
+                .filter(|r| r.resource_type == crate::model::ResourceKind::Function)
                 .filter_map(|r| r.properties.get("ReservedConcurrentExecutions")?.as_i64())
                 .sum()
         })
