@@ -370,6 +370,12 @@ pub enum Event {
         to: String,
         build: String,
     },
+    /// A function's `live` already on the version of `build` it was to move to: nothing moved.
+    AliasKept {
+        function: String,
+        version: String,
+        build: String,
+    },
     /// Functions published and switched after an apply changed their configuration.
     Released {
         functions: usize,

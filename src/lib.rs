@@ -56,7 +56,8 @@
 //!   and observed stage, `refresh()` re-reading only what is live); a long command is named steps
 //!   over it (`ops::apply`: stack readiness, the change set, drift, release; `ops::deploy` is
 //!   build, push, assets, apply's own steps, publish, warm, commands, switch), reporting through
-//!   `ops::Ui` (a `Sink` of events that can ask). `ops::doctor` checks what a deploy needs, read
+//!   `ops::Ui` (a `Sink` of events that can ask); `ops::release` publishes and moves `live`, its
+//!   `rollback` moves it back. `ops::doctor` checks what a deploy needs, read
 //!   only (its checks by concern: setup, stage, quotas); `ops::logs`, `ops::status`,
 //!   `ops::queue`, `ops::maintenance` (`hover down`/`up`) and `ops::tinker` run a live stage;
 //!   `ops::lock` is the stage lock, `ops::signals` the interrupts a changing command handles.

@@ -171,7 +171,9 @@ fn s3_rules(history: Arc<Mutex<Option<String>>>) -> (Vec<Rule>, Rule, Rule) {
     (rules, lock_written, lock_released)
 }
 
-fn unchanged_stage(exit_code: i64) -> (hover::live::Clients, Stage) {
+/// The stage's functions are on version 1; publishing answers `published` (`1` again: the build
+/// live already).
+fn unchanged_stage(exit_code: i64, published: &'static str) -> (hover::live::Clients, Stage) {
     let history = Arc::new(Mutex::new(None));
     let (s3, lock_written, lock_released) = s3_rules(history.clone());
     let live = mock!(Lambda::get_alias).then_output(|| {
@@ -181,7 +183,7 @@ fn unchanged_stage(exit_code: i64) -> (hover::live::Clients, Stage) {
             .build()
     });
     let published = mock!(Lambda::publish_version)
-        .then_output(|| PublishVersionOutput::builder().version("2").build());
+        .then_output(move || PublishVersionOutput::builder().version(published).build());
     let switched = mock!(Lambda::update_alias).then_output(|| UpdateAliasOutput::builder().build());
     let answer = format!(r#"{{"output": "bWlncmF0ZWQ=", "exit_code": {exit_code}}}"#);
     let invoked = mock!(Lambda::invoke)
@@ -232,7 +234,7 @@ fn unchanged_stage(exit_code: i64) -> (hover::live::Clients, Stage) {
 #[tokio::test]
 async fn a_deploy_of_the_build_the_stack_runs_publishes_and_switches_without_a_stack_change() {
     // No CloudFormation rule: a call to the stack would fail the deploy.
-    let (clients, stage) = unchanged_stage(0);
+    let (clients, stage) = unchanged_stage(0, "2");
     let (planned, image, opts) = planned("no-changes", &["migrate --force"], clients);
     assert!(!planned.plan.has_changes());
     let mut ui = Recorder::answering(None);
@@ -289,8 +291,41 @@ async fn a_deploy_of_the_build_the_stack_runs_publishes_and_switches_without_a_s
 }
 
 #[tokio::test]
+async fn a_deploy_of_the_release_already_live_moves_no_alias_and_says_each_stays() {
+    let (clients, stage) = unchanged_stage(0, "1");
+    let (planned, image, opts) = planned("no-changes", &[], clients);
+    let mut ui = Recorder::answering(None);
+    let summary = deploy_planned(planned, image, &opts, &mut ui)
+        .await
+        .unwrap_or_else(|e| panic!("the deploy must succeed: {e}\n{}", ui.text()));
+    assert!(
+        summary.moves.iter().all(|m| !m.changes()),
+        "{:?}",
+        summary.moves
+    );
+    assert_eq!(
+        stage.switched.num_calls(),
+        0,
+        "no UpdateAlias for a `live` already there"
+    );
+    assert!(!ui.has(|e| matches!(e, Event::AliasMoved { .. })));
+    let kept = ui
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::AliasKept { version, .. } if version == "1"))
+        .count();
+    assert_eq!(kept, 4);
+    let text = ui.text();
+    assert!(
+        text.contains("==> Switch\n    clouder-dev-cli: live stays on 1\n"),
+        "{text}"
+    );
+    assert!(!text.contains("live 1 -> 1"), "{text}");
+}
+
+#[tokio::test]
 async fn a_failed_deploy_command_leaves_traffic_where_it_was() {
-    let (clients, stage) = unchanged_stage(1);
+    let (clients, stage) = unchanged_stage(1, "2");
     let (planned, image, opts) = planned("no-changes", &["migrate --force"], clients);
     let mut ui = Recorder::answering(None);
     let outcome = deploy_planned(planned, image, &opts, &mut ui).await;

@@ -116,7 +116,9 @@ pub async fn build(opts: &BuildOptions, ui: &mut dyn Sink) -> Result<BuildRecord
     build_stage(&manifest, opts, ui).await
 }
 
-/// Builds the image of an already loaded manifest.
+/// Builds the image of an already loaded manifest: the build's inputs staged under
+/// `.hover/out/<build-id>/`, the assets stage exported (when the Dockerfile has one), the image
+/// built, and the build's record written.
 pub async fn build_stage(
     manifest: &Manifest,
     opts: &BuildOptions,
@@ -137,9 +139,7 @@ pub async fn build_stage(
     })?;
     let stages = image::stages(&text);
     let out = out_dir(&opts.dir, &build_id);
-    std::fs::create_dir_all(&out).map_err(|e| ImageError::io("cannot create", &out, e))?;
-    stage_secrets(&opts.dir, &opts.stage, &out, ui)?;
-    stage_runtime(&out, &build_id, &opts.stage, &manifest.name)?;
+    stage_inputs(manifest, opts, &out, &build_id, ui)?;
     if !runtime::copied_by(&text) {
         ui.emit(
             Warning::NoRuntime {
@@ -150,7 +150,7 @@ pub async fn build_stage(
     }
 
     let spec = BuildSpec {
-        dockerfile: dockerfile.clone(),
+        dockerfile,
         context: opts.dir.clone(),
         build_args: vec![
             ("ASSET_URL".into(), format!("assets/{build_id}")),
@@ -166,77 +166,114 @@ pub async fn build_stage(
         build_id: build_id.clone(),
         why: choice.reasons(),
     });
+    let assets = if stages.iter().any(|s| s == "assets") {
+        export_assets(&builder, &spec, &opts.dir, &build_id, ui).await?
+    } else {
+        0
+    };
+    let image = build_image(&builder, &spec, &manifest.name, &build_id, ui).await?;
+    let record = BuildRecord {
+        build_id,
+        stage: opts.stage.clone(),
+        name: manifest.name.clone(),
+        image,
+        builder: program,
+        builder_env: builder.env.clone(),
+        assets,
+    };
+    write_record(&opts.dir, &record)?;
+    Ok(record)
+}
 
-    let mut assets = 0;
-    if stages.iter().any(|s| s == "assets") {
-        let started = Instant::now();
-        let export = out.join("assets-stage");
-        let _ = std::fs::remove_dir_all(&export);
-        builder
-            .run(
-                "assets build",
-                &builder.export_stage_args(&spec, "assets", &export),
-                None,
-                &mut |line: &str| {
-                    ui.emit(Event::ToolOutput {
-                        line: line.to_string(),
-                    })
-                },
-            )
-            .await?;
-        ui.emit(Event::ToolEnded);
-        let public = find_public(&export).ok_or_else(|| ImageError::Io {
-            what: "the assets stage has no public/ directory in",
-            path: export.display().to_string(),
-            message: "its `public/` is what is uploaded under assets/<build-id>/".into(),
-        })?;
-        let target = assets_dir(&opts.dir, &build_id);
-        let _ = std::fs::remove_dir_all(&target);
-        std::fs::rename(&public, &target)
-            .map_err(|e| ImageError::io("cannot move the assets to", &target, e))?;
-        let _ = std::fs::remove_dir_all(&export);
-        assets = crate::release::assets::asset_files(&target)
-            .map_err(|e| ImageError::io("cannot list", &target, e))?
-            .len();
-        ui.emit(Event::AssetsExported {
-            files: assets,
-            dir: target.display().to_string(),
-            took_ms: started.elapsed().as_millis() as u64,
-        });
+/// What the Dockerfile copies from `.hover/out/<build-id>/` (`out`): the stage's encrypted
+/// secrets and hover's runtime.
+fn stage_inputs(
+    manifest: &Manifest,
+    opts: &BuildOptions,
+    out: &Path,
+    build_id: &str,
+    ui: &mut dyn Sink,
+) -> Result<(), HoverError> {
+    std::fs::create_dir_all(out).map_err(|e| ImageError::io("cannot create", out, e))?;
+    stage_secrets(&opts.dir, &opts.stage, out, ui)?;
+    stage_runtime(out, build_id, &opts.stage, &manifest.name)
+}
+
+/// A child tool's output lines, as events.
+fn tool_lines(ui: &mut dyn Sink) -> impl FnMut(&str) + '_ {
+    move |line: &str| {
+        ui.emit(Event::ToolOutput {
+            line: line.to_string(),
+        })
     }
+}
 
+/// Builds the Dockerfile's `assets` stage and moves its `public/` to the build's assets
+/// directory (what a deploy uploads). How many files it holds.
+async fn export_assets(
+    builder: &image::Builder,
+    spec: &BuildSpec,
+    dir: &Path,
+    build_id: &str,
+    ui: &mut dyn Sink,
+) -> Result<usize, HoverError> {
     let started = Instant::now();
-    let local = format!("{}:{build_id}", manifest.name);
+    let export = out_dir(dir, build_id).join("assets-stage");
+    let _ = std::fs::remove_dir_all(&export);
+    let args = builder.export_stage_args(spec, "assets", &export);
     builder
-        .run(
-            "image build",
-            &builder.build_image_args(&spec, &local),
-            None,
-            &mut |line: &str| {
-                ui.emit(Event::ToolOutput {
-                    line: line.to_string(),
-                })
-            },
-        )
+        .run("assets build", &args, None, &mut tool_lines(ui))
+        .await?;
+    ui.emit(Event::ToolEnded);
+    let public = find_public(&export).ok_or_else(|| ImageError::Io {
+        what: "the assets stage has no public/ directory in",
+        path: export.display().to_string(),
+        message: "its `public/` is what is uploaded under assets/<build-id>/".into(),
+    })?;
+    let target = assets_dir(dir, build_id);
+    let _ = std::fs::remove_dir_all(&target);
+    std::fs::rename(&public, &target)
+        .map_err(|e| ImageError::io("cannot move the assets to", &target, e))?;
+    let _ = std::fs::remove_dir_all(&export);
+    let files = crate::release::assets::asset_files(&target)
+        .map_err(|e| ImageError::io("cannot list", &target, e))?
+        .len();
+    ui.emit(Event::AssetsExported {
+        files,
+        dir: target.display().to_string(),
+        took_ms: started.elapsed().as_millis() as u64,
+    });
+    Ok(files)
+}
+
+/// Builds the image, tagged `<name>:<build-id>` locally; that tag.
+async fn build_image(
+    builder: &image::Builder,
+    spec: &BuildSpec,
+    name: &str,
+    build_id: &str,
+    ui: &mut dyn Sink,
+) -> Result<String, HoverError> {
+    let started = Instant::now();
+    let local = format!("{name}:{build_id}");
+    let args = builder.build_image_args(spec, &local);
+    builder
+        .run("image build", &args, None, &mut tool_lines(ui))
         .await?;
     ui.emit(Event::ToolEnded);
     ui.emit(Event::ImageBuilt {
         image: local.clone(),
         took_ms: started.elapsed().as_millis() as u64,
     });
-    let record = BuildRecord {
-        build_id: build_id.clone(),
-        stage: opts.stage.clone(),
-        name: manifest.name.clone(),
-        image: local,
-        builder: program,
-        builder_env: builder.env.clone(),
-        assets,
-    };
-    let path = record_path(&opts.dir, &build_id);
-    let text = serde_json::to_string_pretty(&record).unwrap_or_default();
+    Ok(local)
+}
+
+/// Writes the build's record beside its outputs (what `--skip-build` and a deploy read).
+fn write_record(dir: &Path, record: &BuildRecord) -> Result<(), HoverError> {
+    let path = record_path(dir, &record.build_id);
+    let text = serde_json::to_string_pretty(record).unwrap_or_default();
     std::fs::write(&path, text + "\n").map_err(|e| ImageError::io("cannot write", &path, e))?;
-    Ok(record)
+    Ok(())
 }
 
 /// hover's runtime goes into the image: written to `<out>/runtime/` with the build's facts, where

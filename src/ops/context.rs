@@ -116,6 +116,17 @@ impl StageContext {
         }
     }
 
+    /// The context knowing the account its credentials were already found to resolve to (asked
+    /// by the caller, so it is not asked again); an account other than the one the manifest pins
+    /// is not kept, and [`account`](Self::account) refuses it as usual.
+    pub fn knowing_account(self, account: &str) -> Self {
+        let pinned = self.manifest.account.as_deref();
+        if pinned.is_none() || pinned == Some(account) {
+            let _ = self.account.set(account.to_string());
+        }
+        self
+    }
+
     /// The stage's name: its stack's, and the prefix of every AWS name.
     pub fn name(&self) -> &str {
         &self.manifest.name

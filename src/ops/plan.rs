@@ -3,7 +3,6 @@
 //! stage keeps when none is asked for.
 
 use crate::error::HoverError;
-use crate::live::Clients;
 use crate::manifest::{self, Manifest};
 use crate::model::{DesiredStage, ObservedStage, StackState};
 use crate::plan::{self, Plan};
@@ -50,22 +49,6 @@ pub fn check_limits(manifest: &Manifest, desired: &DesiredStage) -> Result<(), H
     );
     let key = if workers > 0 { "queue" } else { "http" };
     Err(manifest::problem_at_key(&manifest.file, key, &message, &help).into())
-}
-
-/// Reads the stage of `manifest` through `clients` and builds the desired stage with the image
-/// tag to use (for callers holding a manifest and clients of their own).
-pub async fn read(
-    manifest: &Manifest,
-    clients: &Clients,
-    image_tag: Option<&str>,
-) -> Result<(DesiredStage, ObservedStage), HoverError> {
-    let ctx = StageContext::new(
-        std::path::Path::new(""),
-        &manifest.name,
-        manifest.clone(),
-        clients.clone(),
-    );
-    ctx.read(image_tag).await
 }
 
 /// The desired stage for the stack as it stands: a stack the original Hover deployed keeps its

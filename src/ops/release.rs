@@ -1,10 +1,10 @@
 //! Releases in the commands: publishing versions, moving every `live` at once (and back when a move
-//! fails), warming, running artisan commands, `hover releases`, `hover rollback` and
-//! `hover command run`.
+//! fails; a function already on its version is left alone), warming, running artisan commands,
+//! `hover releases` and `hover command run`; `hover rollback` is [`rollback`].
 
 use crate::direct;
 use crate::error::HoverError;
-use crate::events::{AliasMove, Event, Question, Sink, SplitRelease, Warning};
+use crate::events::{AliasMove, Event, Sink, Warning};
 use crate::live::Clients;
 use crate::manifest::Manifest;
 use crate::model::ResourceKind;
@@ -38,11 +38,26 @@ pub fn cli_function(manifest: &Manifest) -> String {
     format!("{}-cli", manifest.name)
 }
 
+mod rollback;
+
 pub use crate::release::{Move, RollbackOutcome};
+pub use rollback::{rollback, RollbackOptions};
 
 impl Move {
-    /// The move as made, to a version of `build`.
+    /// Whether `live` changes: a function already on the version is left alone.
+    pub fn changes(&self) -> bool {
+        self.from != self.to
+    }
+
+    /// The move as made, to a version of `build` (kept where `live` was on it already).
     pub fn moved(&self, build: &str) -> Event {
+        if !self.changes() {
+            return Event::AliasKept {
+                function: self.function.clone(),
+                version: self.to.clone(),
+                build: build.to_string(),
+            };
+        }
         Event::AliasMoved {
             function: self.function.clone(),
             from: self.from.clone(),
@@ -70,6 +85,12 @@ const MOVE_BACK_ATTEMPTS: usize = 3;
 /// each function's `live` is now (which are back, which are split off, which could not be read).
 /// An interrupt does not cut it (see [`crate::ops::signals`]).
 pub async fn switch_all(clients: &Clients, moves: &[Move]) -> Result<(), HoverError> {
+    // A function already on its version is not moved (nor read back, nor moved back).
+    let moves: Vec<Move> = moves.iter().filter(|m| m.changes()).cloned().collect();
+    if moves.is_empty() {
+        return Ok(());
+    }
+    let moves = moves.as_slice();
     let _critical = crate::ops::signals::Critical::enter();
     let lambda = &clients.lambda;
     let results = join_all(
@@ -413,138 +434,6 @@ pub async fn releases(ctx: &StageContext) -> Result<Vec<Release>, HoverError> {
     read_releases(&ctx.clients, ctx.name(), &function_names(&ctx.manifest)).await
 }
 
-impl RollbackOutcome {
-    /// The outcome as the run's last event.
-    pub fn event(&self) -> Event {
-        crate::events::Outcome::Rollback {
-            from: self.from.clone(),
-            to: self.to.clone(),
-        }
-        .into()
-    }
-}
-
-/// Settings of `hover rollback`.
-#[derive(Clone, Debug, Default)]
-pub struct RollbackOptions {
-    /// The release to go to (default: the one live before the live one).
-    pub to: Option<String>,
-    pub auto_approve: bool,
-}
-
-/// Where a rollback goes: the target release, the moves there, and the release live now.
-struct RollbackChoice {
-    from: Option<String>,
-    to: String,
-    moves: Vec<Move>,
-}
-
-/// Runs `hover rollback`: every `live` back to the release live before (or `to`) in one step,
-/// without a build or a stack update. On a stage whose traffic is split, every function goes
-/// back to the release that was live last. An interrupt during the switch lets it finish.
-pub async fn rollback(
-    ctx: &StageContext,
-    ro: &RollbackOptions,
-    ui: &mut dyn Ui,
-) -> Result<RollbackOutcome, HoverError> {
-    ctx.account().await?;
-    let choice = choose_rollback(ctx, ro, ui).await?;
-    if !ro.auto_approve {
-        super::ask(ui, Question::Rollback)?;
-    }
-    let lock = crate::ops::lock::take(&ctx.clients, ctx.name(), "hover rollback", ui).await?;
-    let stage = ctx.stage.clone();
-    let switched = crate::ops::signals::guard(
-        async {
-            switch_all(&ctx.clients, &choice.moves).await?;
-            let to = &choice.to;
-            record(&ctx.clients, ctx.name(), |h, at| h.went_live(to, at), ui).await;
-            Ok(())
-        },
-        |signal| {
-            HoverError::Interrupted(format!(
-                "{} before the rollback's switch: nothing moved",
-                signal.name()
-            ))
-        },
-        |signal| {
-            HoverError::Interrupted(format!(
-                "{} twice during the rollback's switch: hover stopped without waiting for it, so functions may be on different releases; `hover plan {stage}` names which function is on which, `hover rollback {stage}` brings them together",
-                signal.name()
-            ))
-        },
-    )
-    .await;
-    lock.release(ui).await;
-    switched?;
-    if crate::ops::signals::requested() {
-        return Err(HoverError::Interrupted(format!(
-            "interrupted during the rollback's switch: hover finished it first; release {} is live on every function",
-            choice.to
-        )));
-    }
-    Ok(RollbackOutcome {
-        from: choice.from,
-        to: choice.to,
-        moves: choice.moves,
-    })
-}
-
-/// Reads the releases, picks the target (its image must still be there) and shows the moves.
-async fn choose_rollback(
-    ctx: &StageContext,
-    ro: &RollbackOptions,
-    ui: &mut dyn Ui,
-) -> Result<RollbackChoice, HoverError> {
-    let functions = function_names(&ctx.manifest);
-    let (versions, now) = read_versions(&ctx.clients, &functions).await?;
-    let history = read_history(&ctx.clients, ctx.name()).await?;
-    let all = release::releases(&versions, &now, history.as_ref());
-    let target = release::rollback_target(&all, ro.to.as_deref())?;
-    if !direct::image_exists(&ctx.clients, ctx.name(), &target.build_id).await? {
-        return Err(HoverError::ImageGone {
-            build_id: target.build_id.clone(),
-            repository: ctx.name().to_string(),
-        });
-    }
-    let from = all.iter().find(|r| r.live).map(|r| r.build_id.clone());
-    let moves = moves(&target.versions, &now);
-    let split: Vec<SplitRelease> = all
-        .iter()
-        .filter(|r| !r.live && !r.live_on.is_empty())
-        .map(|r| SplitRelease {
-            build_id: r.build_id.clone(),
-            functions: r.live_on.clone(),
-        })
-        .collect();
-    if !split.is_empty() {
-        ui.emit(Event::TrafficSplit {
-            releases: split,
-            to: target.build_id.clone(),
-        });
-    }
-    if !target.outcome.served() {
-        ui.emit(
-            Warning::NeverServed {
-                build_id: target.build_id.clone(),
-                outcome: target.outcome.text(),
-            }
-            .into(),
-        );
-    }
-    ui.emit(Event::RollbackPlanned {
-        stage: ctx.stage.clone(),
-        from: from.clone(),
-        to: target.build_id.clone(),
-        moves: moves.iter().map(Move::planned).collect(),
-    });
-    Ok(RollbackChoice {
-        from,
-        to: target.build_id.clone(),
-        moves,
-    })
-}
-
 /// Runs one artisan command on `function:qualifier` and reads its answer.
 pub async fn run_command(
     clients: &Clients,
@@ -672,6 +561,23 @@ mod tests {
             "service error: Boom: no"
         );
         assert_eq!(brief(&"x".repeat(500)).len(), 200);
+    }
+
+    #[test]
+    fn a_function_already_on_its_version_is_kept_not_moved() {
+        let kept = mv("s-http", "1", "1");
+        assert!(!kept.changes());
+        assert_eq!(
+            kept.moved("b1"),
+            Event::AliasKept {
+                function: "s-http".into(),
+                version: "1".into(),
+                build: "b1".into(),
+            }
+        );
+        let moved = mv("s-http", "1", "2");
+        assert!(moved.changes());
+        assert!(matches!(moved.moved("b2"), Event::AliasMoved { .. }));
     }
 
     #[test]

@@ -70,6 +70,42 @@ fn create_new(path: &Path, text: &str, private: bool) -> Result<bool, HoverError
 /// Writes the new stage's files.
 pub fn stage_new(opts: &NewStageOptions, ask: &mut dyn Ask) -> Result<NewStageOutcome, HoverError> {
     let stage = opts.stage.as_str();
+    let hover = opts.dir.join(".hover");
+    check_new_stage(&hover, stage)?;
+    let new = settings(opts, ask)?;
+    let manifest_path = hover.join(format!("{stage}.yml"));
+    let text = project::manifest(&new);
+    // What it writes must plan: check it as `hover plan` will, before writing anything.
+    manifest::parse(&manifest_path.display().to_string(), &text)?;
+
+    std::fs::create_dir_all(&hover)?;
+    let mut out = NewStageOutcome {
+        stage: stage.to_string(),
+        ..Default::default()
+    };
+    if !create_new(&manifest_path, &text, false)? {
+        return Err(HoverError::StageExists {
+            path: manifest_path.display().to_string(),
+        });
+    }
+    out.written.push(manifest_path);
+    write_gitignore(&hover, &mut out)?;
+    for (path, text, private) in [
+        (hover.join(".Dockerfile"), project::DOCKERFILE, false),
+        (hover.join(format!("{stage}-secrets.plain.env")), "", true),
+    ] {
+        if create_new(&path, text, private)? {
+            out.written.push(path);
+        } else {
+            out.kept.push(path);
+        }
+    }
+    out.storage_unmoved = storage_unmoved(&opts.dir);
+    Ok(out)
+}
+
+/// Refuses a stage name that cannot be a file name of `.hover/`, and a stage that exists.
+fn check_new_stage(hover: &Path, stage: &str) -> Result<(), HoverError> {
     let stage_ok = !stage.is_empty()
         && !stage.starts_with('.')
         && stage
@@ -81,7 +117,6 @@ pub fn stage_new(opts: &NewStageOptions, ask: &mut dyn Ask) -> Result<NewStageOu
         }
         .into());
     }
-    let hover = opts.dir.join(".hover");
     for ext in ["yml", "yaml"] {
         let path = hover.join(format!("{stage}.{ext}"));
         if path.exists() {
@@ -90,11 +125,17 @@ pub fn stage_new(opts: &NewStageOptions, ask: &mut dyn Ask) -> Result<NewStageOu
             });
         }
     }
+    Ok(())
+}
+
+/// The new stage's name, region and profile: from the flags, else asked (on a terminal), else
+/// the defaults (a region must be given somehow).
+fn settings(opts: &NewStageOptions, ask: &mut dyn Ask) -> Result<NewStage, HoverError> {
     let project_name = std::fs::canonicalize(&opts.dir)
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
-    let suggested = project::default_name(&project_name, stage);
+    let suggested = project::default_name(&project_name, &opts.stage);
     let name = match &opts.name {
         Some(n) => n.clone(),
         None => ask
@@ -123,28 +164,16 @@ pub fn stage_new(opts: &NewStageOptions, ask: &mut dyn Ask) -> Result<NewStageOu
             .ask("AWS profile (empty: the standard AWS environment)", None)
             .filter(|p| !p.trim().is_empty()),
     };
-    let new = NewStage {
-        stage: stage.to_string(),
+    Ok(NewStage {
+        stage: opts.stage.clone(),
         name,
         region,
         profile,
-    };
-    let manifest_path = hover.join(format!("{stage}.yml"));
-    let text = project::manifest(&new);
-    // What it writes must plan: check it as `hover plan` will, before writing anything.
-    manifest::parse(&manifest_path.display().to_string(), &text)?;
+    })
+}
 
-    std::fs::create_dir_all(&hover)?;
-    let mut out = NewStageOutcome {
-        stage: stage.to_string(),
-        ..Default::default()
-    };
-    if !create_new(&manifest_path, &text, false)? {
-        return Err(HoverError::StageExists {
-            path: manifest_path.display().to_string(),
-        });
-    }
-    out.written.push(manifest_path);
+/// `.hover/.gitignore` made, or given the lines it lacks (kept when it has them all).
+fn write_gitignore(hover: &Path, out: &mut NewStageOutcome) -> Result<(), HoverError> {
     let gitignore = hover.join(".gitignore");
     let current = match std::fs::read_to_string(&gitignore) {
         Ok(t) => Some(t),
@@ -158,18 +187,7 @@ pub fn stage_new(opts: &NewStageOptions, ask: &mut dyn Ask) -> Result<NewStageOu
         }
         None => out.kept.push(gitignore),
     }
-    for (path, text, private) in [
-        (hover.join(".Dockerfile"), project::DOCKERFILE, false),
-        (hover.join(format!("{stage}-secrets.plain.env")), "", true),
-    ] {
-        if create_new(&path, text, private)? {
-            out.written.push(path);
-        } else {
-            out.kept.push(path);
-        }
-    }
-    out.storage_unmoved = storage_unmoved(&opts.dir);
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The destroy plan as human text: every deletion, with the data that goes with it counted.
 
 use super::Style;
-use crate::plan::destroy::{DestroyPlan, DestroyStep};
+use crate::plan::destroy::{DestroyPlan, DestroyStep, StackItem};
 use std::io::{self, Write};
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -39,54 +39,7 @@ pub fn write_destroy_plan(
     )?;
     let minus = style.red("-");
     for step in &plan.steps {
-        match step {
-            DestroyStep::DeleteStack {
-                name,
-                status,
-                resources,
-            } => {
-                writeln!(
-                    out,
-                    "  {minus} stack {name} ({status}), deleted with its {}:",
-                    plural(resources.len() as u64, "resource", "resources")
-                )?;
-                let width = resources
-                    .iter()
-                    .map(|r| r.logical_id.len())
-                    .max()
-                    .unwrap_or(0);
-                for r in resources {
-                    let data = r
-                        .messages
-                        .map(|n| format!("  ({})", plural(n, "message", "messages")))
-                        .unwrap_or_default();
-                    writeln!(
-                        out,
-                        "      {minus} {:width$}  {} {}{data}",
-                        r.logical_id, r.resource_type, r.physical_id
-                    )?;
-                }
-            }
-            DestroyStep::EmptyAndDeleteBucket { name, objects } => writeln!(
-                out,
-                "  {minus} assets bucket {name}: {}, emptied, then the bucket deleted",
-                plural(*objects, "object", "objects")
-            )?,
-            DestroyStep::DeleteRepository { name, images } => writeln!(
-                out,
-                "  {minus} image repository {name}, with its {}",
-                plural(*images, "image", "images")
-            )?,
-            DestroyStep::ScheduleKeyDeletion {
-                alias,
-                key_id,
-                pending_days,
-            } => writeln!(
-                out,
-                "  {minus} secrets key {alias} ({key_id}): scheduled for deletion after {pending_days} days \
-                 (until then `aws kms cancel-key-deletion --key-id {key_id}` keeps it); its alias removed"
-            )?,
-        }
+        write_step(out, step, &minus)?;
     }
     let (messages, objects, images) = plan.data_counts();
     writeln!(
@@ -97,6 +50,69 @@ pub fn write_destroy_plan(
         plural(objects, "object", "objects"),
         plural(images, "image", "images"),
     )
+}
+
+/// One deletion of the plan (`minus`: the styled `-`).
+fn write_step(out: &mut dyn Write, step: &DestroyStep, minus: &str) -> io::Result<()> {
+    match step {
+        DestroyStep::DeleteStack {
+            name,
+            status,
+            resources,
+        } => write_stack(out, name, status, resources, minus),
+        DestroyStep::EmptyAndDeleteBucket { name, objects } => writeln!(
+            out,
+            "  {minus} assets bucket {name}: {}, emptied, then the bucket deleted",
+            plural(*objects, "object", "objects")
+        ),
+        DestroyStep::DeleteRepository { name, images } => writeln!(
+            out,
+            "  {minus} image repository {name}, with its {}",
+            plural(*images, "image", "images")
+        ),
+        DestroyStep::ScheduleKeyDeletion {
+            alias,
+            key_id,
+            pending_days,
+        } => writeln!(
+            out,
+            "  {minus} secrets key {alias} ({key_id}): scheduled for deletion after {pending_days} days \
+             (until then `aws kms cancel-key-deletion --key-id {key_id}` keeps it); its alias removed"
+        ),
+    }
+}
+
+/// The stack's deletion, with each of its resources in aligned columns and the messages its
+/// queues hold.
+fn write_stack(
+    out: &mut dyn Write,
+    name: &str,
+    status: &dyn std::fmt::Display,
+    resources: &[StackItem],
+    minus: &str,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "  {minus} stack {name} ({status}), deleted with its {}:",
+        plural(resources.len() as u64, "resource", "resources")
+    )?;
+    let width = resources
+        .iter()
+        .map(|r| r.logical_id.len())
+        .max()
+        .unwrap_or(0);
+    for r in resources {
+        let data = r
+            .messages
+            .map(|n| format!("  ({})", plural(n, "message", "messages")))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "      {minus} {:width$}  {} {}{data}",
+            r.logical_id, r.resource_type, r.physical_id
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -66,11 +66,12 @@ impl TextRenderer {
                 from,
                 to,
                 build,
-            } => line(if self.in_phase {
-                format!("    {function}: live {from} -> {to}")
-            } else {
-                format!("{function}: live {from} -> {to} ({build})")
-            }),
+            } => line(self.alias_line(function, &format!("live {from} -> {to}"), build)),
+            Event::AliasKept {
+                function,
+                version,
+                build,
+            } => line(self.alias_line(function, &format!("live stays on {version}"), build)),
             Event::Warning { warning } => warning_text(warning),
             Event::Outcome { outcome } => outcome_text(outcome, self.style),
             Event::ChangeSetChecked { mismatches } if !mismatches.is_empty() => {
@@ -102,6 +103,17 @@ impl TextRenderer {
                 vec![Text::Block(text)]
             }
             other => plain_lines(other).into_iter().map(Text::Line).collect(),
+        }
+    }
+}
+
+impl TextRenderer {
+    /// A function's `live` line: indented under a phase, else naming the build it is on.
+    fn alias_line(&self, function: &str, what: &str, build: &str) -> String {
+        if self.in_phase {
+            format!("    {function}: {what}")
+        } else {
+            format!("{function}: {what} ({build})")
         }
     }
 }
@@ -167,12 +179,12 @@ pub fn plain_lines(event: &Event) -> Vec<String> {
             "    {functions} function(s) served $LATEST; pinned to a version of what they run now so the update cannot move their traffic"
         )),
         Event::ToolOutput { line } => one(format!("    {line}")),
-        other => more_lines(other),
+        other => deploy_lines(other),
     }
 }
 
-/// [`plain_lines`] of the build, deploy, rollback, purge and destroy events.
-fn more_lines(event: &Event) -> Vec<String> {
+/// [`plain_lines`] of the build's and a deploy's own phases (push, assets, warm, commands).
+fn deploy_lines(event: &Event) -> Vec<String> {
     let one = |s: String| vec![s];
     match event {
         Event::BuildStarted {
@@ -215,6 +227,14 @@ fn more_lines(event: &Event) -> Vec<String> {
             "    {warmed} of {of} containers warmed on version {version}"
         )),
         Event::CommandStarted { command } => one(format!("    $ php artisan {command}")),
+        other => rollback_purge_destroy_lines(other),
+    }
+}
+
+/// [`plain_lines`] of what a rollback, a purge and a destroy show and do.
+fn rollback_purge_destroy_lines(event: &Event) -> Vec<String> {
+    let one = |s: String| vec![s];
+    match event {
         Event::TrafficSplit { releases, to } => {
             let split: Vec<String> = releases
                 .iter()
@@ -248,7 +268,10 @@ fn more_lines(event: &Event) -> Vec<String> {
                 "Stage {stage}: {builds} build(s); keeping {}:",
                 keep.len()
             )];
-            lines.extend(keep.iter().map(|k| format!("  = {} ({})", k.build_id, k.why)));
+            lines.extend(
+                keep.iter()
+                    .map(|k| format!("  = {} ({})", k.build_id, k.why)),
+            );
             lines.push(format!("Deleting {}:", delete.len()));
             lines.extend(delete.iter().map(purged_line));
             lines
@@ -264,11 +287,13 @@ fn rollback_lines(stage: &str, from: Option<&str>, to: &str, moves: &[AliasMove]
         "Rolling back stage {stage} from {} to release {to}:",
         from.unwrap_or("(no single release)")
     ))
-    .chain(
-        moves
-            .iter()
-            .map(|m| format!("  {}: live {} -> {}", m.function, m.from, m.to)),
-    )
+    .chain(moves.iter().map(|m| {
+        if m.from == m.to {
+            format!("  {}: live stays on {}", m.function, m.to)
+        } else {
+            format!("  {}: live {} -> {}", m.function, m.from, m.to)
+        }
+    }))
     .collect()
 }
 
@@ -537,71 +562,4 @@ pub fn plain_text(events: &[Event]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::events::{Phase, SCHEMA};
-
-    #[test]
-    fn every_json_line_names_the_schema_and_the_type() {
-        let e = Event::PhaseFinished {
-            phase: Phase::PreStack,
-            took_ms: 300,
-        };
-        let v: Value = serde_json::from_str(json_line(&e).trim_end()).unwrap();
-        assert_eq!(v["schema"], SCHEMA);
-        assert_eq!(v["type"], "phase_finished");
-        assert_eq!(v["phase"], "pre_stack");
-        assert_eq!(v["took_ms"], 300);
-        let r = Event::Resource {
-            role: "http function".into(),
-            state: ResourceState::Complete {
-                op: Op::Modify,
-                after_ms: Some(12_000),
-            },
-        };
-        let v = to_json(&r);
-        assert_eq!(v["type"], "resource");
-        assert_eq!(v["state"], "complete");
-        assert_eq!(v["op"], "modify");
-        let w: Event = Warning::WarmPingFailed { error: "x".into() }.into();
-        let v = to_json(&w);
-        assert_eq!(
-            (v["type"].as_str(), v["kind"].as_str()),
-            (Some("warning"), Some("warm_ping_failed"))
-        );
-    }
-
-    #[test]
-    fn a_move_inside_a_phase_is_indented_and_outside_names_its_build() {
-        let moved = Event::AliasMoved {
-            function: "s-http".into(),
-            from: "1".into(),
-            to: "2".into(),
-            build: "b2".into(),
-        };
-        let text = plain_text(&[
-            moved.clone(),
-            Event::PhaseStarted {
-                phase: Phase::Switch,
-            },
-            moved.clone(),
-            Event::PhaseFinished {
-                phase: Phase::Switch,
-                took_ms: 40,
-            },
-        ]);
-        assert_eq!(
-            text,
-            "s-http: live 1 -> 2 (b2)\n\n==> Switch\n    s-http: live 1 -> 2\n    Switch done in 0.0s\n"
-        );
-    }
-
-    #[test]
-    fn elapsed_format() {
-        assert_eq!(format_elapsed(0), "0s");
-        assert_eq!(format_elapsed(12_999), "12s");
-        assert_eq!(format_elapsed(65_000), "1m5s");
-        assert_eq!(format_elapsed(3_723_000), "1h2m3s");
-        assert_eq!(format_elapsed(-5), "0s");
-    }
-}
+mod tests;

@@ -50,6 +50,29 @@ fn why(c: &ResourceChange) -> String {
 /// Writes `plan` as markdown.
 pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     writeln!(out, "### hover plan\n\n{}\n", cell(&text::header(plan)))?;
+    write_notes(out, plan)?;
+    let s = plan.summary();
+    if !plan.has_changes() {
+        return writeln!(
+            out,
+            "**No changes.** The stage matches its manifest (image `{}`).",
+            plan.image_tag
+        );
+    }
+    writeln!(
+        out,
+        "**Plan: {} to add, {} to change, {} to destroy.** Image `{}`.\n",
+        s.add, s.change, s.destroy, plan.image_tag
+    )?;
+    write_table(out, plan)?;
+    for c in plan.actions() {
+        write_details(out, c)?;
+    }
+    Ok(())
+}
+
+/// The notes before the changes, as quotes: a take-over, warnings, maintenance, a split.
+fn write_notes(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     if plan.takeover {
         writeln!(
             out,
@@ -85,19 +108,11 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
             cell(&on.join(", "))
         )?;
     }
-    let s = plan.summary();
-    if !plan.has_changes() {
-        return writeln!(
-            out,
-            "**No changes.** The stage matches its manifest (image `{}`).",
-            plan.image_tag
-        );
-    }
-    writeln!(
-        out,
-        "**Plan: {} to add, {} to change, {} to destroy.** Image `{}`.\n",
-        s.add, s.change, s.destroy, plan.image_tag
-    )?;
+    Ok(())
+}
+
+/// One row per change: what, of which type and name, and why.
+fn write_table(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     writeln!(out, "| | resource | type | name | action | why |")?;
     writeln!(out, "|---|---|---|---|---|---|")?;
     for c in plan.actions() {
@@ -115,26 +130,27 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
             })
         )?;
     }
-    writeln!(out)?;
-    for c in plan.actions() {
-        let mut diff = Vec::new();
-        text::write_change(&mut diff, c, Style::PLAIN)?;
-        let diff = String::from_utf8_lossy(&diff);
-        writeln!(
-            out,
-            "<details><summary><code>{} {}</code> {} ({})</summary>\n",
-            symbol(c.action),
-            html(&c.logical_id),
-            html(&c.role),
-            action_words(c.action)
-        )?;
-        writeln!(out, "```diff")?;
-        for line in diff.lines().filter(|l| !l.trim().is_empty()) {
-            writeln!(out, "{}", diff_line(line).replace("```", "'''"))?;
-        }
-        writeln!(out, "```\n\n</details>\n")?;
+    writeln!(out)
+}
+
+/// A change's diff, folded in a `<details>` block.
+fn write_details(out: &mut dyn Write, c: &ResourceChange) -> io::Result<()> {
+    let mut diff = Vec::new();
+    text::write_change(&mut diff, c, Style::PLAIN)?;
+    let diff = String::from_utf8_lossy(&diff);
+    writeln!(
+        out,
+        "<details><summary><code>{} {}</code> {} ({})</summary>\n",
+        symbol(c.action),
+        html(&c.logical_id),
+        html(&c.role),
+        action_words(c.action)
+    )?;
+    writeln!(out, "```diff")?;
+    for line in diff.lines().filter(|l| !l.trim().is_empty()) {
+        writeln!(out, "{}", diff_line(line).replace("```", "'''"))?;
     }
-    Ok(())
+    writeln!(out, "```\n\n</details>\n")
 }
 
 /// A line of the text diff with its change marker moved to the first column, where a `diff` fence

@@ -231,6 +231,17 @@ def test_rollback_moves_every_live_back_without_a_stack_update(app, endpoint):
     assert r.code == 0, r
     assert "Rollback complete! release r1 is live (was r2)" in r.stdout, r
     assert live_versions(s) == first
+    # The moves shown before, then each made in the Switch phase, as a deploy's.
+    switch = r.stdout[r.stdout.index("==> Switch"):r.stdout.index("Switch done in")]
+    for fn in function_names(s):
+        assert f"  {fn}: live {second[fn]} -> {first[fn]}\n" in r.stdout[:r.stdout.index("==> Switch")], r
+        assert f"    {fn}: live {second[fn]} -> {first[fn]}\n" in switch, r
+    events = [json.loads(line) for line in s.hover("rollback", s.key, "--to", "r2", "--auto-approve", "--json").stdout.splitlines()]
+    moved = [(e["function"], e["from"], e["to"], e["build"]) for e in events if e["type"] == "alias_moved"]
+    assert sorted(moved) == sorted((fn, first[fn], second[fn], "r2") for fn in function_names(s)), events
+    assert [e["type"] for e in events][-1] == "outcome", events
+    r = s.hover("rollback", s.key, "--to", "r1", "--auto-approve")
+    assert r.code == 0 and live_versions(s) == first, r
     stack_after = s.aws.cloudformation.describe_stacks(StackName=s.name)["Stacks"][0]
     assert stack_after.get("LastUpdatedTime") == stack_before.get("LastUpdatedTime")
     s.assert_no_changes()

@@ -17,6 +17,7 @@ pub use quotas::{concurrency_fits, wanted_concurrency, ConcurrencyNeed, LAMBDA_M
 use setup::*;
 use stage::*;
 
+use crate::ops::context::StageContext;
 use miette::Diagnostic;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -173,12 +174,15 @@ pub async fn doctor(opts: &DoctorOptions) -> Report {
             checks.push(region_check(manifest));
             checks.push(builder_check(opts.builder.as_deref()));
             match clients.filter(|_| usable) {
-                Some(clients) => {
-                    checks.push(registry_check(&clients).await);
-                    let (resources, observed) = resources_check(manifest, &clients).await;
+                Some((clients, account)) => {
+                    let stage = stage.as_deref().unwrap_or_default();
+                    let ctx = StageContext::new(&opts.dir, stage, manifest.clone(), clients)
+                        .knowing_account(&account);
+                    checks.push(registry_check(&ctx.clients).await);
+                    let (resources, observed) = resources_check(&ctx).await;
                     checks.push(resources);
-                    checks.push(lock_check(manifest, &clients, observed.as_ref()).await);
-                    checks.push(quotas_check(manifest, &clients, observed.as_ref()).await);
+                    checks.push(lock_check(manifest, &ctx.clients, observed.as_ref()).await);
+                    checks.push(quotas_check(manifest, &ctx.clients, observed.as_ref()).await);
                 }
                 None => {
                     for name in ["registry", "stage resources", "stage lock", "quotas"] {

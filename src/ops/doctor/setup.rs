@@ -71,7 +71,9 @@ pub(super) fn credentials_source(profile: Option<&str>) -> String {
     "the default chain (the `default` profile, or the instance's role)".into()
 }
 
-pub(super) async fn credentials_check(manifest: &Manifest) -> (Check, Option<Clients>) {
+/// Whether the stage's credentials work, and for which account; with the clients built from them
+/// and the account they resolve to when they do.
+pub(super) async fn credentials_check(manifest: &Manifest) -> (Check, Option<(Clients, String)>) {
     let source = credentials_source(manifest.aws_profile.as_deref());
     let config = match live::load_config(manifest.aws_profile.as_deref(), &manifest.region).await {
         Ok(c) => c,
@@ -124,7 +126,7 @@ pub(super) async fn credentials_check(manifest: &Manifest) -> (Check, Option<Cli
             identity.account
         )]),
     };
-    (check, Some(clients))
+    (check, Some((clients, identity.account)))
 }
 
 /// An SDK error's first part: the chain of causes, without the debug dump of the response the

@@ -7,16 +7,17 @@ use crate::live::{self, Clients};
 use crate::manifest::Manifest;
 use crate::model::StackStatus;
 use crate::ops;
+use crate::ops::context::StageContext;
 use crate::plan;
 use std::path::Path;
 
 /// The stage as AWS has it: whether it exists, its stack's state, drift and pending changes.
 pub(super) async fn resources_check(
-    manifest: &Manifest,
-    clients: &Clients,
+    ctx: &StageContext,
 ) -> (Check, Option<crate::model::ObservedStage>) {
     let name = "stage resources";
-    let stack = match live::read_stack(clients, &manifest.name).await {
+    let manifest = &ctx.manifest;
+    let stack = match live::read_stack(&ctx.clients, &manifest.name).await {
         Ok(s) => s,
         Err(e) => {
             let check = Check::new(name, Status::Fail, e.to_string())
@@ -36,7 +37,7 @@ pub(super) async fn resources_check(
         );
         return (check, None);
     };
-    let observed = match ops::plan::read(manifest, clients, None).await {
+    let observed = match ctx.read(None).await {
         Ok((_, observed)) => observed,
         Err(e) => {
             let check = Check::new(name, Status::Fail, e.to_string())
