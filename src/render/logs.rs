@@ -90,6 +90,9 @@ pub fn warning_text(warning: &FollowWarning) -> String {
         FollowWarning::LiveTailUnavailable { reason } => format!(
             "Warning: Live Tail is not available ({reason}); following by polling FilterLogEvents every second"
         ),
+        FollowWarning::LiveTailWaiting { reason } => format!(
+            "Warning: Live Tail cannot start yet ({reason}); following by polling FilterLogEvents every second, and through Live Tail once every log group exists"
+        ),
         FollowWarning::LiveTailFailed { reason } => format!(
             "Warning: the Live Tail session ended with an error ({reason}); following by polling FilterLogEvents every second"
         ),

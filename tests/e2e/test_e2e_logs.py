@@ -414,6 +414,48 @@ def test_follow_falls_back_to_polling_when_live_tail_is_refused(stage, endpoint,
             follow.stop()
 
 
+def test_follow_polls_until_every_log_group_exists_then_streams_through_live_tail(stage, endpoint):
+    # `cli` has no log group yet (a function that never ran): CloudWatch refuses the session, the
+    # follow polls, and takes up Live Tail once the group is there, with no line lost or twice.
+    s = stage(MANIFEST)
+    create_groups(s, ["http", "emails"])
+    put(s, "http", stream(1), [(now_ms() - 2000, "before 1")])
+    started_before = calls(endpoint, "StartLiveTail")
+    follow = Follow(s)
+    try:
+        assert follow.messages(1) == ["before 1"]
+        expected = ["before 1"]
+        t = now_ms()
+        put(s, "http", stream(1), [(t, "polled a")])
+        put(s, "emails", stream(2), [(t + 1, "polled b")])
+        expected += ["polled a", "polled b"]
+        assert follow.messages(len(expected)) == expected
+        create_groups(s, ["cli"])
+        put(s, "cli", stream(4), [(now_ms(), "cli first")])
+        expected += ["cli first"]
+        assert follow.messages(len(expected)) == expected
+        # The next try (every 10 s) starts a session; its catch-up read prints what came between.
+        deadline = time.time() + 25
+        while calls(endpoint, "StartLiveTail") < started_before + 2 and time.time() < deadline:
+            time.sleep(0.2)
+        tries = calls(endpoint, "StartLiveTail") - started_before
+        assert tries >= 2, "Live Tail is tried again"
+        polls = settled(endpoint, "FilterLogEvents")  # the hand-over's catch-up read is over
+        latencies = rounds_through_follow(s, follow, expected, rounds=2)
+        time.sleep(2.5)
+        assert follow.messages(len(expected)) == expected, "nothing twice"
+        assert calls(endpoint, "FilterLogEvents") == polls, "the lines came through Live Tail"
+        assert calls(endpoint, "StartLiveTail") - started_before == tries, "one session, kept"
+        code, stderr = follow.stop()
+        assert code == 0, stderr
+        assert stderr.count("Warning: Live Tail cannot start yet") == 1, stderr
+        assert "ResourceNotFoundException" in stderr, stderr
+        assert "Live Tail is not available" not in stderr, stderr
+    finally:
+        if follow.proc.poll() is None:
+            follow.stop()
+
+
 def writer(s, streams, count, pause, prefix):
     """A thread writing `count` numbered lines to each (function, stream), `pause` seconds apart."""
     def run():

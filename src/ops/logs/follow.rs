@@ -10,9 +10,13 @@
 //! history never keeps a session waiting (CloudWatch drops a session's oldest lines when its
 //! reader falls 10 updates behind).
 //!
-//! Polling takes over, said once, when Live Tail is refused (the operation unknown to the
-//! endpoint, access denied, a log group that does not exist yet, a pattern it does not take though
-//! FilterLogEvents did), when a session ends with an
+//! A followed log group that does not exist yet (a function not deployed yet, or that never ran)
+//! makes CloudWatch refuse the session: the follow then polls, said once, and tries Live Tail
+//! again every [`RETRY_LIVE`], handing over as above once every group exists.
+//!
+//! Polling takes over for good, said once, when Live Tail is refused otherwise (the operation
+//! unknown to the endpoint, access denied, a pattern it does not take though FilterLogEvents
+//! did), when a session ends with an
 //! error, or when more than [`MAX_GROUPS`] functions are followed (one session watches at most 10
 //! log groups, and the account may have only 15 sessions at a time: polling is the choice here).
 
@@ -20,12 +24,18 @@ use super::dedupe::Printed;
 use super::{LogSink, Reader, OVERLAP_MS, POLL};
 use crate::error::HoverError;
 use crate::live::live_tail::{self, TailEnd, TailItem, TailQuery, TailSession, MAX_GROUPS};
+use std::time::Duration;
+
+/// How long a follow polls before it tries Live Tail again while a log group does not exist.
+pub const RETRY_LIVE: Duration = Duration::from_secs(10);
 
 /// What the reader of a follow is told on the side (stderr), each at most once.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FollowWarning {
     /// Live Tail could not be started: following by polling.
     LiveTailUnavailable { reason: String },
+    /// A followed log group does not exist yet: polling until it does, then Live Tail.
+    LiveTailWaiting { reason: String },
     /// A Live Tail session ended with an error: following by polling.
     LiveTailFailed { reason: String },
     /// More functions than one session watches: following by polling.
@@ -50,7 +60,7 @@ pub(super) async fn follow(
         sink.warn(&FollowWarning::TooManyGroups {
             count: reader.sources.len(),
         })?;
-        return poll(reader, start, printed, sink).await;
+        return poll(reader, start, &mut printed, sink, None).await;
     }
     let query = TailQuery {
         groups: reader
@@ -63,14 +73,22 @@ pub(super) async fn follow(
         pattern: reader.pattern.clone(),
     };
     let mut sampled_said = false;
+    let mut waiting_said = false;
     loop {
-        let warning =
-            match live(reader, &query, start, &mut printed, &mut sampled_said, sink).await? {
-                Some(warning) => warning,
-                None => continue, // the session ran its course: the next one carries on
-            };
-        sink.warn(&warning)?;
-        return poll(reader, start, printed, sink).await;
+        match live(reader, &query, start, &mut printed, &mut sampled_said, sink).await? {
+            None => continue, // the session ran its course: the next one carries on
+            Some(warning @ FollowWarning::LiveTailWaiting { .. }) => {
+                if !waiting_said {
+                    waiting_said = true;
+                    sink.warn(&warning)?;
+                }
+                poll(reader, start, &mut printed, sink, Some(RETRY_LIVE)).await?;
+            }
+            Some(warning) => {
+                sink.warn(&warning)?;
+                return poll(reader, start, &mut printed, sink, None).await;
+            }
+        }
     }
 }
 
@@ -87,9 +105,13 @@ async fn live(
     let mut session = match live_tail::start(reader.clients, query).await {
         Ok(session) => session,
         Err(e) => {
-            return Ok(Some(FollowWarning::LiveTailUnavailable {
-                reason: HoverError::from(e).to_string(),
-            }))
+            let waiting = e.error_code() == Some("ResourceNotFoundException");
+            let reason = HoverError::from(e).to_string();
+            return Ok(Some(if waiting {
+                FollowWarning::LiveTailWaiting { reason }
+            } else {
+                FollowWarning::LiveTailUnavailable { reason }
+            }));
         }
     };
     let began = match started(&mut session).await {
@@ -141,19 +163,23 @@ async fn started(session: &mut TailSession) -> Result<i64, TailEnd> {
     }
 }
 
-/// Polls every [`POLL`], each read from [`OVERLAP_MS`] before the newest line printed.
+/// Polls every [`POLL`], each read from [`OVERLAP_MS`] before the newest line printed: for
+/// `until` when given (then returns), else until stopped.
 async fn poll(
     reader: &Reader<'_>,
     start: i64,
-    mut printed: Printed,
+    printed: &mut Printed,
     sink: &mut dyn LogSink,
+    until: Option<Duration>,
 ) -> Result<(), HoverError> {
+    let end = until.map(|d| tokio::time::Instant::now() + d);
     loop {
         tokio::time::sleep(POLL).await;
         let from = printed.next_from(start);
-        reader
-            .read(from, None, Some(&mut printed), None, sink)
-            .await?;
+        reader.read(from, None, Some(printed), None, sink).await?;
         sink.flush()?;
+        if end.is_some_and(|end| tokio::time::Instant::now() >= end) {
+            return Ok(());
+        }
     }
 }
