@@ -1,9 +1,9 @@
 """A changing command asked at a terminal and answered "no" writes nothing: `hover deploy` of a new
 stage and of a deployed one with a change (after its build, the plan is shown and refused), `hover
-apply`, `hover rollback` and `hover destroy`. The emulator counts every request (GET /hover-compat/requests): none
-may be a write, by action name against the lists below, and the account reads back as it was
-(stacks, change sets, repositories and their images, buckets and their objects, keys and aliases,
-functions, versions and aliases, queues)."""
+stage purge`, `hover apply`, `hover rollback` and `hover destroy`. The emulator counts every
+request (GET /hover-compat/requests): none may be a write, by action name against the lists
+below, and the account reads back as it was (stacks, change sets, repositories and their images,
+buckets and their objects, keys and aliases, functions, versions and aliases, queues)."""
 import os
 import subprocess
 import threading
@@ -214,10 +214,14 @@ def test_deploy_of_a_deployed_stage_with_a_change_answered_no_writes_nothing(app
     assert tags == ["d1"], tags
 
 
-def test_apply_rollback_and_destroy_answered_no_write_nothing(app, endpoint):
+def test_purge_apply_rollback_and_destroy_answered_no_write_nothing(app, endpoint):
     s = app(deploy_commands=())
     deploy(s, "--build-id", "a0")
     deploy(s, "--build-id", "a1")
+    deploy(s, "--build-id", "a2")
+    # a2 is live and the newest, a1 where a rollback would go: a0 is what a purge deletes.
+    out, _ = refused_writes_nothing(s, endpoint, "stage", "purge", s.key, "--keep", "1")
+    assert "a0" in out and "Delete these builds?" in out, out
     out, _ = refused_writes_nothing(s, endpoint, "rollback", s.key)
     assert "Rolling back stage" in out and "Do you want to roll back?" in out, out
     assert "==> Switch" not in out, out
