@@ -18,7 +18,7 @@ use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
 };
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 const SERVICE: &str = "sqs";
 
@@ -58,15 +58,15 @@ pub async fn queue_url(clients: &Clients, name: &str) -> Result<Option<String>, 
     }
 }
 
-/// The queue at `url` (GetQueueAttributes): its ARN, whether it is FIFO and its counts; `None`
-/// when it is gone.
-pub async fn queue_state(
+/// Every attribute of the queue at `url` (GetQueueAttributes with `All`); `None` when it is gone.
+/// `name` names the queue in an error.
+pub async fn all_attributes(
     clients: &Clients,
     name: &str,
     url: &str,
-) -> Result<Option<QueueState>, LiveError> {
+) -> Result<Option<HashMap<QueueAttributeName, String>>, LiveError> {
     acquire(SERVICE, "GetQueueAttributes").await;
-    let out = match clients
+    match clients
         .sqs
         .get_queue_attributes()
         .queue_url(url)
@@ -74,12 +74,22 @@ pub async fn queue_state(
         .send()
         .await
     {
-        Ok(out) => out,
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(aws_error(SERVICE, "GetQueueAttributes", name, e)),
+        Ok(out) => Ok(Some(out.attributes.unwrap_or_default())),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(aws_error(SERVICE, "GetQueueAttributes", name, e)),
+    }
+}
+
+/// The queue at `url` (GetQueueAttributes): its ARN, whether it is FIFO and its counts; `None`
+/// when it is gone.
+pub async fn queue_state(
+    clients: &Clients,
+    name: &str,
+    url: &str,
+) -> Result<Option<QueueState>, LiveError> {
+    let Some(attrs) = all_attributes(clients, name, url).await? else {
+        return Ok(None);
     };
-    let empty = Default::default();
-    let attrs = out.attributes().unwrap_or(&empty);
     let get = |a: QueueAttributeName| attrs.get(&a).map(String::as_str);
     Ok(Some(QueueState {
         url: url.to_owned(),

@@ -2,16 +2,12 @@
 //! records the queue's URL (its physical id): GetQueueAttributes on it; GetQueueUrl first only for
 //! a queue the stack does not record.
 
-use super::error::{aws_error, is_not_found};
 use super::json::{object, resource};
-use super::quota::acquire;
 use super::{LiveError, ReadContext};
 use crate::model::{LiveResource, ResourceKind, MESSAGES_HELD, MESSAGE_COUNTS};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-
-const SERVICE: &str = "sqs";
 
 /// An attribute that SQS returns as a decimal string, as a JSON number (`null` when absent or not
 /// a number).
@@ -68,22 +64,9 @@ pub async fn read_queue(
     let Some((url, name)) = queue_url(ctx, recorded, name).await? else {
         return Ok(None);
     };
-    acquire(SERVICE, "GetQueueAttributes").await;
-    let out = match ctx
-        .clients
-        .sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::All)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(aws_error(SERVICE, "GetQueueAttributes", name, e)),
+    let Some(attrs) = super::messages::all_attributes(ctx.clients, name, &url).await? else {
+        return Ok(None);
     };
-    let empty = Default::default();
-    let attrs = out.attributes().unwrap_or(&empty);
     let arn = attrs
         .get(&QueueAttributeName::QueueArn)
         .cloned()
@@ -100,9 +83,9 @@ pub async fn read_queue(
         ResourceKind::Queue,
         &url,
         [("Ref", url.as_str()), ("Arn", &arn), ("QueueName", name)],
-        queue_properties(name, attrs),
+        queue_properties(name, &attrs),
     );
-    add_message_counts(&mut queue, attrs);
+    add_message_counts(&mut queue, &attrs);
     Ok(Some(queue))
 }
 
@@ -116,19 +99,8 @@ async fn queue_url<'n>(
     if let Some((url, recorded)) = recorded_url(recorded) {
         return Ok(Some((url.to_owned(), recorded)));
     }
-    acquire(SERVICE, "GetQueueUrl").await;
-    match ctx
-        .clients
-        .sqs
-        .get_queue_url()
-        .queue_name(name)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(Some((out.queue_url().unwrap_or_default().to_owned(), name))),
-        Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(aws_error(SERVICE, "GetQueueUrl", name, e)),
-    }
+    let url = super::messages::queue_url(ctx.clients, name).await?;
+    Ok(url.map(|url| (url, name)))
 }
 
 /// The queue `name`'s properties in CloudFormation's shape, from its attributes.

@@ -155,18 +155,8 @@ pub async fn down(
     {
         return Err(changed_underneath(stage));
     }
-    let switched = mappings(manifest, &stack);
-    for m in &switched {
-        direct::set_mapping_enabled(clients, &m.uuid, false).await?;
-    }
-    Ok(MaintenanceOutcome {
-        stage: stage.to_string(),
-        before: stored.map(|(m, _)| m),
-        after: Some(state),
-        location: format!("s3://{bucket}/{}", naming::MAINTENANCE_KEY),
-        mappings: switched,
-        runtime_ttl_seconds: RUNTIME_TTL_SECONDS,
-    })
+    let before = stored.map(|(m, _)| m);
+    switch_mappings(clients, manifest, &stack, stage, before, Some(state)).await
 }
 
 /// Runs `hover up`: deletes the state, then enables every queue mapping (also when the stage was
@@ -185,15 +175,37 @@ pub async fn up(dir: PathBuf, stage: &str) -> Result<MaintenanceOutcome, HoverEr
             return Err(changed_underneath(stage));
         }
     }
-    let switched = mappings(manifest, &stack);
-    for m in &switched {
-        direct::set_mapping_enabled(clients, &m.uuid, true).await?;
-    }
+    let before = stored.map(|(m, _)| m);
+    switch_mappings(clients, manifest, &stack, stage, before, None).await
+}
+
+/// Turns every queue mapping of the stage off (`after` is a maintenance state) or on (`None`),
+/// all at once, and says what the command did.
+async fn switch_mappings(
+    clients: &Clients,
+    manifest: &manifest::Manifest,
+    stack: &StackState,
+    stage: &str,
+    before: Option<Maintenance>,
+    after: Option<Maintenance>,
+) -> Result<MaintenanceOutcome, HoverError> {
+    let switched = mappings(manifest, stack);
+    let enabled = after.is_none();
+    futures::future::try_join_all(
+        switched
+            .iter()
+            .map(|m| direct::set_mapping_enabled(clients, &m.uuid, enabled)),
+    )
+    .await?;
     Ok(MaintenanceOutcome {
         stage: stage.to_string(),
-        before: stored.map(|(m, _)| m),
-        after: None,
-        location: format!("s3://{bucket}/{}", naming::MAINTENANCE_KEY),
+        before,
+        after,
+        location: format!(
+            "s3://{}/{}",
+            naming::bucket(&manifest.name),
+            naming::MAINTENANCE_KEY
+        ),
         mappings: switched,
         runtime_ttl_seconds: RUNTIME_TTL_SECONDS,
     })
